@@ -1,0 +1,41 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Response } from 'express';
+import { ApiModule } from './api.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { ErrorEnvelopes } from './common/errors/error-envelopes';
+import { writeError } from './common/errors/error-writer';
+import { validationErrorToTtsError } from './common/errors/validation-error';
+import { accessLogMiddleware } from './common/http/access-log.middleware';
+import { jsonBodyParser, requireJsonContentType } from './common/http/json-body.middleware';
+import { requestIdMiddleware } from './common/http/request-id.middleware';
+import type { ServiceRequest } from './common/request-context';
+import { AppConfig } from './config/app-config';
+import { RootLogger } from './logging/root-logger';
+
+/** Builds the api application (not yet listening): shared by `main.ts`, tests and benchmarks. */
+export async function createApiApp(config: AppConfig): Promise<INestApplication> {
+  RootLogger.processName = 'api';
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  const logger = app.get(RootLogger);
+  app.useLogger(logger);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('etag', false);
+
+  const envelopes = app.get(ErrorEnvelopes);
+  app.use(requestIdMiddleware);
+  app.use(accessLogMiddleware(logger.pino));
+  app.use(requireJsonContentType);
+  app.use(jsonBodyParser(config.http.bodyLimitBytes));
+  // Body parsing fails before Nest's pipeline: render those failures in the face's envelope here.
+  app.use((error: unknown, request: ServiceRequest, response: Response, _next: NextFunction) => writeError(error, request, response, envelopes, logger.pino));
+
+  app.useGlobalFilters(new AllExceptionsFilter(envelopes, logger));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationErrorToTtsError }),
+  );
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,19 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ErrorEnvelopes } from './common/errors/error-envelopes';
+import { AppConfig } from './config/app-config';
+import { CoreModule } from './core.module';
+import { HealthModule } from './health/health.module';
+import { BullmqRootModule } from './jobs/bullmq-root.module';
+
+/** The HTTP api process: faces, health, metrics. No job processors run here. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('client'), HealthModule],
+      providers: [ErrorEnvelopes],
+      exports: [ErrorEnvelopes],
+    };
+  }
+}

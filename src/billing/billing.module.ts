@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { CreditsService } from './credits.service';
+
+@Module({ providers: [CreditsService], exports: [CreditsService] })
+export class BillingModule {}

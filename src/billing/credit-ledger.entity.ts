@@ -1,0 +1,30 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintAsNumber } from '../database/bigint.transformer';
+
+export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'release';
+
+/**
+ * Append-only. `amount` is the change to the tenant's balance (reserve negative, release positive,
+ * settle the refund of any over-reservation), so the balance always equals the sum of amounts.
+ */
+@Entity({ name: 'credit_ledger' })
+export class CreditLedgerEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind!: LedgerKind;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  amount!: number;
+
+  /** Job id, request id or top-up id: UNIQUE (reference, kind), and one settle-or-release per reference. */
+  @Column({ type: 'varchar', length: 200 })
+  reference!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

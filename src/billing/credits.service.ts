@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { TtsError } from '../common/tts-error';
+
+export interface CreditSummary {
+  tenantId: string;
+  balance: number;
+  /** Credits held by reservations that are neither settled nor released yet. */
+  reserved: number;
+  ledgerSum: number;
+}
+
+/**
+ * The tenant's balance and its append-only ledger, changed together in one transaction.
+ * Every operation is idempotent by reference: a retried settle or release changes nothing.
+ */
+@Injectable()
+export class CreditsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async topUp(tenantId: string, amount: number, reference = `topup_${randomUUID()}`): Promise<number> {
+    if (!Number.isSafeInteger(amount) || amount <= 0) throw new TtsError('invalid_request', 'A top-up must be a positive whole number of credits.', { field: 'amount' });
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await manager.query(
+        `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, 'topup', $2, $3)
+         ON CONFLICT (reference, kind) DO NOTHING RETURNING id`,
+        [tenantId, amount, reference],
+      );
+      const delta = inserted.length > 0 ? amount : 0;
+      const [rows] = await manager.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1 RETURNING credit_balance`, [tenantId, delta]);
+      if (rows.length === 0) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+      return Number(rows[0].credit_balance);
+    });
+  }
+
+  /**
+   * Holds `amount` credits for `reference`. One conditional UPDATE decides (never read-then-write);
+   * reserving the same reference twice holds once. Pass `manager` to join a caller's transaction.
+   */
+  async reserve(tenantId: string, amount: number, reference: string, manager?: EntityManager): Promise<void> {
+    if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
+    const run = async (tx: EntityManager) => {
+      const inserted = await tx.query(
+        `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, 'reserve', $2, $3)
+         ON CONFLICT (reference, kind) DO NOTHING RETURNING id`,
+        [tenantId, -amount, reference],
+      );
+      if (inserted.length === 0) return;
+      const [, updated] = await tx.query(
+        `UPDATE tenants SET credit_balance = credit_balance - $2 WHERE id = $1 AND credit_balance >= $2`,
+        [tenantId, amount],
+      );
+      if (updated !== 1) {
+        throw new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
+      }
+    };
+    if (manager) return run(manager);
+    return this.dataSource.transaction(run);
+  }
+
+  /**
+   * Ends a reservation as charged. `charged` below the reserved amount refunds the difference.
+   * Returns false when there is no open reservation for `reference` (already settled or released).
+   */
+  settle(reference: string, charged?: number, manager?: EntityManager): Promise<boolean> {
+    return this.finish(reference, 'settle', charged, manager);
+  }
+
+  /** Ends a reservation as not charged: the whole amount goes back to the balance. */
+  release(reference: string, manager?: EntityManager): Promise<boolean> {
+    return this.finish(reference, 'release', 0, manager);
+  }
+
+  private async finish(reference: string, kind: 'settle' | 'release', charged: number | undefined, manager?: EntityManager): Promise<boolean> {
+    const run = async (tx: EntityManager): Promise<boolean> => {
+      const reservation = (await tx.query(`SELECT tenant_id, -amount AS reserved FROM credit_ledger WHERE reference = $1 AND kind = 'reserve'`, [reference]))[0];
+      if (!reservation) return false;
+      const reserved = Number(reservation.reserved);
+      const refund = kind === 'release' ? reserved : reserved - Math.min(reserved, Math.max(0, charged ?? reserved));
+      // The partial unique index credit_ledger_one_outcome lets exactly one settle-or-release in.
+      const inserted = await tx.query(
+        `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING id`,
+        [reservation.tenant_id, kind, refund, reference],
+      );
+      if (inserted.length === 0) return false;
+      if (refund > 0) await tx.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1`, [reservation.tenant_id, refund]);
+      return true;
+    };
+    if (manager) return run(manager);
+    return this.dataSource.transaction(run);
+  }
+
+  async summary(tenantId: string): Promise<CreditSummary> {
+    const rows = await this.dataSource.query(
+      `SELECT t.credit_balance AS balance,
+              COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id), 0) AS ledger_sum,
+              COALESCE((SELECT SUM(-r.amount) FROM credit_ledger r
+                         WHERE r.tenant_id = t.id AND r.kind = 'reserve'
+                           AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))), 0) AS reserved
+         FROM tenants t WHERE t.id = $1`,
+      [tenantId],
+    );
+    if (!rows[0]) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+    return { tenantId, balance: Number(rows[0].balance), reserved: Number(rows[0].reserved), ledgerSum: Number(rows[0].ledger_sum) };
+  }
+}

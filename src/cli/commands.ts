@@ -1,0 +1,6 @@
+import type { CliCommand } from './cli-command';
+import { databaseCommands } from './database.commands';
+import { tenantCommands } from './tenant.commands';
+
+/** Every admin command. Operators and scripts depend on these exact forms: change them only additively. */
+export const CLI_COMMANDS: CliCommand[] = [...databaseCommands, ...tenantCommands];

@@ -1,0 +1,22 @@
+import type { Request } from 'express';
+
+/** The caller behind an authenticated request. */
+export interface Principal {
+  tenantId: string;
+  tenantName: string;
+  apiKeyId: string;
+}
+
+/** What this service attaches to each Express request. */
+export interface ServiceRequest extends Request {
+  id: string;
+  startedAt: bigint;
+  principal?: Principal;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A client-supplied request id is echoed only when it is short and plain; otherwise a new one is made. */
+export function acceptableRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value) ? value : undefined;
+}

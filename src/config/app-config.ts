@@ -1,0 +1,55 @@
+import { Environment, loadEnvironment } from './environment';
+import { PricingConfig } from './pricing.config';
+import { RateLimitsConfig } from './rate-limits.config';
+import { loadYamlFile } from './yaml-file';
+
+/**
+ * The whole configuration, validated once and handed out in typed groups.
+ * Built by `AppConfig.load()` at process start; everything else receives it by injection.
+ */
+export class AppConfig {
+  readonly pricing: PricingConfig;
+  readonly rateLimits: RateLimitsConfig;
+
+  constructor(readonly environment: Environment) {
+    this.pricing = loadYamlFile(environment.CONFIG_DIR, 'pricing.yaml', PricingConfig);
+    this.rateLimits = loadYamlFile(environment.CONFIG_DIR, 'rate-limits.yaml', RateLimitsConfig);
+  }
+
+  static load(source: NodeJS.ProcessEnv = process.env): AppConfig {
+    return new AppConfig(loadEnvironment(source));
+  }
+
+  get http() {
+    const env = this.environment;
+    return { port: env.PORT, host: env.HOST, publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ''), bodyLimitBytes: env.BODY_LIMIT_BYTES };
+  }
+
+  get database() {
+    return { url: this.environment.DATABASE_URL };
+  }
+
+  get redis() {
+    return { url: this.environment.REDIS_URL, prefix: this.environment.QUEUE_PREFIX };
+  }
+
+  get auth() {
+    return { keyCacheTtlMs: this.environment.API_KEY_CACHE_TTL_MS };
+  }
+
+  get logging() {
+    return { level: this.environment.LOG_LEVEL };
+  }
+
+  get jobs() {
+    return { defaultResultTtlSeconds: this.environment.JOB_RESULT_TTL_SECONDS };
+  }
+
+  get inference() {
+    return { poolSize: this.environment.INFERENCE_POOL_SIZE, threadsPerWorker: this.environment.INFERENCE_THREADS };
+  }
+
+  get paths() {
+    return { configDir: this.environment.CONFIG_DIR, voicesDir: this.environment.VOICES_DIR };
+  }
+}

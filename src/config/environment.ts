@@ -1,0 +1,90 @@
+import 'reflect-metadata';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/**
+ * Every environment variable the service reads. Parsed and validated once at start-up
+ * (`loadEnvironment`); nothing else reads `process.env`. `.env.example` documents each one.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL = 'http://localhost:3000';
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sauti';
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+  /** Prefix of every Redis key (queues, rate limits, heartbeats) so environments never share data. */
+  @Matches(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'QUEUE_PREFIX must be 1-64 letters, digits, _ or -' })
+  QUEUE_PREFIX = 'sauti';
+
+  @IsString() @MinLength(1)
+  CONFIG_DIR = 'config';
+
+  @IsString() @MinLength(1)
+  VOICES_DIR = 'voices';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Largest accepted request body. */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** How long a looked-up API key is trusted before it is read again (revocations take effect within this). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(300_000)
+  API_KEY_CACHE_TTL_MS = 5000;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(30 * 24 * 3600)
+  JOB_RESULT_TTL_SECONDS = 3600;
+
+  /** Inference worker threads per process (0 = one per core, at most 4). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(64)
+  INFERENCE_POOL_SIZE = 0;
+
+  /** onnxruntime intra-op threads inside each inference worker thread. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  INFERENCE_THREADS = 1;
+
+  /** Secret for signed audio URLs (Fish face). Must be set in production. */
+  @IsOptional() @IsString() @MinLength(32, { message: 'AUDIO_URL_SIGNING_SECRET must be at least 32 characters' })
+  AUDIO_URL_SIGNING_SECRET?: string;
+}
+
+export class EnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses and validates the environment; throws an EnvironmentError naming every bad variable. */
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  const known = Object.keys(new Environment());
+  const present: Record<string, string> = {};
+  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET']) {
+    const value = source[key];
+    if (value !== undefined && value !== '') present[key] = value;
+  }
+  const environment = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new EnvironmentError(
+      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (got ${JSON.stringify(error.value)})`),
+    );
+  }
+  if (environment.NODE_ENV === 'production' && !environment.AUDIO_URL_SIGNING_SECRET) {
+    throw new EnvironmentError(['AUDIO_URL_SIGNING_SECRET: required when NODE_ENV=production']);
+  }
+  return environment;
+}

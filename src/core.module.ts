@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { BillingModule } from './billing/billing.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthRegistryModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { RedisModule } from './redis/redis.module';
+import { TenantsModule } from './tenants/tenants.module';
+
+/** What every process (api, worker, cli) is built on. */
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const modules = [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, HealthRegistryModule, BillingModule, TenantsModule];
+    return { module: CoreModule, global: true, imports: modules, exports: modules };
+  }
+}

@@ -1,0 +1,6 @@
+import { CreditLedgerEntity } from '../billing/credit-ledger.entity';
+import { ApiKeyEntity } from '../tenants/api-key.entity';
+import { TenantEntity } from '../tenants/tenant.entity';
+
+/** Every TypeORM entity; later modules append theirs here. */
+export const ENTITIES = [TenantEntity, ApiKeyEntity, CreditLedgerEntity];

@@ -1,0 +1,3 @@
+/** BullMQ queue names. Keys live under QUEUE_PREFIX, so environments sharing a Redis never mix. */
+export const SYNTHESIS_QUEUE = 'synthesis';
+export const MAINTENANCE_QUEUE = 'maintenance';

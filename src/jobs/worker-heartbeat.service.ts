@@ -1,0 +1,36 @@
+import { hostname } from 'node:os';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RedisConnection } from '../redis/redis-connection';
+import { RootLogger } from '../logging/root-logger';
+
+export const HEARTBEAT_INTERVAL_MS = 5000;
+const HEARTBEAT_TTL_SECONDS = 15;
+
+/** Each worker process announces itself in Redis; the api's readiness lists the live ones. */
+@Injectable()
+export class WorkerHeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly workerId = `${hostname()}:${process.pid}`;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly logger: RootLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.redis.client.del(this.redis.key('workers', this.workerId)).catch(() => undefined);
+  }
+
+  private async beat(): Promise<void> {
+    const payload = JSON.stringify({ workerId: this.workerId, pid: process.pid, at: new Date().toISOString() });
+    await this.redis.client
+      .set(this.redis.key('workers', this.workerId), payload, 'EX', HEARTBEAT_TTL_SECONDS)
+      .catch((error: Error) => this.logger.pino.warn({ err: error.message }, 'worker heartbeat failed'));
+  }
+}
