@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+
+/** The subset of the Emscripten module the `espeak-ng` package gives back that we use. */
+interface EspeakModule {
+  FS: {
+    writeFile(path: string, data: string | Uint8Array): void;
+    readFile(path: string, options: { encoding: 'utf8' }): string;
+    readFile(path: string): Uint8Array;
+  };
+}
+
+type EspeakFactory = (options: Record<string, unknown>) => Promise<EspeakModule>;
+
+// `espeak-ng` is an ES module; TypeScript's CommonJS output would turn import() into require().
+const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ default: EspeakFactory }>;
+
+let factory: Promise<EspeakFactory> | undefined;
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function loadFactory(): Promise<EspeakFactory> {
+  factory ??= importEsm('espeak-ng').then((module) => module.default);
+  return factory;
+}
+
+/** The 18 MB WebAssembly binary is compiled once per thread and instantiated per call. */
+function compiledModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(readFileSync(require.resolve('espeak-ng/dist/espeak-ng.wasm')));
+  return compiled;
+}
+
+export interface EspeakRun {
+  /** Command-line arguments after `espeak-ng`, reading the text from INPUT_PATH. */
+  args: string[];
+  text: string;
+}
+
+export const INPUT_PATH = '/input.txt';
+
+/**
+ * Runs eSpeak NG once, in-process, and returns its module so the caller can read output files.
+ * Each run instantiates a fresh module (eSpeak's main cannot be re-entered); about 0.2 s, most of it
+ * unpacking eSpeak's embedded voice data.
+ */
+export async function runEspeak(run: EspeakRun): Promise<EspeakModule> {
+  const [create, wasm] = await Promise.all([loadFactory(), compiledModule()]);
+  const errors: string[] = [];
+  const module = await create({
+    arguments: [...run.args, '-f', INPUT_PATH],
+    print: () => undefined,
+    printErr: (line: string) => errors.push(line),
+    preRun: [(m: EspeakModule) => m.FS.writeFile(INPUT_PATH, run.text)],
+    instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) => {
+      void WebAssembly.instantiate(wasm, imports).then(receive);
+      return {};
+    },
+  });
+  if (errors.some((line) => /error|not found|unknown/i.test(line))) throw new Error(`espeak-ng: ${errors.join('; ')}`);
+  return module;
+}
+
+/** IPA phonemes, one line per clause as eSpeak splits them. `voice` is an eSpeak voice such as `sw`. */
+export async function phonemize(text: string, voice: string): Promise<string[]> {
+  const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa=3', '-v', voice], text });
+  return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '');
+}
+
+/** eSpeak's own formant speech as a WAV file (16-bit mono, 22,050 Hz). `wordsPerMinute` defaults to 175. */
+export async function speakToWav(text: string, voice: string, wordsPerMinute = 175): Promise<Uint8Array> {
+  const module = await runEspeak({ args: ['-w', '/speech.wav', '-v', voice, '-s', String(Math.round(wordsPerMinute))], text });
+  return module.FS.readFile('/speech.wav');
+}

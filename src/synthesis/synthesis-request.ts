@@ -1,0 +1,27 @@
+import type { VoiceSettings } from '../providers/tts-provider';
+
+export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac';
+
+export type FaceName = 'sauti' | 'fish' | 'bifrost' | 'openai';
+
+/**
+ * The neutral request every API face produces. The face validates its dialect; from here on,
+ * billing, routing, jobs and providers see only this.
+ */
+export interface SynthesisRequest {
+  /** NFC-normalised text. */
+  text: string;
+  /** Unicode code points of `text`: what is billed and reported. */
+  characters: number;
+  /** A catalogue voice id (`sauti-swahili-v1`) or a `provider/model` route key (`openai/tts-1`). */
+  route: string;
+  /** The voice name for upstreams that take one separately from the model (Bifrost/OpenAI `voice`). */
+  voice?: string;
+  /** Extra `provider/model` targets tried after the route's own chain. */
+  fallbacks: string[];
+  settings: VoiceSettings;
+  format: AudioFormat;
+  language?: string;
+  instructions?: string;
+  withTimestamps?: boolean;
+}
