@@ -1,0 +1,121 @@
+/** 16-bit PCM WAV (RIFF/WAVE), mono: the service's native audio container. */
+
+const HEADER_BYTES = 44;
+
+/** Float samples in [-1, 1] to little-endian 16-bit PCM. Out-of-range values clip; they never wrap around. */
+export function floatToPcm16(samples: Float32Array): Buffer {
+  const pcm = Buffer.allocUnsafe(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i];
+    const clipped = Number.isNaN(value) ? 0 : value >= 1 ? 1 : value <= -1 ? -1 : value;
+    pcm.writeInt16LE(Math.round(clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff), i * 2);
+  }
+  return pcm;
+}
+
+export function pcm16ToFloat(pcm: Buffer): Float32Array {
+  const samples = new Float32Array(Math.floor(pcm.length / 2));
+  for (let i = 0; i < samples.length; i++) {
+    const value = pcm.readInt16LE(i * 2);
+    samples[i] = value < 0 ? value / 0x8000 : value / 0x7fff;
+  }
+  return samples;
+}
+
+/**
+ * The 44-byte header for `dataBytes` of mono 16-bit PCM. For a stream whose length is not known yet,
+ * pass `undefined`: the sizes are set to the maximum, which players treat as "until end of stream".
+ */
+export function wavHeader(sampleRate: number, dataBytes: number | undefined): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  const data = dataBytes ?? 0xffffffff - 36;
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(Math.min(0xffffffff, 36 + data), 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16); // PCM fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * 2, 28); // byte rate
+  header.writeUInt16LE(2, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data, 40);
+  return header;
+}
+
+export function encodeWav(samples: Float32Array, sampleRate: number): Buffer {
+  const pcm = floatToPcm16(samples);
+  return Buffer.concat([wavHeader(sampleRate, pcm.length), pcm]);
+}
+
+export interface DecodedWav {
+  samples: Float32Array;
+  sampleRate: number;
+  channels: number;
+}
+
+/**
+ * Reads PCM WAV (8/16/24/32-bit integer or 32-bit float, any channel count, downmixed to mono).
+ * Walks the chunks rather than assuming a 44-byte header; tolerates streaming sizes (0 or 0xFFFFFFFF).
+ */
+export function decodeWav(bytes: Buffer): DecodedWav {
+  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
+    throw new Error('not a RIFF/WAVE file');
+  }
+  let offset = 12;
+  let format: { audioFormat: number; channels: number; sampleRate: number; bitsPerSample: number } | undefined;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString('ascii', offset, offset + 4);
+    const declared = bytes.readUInt32LE(offset + 4);
+    const start = offset + 8;
+    if (id === 'fmt ') {
+      let audioFormat = bytes.readUInt16LE(start);
+      if (audioFormat === 0xfffe && declared >= 40) audioFormat = bytes.readUInt16LE(start + 24); // WAVE_FORMAT_EXTENSIBLE
+      format = { audioFormat, channels: bytes.readUInt16LE(start + 2), sampleRate: bytes.readUInt32LE(start + 4), bitsPerSample: bytes.readUInt16LE(start + 14) };
+    } else if (id === 'data') {
+      if (!format) throw new Error('WAV data chunk before fmt chunk');
+      const end = declared === 0 || start + declared > bytes.length ? bytes.length : start + declared;
+      return { samples: toMonoFloat(bytes.subarray(start, end), format), sampleRate: format.sampleRate, channels: format.channels };
+    }
+    offset = start + declared + (declared % 2);
+  }
+  throw new Error('WAV file has no data chunk');
+}
+
+function toMonoFloat(data: Buffer, format: { audioFormat: number; channels: number; bitsPerSample: number }): Float32Array {
+  const bytesPerSample = format.bitsPerSample / 8;
+  const frameBytes = bytesPerSample * format.channels;
+  if (format.channels < 1 || !Number.isInteger(bytesPerSample) || bytesPerSample < 1) throw new Error('unsupported WAV sample layout');
+  const read = sampleReader(format.audioFormat, format.bitsPerSample);
+  const frames = Math.floor(data.length / frameBytes);
+  const mono = new Float32Array(frames);
+  for (let frame = 0; frame < frames; frame++) {
+    let sum = 0;
+    for (let channel = 0; channel < format.channels; channel++) sum += read(data, frame * frameBytes + channel * bytesPerSample);
+    mono[frame] = sum / format.channels;
+  }
+  return mono;
+}
+
+function sampleReader(audioFormat: number, bits: number): (data: Buffer, at: number) => number {
+  if (audioFormat === 3 && bits === 32) return (data, at) => data.readFloatLE(at);
+  if (audioFormat !== 1) throw new Error(`unsupported WAV encoding ${audioFormat} (only PCM and IEEE float)`);
+  switch (bits) {
+    case 8:
+      return (data, at) => (data.readUInt8(at) - 128) / 128;
+    case 16:
+      return (data, at) => data.readInt16LE(at) / 0x8000;
+    case 24:
+      return (data, at) => data.readIntLE(at, 3) / 0x800000;
+    case 32:
+      return (data, at) => data.readInt32LE(at) / 0x80000000;
+    default:
+      throw new Error(`unsupported WAV bit depth ${bits}`);
+  }
+}
+
+export function durationSeconds(sampleCount: number, sampleRate: number): number {
+  return sampleCount / sampleRate;
+}
