@@ -3,17 +3,18 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { deleteRedisKeys } from './redis-cleanup';
-import { TEST_DATABASE, TEST_SETTINGS } from './test-settings';
+import { adminDatabaseUrl, testDatabaseName, testSettings } from './test-settings';
 
-/** A fresh test database with every migration applied once, and no keys left from an earlier run. */
+/** A fresh database for this run with every migration applied once. */
 export default async function globalSetup(): Promise<void> {
-  const admin = new Client({ connectionString: TEST_SETTINGS.DATABASE_URL.replace(/\/[^/]+$/, '/postgres') });
+  process.env.SAUTI_TEST_RUN = `${Date.now().toString(36)}_${process.pid}`;
+  const settings = testSettings();
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${TEST_DATABASE} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${TEST_DATABASE}`);
+  await admin.query(`CREATE DATABASE ${testDatabaseName()}`);
   await admin.end();
-  const dataSource = await new DataSource(dataSourceOptions(TEST_SETTINGS.DATABASE_URL)).initialize();
+  const dataSource = await new DataSource(dataSourceOptions(settings.DATABASE_URL)).initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   await dataSource.destroy();
-  await deleteRedisKeys(TEST_SETTINGS.REDIS_URL, TEST_SETTINGS.QUEUE_PREFIX);
+  await deleteRedisKeys(settings.REDIS_URL, settings.QUEUE_PREFIX);
 }

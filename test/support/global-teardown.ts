@@ -1,12 +1,14 @@
 import { Client } from 'pg';
 import { deleteRedisKeys } from './redis-cleanup';
-import { TEST_DATABASE, TEST_SETTINGS } from './test-settings';
+import { adminDatabaseUrl, testDatabaseName, testSettings } from './test-settings';
 
+/** Removes this run's database and Redis keys (KEEP_TEST_DATABASE=1 keeps the database for a look). */
 export default async function globalTeardown(): Promise<void> {
-  await deleteRedisKeys(TEST_SETTINGS.REDIS_URL, TEST_SETTINGS.QUEUE_PREFIX);
+  const settings = testSettings();
+  await deleteRedisKeys(settings.REDIS_URL, settings.QUEUE_PREFIX);
   if (process.env.KEEP_TEST_DATABASE) return;
-  const admin = new Client({ connectionString: TEST_SETTINGS.DATABASE_URL.replace(/\/[^/]+$/, '/postgres') });
+  const admin = new Client({ connectionString: adminDatabaseUrl() });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${TEST_DATABASE} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${testDatabaseName()} WITH (FORCE)`);
   await admin.end();
 }

@@ -1,4 +1,4 @@
-import { TEST_SETTINGS } from './test-settings';
+import { testSettings } from './test-settings';
 
 // Runs before each test file: every process.env read at start-up sees the test settings.
-Object.assign(process.env, TEST_SETTINGS);
+Object.assign(process.env, testSettings());
