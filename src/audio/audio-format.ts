@@ -1,0 +1,64 @@
+import { TtsError } from '../common/tts-error';
+import type { AudioFormat } from '../synthesis/synthesis-request';
+
+export type { AudioFormat };
+
+export interface AudioFormatInfo {
+  format: AudioFormat;
+  /** The media type without parameters, for comparisons and `Accept` matching. */
+  mediaType: string;
+  /** File extension without the dot. */
+  extension: string;
+  /** False for the formats written in-process (wav, pcm); true when ffmpeg must be present. */
+  needsEncoder: boolean;
+}
+
+/**
+ * One entry per format. A `Record` over the union means a format added to `AudioFormat` fails to
+ * compile until it is described here.
+ */
+const FORMATS: Record<AudioFormat, AudioFormatInfo> = {
+  wav: { format: 'wav', mediaType: 'audio/wav', extension: 'wav', needsEncoder: false },
+  pcm: { format: 'pcm', mediaType: 'audio/pcm', extension: 'pcm', needsEncoder: false },
+  mp3: { format: 'mp3', mediaType: 'audio/mpeg', extension: 'mp3', needsEncoder: true },
+  opus: { format: 'opus', mediaType: 'audio/ogg', extension: 'opus', needsEncoder: true },
+  aac: { format: 'aac', mediaType: 'audio/aac', extension: 'aac', needsEncoder: true },
+  flac: { format: 'flac', mediaType: 'audio/flac', extension: 'flac', needsEncoder: true },
+};
+
+/** Every format, in the order documentation and error messages list them. */
+export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
+
+export function isAudioFormat(value: unknown): value is AudioFormat {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(FORMATS, value);
+}
+
+export function audioFormatInfo(format: AudioFormat): AudioFormatInfo {
+  return FORMATS[format];
+}
+
+/**
+ * The `Content-Type` for audio in `format` whose samples run at `sampleRate` (the rate of the
+ * encoded stream, which differs from the voice's rate only for opus and aac).
+ *
+ * Raw pcm carries no header, so its rate travels as a media-type parameter, as `audio/L16;rate=`
+ * does (RFC 2586): `audio/pcm;rate=22050`. Clients that match on the bare type still match.
+ * Opus names its codec because `audio/ogg` alone may also mean Vorbis.
+ */
+export function contentTypeFor(format: AudioFormat, sampleRate?: number): string {
+  switch (format) {
+    case 'pcm':
+      return sampleRate === undefined ? 'audio/pcm' : `audio/pcm;rate=${sampleRate}`;
+    case 'opus':
+      return 'audio/ogg; codecs=opus';
+    default:
+      return FORMATS[format].mediaType;
+  }
+}
+
+/** Engines report their rate; a nonsensical one is a programming error, not a client's. */
+export function assertSampleRate(sampleRate: number): void {
+  if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
+    throw new TtsError('internal', `cannot encode audio at a sample rate of ${sampleRate} Hz`);
+  }
+}

@@ -1,0 +1,205 @@
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { TtsError } from '../common/tts-error';
+import { AUDIO_FORMATS, AudioFormat, audioFormatInfo } from './audio-format';
+
+/**
+ * ffmpeg and ffprobe come from the `@ffmpeg-installer/ffmpeg` and `@ffprobe-installer/ffprobe` npm
+ * packages (static builds, installed by `npm ci`); no system package is needed. Nothing here runs at
+ * import time: a deployment without the binaries still starts and serves wav and pcm.
+ */
+
+/** Where to find the binaries; tests inject a missing path to exercise the unavailable branch. */
+export interface FfmpegLocation {
+  /** Absolute path of ffmpeg. Omitted: the `@ffmpeg-installer/ffmpeg` binary. */
+  ffmpegPath?: string;
+}
+
+const installedPaths = new Map<string, string | undefined>();
+
+function installerPath(packageName: string): string | undefined {
+  if (!installedPaths.has(packageName)) {
+    let found: string | undefined;
+    try {
+      // Required lazily because the installer packages throw (a string, even) when their binary is absent.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const installer = require(packageName) as { path?: unknown };
+      found = typeof installer.path === 'string' ? installer.path : undefined;
+    } catch {
+      found = undefined;
+    }
+    installedPaths.set(packageName, found);
+  }
+  return installedPaths.get(packageName);
+}
+
+export function isExecutableFile(path: string | undefined): path is string {
+  if (!path) return false;
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The ffmpeg to run, or undefined when it is missing or not executable. */
+export function locateFfmpeg(location: FfmpegLocation = {}): string | undefined {
+  const path = location.ffmpegPath ?? installerPath('@ffmpeg-installer/ffmpeg');
+  return isExecutableFile(path) ? path : undefined;
+}
+
+/** The ffprobe to run (tests and diagnostics), or undefined when it is missing or not executable. */
+export function locateFfprobe(ffprobePath?: string): string | undefined {
+  const path = ffprobePath ?? installerPath('@ffprobe-installer/ffprobe');
+  return isExecutableFile(path) ? path : undefined;
+}
+
+export function formatUnavailable(format: AudioFormat, cause?: unknown): TtsError {
+  return new TtsError('format_unavailable', `The ${format} encoder is not available on this deployment; wav and pcm always are.`, {
+    details: { format },
+    cause,
+  });
+}
+
+/** Rates each encoder accepts, for the formats that cannot keep the voice's own rate. */
+const SUPPORTED_RATES: Partial<Record<AudioFormat, readonly number[]>> = {
+  // 8-12 kHz would be MPEG 2.5, an unofficial extension some decoders refuse.
+  mp3: [16000, 22050, 24000, 32000, 44100, 48000],
+  opus: [8000, 12000, 16000, 24000, 48000],
+  // Not below 24 kHz: ADTS cannot signal the encoder's 1,024-sample priming or the last frame's
+  // padding, so players play them; at 16 kHz that is up to 128 ms of extra silence, at 24 kHz 85 ms.
+  aac: [24000, 32000, 44100, 48000, 64000, 88200, 96000],
+};
+
+/** The sample rate of the encoded stream: the voice's own, or the nearest rate the encoder accepts above it. */
+export function encodedSampleRate(format: AudioFormat, inputRate: number): number {
+  const supported = SUPPORTED_RATES[format];
+  if (!supported || supported.includes(inputRate)) return inputRate;
+  return supported.find((rate) => rate >= inputRate) ?? supported[supported.length - 1];
+}
+
+/** Codec, bitrate and container per format; speech-sized bitrates, mono. */
+const CODEC_ARGUMENTS: Partial<Record<AudioFormat, readonly string[]>> = {
+  // No Xing/LAME frame or ID3 tag: neither can be filled in on a pipe, and bare frames concatenate.
+  mp3: ['-c:a', 'libmp3lame', '-b:a', '64k', '-write_xing', '0', '-id3v2_version', '0', '-f', 'mp3'],
+  opus: ['-c:a', 'libopus', '-b:a', '32k', '-f', 'ogg'],
+  aac: ['-c:a', 'aac', '-b:a', '64k', '-f', 'adts'],
+  flac: ['-c:a', 'flac', '-f', 'flac'],
+};
+
+/**
+ * Arguments that read mono 16-bit little-endian PCM at `inputRate` from stdin and write `format` to
+ * stdout. `streaming` makes every packet leave as soon as it is encoded (and Ogg pages every 100 ms
+ * rather than every second) at a small cost in container overhead.
+ */
+export function ffmpegEncodeArguments(format: AudioFormat, inputRate: number, streaming: boolean): string[] {
+  const codec = CODEC_ARGUMENTS[format];
+  if (!codec) throw new Error(`${format} is written in-process, not by ffmpeg`);
+  const input = ['-f', 's16le', '-ar', String(inputRate), '-ac', '1', '-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:0'];
+  const output = ['-map_metadata', '-1', '-ac', '1', '-ar', String(encodedSampleRate(format, inputRate)), ...codec];
+  const flushing = streaming ? ['-flush_packets', '1', ...(format === 'opus' ? ['-page_duration', '100000'] : [])] : [];
+  return ['-hide_banner', '-nostats', '-loglevel', 'error', ...input, ...output, ...flushing, 'pipe:1'];
+}
+
+/** Keeps the end of ffmpeg's stderr, where the reason for a failure is. */
+export class StderrTail {
+  private text = '';
+
+  constructor(private readonly limit = 4000) {}
+
+  append(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-this.limit);
+  }
+
+  toString(): string {
+    return this.text.trim();
+  }
+}
+
+export function spawnFfmpeg(ffmpegPath: string, args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+}
+
+/** Turns how ffmpeg ended into the error a caller sees: a missing encoder is the client-visible kind. */
+export function ffmpegFailure(format: AudioFormat, code: number | null, signal: NodeJS.Signals | null, stderr: string): TtsError {
+  if (/unknown encoder|encoder not found|unsupported codec/i.test(stderr)) return formatUnavailable(format, new Error(stderr));
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  return new TtsError('internal', `ffmpeg (${format}) ${how}: ${stderr || 'no error output'}`);
+}
+
+/**
+ * Runs ffmpeg once with `input` on stdin and resolves with everything it wrote to stdout. Settles only
+ * after the process has exited (so it is reaped, never left a zombie); a run longer than `timeoutMs`
+ * is killed with SIGKILL and rejected.
+ */
+export function runFfmpeg(ffmpegPath: string, format: AudioFormat, args: string[], input: Buffer, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawnFfmpeg(ffmpegPath, args);
+    const stdout: Buffer[] = [];
+    const stderr = new StderrTail();
+    let failure: TtsError | undefined;
+    const timer = setTimeout(() => {
+      failure = new TtsError('internal', `ffmpeg (${format}) did not finish within ${timeoutMs} ms and was killed`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    let settled = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else if (code === 0) resolve(Buffer.concat(stdout));
+      else reject(ffmpegFailure(format, code, signal, stderr.toString()));
+    };
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+    // EPIPE when ffmpeg exits before reading all input; its exit status and stderr say why.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (error) => {
+      if (child.pid !== undefined) {
+        failure ??= new TtsError('internal', `ffmpeg (${format}): ${error.message}`, { cause: error });
+        return;
+      }
+      // Never started (ENOENT, EACCES): no 'close' is guaranteed to follow.
+      failure ??= formatUnavailable(format, error);
+      finish(null, null);
+    });
+    child.on('close', finish);
+    child.stdin.end(input);
+  });
+}
+
+const PROBE_TIMEOUT_MS = 15000;
+const probes = new Map<string, Promise<ReadonlySet<AudioFormat>>>();
+
+/**
+ * The formats this deployment can produce. Each ffmpeg format is proven by encoding 100 ms of silence
+ * once per binary (the result is cached), so a build without an encoder is caught before a client
+ * asks for it, not halfway through a response.
+ */
+export function availableFormats(location: FfmpegLocation = {}): Promise<ReadonlySet<AudioFormat>> {
+  const native = AUDIO_FORMATS.filter((format) => !audioFormatInfo(format).needsEncoder);
+  const ffmpegPath = locateFfmpeg(location);
+  if (!ffmpegPath) return Promise.resolve(new Set(native));
+  let probe = probes.get(ffmpegPath);
+  if (!probe) {
+    probe = probeEncoders(ffmpegPath).then((encoded) => new Set([...native, ...encoded]));
+    probes.set(ffmpegPath, probe);
+  }
+  return probe;
+}
+
+async function probeEncoders(ffmpegPath: string): Promise<AudioFormat[]> {
+  const silence = Buffer.alloc(1600 * 2);
+  const candidates = AUDIO_FORMATS.filter((format) => audioFormatInfo(format).needsEncoder);
+  const results = await Promise.all(
+    candidates.map((format) =>
+      runFfmpeg(ffmpegPath, format, ffmpegEncodeArguments(format, 16000, false), silence, PROBE_TIMEOUT_MS).then(
+        (bytes) => bytes.length > 0,
+        () => false,
+      ),
+    ),
+  );
+  return candidates.filter((_, index) => results[index]);
+}
