@@ -1,6 +1,7 @@
 import { Environment, loadEnvironment } from './environment';
 import { PricingConfig } from './pricing.config';
 import { RateLimitsConfig } from './rate-limits.config';
+import { VoiceCatalogConfig, VoicesConfig } from './voices.config';
 import { loadYamlFile } from './yaml-file';
 
 /**
@@ -10,10 +11,14 @@ import { loadYamlFile } from './yaml-file';
 export class AppConfig {
   readonly pricing: PricingConfig;
   readonly rateLimits: RateLimitsConfig;
+  readonly voices: VoicesConfig;
+  readonly voiceCatalog: VoiceCatalogConfig;
 
   constructor(readonly environment: Environment) {
     this.pricing = loadYamlFile(environment.CONFIG_DIR, 'pricing.yaml', PricingConfig);
     this.rateLimits = loadYamlFile(environment.CONFIG_DIR, 'rate-limits.yaml', RateLimitsConfig);
+    this.voices = loadYamlFile(environment.CONFIG_DIR, 'voices.yaml', VoicesConfig);
+    this.voiceCatalog = loadYamlFile(environment.CONFIG_DIR, 'voice-catalog.yaml', VoiceCatalogConfig);
   }
 
   static load(source: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -51,5 +56,10 @@ export class AppConfig {
 
   get paths() {
     return { configDir: this.environment.CONFIG_DIR, voicesDir: this.environment.VOICES_DIR };
+  }
+
+  /** Where `voices install` downloads from: the catalogue's own URLs unless VOICE_CATALOG_BASE_URL replaces their base. */
+  get voiceDownloads() {
+    return { baseUrl: this.environment.VOICE_CATALOG_BASE_URL };
   }
 }

@@ -57,6 +57,13 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1) @Max(64)
   INFERENCE_THREADS = 1;
 
+  /**
+   * Mirror for `voices install`: when set, each catalogue file is fetched from `<base>/<file name>`
+   * instead of its own URL (an internal mirror, or a local server in tests).
+   */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  VOICE_CATALOG_BASE_URL?: string;
+
   /** Secret for signed audio URLs (Fish face). Must be set in production. */
   @IsOptional() @IsString() @MinLength(32, { message: 'AUDIO_URL_SIGNING_SECRET must be at least 32 characters' })
   AUDIO_URL_SIGNING_SECRET?: string;
@@ -72,7 +79,7 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment());
   const present: Record<string, string> = {};
-  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET']) {
+  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'VOICE_CATALOG_BASE_URL']) {
     const value = source[key];
     if (value !== undefined && value !== '') present[key] = value;
   }

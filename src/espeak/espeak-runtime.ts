@@ -69,3 +69,23 @@ export async function speakToWav(text: string, voice: string, wordsPerMinute = 1
   const module = await runEspeak({ args: ['-w', '/speech.wav', '-v', voice, '-s', String(Math.round(wordsPerMinute))], text });
   return module.FS.readFile('/speech.wav');
 }
+
+/**
+ * IPA for many clauses in one eSpeak run (one WebAssembly instantiation instead of one per clause),
+ * one string per input clause, in the form Piper's voices were trained on (`--ipa`: no tie bars).
+ * Clauses must not contain clause punctuation; they are fed as separate paragraphs so eSpeak answers
+ * with one line each. If eSpeak splits or drops one anyway, the clauses are phonemized one at a time.
+ */
+export async function phonemizeClauses(clauses: string[], voice: string): Promise<string[]> {
+  if (clauses.length === 0) return [];
+  const run = async (text: string) => {
+    const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa', '-v', voice], text });
+    return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  };
+  const lines = await run(clauses.join('\n\n'));
+  if (lines.length === clauses.length) return lines;
+  const one = async (clause: string) => (await run(clause)).join(' ');
+  const result: string[] = [];
+  for (const clause of clauses) result.push(await one(clause));
+  return result;
+}

@@ -1,0 +1,115 @@
+/**
+ * Runs in piscina worker threads, never on the api's event loop: onnxruntime-node's `run()` and
+ * eSpeak's WebAssembly both block the thread that calls them.
+ *
+ * Each thread creates a voice's InferenceSession once, on first use, and keeps it for its lifetime:
+ * creating and releasing sessions per request leaks native memory and costs model-load time.
+ */
+import { isMainThread, workerData } from 'node:worker_threads';
+import Piscina from 'piscina';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { phonemizeClauses } from '../../espeak/espeak-runtime';
+
+export interface InferenceWorkerData {
+  /** onnxruntime intra-op threads for each session in this thread. */
+  intraOpThreads: number;
+}
+
+export interface PhonemizeTask {
+  kind: 'phonemize';
+  espeakVoice: string;
+  clauses: string[];
+}
+
+export interface InferTask {
+  kind: 'infer';
+  modelPath: string;
+  ids: number[];
+  noiseScale: number;
+  lengthScale: number;
+  noiseW: number;
+  speakerId?: number;
+}
+
+export type InferenceTask = PhonemizeTask | InferTask;
+
+const sessions = new Map<string, Promise<InferenceSession>>();
+
+function sessionOptions(): InferenceSession.SessionOptions {
+  const data = (isMainThread ? undefined : (workerData as InferenceWorkerData | undefined)) ?? { intraOpThreads: 1 };
+  return {
+    intraOpNumThreads: data.intraOpThreads,
+    interOpNumThreads: 1,
+    // VITS graphs are a chain; parallel execution only adds scheduling on 2 cores.
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    // Input lengths change with every sentence, so a memory pattern planned for one never fits the next.
+    enableMemPattern: false,
+    // Spinning threads would burn the cores the other workers and the event loop need.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+function session(modelPath: string): Promise<InferenceSession> {
+  let created = sessions.get(modelPath);
+  if (!created) {
+    created = InferenceSession.create(modelPath, sessionOptions());
+    created.catch(() => sessions.delete(modelPath));
+    sessions.set(modelPath, created);
+  }
+  return created;
+}
+
+function int64(values: number[], dims: number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+function float32(values: number[], dims: number[]): Tensor {
+  return new Tensor('float32', Float32Array.from(values), dims);
+}
+
+/**
+ * Feeds for the three VITS export conventions met in the wild: Piper (`input`, `input_lengths`,
+ * `scales`), sherpa-onnx / Coqui (`x`, `x_length`, `noise_scale`, `length_scale`, `noise_scale_w`)
+ * and Hugging Face transformers (`input_ids`, where the pace is baked into the export).
+ */
+function feeds(inputNames: readonly string[], task: InferTask): Record<string, Tensor> {
+  const n = task.ids.length;
+  const has = (name: string) => inputNames.includes(name);
+  const result: Record<string, Tensor> = {};
+  if (has('input')) {
+    result.input = int64(task.ids, [1, n]);
+    result.input_lengths = int64([n], [1]);
+    result.scales = float32([task.noiseScale, task.lengthScale, task.noiseW], [3]);
+  } else if (has('x')) {
+    result.x = int64(task.ids, [1, n]);
+    result.x_length = int64([n], [1]);
+    result.noise_scale = float32([task.noiseScale], [1]);
+    result.length_scale = float32([task.lengthScale], [1]);
+    result.noise_scale_w = float32([task.noiseW], [1]);
+  } else if (has('input_ids')) {
+    result.input_ids = int64(task.ids, [1, n]);
+    if (has('attention_mask')) result.attention_mask = int64(task.ids.map(() => 1), [1, n]);
+  } else {
+    throw new Error(`unsupported VITS model inputs: ${inputNames.join(', ')}`);
+  }
+  if (has('sid')) result.sid = int64([task.speakerId ?? 0], [1]);
+  return result;
+}
+
+async function infer(task: InferTask): Promise<Float32Array> {
+  const model = await session(task.modelPath);
+  const outputs = await model.run(feeds(model.inputNames, task));
+  const audio = outputs[model.outputNames[0]];
+  // A copy the thread owns, so its buffer can be transferred to the caller without copying again.
+  const samples = new Float32Array(audio.data as Float32Array);
+  for (const tensor of Object.values(outputs)) tensor.dispose();
+  return samples;
+}
+
+export default async function runInferenceTask(task: InferenceTask): Promise<unknown> {
+  if (task.kind === 'phonemize') return phonemizeClauses(task.clauses, task.espeakVoice);
+  const samples = await infer(task);
+  return Piscina.move(samples);
+}

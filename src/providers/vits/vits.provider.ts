@@ -1,0 +1,124 @@
+import { Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { TtsError } from '../../common/tts-error';
+import { AppConfig } from '../../config/app-config';
+import type { VoiceEntry } from '../../config/voices.config';
+import { HealthRegistry } from '../../health/health-registry';
+import type { ReadinessReport } from '../../health/readiness-check';
+import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+import { InferencePool } from './inference.pool';
+import { loadVoiceModel, VoiceLoadResult, VoiceModel } from './voice-models';
+import { synthesizeWithVoice } from './vits.synthesizer';
+
+/** Longest text one call accepts; longer requests are the synthesis layer's business (jobs). */
+export const VITS_MAX_TEXT_LENGTH = 20_000;
+
+/**
+ * The product's own voices: VITS models (Piper or MMS-TTS ONNX exports) run by onnxruntime-node in
+ * a pool of worker threads, so the event loop never waits on inference. Voices come from
+ * config/voices.yaml; one whose files are missing is reported unavailable (with the install
+ * command) and the others keep working. The pool starts on the first synthesis.
+ */
+@Injectable()
+export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy {
+  readonly id = 'vits';
+  readonly kind = 'vits' as const;
+  private readonly entries: Map<string, VoiceEntry>;
+  private readonly loaded = new Map<string, VoiceLoadResult>();
+  private pool?: InferencePool;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() private readonly health?: HealthRegistry,
+  ) {
+    this.entries = new Map(config.voices.voices.map((entry) => [entry.id, entry]));
+    for (const entry of this.entries.values()) this.loaded.set(entry.id, loadVoiceModel(entry, config.paths.voicesDir));
+  }
+
+  onModuleInit(): void {
+    this.health?.register({ key: 'voices', critical: false, check: () => this.readiness() });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  capabilities(): ProviderCapabilities {
+    return { voices: this.voiceStates().filter((s) => s.available).map((s) => s.id), maxTextLength: VITS_MAX_TEXT_LENGTH };
+  }
+
+  /** Declared voices, installed or not: a missing one fails with provider_unavailable so a route can fall back. */
+  supports(voice: string): boolean {
+    return this.entries.has(voice);
+  }
+
+  /** The voice's own sample rate (22,050 Hz for Piper medium voices); resampling is the caller's concern. */
+  sampleRateOf(voice: string): number | undefined {
+    const state = this.state(voice);
+    return state?.available ? state.model.sampleRate : undefined;
+  }
+
+  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
+    const voice = this.requireVoice(request.voice);
+    if (request.text.length > VITS_MAX_TEXT_LENGTH) {
+      throw new TtsError('text_too_long', `text is ${request.text.length} characters; the vits provider takes at most ${VITS_MAX_TEXT_LENGTH}`, { field: 'text' });
+    }
+    const signal = AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(1, options.timeoutMs))]);
+    try {
+      return await synthesizeWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), signal);
+    } catch (error) {
+      if (error instanceof TtsError) throw error;
+      throw new TtsError('provider_unavailable', `vits inference failed for ${voice.id}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async checkHealth(): Promise<ProviderHealth> {
+    const states = this.voiceStates();
+    const voices: NonNullable<ProviderHealth['voices']> = {};
+    for (const state of states) {
+      voices[state.id] = state.available ? { available: true, testVoice: state.model.testVoice } : { available: false, reason: state.voice.reason, testVoice: state.voice.testVoice };
+    }
+    const availableCount = states.filter((s) => s.available).length;
+    const status = availableCount === states.length ? 'up' : availableCount === 0 ? 'down' : 'degraded';
+    return { status, detail: `${availableCount} of ${states.length} voices available`, voices };
+  }
+
+  private async readiness(): Promise<ReadinessReport> {
+    const health = await this.checkHealth();
+    // Missing voices degrade the service; they never make it "not ready" (other providers may serve).
+    return { status: health.status === 'up' ? 'up' : 'degraded', detail: health.detail, voices: health.voices };
+  }
+
+  private inferencePool(): InferencePool {
+    this.pool ??= new InferencePool(this.config.inference);
+    return this.pool;
+  }
+
+  private requireVoice(id: string): VoiceModel {
+    const state = this.state(id);
+    if (!state) throw new TtsError('unknown_voice', `the vits provider has no voice '${id}'`, { field: 'voice' });
+    if (!state.available) throw new TtsError('provider_unavailable', `voice ${id} is unavailable: ${state.voice.reason}`, { details: { voice: id } });
+    return state.model;
+  }
+
+  /** A voice that was missing is looked for again, so `voices install` works without a restart. */
+  private state(id: string): VoiceLoadResult | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    let state = this.loaded.get(id);
+    if (!state?.available) {
+      state = loadVoiceModel(entry, this.config.paths.voicesDir);
+      this.loaded.set(id, state);
+    }
+    return state;
+  }
+
+  private voiceStates(): ({ id: string } & VoiceLoadResult)[] {
+    return [...this.entries.keys()].map((id) => ({ id, ...(this.state(id) as VoiceLoadResult) }));
+  }
+}

@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { VoiceEntry } from '../../config/voices.config';
+import { parseMmsVocabulary, PhonemeIdMap } from './phoneme-ids';
+
+/**
+ * A voice of config/voices.yaml with its files resolved and its config file read, or the reason it
+ * cannot be served (files missing, config unreadable) and the command that fixes it.
+ */
+export type VoiceModel = PiperVoiceModel | MmsVoiceModel;
+
+interface VoiceModelBase {
+  id: string;
+  modelPath: string;
+  sampleRate: number;
+  testVoice: boolean;
+  language?: string;
+  speakerId?: number;
+}
+
+export interface PiperVoiceModel extends VoiceModelBase {
+  format: 'piper';
+  espeakVoice: string;
+  phonemeIdMap: PhonemeIdMap;
+  /** The voice's own inference defaults; speaking_rate divides its length_scale. */
+  lengthScale: number;
+}
+
+export interface MmsVoiceModel extends VoiceModelBase {
+  format: 'mms';
+  vocabulary: Map<string, number>;
+}
+
+export interface UnavailableVoice {
+  id: string;
+  testVoice: boolean;
+  reason: string;
+}
+
+export type VoiceLoadResult = { available: true; model: VoiceModel } | { available: false; voice: UnavailableVoice };
+
+export const MMS_SAMPLE_RATE = 16000;
+
+export function installCommand(voiceId: string): string {
+  return `npm run cli -- voices install ${voiceId}`;
+}
+
+export function voiceDirectory(entry: VoiceEntry, voicesDir: string): string {
+  const dir = entry.dir ?? voicesDir;
+  return isAbsolute(dir) ? dir : resolve(process.cwd(), dir);
+}
+
+/** The files a voice needs, absolute. */
+export function voiceFiles(entry: VoiceEntry, voicesDir: string): { model: string; config: string } {
+  const dir = voiceDirectory(entry, voicesDir);
+  const config = entry.config ?? (entry.format === 'piper' ? `${entry.model}.json` : 'tokens.txt');
+  return { model: join(dir, entry.model), config: join(dir, config) };
+}
+
+interface PiperConfigFile {
+  audio?: { sample_rate?: number };
+  espeak?: { voice?: string };
+  inference?: { length_scale?: number };
+  phoneme_id_map?: PhonemeIdMap;
+  phoneme_type?: string;
+}
+
+function readPiper(entry: VoiceEntry, files: { model: string; config: string }): PiperVoiceModel {
+  const parsed = JSON.parse(readFileSync(files.config, 'utf8')) as PiperConfigFile;
+  if (!parsed.phoneme_id_map || !parsed.audio?.sample_rate) throw new Error(`${files.config} has no phoneme_id_map or audio.sample_rate`);
+  if (parsed.phoneme_type && parsed.phoneme_type !== 'espeak') throw new Error(`phoneme_type '${parsed.phoneme_type}' is not supported (only espeak)`);
+  return {
+    id: entry.id,
+    format: 'piper',
+    modelPath: files.model,
+    sampleRate: parsed.audio.sample_rate,
+    testVoice: entry.test_voice,
+    language: entry.language,
+    speakerId: entry.speaker_id,
+    espeakVoice: parsed.espeak?.voice ?? entry.language ?? 'sw',
+    phonemeIdMap: parsed.phoneme_id_map,
+    lengthScale: parsed.inference?.length_scale ?? 1,
+  };
+}
+
+function readMms(entry: VoiceEntry, files: { model: string; config: string }): MmsVoiceModel {
+  return {
+    id: entry.id,
+    format: 'mms',
+    modelPath: files.model,
+    sampleRate: entry.sample_rate ?? MMS_SAMPLE_RATE,
+    testVoice: entry.test_voice,
+    language: entry.language,
+    speakerId: entry.speaker_id,
+    vocabulary: parseMmsVocabulary(readFileSync(files.config, 'utf8'), files.config),
+  };
+}
+
+/** Reads one voice; never throws (a broken voice must not stop the service, only that voice). */
+export function loadVoiceModel(entry: VoiceEntry, voicesDir: string): VoiceLoadResult {
+  const files = voiceFiles(entry, voicesDir);
+  const missing = [files.model, files.config].filter((path) => !existsSync(path));
+  const unavailable = (reason: string): VoiceLoadResult => ({ available: false, voice: { id: entry.id, testVoice: entry.test_voice, reason } });
+  if (missing.length > 0) return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
+  try {
+    return { available: true, model: entry.format === 'piper' ? readPiper(entry, files) : readMms(entry, files) };
+  } catch (error) {
+    return unavailable(`cannot read voice config: ${(error as Error).message}`);
+  }
+}
