@@ -61,6 +61,7 @@ abstract class BaseEncoderStream implements EncoderStream {
   protected bytesEmitted = 0;
   protected ended = false;
   protected settled = false;
+  private failedWith: Error | undefined;
   private settle!: { resolve: (summary: EncoderStreamSummary) => void; reject: (error: Error) => void };
 
   constructor(
@@ -74,9 +75,13 @@ abstract class BaseEncoderStream implements EncoderStream {
     this.done.catch(() => undefined);
     // Same for `output`: pipeline() still receives the error; an unobserved stream must not crash the process.
     this.output.on('error', () => undefined);
+    // A consumer that goes away (pipeline() destroys `output` when the response closes) stops the encoder.
+    this.output.on('close', () => this.abort('the consumer closed the encoded output'));
   }
 
+  /** Throws the stream's failure once it has failed, so a producer stops synthesizing for nobody. */
   write(samples: Float32Array): void {
+    if (this.failedWith) throw this.failedWith;
     if (this.ended) throw new TtsError('internal', 'audio written to an encoder stream after end()');
     this.samplesWritten += samples.length;
     this.writePcm(floatToPcm16(samples));
@@ -106,6 +111,7 @@ abstract class BaseEncoderStream implements EncoderStream {
   protected fail(error: Error): void {
     this.ended = true;
     this.settled = true;
+    this.failedWith = error;
     this.output.destroy(error);
     this.settle.reject(error);
   }

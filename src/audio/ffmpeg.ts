@@ -171,6 +171,7 @@ export function runFfmpeg(ffmpegPath: string, format: AudioFormat, args: string[
 }
 
 const PROBE_TIMEOUT_MS = 15000;
+const REPROBE_AFTER_MS = 60000;
 const probes = new Map<string, Promise<ReadonlySet<AudioFormat>>>();
 
 /**
@@ -184,7 +185,11 @@ export function availableFormats(location: FfmpegLocation = {}): Promise<Readonl
   if (!ffmpegPath) return Promise.resolve(new Set(native));
   let probe = probes.get(ffmpegPath);
   if (!probe) {
-    probe = probeEncoders(ffmpegPath).then((encoded) => new Set([...native, ...encoded]));
+    probe = probeEncoders(ffmpegPath).then((encoded) => {
+      // A probe can fail for a passing reason (a machine under load); try the missing ones again later.
+      if (encoded.length < AUDIO_FORMATS.length - native.length) setTimeout(() => probes.delete(ffmpegPath), REPROBE_AFTER_MS).unref();
+      return new Set([...native, ...encoded]);
+    });
     probes.set(ffmpegPath, probe);
   }
   return probe;

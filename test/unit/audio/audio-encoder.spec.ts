@@ -1,3 +1,5 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +40,19 @@ describe('audio formats', () => {
     expect(isAudioFormat('ogg')).toBe(false);
     expect(isAudioFormat('toString')).toBe(false);
     expect(contentTypeFor('pcm', 24000)).toBe('audio/pcm;rate=24000');
+  });
+
+  it('AudioEncoder resolves through Nest without any configuration', async () => {
+    @Module({ providers: [AudioEncoder] })
+    class EncoderOnlyModule {}
+    const context = await NestFactory.createApplicationContext(EncoderOnlyModule, { logger: false });
+    try {
+      const sut = context.get(AudioEncoder);
+
+      await expect(sut.assertAvailable('mp3', 'format')).resolves.toBeUndefined();
+    } finally {
+      await context.close();
+    }
   });
 
   it('finds the npm-installed ffmpeg and proves every encoder works', async () => {

@@ -107,6 +107,16 @@ describe('createEncoderStream', () => {
     await expect(received.ended).rejects.toThrow('client disconnected');
   });
 
+  it('a consumer that goes away stops ffmpeg, and the producer learns on its next write', async () => {
+    const sut = createEncoderStream(SAMPLE_RATE, 'aac');
+    sut.write(sine(440, 0.5, SAMPLE_RATE));
+
+    sut.output.destroy();
+
+    await expect(sut.done).rejects.toThrow('the consumer closed the encoded output');
+    expect(() => sut.write(sine(440, 0.1, SAMPLE_RATE))).toThrow('the consumer closed the encoded output');
+  });
+
   it('an idle stream is killed instead of leaking its ffmpeg', async () => {
     const sut = createEncoderStream(SAMPLE_RATE, 'opus', { idleTimeoutMs: 200 });
     const received = collect(sut.output);
