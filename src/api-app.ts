@@ -12,6 +12,8 @@ import { jsonBodyParser, requireJsonContentType } from './common/http/json-body.
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import type { ServiceRequest } from './common/request-context';
 import { AppConfig } from './config/app-config';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsRegistry } from './metrics/metrics.registry';
 import { RootLogger } from './logging/root-logger';
 
 /** Builds the api application (not yet listening): shared by `main.ts`, tests and benchmarks. */
@@ -26,6 +28,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
 
   const envelopes = app.get(ErrorEnvelopes);
   app.use(requestIdMiddleware);
+  app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   app.use(accessLogMiddleware(logger.pino));
   app.use(requireJsonContentType);
   app.use(jsonBodyParser(config.http.bodyLimitBytes));

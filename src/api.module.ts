@@ -4,6 +4,8 @@ import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
+import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
+import { RoutingModule } from './synthesis/routing/routing.module';
 
 /** The HTTP api process: faces, health, metrics. No job processors run here. */
 @Module({})
@@ -11,7 +13,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('client'), HealthModule],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('client'), HealthModule, MetricsModule, MetricsHttpModule, RoutingModule],
       providers: [ErrorEnvelopes],
       exports: [ErrorEnvelopes],
     };

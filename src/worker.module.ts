@@ -3,6 +3,8 @@ import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
 import { WorkerHeartbeatService } from './jobs/worker-heartbeat.service';
+import { MetricsModule } from './metrics/metrics.module';
+import { RoutingModule } from './synthesis/routing/routing.module';
 
 /** The worker process: BullMQ processors, outbox relay and sweeper. No HTTP. */
 @Module({})
@@ -10,7 +12,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker')],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker'), MetricsModule, RoutingModule],
       providers: [WorkerHeartbeatService],
     };
   }

@@ -1,7 +1,10 @@
 import { Environment, loadEnvironment } from './environment';
 import { PricingConfig } from './pricing.config';
+import { ProvidersConfig } from './providers.config';
 import { RateLimitsConfig } from './rate-limits.config';
 import { VoiceCatalogConfig, VoicesConfig } from './voices.config';
+import { crossCheckRouting, RoutesConfig } from './routes.config';
+import { UpstreamKeys } from './upstream-keys';
 import { loadYamlFile } from './yaml-file';
 
 /**
@@ -13,16 +16,27 @@ export class AppConfig {
   readonly rateLimits: RateLimitsConfig;
   readonly voices: VoicesConfig;
   readonly voiceCatalog: VoiceCatalogConfig;
+  readonly providers: ProvidersConfig;
+  readonly routes: RoutesConfig;
+  /** Upstream API keys from the variables providers.yaml names (`secretSource` is the environment). */
+  readonly upstreamKeys: UpstreamKeys;
 
-  constructor(readonly environment: Environment) {
+  constructor(
+    readonly environment: Environment,
+    secretSource: NodeJS.ProcessEnv = process.env,
+  ) {
     this.pricing = loadYamlFile(environment.CONFIG_DIR, 'pricing.yaml', PricingConfig);
     this.rateLimits = loadYamlFile(environment.CONFIG_DIR, 'rate-limits.yaml', RateLimitsConfig);
     this.voices = loadYamlFile(environment.CONFIG_DIR, 'voices.yaml', VoicesConfig);
     this.voiceCatalog = loadYamlFile(environment.CONFIG_DIR, 'voice-catalog.yaml', VoiceCatalogConfig);
+    this.providers = loadYamlFile(environment.CONFIG_DIR, 'providers.yaml', ProvidersConfig);
+    this.routes = loadYamlFile(environment.CONFIG_DIR, 'routes.yaml', RoutesConfig);
+    crossCheckRouting(this.providers, this.routes);
+    this.upstreamKeys = new UpstreamKeys(this.providers, secretSource);
   }
 
   static load(source: NodeJS.ProcessEnv = process.env): AppConfig {
-    return new AppConfig(loadEnvironment(source));
+    return new AppConfig(loadEnvironment(source), source);
   }
 
   get http() {

@@ -1,0 +1,66 @@
+import { decodeWav } from '../../audio/wav';
+import { TtsError } from '../../common/tts-error';
+import type { ProviderEntry } from '../../config/providers.config';
+import { EspeakPool } from './espeak.pool';
+import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+
+/** eSpeak voice names: a language code with optional region or variant (`sw`, `en-us`, `pt-br`, `en+f3`). */
+const ESPEAK_VOICE = /^[a-z]{2,3}(-[a-z0-9]{1,8})*(\+[a-z0-9]{1,8})?$/i;
+
+/** eSpeak's default pace; speaking_rate scales it. */
+const DEFAULT_WORDS_PER_MINUTE = 175;
+
+function abortError(signal: AbortSignal, provider: string, timeoutMs: number): TtsError {
+  const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+  return timedOut
+    ? new TtsError('provider_timeout', `${provider} did not finish within ${timeoutMs} ms`, { details: { provider } })
+    : new TtsError('provider_unavailable', `${provider}: call cancelled by the caller`, { details: { provider } });
+}
+
+/**
+ * eSpeak NG's formant voice through its WebAssembly build: offline, any eSpeak language. It is the last
+ * target of the Swahili voices so the service keeps speaking when the VITS files are absent or broken.
+ * Runs in its own worker threads; a cancelled run is abandoned (piscina stops the task).
+ */
+export class EspeakProvider implements TtsProvider {
+  readonly kind = 'espeak' as const;
+
+  private readonly pool = new EspeakPool();
+
+  constructor(private readonly entry: ProviderEntry) {}
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  get id(): string {
+    return this.entry.id;
+  }
+
+  capabilities(): ProviderCapabilities {
+    return { voices: ['*'], maxTextLength: 5000 };
+  }
+
+  supports(voice: string): boolean {
+    return ESPEAK_VOICE.test(voice);
+  }
+
+  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
+    if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
+    const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.pool.speak({ text: request.text, voice: request.voice, wordsPerMinute }, options.signal);
+    } catch (error) {
+      if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
+      throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${request.voice}': ${(error as Error).message}`, { details: { provider: this.id }, cause: error });
+    }
+    if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
+    const { samples, sampleRate } = decodeWav(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return { samples, sampleRate };
+  }
+
+  async checkHealth(): Promise<ProviderHealth> {
+    return { status: 'up', detail: 'eSpeak NG (WebAssembly, offline)' };
+  }
+}

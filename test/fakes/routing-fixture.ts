@@ -1,0 +1,71 @@
+import { DynamicModule, Global, INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { AppConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { loadEnvironment } from '../../src/config/environment';
+import { HealthRegistry } from '../../src/health/health-registry';
+import { MetricsModule } from '../../src/metrics/metrics.module';
+import { MetricsRegistry } from '../../src/metrics/metrics.registry';
+import { RoutingModule } from '../../src/synthesis/routing/routing.module';
+import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
+import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
+
+/** The repository's config/ directory. */
+export const DEFAULT_CONFIG_DIR = resolve(__dirname, '../../config');
+
+/**
+ * A temporary CONFIG_DIR: copies of every YAML file in config/, with the given files replaced
+ * (objects are written as YAML). Returns the directory.
+ */
+export function writeConfigDir(files: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sauti-config-'));
+  for (const name of readdirSync(DEFAULT_CONFIG_DIR)) if (name.endsWith('.yaml')) copyFileSync(join(DEFAULT_CONFIG_DIR, name), join(dir, name));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), typeof content === 'string' ? content : stringify(content));
+  return dir;
+}
+
+/** AppConfig over `configDir`, the test environment and `secrets` (upstream key variables). */
+export function configFor(configDir: string, secrets: Record<string, string> = {}): AppConfig {
+  const source = { ...process.env, CONFIG_DIR: configDir, ...secrets };
+  return new AppConfig(loadEnvironment(source), source);
+}
+
+@Global()
+@Module({ providers: [HealthRegistry], exports: [HealthRegistry] })
+class StandaloneHealthModule {}
+
+@Module({})
+class RoutingContextModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: RoutingContextModule, imports: [ConfigModule.forRoot(config), StandaloneHealthModule, MetricsModule, RoutingModule] };
+  }
+}
+
+export interface RoutingContext {
+  app: INestApplicationContext;
+  config: AppConfig;
+  router: SynthesisRouter;
+  catalog: VoiceCatalog;
+  health: HealthRegistry;
+  metrics: MetricsRegistry;
+  close(): Promise<void>;
+}
+
+/** The routing module alone (no database, no Redis, no HTTP), as the api and the worker build it. */
+export async function startRoutingContext(config: AppConfig): Promise<RoutingContext> {
+  const app = await NestFactory.createApplicationContext(RoutingContextModule.forRoot(config), { logger: false, abortOnError: false });
+  await app.init();
+  return {
+    app,
+    config,
+    router: app.get(SynthesisRouter),
+    catalog: app.get(VoiceCatalog),
+    health: app.get(HealthRegistry),
+    metrics: app.get(MetricsRegistry),
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,62 @@
+import { resample } from '../../../src/audio/resample';
+
+function sine(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Float32Array {
+  const samples = new Float32Array(Math.round(sampleRate * seconds));
+  for (let i = 0; i < samples.length; i++) samples[i] = amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
+  return samples;
+}
+
+/** Amplitude of `frequency` in `samples` (single-bin DFT over the middle, away from the edges). */
+function toneAmplitude(samples: Float32Array, sampleRate: number, frequency: number): number {
+  const start = Math.floor(samples.length / 4);
+  const end = Math.floor((samples.length * 3) / 4);
+  let re = 0;
+  let im = 0;
+  for (let i = start; i < end; i++) {
+    re += samples[i] * Math.cos((2 * Math.PI * frequency * i) / sampleRate);
+    im += samples[i] * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
+  }
+  return (2 * Math.hypot(re, im)) / (end - start);
+}
+
+function peak(samples: Float32Array): number {
+  let max = 0;
+  for (let i = Math.floor(samples.length / 4); i < (samples.length * 3) / 4; i++) max = Math.max(max, Math.abs(samples[i]));
+  return max;
+}
+
+describe('resample', () => {
+  it('keeps a 1 kHz sine at its frequency and amplitude from 22,050 to 16,000 Hz', () => {
+    const input = sine(1000, 22050, 1);
+    const sut = resample(input, 22050, 16000);
+    expect(sut.length).toBe(16000);
+    expect(toneAmplitude(sut, 16000, 1000)).toBeCloseTo(0.5, 2);
+    expect(toneAmplitude(sut, 16000, 1100)).toBeLessThan(0.01);
+    expect(peak(sut)).toBeGreaterThan(0.49);
+    expect(peak(sut)).toBeLessThan(0.51);
+  });
+
+  it('has the right length for other ratios', () => {
+    expect(resample(new Float32Array(24000), 24000, 16000).length).toBe(16000);
+    expect(resample(new Float32Array(1000), 16000, 24000).length).toBe(1500);
+    expect(resample(new Float32Array(44100), 44100, 16000).length).toBe(16000);
+    expect(resample(new Float32Array(7), 22050, 16000).length).toBe(5);
+  });
+
+  it('keeps a tone when upsampling 16,000 → 24,000 Hz', () => {
+    const sut = resample(sine(3000, 16000, 0.5), 16000, 24000);
+    expect(toneAmplitude(sut, 24000, 3000)).toBeCloseTo(0.5, 2);
+  });
+
+  it('removes content above the new Nyquist frequency instead of aliasing it', () => {
+    // 10 kHz at 44.1 kHz would fold to 6 kHz at 16 kHz if samples were merely dropped.
+    const sut = resample(sine(10000, 44100, 0.5), 44100, 16000);
+    expect(toneAmplitude(sut, 16000, 6000)).toBeLessThan(0.005);
+    expect(peak(sut)).toBeLessThan(0.01);
+  });
+
+  it('returns the input unchanged at the same rate', () => {
+    const input = sine(440, 16000, 0.1);
+    expect(resample(input, 16000, 16000)).toBe(input);
+  });
+});

@@ -1,0 +1,211 @@
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
+import { TtsError } from '../../../src/common/tts-error';
+import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
+import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
+import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
+import { routingTestFiles, TEST_SECRETS } from './routing-test-config';
+
+function request(route: string, extra: Partial<SynthesisRequest> = {}): SynthesisRequest {
+  return { text: 'Habari za asubuhi.', characters: 18, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav', ...extra };
+}
+
+async function failure(promise: Promise<unknown>): Promise<TtsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TtsError) return error;
+    throw error;
+  }
+  throw new Error('expected a TtsError');
+}
+
+const WAV = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.2, 24000) };
+const PCM = { status: 200, body: Buffer.alloc(4800) };
+
+describe('SynthesisRouter against scripted upstreams', () => {
+  let primary: ScriptableUpstream;
+  let secondary: ScriptableUpstream;
+  let eleven: ScriptableUpstream;
+  let peer: ScriptableUpstream;
+  let sut: RoutingContext;
+
+  beforeAll(async () => {
+    [primary, secondary, eleven, peer] = await Promise.all([ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start()]);
+  });
+
+  beforeEach(async () => {
+    for (const fake of [primary, secondary, eleven, peer]) {
+      fake.reset();
+      fake.defaultResponse = { status: 500, body: { error: { message: 'unscripted' } } };
+    }
+    // VOICES_DIR points nowhere: the VITS voice's files are missing.
+    sut = await startRoutingContext(configFor(writeConfigDir(routingTestFiles({ primary, secondary, eleven, peer })), { ...TEST_SECRETS, VOICES_DIR: '/nonexistent/voices' }));
+  });
+
+  afterEach(() => sut.close());
+  afterAll(() => Promise.all([primary, secondary, eleven, peer].map((fake) => fake.close())));
+
+  it('retries 500, 500 and is served by the same upstream on the third call, resampled to the route rate', async () => {
+    primary.enqueue({ status: 500 }, { status: 502 }, WAV);
+    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r1' });
+    expect(routed.provider).toBe('primary');
+    expect(primary.calls).toBe(3);
+    expect(secondary.calls).toBe(0);
+    expect(routed.attempts).toEqual([expect.objectContaining({ provider: 'primary', outcome: 'ok', retries: 2 })]);
+    expect(routed.audio.sampleRate).toBe(16000);
+    expect(routed.audio.samples.length).toBe(3200);
+    const sent = JSON.parse(primary.requests[0].body.toString());
+    expect(sent).toMatchObject({ model: 'tts-1', voice: 'alloy', response_format: 'wav', input: 'Habari za asubuhi.' });
+    expect(primary.requests[0].headers.authorization).toBe('Bearer sk-primary-test');
+    expect(primary.requests[0].path).toBe('/v1/audio/speech');
+  });
+
+  it('fails fast on a 400 with the upstream message, without retrying or falling back', async () => {
+    primary.enqueue({ status: 400, body: { error: { message: 'Input contains unsupported characters', type: 'invalid_request_error' } } });
+    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'r2' }));
+    expect(error.code).toBe('provider_rejected');
+    expect(error.upstreamStatus).toBe(400);
+    expect(error.message).toContain('Input contains unsupported characters');
+    expect(primary.calls).toBe(1);
+    expect(secondary.calls).toBe(0);
+  });
+
+  it('times out a hanging upstream and is served by the next target', async () => {
+    primary.defaultResponse = { hang: true };
+    secondary.enqueue(PCM);
+    const started = performance.now();
+    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r3' });
+    expect(routed.provider).toBe('secondary');
+    expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_timeout', retries: 2 });
+    expect(routed.attempts[1]).toMatchObject({ provider: 'secondary', outcome: 'ok', voice: 'nova' });
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('honours a 429 Retry-After within the bound', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'slow down' } } }, WAV);
+    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r4' });
+    expect(routed.provider).toBe('primary');
+    expect(primary.requests[1].at - primary.requests[0].at).toBeGreaterThanOrEqual(990);
+  });
+
+  it('does not wait for a Retry-After beyond the bound: the next target serves at once', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '30' } });
+    secondary.enqueue(PCM);
+    const started = performance.now();
+    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r5' });
+    expect(routed.provider).toBe('secondary');
+    expect(primary.calls).toBe(1);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('opens the breaker after repeated failures, skips the provider, half-opens after the cool-down and closes on recovery', async () => {
+    secondary.defaultResponse = PCM;
+    await sut.router.synthesize(request('duo'), { requestId: 'b1' }); // primary: 3 failed calls → open
+    expect(primary.calls).toBe(3);
+    const skipped = await sut.router.synthesize(request('duo'), { requestId: 'b2' });
+    expect(primary.calls).toBe(3);
+    expect(skipped.provider).toBe('secondary');
+    expect(skipped.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable' });
+    expect(skipped.attempts[0].message).toContain('circuit open');
+    expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'degraded', breaker: 'open', lastError: { code: 'provider_unavailable' } });
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    primary.defaultResponse = WAV;
+    const probed = await sut.router.synthesize(request('duo'), { requestId: 'b3' });
+    expect(probed.provider).toBe('primary');
+    expect(primary.calls).toBe(4);
+    expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+  });
+
+  it('tries per-request fallbacks in order after the route', async () => {
+    eleven.defaultResponse = { status: 503, body: { detail: { status: 'busy', message: 'overloaded' } } };
+    const audio = toneWav(0.1, 16000).toString('base64');
+    peer.enqueue({ status: 200, body: { audio_base64: audio, content_type: 'audio/wav' } });
+    const routed = await sut.router.synthesize(request('primary/tts-1', { voice: 'echo', fallbacks: ['eleven/eleven_multilingual_v2', 'peer/sauti-swahili-v1'] }), { requestId: 'f1' });
+    expect(routed.provider).toBe('peer');
+    expect(routed.attempts.map((attempt) => [attempt.provider, attempt.outcome])).toEqual([
+      ['primary', 'provider_unavailable'],
+      ['eleven', 'provider_unavailable'],
+      ['peer', 'ok'],
+    ]);
+    expect(routed.attempts[1].message).toContain('overloaded');
+    expect(routed.audio.sampleRate).toBe(24000);
+    expect(eleven.requests[0].path).toBe('/v1/text-to-speech/echo?output_format=pcm_16000');
+    expect(eleven.requests[0].headers['xi-api-key']).toBe('xi-eleven-test');
+    expect(JSON.parse(eleven.requests[0].body.toString())).toMatchObject({ text: 'Habari za asubuhi.', model_id: 'eleven_multilingual_v2' });
+    expect(peer.requests[0].path).toBe('/v1/text-to-speech/sauti-swahili-v1');
+    expect(peer.requests[0].headers['xi-api-key']).toBe('sauti-peer-test');
+  });
+
+  it('rejects an unknown provider in fallbacks and an unknown voice or model, naming the face field', async () => {
+    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['nowhere/tts-1'] })).toThrow(expect.objectContaining({ code: 'unknown_provider', field: 'fallbacks' }));
+    expect(() => sut.router.resolve({ route: 'no-such-voice', fallbacks: [] })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'voice_id' }));
+    expect(() => sut.router.resolve({ route: 'eleven/not-a-model', voice: 'x', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
+    expect(() => sut.router.resolve({ route: 'nowhere/tts-1', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
+    const error = await failure(sut.router.synthesize(request('duo', { fallbacks: ['nowhere/x'] }), { requestId: 'f2' }));
+    expect(error.code).toBe('unknown_provider');
+    expect(primary.calls).toBe(0);
+  });
+
+  it('lists every attempt when all providers fail', async () => {
+    const error = await failure(sut.router.synthesize(request('duo', { voice: 'alloy', fallbacks: ['dead/tts-1', 'keyless/tts-1'] }), { requestId: 'a1' }));
+    expect(error.code).toBe('all_providers_failed');
+    const attempts = error.details?.attempts as { provider: string; outcome: string; durationMs: number; message: string }[];
+    expect(attempts.map((attempt) => attempt.provider)).toEqual(['primary', 'secondary', 'dead', 'keyless']);
+    expect(attempts[2]).toMatchObject({ outcome: 'provider_unavailable', retries: 2 });
+    expect(attempts[2].message).toContain('ECONNREFUSED');
+    expect(attempts[3].message).toContain('ROUTING_TEST_UNSET_KEY is not set');
+    expect(attempts.every((attempt) => typeof attempt.durationMs === 'number')).toBe(true);
+  });
+
+  it('refuses a redirect to another host and follows one to the same host', async () => {
+    primary.enqueue({ redirectTo: `${secondary.url}/v1/audio/speech` });
+    const refused = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'd1' }));
+    expect(refused.code).toBe('all_providers_failed');
+    expect((refused.details?.attempts as { message: string }[])[0].message).toContain('another host');
+    expect(secondary.calls).toBe(0);
+
+    primary.enqueue({ redirectTo: '/v2/audio/speech' }, WAV);
+    const followed = await sut.router.synthesize(request('primary/tts-1'), { requestId: 'd2' });
+    expect(followed.provider).toBe('primary');
+    expect(primary.requests.at(-1)?.path).toBe('/v2/audio/speech');
+  });
+
+  it('cuts off an oversized body with a typed error, streamed or declared', async () => {
+    primary.enqueue({ streamBytes: 3 * 1024 * 1024 });
+    const streamed = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o1' }));
+    expect((streamed.details?.attempts as { outcome: string; message: string; retries: number }[])[0]).toMatchObject({ outcome: 'provider_unavailable', retries: 0 });
+    expect((streamed.details?.attempts as { message: string }[])[0].message).toContain('larger than 1048576 bytes');
+    primary.enqueue({ body: Buffer.alloc(2 * 1024 * 1024) });
+    const declared = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o2' }));
+    expect((declared.details?.attempts as { message: string }[])[0].message).toContain('larger than');
+  });
+
+  it('serves the Swahili voice with espeak when the VITS voice cannot be served, and health says so', async () => {
+    const routed = await sut.router.synthesize(request('sauti-swahili-v1'), { requestId: 'v1' });
+    expect(routed.provider).toBe('espeak');
+    expect(routed.voice).toBe('sw');
+    expect(routed.audio.sampleRate).toBe(16000);
+    expect(routed.audio.samples.length).toBeGreaterThan(8000);
+    expect(routed.attempts[0]).toMatchObject({ provider: 'vits', outcome: 'provider_unavailable' });
+    expect(sut.catalog.get('sauti-swahili-v1')).toMatchObject({ available: false, servedByFallback: true, fallbackProvider: 'espeak', sampleRate: 16000, engine: 'vits' });
+    const catalog = await sut.health.all().find((check) => check.key === 'catalog')?.check();
+    expect(catalog).toMatchObject({ status: 'degraded', voices: { 'sauti-swahili-v1': { available: false, servedByFallback: true } } });
+    const vitsVoices = await sut.health.all().find((check) => check.key === 'voices')?.check();
+    expect(vitsVoices).toMatchObject({ voices: { 'sauti-swahili-v1': { available: false } } });
+    expect(await providerReport(sut, 'vits')).toMatchObject({ voices: { 'sauti-swahili-v1': { available: false } } });
+  });
+
+  it('reports a provider without its key as down with the reason, and records provider metrics', async () => {
+    expect(await providerReport(sut, 'keyless')).toMatchObject({ status: 'down', detail: 'environment variable ROUTING_TEST_UNSET_KEY is not set' });
+    primary.enqueue(WAV);
+    await sut.router.synthesize(request('duo'), { requestId: 'm1' });
+    const text = await sut.metrics.render();
+    expect(text).toContain('tts_provider_attempts_total{provider="primary",outcome="ok"} 1');
+    expect(text).toContain('tts_provider_breaker_state{provider="primary"} 0');
+  });
+});
+
+async function providerReport(context: RoutingContext, provider: string) {
+  return context.health.all().find((check) => check.key === `provider:${provider}`)?.check();
+}
