@@ -17,7 +17,7 @@ const CHUNKS_IN_FLIGHT_PER_REQUEST = 2;
 export function abortError(signal: AbortSignal): TtsError {
   const reason: unknown = signal.reason;
   if (reason instanceof TtsError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new TtsError('provider_timeout', 'vits synthesis timed out', { cause: reason });
+  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError') return new TtsError('provider_timeout', 'vits synthesis timed out', { cause: reason });
   return new TtsError('provider_unavailable', 'vits synthesis was cancelled', { cause: reason });
 }
 

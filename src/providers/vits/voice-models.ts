@@ -45,9 +45,13 @@ export function installCommand(voiceId: string): string {
   return `npm run cli -- voices install ${voiceId}`;
 }
 
-export function voiceDirectory(entry: VoiceEntry, voicesDir: string): string {
-  const dir = entry.dir ?? voicesDir;
+/** Relative directories start at the working directory (the project root for npm scripts). */
+export function resolveDirectory(dir: string): string {
   return isAbsolute(dir) ? dir : resolve(process.cwd(), dir);
+}
+
+export function voiceDirectory(entry: Pick<VoiceEntry, 'dir'>, voicesDir: string): string {
+  return resolveDirectory(entry.dir ?? voicesDir);
 }
 
 /** The files a voice needs, absolute. */
