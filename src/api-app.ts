@@ -39,6 +39,5 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationErrorToTtsError }),
   );
-  app.enableShutdownHooks();
   return app;
 }

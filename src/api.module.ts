@@ -6,6 +6,7 @@ import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
 import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
 import { RoutingModule } from './synthesis/routing/routing.module';
+import { AccountController } from './tenants/account.controller';
 
 /** The HTTP api process: faces, health, metrics. No job processors run here. */
 @Module({})
@@ -13,7 +14,8 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('client'), HealthModule, MetricsModule, MetricsHttpModule, RoutingModule],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, RoutingModule],
+      controllers: [AccountController],
       providers: [ErrorEnvelopes],
       exports: [ErrorEnvelopes],
     };

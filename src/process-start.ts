@@ -19,3 +19,27 @@ export async function startOrExplain(processName: string, start: () => Promise<s
     process.exit(1);
   }
 }
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * SIGTERM/SIGINT close the application (modules finish their work: BullMQ workers drain, timers stop)
+ * and the process exits 0. A second signal, or a close slower than `graceMs`, exits at once with 1.
+ */
+export function closeOnSignals(app: Closable, graceMs = 30_000): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    createPino('info', 'shutdown').info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), graceMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { RedisConnection } from '../redis/redis-connection';
 import { RootLogger } from '../logging/root-logger';
 
@@ -8,7 +8,7 @@ const HEARTBEAT_TTL_SECONDS = 15;
 
 /** Each worker process announces itself in Redis; the api's readiness lists the live ones. */
 @Injectable()
-export class WorkerHeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly workerId = `${hostname()}:${process.pid}`;
   private timer?: NodeJS.Timeout;
 
@@ -22,7 +22,7 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, OnApplica
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.redis.client.del(this.redis.key('workers', this.workerId)).catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import { Injectable, LoggerService } from '@nestjs/common';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 
 /** Paths a secret could sit under in anything we log. */
@@ -17,7 +17,7 @@ const REDACTED_PATHS = [
 
 /** The CLI's stdout carries its output (often JSON for scripts), so its logs go to stderr. */
 export function createPino(level: string, name: string): Logger {
-  const destination = name === 'cli' ? pino.destination(2) : pino.destination(1);
+  const destination = RootLogger.destinationOverride ?? (name === 'cli' ? pino.destination(2) : pino.destination(1));
   return pino({
     name,
     level,
@@ -39,6 +39,9 @@ export class RootLogger implements LoggerService {
 
   /** Set by each entry point before the application is created ("api", "worker", "cli"). */
   static processName = 'sauti';
+
+  /** Lets tests read what is logged. */
+  static destinationOverride?: DestinationStream;
 
   log(message: unknown, context?: string): void {
     this.pino.info({ context }, String(message));

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
@@ -6,7 +6,7 @@ import { redisOptions } from './redis-options';
 
 /** The process's general-purpose Redis client (rate limits, heartbeats, health). Keys go through `key()`. */
 @Injectable()
-export class RedisConnection implements OnModuleDestroy {
+export class RedisConnection implements OnApplicationShutdown {
   readonly client: Redis;
   private readonly prefix: string;
 
@@ -25,7 +25,8 @@ export class RedisConnection implements OnModuleDestroy {
     return [this.prefix, ...parts].join(':');
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last of all, so other modules can still use Redis while they shut down. */
+  async onApplicationShutdown(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

@@ -1,11 +1,15 @@
 import type { RedisOptions } from 'ioredis';
 
 /**
- * ioredis options from REDIS_URL. A `worker` connection waits for Redis forever (BullMQ workers
- * require maxRetriesPerRequest: null); a `client` connection fails fast so an HTTP request whose
- * Redis is down gets a 503 instead of hanging.
+ * ioredis options from REDIS_URL, by role:
+ * - `worker`: BullMQ workers wait for Redis forever (they require maxRetriesPerRequest: null);
+ * - `producer`: BullMQ queues in the api fail at once while Redis is down, so creating a job answers 503;
+ * - `client`: general commands (rate limits, heartbeats, health) queue briefly across a reconnect,
+ *   then fail within about two seconds.
  */
-export function redisOptions(url: string, role: 'client' | 'worker'): RedisOptions {
+export type RedisRole = 'client' | 'producer' | 'worker';
+
+export function redisOptions(url: string, role: RedisRole): RedisOptions {
   const parsed = new URL(url);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   const base: RedisOptions = {
@@ -18,7 +22,12 @@ export function redisOptions(url: string, role: 'client' | 'worker'): RedisOptio
     connectTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   };
-  return role === 'worker'
-    ? { ...base, maxRetriesPerRequest: null, enableReadyCheck: true }
-    : { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+  switch (role) {
+    case 'worker':
+      return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
+    case 'producer':
+      return { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false };
+    case 'client':
+      return { ...base, maxRetriesPerRequest: 1, commandTimeout: 2000 };
+  }
 }

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { CreditsService } from '../../src/billing/credits.service';
+import { startTestApi, TestApi } from '../support/test-api';
+
+describe('CreditsService against Postgres', () => {
+  let api: TestApi;
+  let sut: CreditsService;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    sut = api.app.get(CreditsService);
+  });
+  afterAll(() => api.close());
+
+  async function ledgerKinds(reference: string): Promise<string[]> {
+    const rows = await api.app.get(DataSource).query(`SELECT kind FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference]);
+    return rows.map((row: { kind: string }) => row.kind);
+  }
+
+  it('bank check: 200 concurrent reserves of 1 against 50 → exactly 50 succeed and the books balance', async () => {
+    const { tenantId } = await api.createTenant(50);
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => sut.reserve(tenantId, 1, `req_${randomUUID()}`)));
+    const succeeded = outcomes.filter((o) => o.status === 'fulfilled').length;
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(succeeded).toBe(50);
+    expect(rejected).toHaveLength(150);
+    for (const failure of rejected) expect((failure as PromiseRejectedResult).reason).toMatchObject({ code: 'insufficient_credits' });
+    const summary = await sut.summary(tenantId);
+    expect(summary).toMatchObject({ balance: 0, ledgerSum: 0, reserved: 50 });
+  });
+
+  it('settle and release are idempotent and mutually exclusive', async () => {
+    const { tenantId } = await api.createTenant(100);
+    const settled = `job_${randomUUID()}`;
+    await sut.reserve(tenantId, 30, settled);
+    await sut.reserve(tenantId, 30, settled); // a retried reserve holds once
+    expect((await sut.summary(tenantId)).balance).toBe(70);
+    expect(await sut.settle(settled)).toBe(true);
+    expect(await sut.settle(settled)).toBe(false);
+    expect(await sut.release(settled)).toBe(false);
+    expect(await ledgerKinds(settled)).toEqual(['reserve', 'settle']);
+
+    const released = `job_${randomUUID()}`;
+    await sut.reserve(tenantId, 20, released);
+    const racing = await Promise.all([sut.release(released), sut.release(released), sut.settle(released)]);
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    const summary = await sut.summary(tenantId);
+    expect(summary.balance).toBe(summary.ledgerSum);
+    expect(summary.reserved).toBe(0);
+  });
+
+  it('settling for less than reserved refunds the difference', async () => {
+    const { tenantId } = await api.createTenant(100);
+    const reference = `req_${randomUUID()}`;
+    await sut.reserve(tenantId, 40, reference);
+    await sut.settle(reference, 25);
+    expect(await sut.summary(tenantId)).toMatchObject({ balance: 75, ledgerSum: 75, reserved: 0 });
+  });
+
+  it('keeps the CHECK: the balance can never go negative', async () => {
+    const { tenantId } = await api.createTenant(5);
+    await expect(sut.reserve(tenantId, 6, `req_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
+    await expect(api.app.get(DataSource).query(`UPDATE tenants SET credit_balance = -1 WHERE id = $1`, [tenantId])).rejects.toThrow(/tenants_credit_balance_non_negative/);
+    expect(await sut.summary(tenantId)).toMatchObject({ balance: 5, ledgerSum: 5 });
+  });
+});
