@@ -9,6 +9,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { phonemizeClauses } from '../../espeak/espeak-runtime';
+import { vitsSessionOptions } from './session-options';
 
 export interface InferenceWorkerData {
   /** onnxruntime intra-op threads for each session in this thread. */
@@ -37,18 +38,7 @@ const sessions = new Map<string, Promise<InferenceSession>>();
 
 function sessionOptions(): InferenceSession.SessionOptions {
   const data = (isMainThread ? undefined : (workerData as InferenceWorkerData | undefined)) ?? { intraOpThreads: 1 };
-  return {
-    intraOpNumThreads: data.intraOpThreads,
-    interOpNumThreads: 1,
-    // VITS graphs are a chain; parallel execution only adds scheduling on 2 cores.
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    enableCpuMemArena: true,
-    // Input lengths change with every sentence, so a memory pattern planned for one never fits the next.
-    enableMemPattern: false,
-    // Spinning threads would burn the cores the other workers and the event loop need.
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  };
+  return vitsSessionOptions(data.intraOpThreads);
 }
 
 function session(modelPath: string): Promise<InferenceSession> {
@@ -74,7 +64,7 @@ function float32(values: number[], dims: number[]): Tensor {
  * `scales`), sherpa-onnx / Coqui (`x`, `x_length`, `noise_scale`, `length_scale`, `noise_scale_w`)
  * and Hugging Face transformers (`input_ids`, where the pace is baked into the export).
  */
-function feeds(inputNames: readonly string[], task: InferTask): Record<string, Tensor> {
+export function feeds(inputNames: readonly string[], task: InferTask): Record<string, Tensor> {
   const n = task.ids.length;
   const has = (name: string) => inputNames.includes(name);
   const result: Record<string, Tensor> = {};

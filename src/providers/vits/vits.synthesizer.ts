@@ -38,7 +38,7 @@ export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise
   });
 }
 
-interface PreparedChunk {
+export interface PreparedChunk {
   chunk: TextChunk;
   ids: number[];
 }
@@ -52,6 +52,11 @@ async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], pool: 
     next += clauses[index].length;
     return { chunk, ids: piperIds(joinClausePhonemes(clauses[index], own), voice.phonemeIdMap).ids };
   });
+}
+
+/** Normalised, chunked text with each chunk's model ids (eSpeak runs in the pool for Piper voices). */
+export async function prepareText(voice: VoiceModel, text: string, pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
+  return prepare(voice, chunkText(normalizeSwahiliText(text)), pool, signal);
 }
 
 async function prepare(voice: VoiceModel, chunks: TextChunk[], pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
@@ -96,7 +101,7 @@ export interface VitsSynthesisInput {
 export async function synthesizeWithVoice(voice: VoiceModel, input: VitsSynthesisInput, pool: InferencePool, signal: AbortSignal): Promise<SynthesizedAudio> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
-  const prepared = await prepare(voice, chunkText(normalizeSwahiliText(input.text)), pool, signal);
+  const prepared = await prepareText(voice, input.text, pool, signal);
   if (prepared.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
   const audio = await mapWithLimit(prepared, CHUNKS_IN_FLIGHT_PER_REQUEST, (p) => {
     if (signal.aborted) return Promise.reject(abortError(signal));

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench` (= build + node dist/bench/run.js [suite …]): runs every registered suite, or the
+ * named ones, prints a table per suite and writes bench/results/<suite>-<timestamp>.json.
+ * Other areas register their suite by appending it to SUITES.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Suite } from './suite';
+import { vitsSuite } from './vits.bench';
+
+export type { Suite } from './suite';
+
+export const SUITES: Suite[] = [vitsSuite];
+
+/** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
+function resultsDir(): string {
+  const projectRoot = __filename.endsWith('.js') ? resolve(__dirname, '..', '..') : resolve(__dirname, '..');
+  return join(projectRoot, 'bench', 'results');
+}
+
+function print(suite: Suite, result: Record<string, unknown>): void {
+  process.stdout.write(`\n== ${suite.name}${suite.description ? `: ${suite.description}` : ''}\n`);
+  const { rows, ...rest } = result;
+  for (const [key, value] of Object.entries(rest)) process.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
+  if (Array.isArray(rows)) console.table(rows);
+}
+
+export async function runSuites(names: string[]): Promise<void> {
+  const selected = names.length ? SUITES.filter((suite) => names.includes(suite.name)) : SUITES;
+  const unknown = names.filter((name) => !SUITES.some((suite) => suite.name === name));
+  if (unknown.length) throw new Error(`unknown suite(s): ${unknown.join(', ')} (known: ${SUITES.map((s) => s.name).join(', ')})`);
+  mkdirSync(resultsDir(), { recursive: true });
+  for (const suite of selected) {
+    const startedAt = new Date();
+    const result = await suite.run();
+    print(suite, result);
+    const file = join(resultsDir(), `${suite.name}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify({ suite: suite.name, startedAt: startedAt.toISOString(), node: process.version, ...result }, null, 2)}\n`);
+    process.stdout.write(`written: ${file}\n`);
+  }
+}
+
+if (require.main === module) {
+  runSuites(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
