@@ -1,6 +1,6 @@
 import { DynamicModule, Global, INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -14,8 +14,8 @@ import { RoutingModule } from '../../src/synthesis/routing/routing.module';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 
-/** The repository's config/ directory. */
-export const DEFAULT_CONFIG_DIR = resolve(__dirname, '../../config');
+/** The repository's config/ directory, from the TypeScript sources or from their compiled copy in dist/. */
+export const DEFAULT_CONFIG_DIR = [resolve(__dirname, '../../config'), resolve(__dirname, '../../../config')].find((dir) => existsSync(join(dir, 'pricing.yaml'))) ?? resolve('config');
 
 /**
  * A temporary CONFIG_DIR: copies of every YAML file in config/, with the given files replaced

@@ -2,6 +2,7 @@ import http, { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { HttpClientPolicy } from '../../config/providers.config';
+import { Deadline, isTimeoutReason } from './deadline';
 import { errorFromResponse, transportError, UpstreamError } from './upstream-error';
 
 export interface UpstreamRequest {
@@ -45,17 +46,20 @@ export class UpstreamHttpClient {
 
   /** Resolves with a 2xx answer; rejects with an UpstreamError for anything else. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const timeout = AbortSignal.timeout(request.timeoutMs);
-    const signal = AbortSignal.any([request.signal, timeout]);
-    let url = new URL(request.url);
-    for (let redirects = 0; ; redirects++) {
-      const answer = await this.once(url, request, signal, timeout);
-      if (answer.location === undefined) {
-        if (answer.status >= 200 && answer.status < 300) return answer;
-        const retryAfter = answer.headers['retry-after'];
-        throw errorFromResponse(request.provider, answer.status, answer.body, typeof retryAfter === 'string' ? retryAfter : null);
+    const deadline = new Deadline(request.signal, request.timeoutMs);
+    try {
+      let url = new URL(request.url);
+      for (let redirects = 0; ; redirects++) {
+        const answer = await this.once(url, request, deadline);
+        if (answer.location === undefined) {
+          if (answer.status >= 200 && answer.status < 300) return answer;
+          const retryAfter = answer.headers['retry-after'];
+          throw errorFromResponse(request.provider, answer.status, answer.body, typeof retryAfter === 'string' ? retryAfter : null);
+        }
+        url = this.redirectTarget(request.provider, url, answer, redirects);
       }
-      url = this.redirectTarget(request.provider, url, answer, redirects);
+    } finally {
+      deadline.dispose();
     }
   }
 
@@ -77,7 +81,8 @@ export class UpstreamHttpClient {
     return to;
   }
 
-  private once(url: URL, request: UpstreamRequest, signal: AbortSignal, timeout: AbortSignal): Promise<RawAnswer> {
+  private once(url: URL, request: UpstreamRequest, deadline: Deadline): Promise<RawAnswer> {
+    const signal = deadline.signal;
     return new Promise<RawAnswer>((resolve, reject) => {
       let settled = false;
       const finish = (error: UpstreamError | undefined, answer?: RawAnswer) => {
@@ -90,9 +95,9 @@ export class UpstreamHttpClient {
           reject(error);
         } else resolve(answer as RawAnswer);
       };
-      const onAbort = () => finish(this.abortError(request, timeout));
+      const onAbort = () => finish(this.abortError(request, deadline));
       let connectTimer: NodeJS.Timeout | undefined;
-      if (signal.aborted) return reject(this.abortError(request, timeout));
+      if (signal.aborted) return reject(this.abortError(request, deadline));
       signal.addEventListener('abort', onAbort, { once: true });
 
       const secure = url.protocol === 'https:';
@@ -142,10 +147,9 @@ export class UpstreamHttpClient {
     response.on('aborted', () => done(transportError(provider, 'connection', 'response cut short')));
   }
 
-  private abortError(request: UpstreamRequest, timeout: AbortSignal): UpstreamError {
+  private abortError(request: UpstreamRequest, deadline: Deadline): UpstreamError {
     // The caller's signal usually carries the route target's own timeout: that is a timeout too.
-    const callerTimedOut = (request.signal.reason as Error | undefined)?.name === 'TimeoutError';
-    if (timeout.aborted || callerTimedOut) return transportError(request.provider, 'timeout', `${request.timeoutMs} ms`);
+    if (deadline.timedOut || isTimeoutReason(request.signal.reason)) return transportError(request.provider, 'timeout', `${request.timeoutMs} ms`);
     return new UpstreamError('provider_unavailable', `${request.provider}: call cancelled by the caller`, false, { provider: request.provider });
   }
 }

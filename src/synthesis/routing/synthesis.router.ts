@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { rescaleSampleIndex, resample } from '../../audio/resample';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
+import { Deadline, isTimeoutReason } from '../../providers/http/deadline';
 import { UpstreamError } from '../../providers/http/upstream-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import type { SynthesizedAudio, TtsProvider } from '../../providers/tts-provider';
@@ -13,8 +14,6 @@ import { RoutingMetrics } from './routing.metrics';
 import type { AttemptRecord, ResolvedRoute, RoutedAudio, RouteFieldNames, RouteTarget } from './routing.types';
 
 type TargetResult = { audio: SynthesizedAudio; record: AttemptRecord } | { error: TtsError; record: AttemptRecord; failFast: boolean };
-
-const NEVER_ABORTED = new AbortController().signal;
 
 function asTtsError(error: unknown, provider: string): TtsError {
   if (error instanceof TtsError) return error;
@@ -46,7 +45,8 @@ export class SynthesisRouter {
 
   async synthesize(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<RoutedAudio> {
     const route = this.resolve(request);
-    const signal = options.signal ?? NEVER_ABORTED;
+    // One signal per call even without a caller's: listeners are added and removed on it per attempt.
+    const signal = options.signal ?? new AbortController().signal;
     const attempts: AttemptRecord[] = [];
     for (const target of route.targets) {
       if (signal.aborted) throw this.cancelled(signal, attempts);
@@ -89,14 +89,17 @@ export class SynthesisRouter {
       language: request.language ?? route.language,
       instructions: request.instructions,
     };
+    let lastError: TtsError | undefined;
     for (let retries = 0; ; retries++) {
       if (!breaker.tryAcquire()) {
         const error = new TtsError('provider_unavailable', `${provider.id}: circuit open, next probe in ${Math.ceil(breaker.retryInMs() / 1000)} s`, { details: { provider: provider.id } });
         return { error, record: record('provider_unavailable', retries, error.message), failFast: false };
       }
       const outcome = await this.call(provider, providerRequest, target, options);
-      if ('audio' in outcome) return { audio: outcome.audio, record: record('ok', retries) };
+      // After retries, the record keeps what was retried so a slow success can be explained.
+      if ('audio' in outcome) return { audio: outcome.audio, record: record('ok', retries, lastError && `after ${lastError.message}`) };
       const error = outcome.error;
+      lastError = error;
       if (options.signal.aborted) return { error, record: record(error.code, retries, error.message), failFast: false };
       if (error.code === 'provider_rejected') return { error, record: record(error.code, retries, error.message), failFast: true };
       const delay = retries < this.config.providers.retry.max_retries && this.retryable(provider, error) ? retryDelayMs(this.config.providers.retry, retries + 1, (error as UpstreamError).retryAfterMs) : undefined;
@@ -118,9 +121,9 @@ export class SynthesisRouter {
   ): Promise<{ audio: SynthesizedAudio } | { error: TtsError }> {
     const breaker = this.states.breaker(provider.id);
     const started = performance.now();
+    const deadline = new Deadline(options.signal, target.timeoutMs);
     try {
-      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(target.timeoutMs)]);
-      const audio = await provider.synthesize(request, { signal, timeoutMs: target.timeoutMs, requestId: options.requestId });
+      const audio = await provider.synthesize(request, { signal: deadline.signal, timeoutMs: target.timeoutMs, requestId: options.requestId });
       if (!(audio.sampleRate > 0) || audio.samples.length === 0) throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
       const seconds = (performance.now() - started) / 1000;
       breaker.recordSuccess();
@@ -137,6 +140,8 @@ export class SynthesisRouter {
       else breaker.recordFailure();
       this.states.recordFailure(provider.id, error.code, error.message, milliseconds);
       return { error };
+    } finally {
+      deadline.dispose();
     }
   }
 
@@ -165,8 +170,7 @@ export class SynthesisRouter {
   }
 
   private cancelled(signal: AbortSignal, attempts: AttemptRecord[]): TtsError {
-    const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
-    return timedOut
+    return isTimeoutReason(signal.reason)
       ? new TtsError('provider_timeout', 'Synthesis did not finish within the time allowed.', { details: { attempts } })
       : new TtsError('service_unavailable', 'Synthesis was cancelled.', { details: { attempts } });
   }

@@ -1,0 +1,257 @@
+/**
+ * Added latency of the routing proxy in front of a local fake upstream that answers at once, side by
+ * side with calling the fake directly in the same run:
+ *   1. the routing path alone: SynthesisRouter.synthesize → openai-compatible provider → fake;
+ *   2. a full authenticated, credit-billed request: POST /v1/text-to-speech/{voice} on the real api.
+ * Each is measured sequentially (warm-up, then alternating rounds; median of round medians) and under
+ * an open-loop load of 200 requests/s for 30 s. The load generator is our own, in a worker thread:
+ * request i leaves at t0 + i·5 ms and its latency counts from that scheduled time (no coordinated
+ * omission). autocannon was tried first: its rate limit lets each connection send its per-second quota
+ * back to back at the start of every second, so it measured burst queueing, and its histogram keeps
+ * whole milliseconds only.
+ * Standalone: `npm run build && node dist/bench/routing.bench.js` (BENCH_LOAD_SECONDS shortens the load).
+ */
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { floatToPcm16 } from '../src/audio/wav';
+import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
+import { configFor, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
+import { ScriptableUpstream } from '../test/fakes/scriptable-upstream';
+
+/** The shape bench/run.ts registers. */
+export interface Suite {
+  name: string;
+  run(): Promise<Record<string, unknown>>;
+}
+
+const LOAD_RATE = 200;
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
+const TEXT = 'Habari za asubuhi.';
+/** 0.1 s of 24 kHz 16-bit PCM: a small, realistic answer, returned at once. */
+const UPSTREAM_BODY = Buffer.alloc(4800);
+const SPEECH_BODY = JSON.stringify({ model: 'tts-1', input: TEXT, voice: 'alloy', response_format: 'pcm' });
+
+type Call = () => Promise<void>;
+
+function files(fake: ScriptableUpstream): Record<string, unknown> {
+  return {
+    'providers.yaml': {
+      providers: [
+        { id: 'vits', kind: 'vits' },
+        { id: 'espeak', kind: 'espeak' },
+        { id: 'fake', kind: 'openai-compatible', base_url: fake.url, timeout_ms: 5000, response_format: 'pcm', pcm_sample_rate: 24000, default_voice: 'alloy' },
+      ],
+      breaker: { failure_threshold: 1000, window_ms: 1000, cooldown_ms: 1000 },
+    },
+    // Same rate as the upstream: the figure is routing, not resampling (measured separately below).
+    'routes.yaml': { voices: [{ id: 'bench-voice', name: 'Bench', language: 'en', sample_rate: 24000, chain: [{ provider: 'fake', voice: 'alloy', model: 'tts-1' }] }], implicit_sample_rate: 24000 },
+    'rate-limits.yaml': { defaults: { requests_per_minute: 10_000_000, job_creates_per_minute: 10_000_000, job_polls_per_minute: 10_000_000, max_active_jobs: 1000 } },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function post(url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
+      response.on('data', () => undefined);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+async function timeOnce(call: Call): Promise<number> {
+  const started = process.hrtime.bigint();
+  await call();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Warm-up, then rounds alternating direct and proxied; the figure is the median of round medians. */
+async function sequential(direct: Call, proxied: Call, rounds = 20, perRound = 100, warmup = 300): Promise<Record<string, number>> {
+  for (let i = 0; i < warmup; i++) {
+    await direct();
+    await proxied();
+  }
+  const medians = { direct: [] as number[], proxied: [] as number[] };
+  const all = { direct: [] as number[], proxied: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const side of ['direct', 'proxied'] as const) {
+      const samples: number[] = [];
+      for (let i = 0; i < perRound; i++) samples.push(await timeOnce(side === 'direct' ? direct : proxied));
+      medians[side].push(median(samples));
+      all[side].push(...samples);
+    }
+  }
+  const directP50 = median(medians.direct);
+  const proxiedP50 = median(medians.proxied);
+  return {
+    directMedianMs: round3(directP50),
+    proxiedMedianMs: round3(proxiedP50),
+    addedMedianMs: round3(proxiedP50 - directP50),
+    directP99Ms: round3(percentile(all.direct, 99)),
+    proxiedP99Ms: round3(percentile(all.proxied, 99)),
+    addedP99Ms: round3(percentile(all.proxied, 99) - percentile(all.direct, 99)),
+    samplesPerSide: rounds * perRound,
+  };
+}
+
+/** The open-loop generator, as plain JavaScript for a worker thread (so it never shares the measured event loop). */
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { url, headers, body, rate, seconds } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const total = rate * seconds;
+const interval = 1000 / rate;
+const latencies = [];
+let errors = 0, non2xx = 0, done = 0;
+const start = performance.now() + 50;
+function fire(i) {
+  const scheduled = start + i * interval;
+  const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
+    response.resume();
+    response.on('end', () => { if (response.statusCode >= 300) non2xx++; latencies.push(performance.now() - scheduled); finish(); });
+  });
+  request.on('error', () => { errors++; finish(); });
+  request.end(body);
+}
+function finish() { if (++done === total) { agent.destroy(); parentPort.postMessage({ latencies, errors, non2xx }); } }
+let next = 0;
+(function tick() {
+  const now = performance.now();
+  while (next < total && start + next * interval <= now) fire(next++);
+  if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+})();
+`;
+
+/** LOAD_RATE requests/s for LOAD_SECONDS against `url`, from a worker thread. */
+async function load(url: string, headers: Record<string, string>, body: string): Promise<Record<string, number>> {
+  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, headers, body, rate: LOAD_RATE, seconds: LOAD_SECONDS } });
+  const result = await new Promise<{ latencies: number[]; errors: number; non2xx: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  return {
+    requests: result.latencies.length + result.errors,
+    p50Ms: round3(median(result.latencies)),
+    p99Ms: round3(percentile(result.latencies, 99)),
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+function added(direct: Record<string, number>, proxied: Record<string, number>): Record<string, number> {
+  return { addedP50Ms: round3(proxied.p50Ms - direct.p50Ms), addedP99Ms: round3(proxied.p99Ms - direct.p99Ms) };
+}
+
+function request(route: string): SynthesisRequest {
+  return { text: TEXT, characters: TEXT.length, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'pcm' };
+}
+
+/** (1) The routing path alone; under load it sits behind a bare node:http front (no Nest, no auth). */
+async function routingPath(fake: ScriptableUpstream): Promise<Record<string, unknown>> {
+  const context = await startRoutingContext(configFor(writeConfigDir(files(fake))));
+  const direct: Call = async () => void (await post(`${fake.url}/v1/audio/speech`, SPEECH_BODY));
+  const proxied: Call = async () => void (await context.router.synthesize(request('bench-voice'), { requestId: 'bench' }));
+  const retried = new Map<string, number>();
+  const front = http.createServer((incoming, outgoing) => {
+    incoming.resume();
+    incoming.on('end', () => {
+      context.router
+        .synthesize(request('bench-voice'), { requestId: 'bench' })
+        .then((routed) => {
+          for (const attempt of routed.attempts) if (attempt.retries > 0) retried.set(attempt.message ?? '', (retried.get(attempt.message ?? '') ?? 0) + 1);
+          return routed;
+        })
+        .then((routed) => outgoing.writeHead(200, { 'content-type': 'audio/pcm' }).end(floatToPcm16(routed.audio.samples)))
+        .catch(() => outgoing.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  try {
+    const sequentialFigures = await sequential(direct, proxied);
+    const loadDirect = await load(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
+    const loadProxied = await load(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`, {}, SPEECH_BODY);
+    const resampleMs = await timeOnce(async () => void (await context.router.synthesize({ ...request('fake/tts-1'), route: 'fake/tts-1' }, { requestId: 'bench' })));
+    return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) }, retriedUnderLoad: Object.fromEntries(retried), note: `one implicit-route call (no resampling, 24 kHz): ${round3(resampleMs)} ms` };
+  } finally {
+    await new Promise((resolve) => front.close(resolve));
+    await context.close();
+  }
+}
+
+/** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
+async function fullRequest(fake: ScriptableUpstream): Promise<Record<string, unknown>> {
+  if (!existsSync(join(__dirname, '..', 'src', 'faces', 'sauti'))) return { status: 'pending the Sauti face (POST /v1/text-to-speech/{voice_id})' };
+  // Loaded only now: booting the api needs Postgres and Redis (DATABASE_URL, REDIS_URL; run `npm run migrate` first).
+  const { createApiApp } = await import('../src/api-app');
+  const { TenantsService } = await import('../src/tenants/tenants.service');
+  const config = configFor(writeConfigDir(files(fake)));
+  const app = await createApiApp(config);
+  await app.listen(0, '127.0.0.1');
+  try {
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const { apiKey } = await app.get(TenantsService).create(`bench ${Date.now()}`, 1_000_000_000);
+    const headers = { 'xi-api-key': apiKey.plaintext };
+    const body = JSON.stringify({ text: TEXT });
+    const status = await post(`${base}/v1/text-to-speech/bench-voice`, body, headers);
+    if (status === 404) return { status: 'pending the Sauti face: POST /v1/text-to-speech/{voice_id} answered 404' };
+    if (status !== 200) return { status: `the Sauti face answered HTTP ${status}; not measured` };
+    const direct: Call = async () => void (await post(`${fake.url}/v1/audio/speech`, SPEECH_BODY));
+    const proxied: Call = async () => void (await post(`${base}/v1/text-to-speech/bench-voice`, body, headers));
+    const sequentialFigures = await sequential(direct, proxied);
+    const loadDirect = await load(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
+    const loadProxied = await load(`${base}/v1/text-to-speech/bench-voice`, headers, body);
+    return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) } };
+  } finally {
+    await app.close();
+  }
+}
+
+export const routingSuite: Suite = {
+  name: 'routing',
+  async run() {
+    const fake = await ScriptableUpstream.start();
+    fake.defaultResponse = { status: 200, headers: { 'content-type': 'audio/pcm' }, body: UPSTREAM_BODY };
+    try {
+      const routing = await routingPath(fake);
+      fake.reset();
+      const full = await fullRequest(fake);
+      return { routingPathAlone: routing, fullAuthenticatedBilledRequest: full, node: process.version };
+    } finally {
+      agent.destroy();
+      await fake.close();
+    }
+  },
+};
+
+if (require.main === module) {
+  routingSuite
+    .run()
+    .then((result) => console.log(JSON.stringify(result, null, 2)))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}
