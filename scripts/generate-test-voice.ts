@@ -81,7 +81,17 @@ function tensorType(elemType: onnx.TensorProto.DataType, dims: (number | string)
   return { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } };
 }
 
-function toneNodes(): onnx.INodeProto[] {
+/**
+ * `piper`: inputs input / input_lengths / scales, output `output` (the committed fixture).
+ * `sherpa`: the layout of sherpa-onnx's VITS and MMS exports: x / x_length / noise_scale /
+ * length_scale / noise_scale_w, output `y`; used by tests of the MMS path.
+ */
+export type TestVoiceLayout = 'piper' | 'sherpa';
+
+function toneNodes(layout: TestVoiceLayout): onnx.INodeProto[] {
+  const ids = layout === 'piper' ? 'input' : 'x';
+  const lengthScale = layout === 'piper' ? 'length_scale' : 'length_scale_value';
+  const output = layout === 'piper' ? 'output' : 'y';
   const toInt64 = [{ name: 'to', type: AttributeType.INT, i: DataType.INT64 }];
   const toFloat = [{ name: 'to', type: AttributeType.INT, i: DataType.FLOAT }];
   return [
@@ -96,18 +106,20 @@ function toneNodes(): onnx.INodeProto[] {
     vector('flat_shape', [-1]),
     vector('output_shape', [1, 1, -1]),
     // Samples per id: max(1, round(400 × length_scale)).
-    node('Gather', ['scales', 'one_i'], 'length_scale', [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
-    node('Mul', ['length_scale', 'samples_per_id'], 'tone_length_raw'),
+    layout === 'piper'
+      ? node('Gather', ['scales', 'one_i'], lengthScale, [{ name: 'axis', type: AttributeType.INT, i: 0 }])
+      : node('Gather', ['length_scale', 'zero_i'], lengthScale, [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
+    node('Mul', [lengthScale, 'samples_per_id'], 'tone_length_raw'),
     node('Round', ['tone_length_raw'], 'tone_length_rounded'),
     node('Max', ['tone_length_rounded', 'one_f'], 'tone_length_f'),
     node('Cast', ['tone_length_f'], 'tone_length', toInt64),
     // t = 0 … N × tone_length − 1; each sample plays the id at t / tone_length.
-    node('Shape', ['input'], 'input_shape'),
+    node('Shape', [ids], 'input_shape'),
     node('Gather', ['input_shape', 'one_i'], 'id_count', [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
     node('Mul', ['id_count', 'tone_length'], 'total_samples'),
     node('Range', ['zero_i', 'total_samples', 'one_i'], 't'),
     node('Div', ['t', 'tone_length'], 'id_index'),
-    node('Reshape', ['input', 'flat_shape'], 'ids_flat'),
+    node('Reshape', [ids, 'flat_shape'], 'ids_flat'),
     node('Gather', ['ids_flat', 'id_index'], 'sample_ids', [{ name: 'axis', type: AttributeType.INT, i: 0 }]),
     node('Cast', ['sample_ids'], 'sample_ids_f', toFloat),
     node('Mul', ['sample_ids_f', 'hz_per_id'], 'id_hz'),
@@ -120,25 +132,36 @@ function toneNodes(): onnx.INodeProto[] {
     node('Mul', ['cycles_scaled', 'radians_per_hz_sample'], 'phase'),
     node('Sin', ['phase'], 'wave'),
     node('Mul', ['wave', 'amplitude'], 'audio'),
-    node('Reshape', ['audio', 'output_shape'], 'output'),
+    node('Reshape', ['audio', 'output_shape'], output),
   ];
 }
 
 /** The serialized model. Deterministic: the same bytes on every run and machine. */
-export function buildTestVoiceModel(): Uint8Array {
+function graphInputs(layout: TestVoiceLayout): onnx.IValueInfoProto[] {
+  if (layout === 'piper') {
+    return [
+      { name: 'input', type: tensorType(DataType.INT64, [1, 'phonemes']) },
+      { name: 'input_lengths', type: tensorType(DataType.INT64, [1]) },
+      { name: 'scales', type: tensorType(DataType.FLOAT, [3]) },
+    ];
+  }
+  return [
+    { name: 'x', type: tensorType(DataType.INT64, [1, 'tokens']) },
+    { name: 'x_length', type: tensorType(DataType.INT64, [1]) },
+    ...['noise_scale', 'length_scale', 'noise_scale_w'].map((name) => ({ name, type: tensorType(DataType.FLOAT, [1]) })),
+  ];
+}
+
+export function buildTestVoiceModel(layout: TestVoiceLayout = 'piper'): Uint8Array {
   const model: onnx.IModelProto = {
     irVersion: 7,
     producerName: 'sauti generate-test-voice',
     opsetImport: [{ domain: '', version: 13 }],
     graph: {
       name: TEST_VOICE_ID,
-      node: toneNodes(),
-      input: [
-        { name: 'input', type: tensorType(DataType.INT64, [1, 'phonemes']) },
-        { name: 'input_lengths', type: tensorType(DataType.INT64, [1]) },
-        { name: 'scales', type: tensorType(DataType.FLOAT, [3]) },
-      ],
-      output: [{ name: 'output', type: tensorType(DataType.FLOAT, [1, 1, 'time']) }],
+      node: toneNodes(layout),
+      input: graphInputs(layout),
+      output: [{ name: layout === 'piper' ? 'output' : 'y', type: tensorType(DataType.FLOAT, [1, 1, 'time']) }],
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
@@ -151,6 +174,12 @@ export function writeTestVoice(outDir: string): { modelPath: string; configPath:
   writeFileSync(modelPath, buildTestVoiceModel());
   writeFileSync(configPath, `${JSON.stringify(testVoiceConfig(), null, 2)}\n`);
   return { modelPath, configPath };
+}
+
+/** A sherpa-onnx `tokens.txt` for the MMS-layout model: blank `_` 0, space 1, then a–z and Swahili's apostrophe. */
+export function testMmsTokens(): string {
+  const symbols = ['_', ' ', ...'abcdefghijklmnopqrstuvwxyz', "'"];
+  return `${symbols.map((symbol, id) => `${symbol} ${id}`).join('\n')}\n`;
 }
 
 if (require.main === module) {

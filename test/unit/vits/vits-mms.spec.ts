@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { buildTestVoiceModel, testMmsTokens } from '../../../scripts/generate-test-voice';
+import type { AppConfig } from '../../../src/config/app-config';
+import { VoicesConfig } from '../../../src/config/voices.config';
+import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../../../src/providers/tts-provider';
+import { VitsProvider } from '../../../src/providers/vits/vits.provider';
+
+// An MMS-format voice in sherpa-onnx's layout (x, x_length, noise_scale, length_scale, noise_scale_w → y),
+// generated like sauti-test-v1. Inference runs in worker threads from dist/: `npm run build` first.
+describe('VitsProvider with an MMS-format voice', () => {
+  let dir: string;
+  let sut: VitsProvider;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sauti-mms-'));
+    writeFileSync(join(dir, 'mms-test.onnx'), buildTestVoiceModel('sherpa'));
+    writeFileSync(join(dir, 'tokens.txt'), testMmsTokens());
+    const voices = plainToInstance(VoicesConfig, { voices: [{ id: 'mms-test', format: 'mms', model: 'mms-test.onnx', config: 'tokens.txt', test_voice: true }] });
+    const config = { voices, paths: { voicesDir: dir, configDir: 'config' }, inference: { poolSize: 1, threadsPerWorker: 1 } } as unknown as AppConfig;
+    sut = new VitsProvider(config);
+  });
+  afterAll(async () => {
+    await sut.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const say = (text: string, settings: Partial<VoiceSettings> = {}) =>
+    sut.synthesize({ text, voice: 'mms-test', settings: { ...DEFAULT_VOICE_SETTINGS, ...settings } }, { signal: new AbortController().signal, timeoutMs: 30_000, requestId: 'test' });
+
+  it('maps characters with blanks interleaved and synthesizes at 16 kHz', async () => {
+    const audio = await say('Habari');
+    expect(audio.sampleRate).toBe(16000);
+    // "habari" = 6 characters → 13 ids (blank before, between and after) × 400 samples each.
+    expect(audio.samples.length).toBe(13 * 400);
+  });
+
+  it('grows with the text, shrinks with speaking_rate, and spells numbers out', async () => {
+    const short = await say('Habari');
+    const long = await say('Habari za asubuhi rafiki');
+    expect(long.samples.length).toBeGreaterThan(short.samples.length * 3);
+    expect((await say('Habari za asubuhi rafiki', { speakingRate: 2 })).samples.length).toBe(long.samples.length / 2);
+    expect((await say('22')).samples.length).toBe((await say('ishirini na mbili')).samples.length);
+  });
+});
