@@ -25,17 +25,35 @@ export interface InferencePoolOptions {
   threadsPerWorker: number;
 }
 
-/** The process's inference threads: phonemization and ONNX runs both happen there. */
+interface WaitingTask {
+  task: InferenceTask;
+  signal?: AbortSignal;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  onAbort: () => void;
+}
+
+/**
+ * The process's inference threads: phonemization and ONNX runs both happen there.
+ *
+ * Tasks wait in this class's own queue and go to piscina only when a thread is free, so a task whose
+ * caller has given up (its signal aborted) is dropped before it costs anything, while a running task
+ * is left to finish: piscina's own `signal` would terminate the thread, and with it every model the
+ * thread has loaded.
+ */
 export class InferencePool {
   private readonly piscina: Piscina;
+  private readonly threads: number;
+  private readonly waiting: WaitingTask[] = [];
+  private running = 0;
 
   constructor(options: InferencePoolOptions) {
-    const size = resolvePoolSize(options.poolSize);
+    this.threads = resolvePoolSize(options.poolSize);
     const workerData: InferenceWorkerData = { intraOpThreads: options.threadsPerWorker };
     this.piscina = new Piscina({
       filename: inferenceWorkerPath(),
-      minThreads: size,
-      maxThreads: size,
+      minThreads: this.threads,
+      maxThreads: this.threads,
       // Threads hold loaded models: never retire an idle one.
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
@@ -43,23 +61,64 @@ export class InferencePool {
   }
 
   get size(): number {
-    return this.piscina.options.maxThreads;
+    return this.threads;
   }
 
   /** Tasks waiting for a free thread (a saturation signal for metrics and health). */
   get queued(): number {
-    return this.piscina.queueSize;
+    return this.waiting.length;
   }
 
-  phonemize(task: Omit<PhonemizeTask, 'kind'>): Promise<string[]> {
-    return this.piscina.run({ kind: 'phonemize', ...task } satisfies InferenceTask) as Promise<string[]>;
+  /** Tasks the threads have finished since start. */
+  get completed(): number {
+    return this.piscina.completed;
   }
 
-  infer(task: Omit<InferTask, 'kind'>): Promise<Float32Array> {
-    return this.piscina.run({ kind: 'infer', ...task } satisfies InferenceTask) as Promise<Float32Array>;
+  phonemize(task: Omit<PhonemizeTask, 'kind'>, signal?: AbortSignal): Promise<string[]> {
+    return this.submit({ kind: 'phonemize', ...task }, signal) as Promise<string[]>;
+  }
+
+  infer(task: Omit<InferTask, 'kind'>, signal?: AbortSignal): Promise<Float32Array> {
+    return this.submit({ kind: 'infer', ...task }, signal) as Promise<Float32Array>;
   }
 
   close(): Promise<void> {
+    for (const entry of this.waiting.splice(0)) entry.reject(new Error('inference pool closed'));
     return this.piscina.close({ force: true });
+  }
+
+  private submit(task: InferenceTask, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const entry: WaitingTask = {
+        task,
+        signal,
+        resolve,
+        reject,
+        onAbort: () => {
+          const index = this.waiting.indexOf(entry);
+          if (index >= 0) this.waiting.splice(index, 1);
+          reject(signal?.reason);
+        },
+      };
+      signal?.addEventListener('abort', entry.onAbort, { once: true });
+      this.waiting.push(entry);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.running < this.threads && this.waiting.length > 0) {
+      const entry = this.waiting.shift() as WaitingTask;
+      entry.signal?.removeEventListener('abort', entry.onAbort);
+      this.running++;
+      this.piscina
+        .run(entry.task)
+        .then(entry.resolve, entry.reject)
+        .finally(() => {
+          this.running--;
+          this.dispatch();
+        });
+    }
   }
 }

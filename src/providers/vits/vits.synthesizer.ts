@@ -22,9 +22,9 @@ export function abortError(signal: AbortSignal): TtsError {
 }
 
 /**
- * Settles with `work` unless `signal` aborts first. The worker thread finishes its current chunk in
- * the background (at most ~250 characters of audio); the caller is released at once and no further
- * chunk is dispatched. Killing the thread instead would throw away its loaded models.
+ * Settles with `work` unless `signal` aborts first, so the caller is released at once with a
+ * TtsError. The pool drops the request's tasks still waiting for a thread; one already running
+ * finishes in the background (at most one chunk of ~250 characters).
  */
 export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
@@ -45,7 +45,7 @@ export interface PreparedChunk {
 
 async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
   const clauses = chunks.map((chunk) => clausesOf(chunk.text));
-  const phonemes = await unlessAborted(pool.phonemize({ espeakVoice: voice.espeakVoice, clauses: clauses.flat().map((c) => c.words) }), signal);
+  const phonemes = await unlessAborted(pool.phonemize({ espeakVoice: voice.espeakVoice, clauses: clauses.flat().map((c) => c.words) }, signal), signal);
   let next = 0;
   return chunks.map((chunk, index) => {
     const own = phonemes.slice(next, next + clauses[index].length);
@@ -105,7 +105,7 @@ export async function synthesizeWithVoice(voice: VoiceModel, input: VitsSynthesi
   if (prepared.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
   const audio = await mapWithLimit(prepared, CHUNKS_IN_FLIGHT_PER_REQUEST, (p) => {
     if (signal.aborted) return Promise.reject(abortError(signal));
-    return unlessAborted(pool.infer({ modelPath: voice.modelPath, ids: p.ids, ...scales, speakerId: voice.speakerId }), signal);
+    return unlessAborted(pool.infer({ modelPath: voice.modelPath, ids: p.ids, ...scales, speakerId: voice.speakerId }, signal), signal);
   });
   return concatenate(prepared, audio, voice.sampleRate);
 }
