@@ -4,8 +4,8 @@ import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
-import { RoutingModule } from './synthesis/routing/routing.module';
 import { AccountController } from './tenants/account.controller';
 
 /** The HTTP api process: faces, health, metrics. No job processors run here. */
@@ -14,7 +14,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, RoutingModule],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule],
       controllers: [AccountController],
       providers: [ErrorEnvelopes],
       exports: [ErrorEnvelopes],

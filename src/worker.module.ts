@@ -2,9 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
-import { WorkerHeartbeatService } from './jobs/worker-heartbeat.service';
-import { MetricsModule } from './metrics/metrics.module';
-import { RoutingModule } from './synthesis/routing/routing.module';
+import { JobsWorkerModule } from './jobs/jobs-worker.module';
 
 /** The worker process: BullMQ processors, outbox relay and sweeper. No HTTP. */
 @Module({})
@@ -12,8 +10,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker'), MetricsModule, RoutingModule],
-      providers: [WorkerHeartbeatService],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker'), JobsWorkerModule],
     };
   }
 }

@@ -16,6 +16,7 @@ export const TTS_ERROR_CODES = [
   'idempotency_key_reused',
   'job_not_found',
   'job_not_ready',
+  'job_stalled',
   'link_expired',
   'not_found',
   'method_not_allowed',
@@ -112,6 +113,7 @@ export function defaultHttpStatus(code: TtsErrorCode): number {
       return 502;
     case 'service_unavailable':
       return 503;
+    case 'job_stalled':
     case 'internal':
       return 500;
     default:

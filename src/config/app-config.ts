@@ -61,7 +61,16 @@ export class AppConfig {
   }
 
   get jobs() {
-    return { defaultResultTtlSeconds: this.environment.JOB_RESULT_TTL_SECONDS };
+    const env = this.environment;
+    return {
+      defaultResultTtlSeconds: env.JOB_RESULT_TTL_SECONDS,
+      lockDurationMs: env.JOB_LOCK_DURATION_MS,
+      maxAttempts: env.JOB_MAX_ATTEMPTS,
+      runningTimeoutSeconds: env.JOB_RUNNING_TIMEOUT_SECONDS,
+      maintenanceIntervalMs: env.MAINTENANCE_INTERVAL_MS,
+      relayMinAgeMs: env.JOB_RELAY_MIN_AGE_MS,
+      idempotencyKeyTtlHours: env.IDEMPOTENCY_KEY_TTL_HOURS,
+    };
   }
 
   get inference() {

@@ -49,6 +49,30 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1) @Max(30 * 24 * 3600)
   JOB_RESULT_TTL_SECONDS = 3600;
 
+  /** A job whose worker stops renewing its lock for this long is taken over by another worker. */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(600_000)
+  JOB_LOCK_DURATION_MS = 30_000;
+
+  /** Attempts per job for transient failures (provider timeouts, upstream 5xx). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(20)
+  JOB_MAX_ATTEMPTS = 3;
+
+  /** A job still `running` after this long is failed with `job_stalled` and its credits released. */
+  @Type(() => Number) @IsInt() @Min(10) @Max(86_400)
+  JOB_RUNNING_TIMEOUT_SECONDS = 900;
+
+  /** How often the worker's maintenance runs (expiry sweep, outbox relay, stuck-job check). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  MAINTENANCE_INTERVAL_MS = 15_000;
+
+  /** The relay re-enqueues `queued` rows older than this that have no BullMQ job. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  JOB_RELAY_MIN_AGE_MS = 10_000;
+
+  /** How long an Idempotency-Key names its job (Stripe keeps keys 24 hours). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(720)
+  IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
   /** Inference worker threads per process (0 = one per core, at most 4). */
   @Type(() => Number) @IsInt() @Min(0) @Max(64)
   INFERENCE_POOL_SIZE = 0;

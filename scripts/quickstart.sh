@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a running service: install, database, demo tenant, api + worker.
+# Safe to run again: the database and schema are kept, the demo tenant is reused (with a new key).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm ci
+npm run build
+
+cli() { node dist/src/cli.js "$@"; }
+
+cli db create
+cli db migrate
+
+if ! cli voices install sauti-swahili-v1; then
+  echo "note: the Swahili VITS voice could not be downloaded here; sauti-swahili-v1 is served by the eSpeak NG fallback until 'npm run cli -- voices install sauti-swahili-v1' succeeds." >&2
+fi
+
+demo_id=$(cli tenants list --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const t=JSON.parse(s).tenants.find(t=>t.name==="demo");process.stdout.write(t?t.id:"")})')
+if [ -z "$demo_id" ]; then
+  key=$(cli tenants create --name demo --credits 1000000 --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).apiKey))')
+else
+  key=$(cli keys create --tenant "$demo_id" --name quickstart --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).apiKey))')
+fi
+
+port=${PORT:-3000}
+cat <<MSG
+
+  Demo tenant API key (shown once): $key
+
+  Try it:
+    curl -s http://localhost:$port/health/ready
+    curl -s -X POST http://localhost:$port/v1/text-to-speech/sauti-swahili-v1 \\
+      -H "xi-api-key: $key" -H "Content-Type: application/json" \\
+      -d '{"text": "Habari za asubuhi."}'
+
+  Starting api (port $port) and worker. Ctrl-C stops both.
+
+MSG
+exec node scripts/start-all.js

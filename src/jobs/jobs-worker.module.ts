@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { JobMaintenance } from './job-maintenance';
+import { JobOutcomes } from './job-outcomes';
+import { JobWorkers } from './job-workers';
+import { JobsModule } from './jobs.module';
+import { SynthesisJobProcessor } from './synthesis-job.processor';
+import { WorkerHeartbeatService } from './worker-heartbeat.service';
+
+/** The worker process's side of jobs: the processor, housekeeping and the heartbeat. */
+@Module({
+  imports: [JobsModule],
+  providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobWorkers, WorkerHeartbeatService],
+  exports: [JobMaintenance, JobOutcomes],
+})
+export class JobsWorkerModule {}

@@ -1,0 +1,21 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { AudioEncoder } from '../audio/audio-encoder';
+import { MetricsModule } from '../metrics/metrics.module';
+import { StorageModule } from '../storage/storage.module';
+import { RoutingModule } from '../synthesis/routing/routing.module';
+import { SynthesisService } from '../synthesis/synthesis.service';
+import { JobHealthChecks } from './job.health';
+import { JobMetrics } from './job.metrics';
+import { JobService } from './job.service';
+import { MAINTENANCE_QUEUE, SYNTHESIS_QUEUE } from './queue-names';
+
+const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINTENANCE_QUEUE });
+
+/** Synthesis (sync) and job creation/reading: what the api's faces use. No processors here. */
+@Module({
+  imports: [RoutingModule, StorageModule, MetricsModule, QUEUES],
+  providers: [AudioEncoder, SynthesisService, JobService, JobHealthChecks, JobMetrics],
+  exports: [AudioEncoder, SynthesisService, JobService, RoutingModule, StorageModule, QUEUES],
+})
+export class JobsModule {}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { toTtsError } from '../common/errors/to-tts-error';
+import { TtsErrorCode } from '../common/tts-error';
+import { RootLogger } from '../logging/root-logger';
+import { SynthesisService } from '../synthesis/synthesis.service';
+import { JobOutcomes } from './job-outcomes';
+import type { SynthesisJobData } from './job-queue';
+
+/** Failures a later attempt can cure; anything else fails the job at once. */
+const TRANSIENT: ReadonlySet<TtsErrorCode> = new Set(['provider_timeout', 'provider_unavailable', 'all_providers_failed', 'service_unavailable', 'internal']);
+
+/** Runs one synthesis job (worker process only). */
+@Injectable()
+export class SynthesisJobProcessor {
+  constructor(
+    private readonly outcomes: JobOutcomes,
+    private readonly synthesis: SynthesisService,
+    private readonly logger: RootLogger,
+  ) {}
+
+  async process(bullJob: Job<SynthesisJobData>): Promise<void> {
+    const job = await this.outcomes.start(bullJob.data.jobId);
+    if (!job) return; // finished by an earlier run, expired, or never committed
+    try {
+      const outcome = await this.synthesis.render(job.request, { requestId: job.id });
+      await this.outcomes.succeed(job, outcome);
+    } catch (exception) {
+      const error = toTtsError(exception);
+      const attempts = (error.details?.attempts as unknown) ?? undefined;
+      const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
+      if (TRANSIENT.has(error.code) && !lastAttempt) {
+        await this.outcomes.retryLater(job.id, error.code, error.message);
+        this.logger.pino.warn({ jobId: job.id, code: error.code, attempt: bullJob.attemptsMade + 1 }, 'job attempt failed; will retry');
+        throw error;
+      }
+      if (error.code === 'internal') this.logger.pino.error({ jobId: job.id, err: error.cause ?? error }, 'job failed unexpectedly');
+      const message = error.code === 'internal' ? 'The synthesis failed unexpectedly.' : error.message;
+      await this.outcomes.fail(job.id, error.code, message, attempts);
+      throw new UnrecoverableError(`${error.code}: ${message}`);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_CONFIG_DIR, writeConfigDir } from '../fakes/routing-fixture';
+import { ScriptableUpstream, toneWav } from '../fakes/scriptable-upstream';
+
+export const FAKE_VOICE = 'fake-upstream-voice';
+
+/**
+ * A CONFIG_DIR whose catalogue has `fake-upstream-voice`, served only by an OpenAI-compatible fake
+ * upstream the test scripts (slow, failing, hanging), plus the environment for api and worker.
+ */
+export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream; env: Record<string, string> }> {
+  const upstream = await ScriptableUpstream.start();
+  upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+  const providers = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'providers.yaml'), 'utf8'));
+  providers.providers.push({
+    id: 'fake',
+    kind: 'openai-compatible',
+    base_url: upstream.url,
+    api_key_env: 'FAKE_UPSTREAM_KEY',
+    timeout_ms: 60_000,
+    models: ['fake-model'],
+    default_voice: 'fake',
+    response_format: 'wav',
+  });
+  providers.retry = { ...providers.retry, max_retries: 0 };
+  providers.breaker = { ...providers.breaker, failure_threshold: 1000 };
+  const routes = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'routes.yaml'), 'utf8'));
+  routes.voices.push({
+    id: FAKE_VOICE,
+    name: 'Fake upstream voice',
+    language: 'sw',
+    sample_rate: 16000,
+    chain: [{ provider: 'fake', voice: 'fake', model: 'fake-model', timeout_ms: 60_000 }],
+  });
+  const configDir = writeConfigDir({ 'providers.yaml': providers, 'routes.yaml': routes });
+  return {
+    upstream,
+    env: {
+      CONFIG_DIR: configDir,
+      FAKE_UPSTREAM_KEY: 'fake-key',
+      JOB_LOCK_DURATION_MS: '2000',
+      MAINTENANCE_INTERVAL_MS: '300',
+      JOB_RELAY_MIN_AGE_MS: '0',
+      JOB_MAX_ATTEMPTS: '2',
+      INFERENCE_POOL_SIZE: '2',
+    },
+  };
+}
