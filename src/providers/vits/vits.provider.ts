@@ -13,6 +13,25 @@ import { synthesizeWithVoice } from './vits.synthesizer';
 export const VITS_MAX_TEXT_LENGTH = 20_000;
 
 /**
+ * Aborts when the caller's signal does or when `timeoutMs` passes, whichever comes first. Disposed
+ * after the call, so no timer or listener outlives it (AbortSignal.timeout/any would keep both alive).
+ */
+function callSignal(options: ProviderCallOptions): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const fromCaller = () => controller.abort(options.signal.reason);
+  if (options.signal.aborted) fromCaller();
+  else options.signal.addEventListener('abort', fromCaller, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`vits call exceeded ${options.timeoutMs} ms`, 'TimeoutError')), Math.max(1, options.timeoutMs));
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', fromCaller);
+    },
+  };
+}
+
+/**
  * The product's own voices: VITS models (Piper or MMS-TTS ONNX exports) run by onnxruntime-node in
  * a pool of worker threads, so the event loop never waits on inference. Voices come from
  * config/voices.yaml; one whose files are missing is reported unavailable (with the install
@@ -68,12 +87,14 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     if (request.text.length > VITS_MAX_TEXT_LENGTH) {
       throw new TtsError('text_too_long', `text is ${request.text.length} characters; the vits provider takes at most ${VITS_MAX_TEXT_LENGTH}`, { field: 'text' });
     }
-    const signal = AbortSignal.any([options.signal, AbortSignal.timeout(Math.max(1, options.timeoutMs))]);
+    const call = callSignal(options);
     try {
-      return await synthesizeWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), signal);
+      return await synthesizeWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), call.signal);
     } catch (error) {
       if (error instanceof TtsError) throw error;
       throw new TtsError('provider_unavailable', `vits inference failed for ${voice.id}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      call.dispose();
     }
   }
 

@@ -105,6 +105,13 @@ describe('VitsProvider with the generated test voice', () => {
     await expect(say(SENTENCE, {}, AbortSignal.abort(new DOMException('late', 'TimeoutError')))).rejects.toMatchObject({ code: 'provider_timeout' });
   });
 
+  it('turns its own timeout into provider_timeout', async () => {
+    const request: ProviderRequest = { text: Array.from({ length: 30 }, () => SENTENCE).join(' '), voice: 'sauti-test-v1', settings: DEFAULT_VOICE_SETTINGS };
+    const started = Date.now();
+    await expect(sut.synthesize(request, { signal: new AbortController().signal, timeoutMs: 5, requestId: 'test' })).rejects.toMatchObject({ code: 'provider_timeout' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('rejects invalid settings, unknown voices, and voices whose files are missing', async () => {
     await expect(say(SENTENCE, { speakingRate: Number.NaN })).rejects.toMatchObject({ code: 'invalid_request', field: 'voice_settings.speaking_rate' });
     await expect(say(SENTENCE, {}, undefined, 'no-such-voice')).rejects.toMatchObject({ code: 'unknown_voice' });
