@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ErrorEnvelopes } from './common/errors/error-envelopes';
+import { ErrorsModule } from './common/errors/errors.module';
 import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
@@ -14,10 +14,8 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule],
+      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule],
       controllers: [AccountController],
-      providers: [ErrorEnvelopes],
-      exports: [ErrorEnvelopes],
     };
   }
 }
