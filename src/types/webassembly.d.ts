@@ -1,6 +1,6 @@
 // The slice of the WebAssembly JS API Node provides that we use; @types/node does not declare it.
 declare namespace WebAssembly {
-  interface Module {}
+  type Module = object;
   interface Instance {
     readonly exports: Record<string, unknown>;
   }
