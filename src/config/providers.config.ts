@@ -34,6 +34,10 @@ export class ProviderEntry {
   @IsOptional() @Matches(/^[A-Z_][A-Z0-9_]*$/, { message: 'api_key_env must be an environment variable name' })
   api_key_env?: string;
 
+  /** Longest text one call accepts; a longer request skips this provider (HTTP kinds and eSpeak). */
+  @IsInt() @Min(1) @Max(1_000_000)
+  max_text_length = 5000;
+
   /** Default per-attempt budget when a route target does not set its own. */
   @IsInt() @Min(100) @Max(600_000)
   timeout_ms = 30_000;

@@ -38,7 +38,7 @@ export class EspeakProvider implements TtsProvider {
   }
 
   capabilities(): ProviderCapabilities {
-    return { voices: ['*'], maxTextLength: 5000 };
+    return { voices: ['*'], maxTextLength: this.entry.max_text_length };
   }
 
   supports(voice: string): boolean {

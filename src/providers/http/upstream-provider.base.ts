@@ -38,7 +38,7 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
   }
 
   capabilities(): ProviderCapabilities {
-    return { voices: ['*'], maxTextLength: 5000 };
+    return { voices: ['*'], maxTextLength: this.entry.max_text_length };
   }
 
   /** Any voice name is passed through; a model must be one the config lists (or any, if it lists none). */

@@ -75,7 +75,7 @@ export class SynthesisRouter {
       retries,
     });
     const provider = this.registry.get(target.provider);
-    const unavailable = provider ? this.registry.voiceUnavailableReason(provider, target.voice) : 'provider is not configured';
+    const unavailable = provider ? this.skipReason(provider, target.voice, request.text) : 'provider is not configured';
     if (!provider || unavailable) {
       const error = new TtsError('provider_unavailable', `${target.provider}: ${unavailable}`, { details: { provider: target.provider } });
       return { error, record: record('provider_unavailable', 0, error.message), failFast: false };
@@ -143,6 +143,12 @@ export class SynthesisRouter {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** Why a target is skipped without a call: no key, voice files missing, or text beyond its limit. */
+  private skipReason(provider: TtsProvider, voice: string, text: string): string | undefined {
+    const limit = provider.capabilities().maxTextLength;
+    return this.registry.voiceUnavailableReason(provider, voice) ?? (text.length > limit ? `text of ${text.length} characters exceeds its limit of ${limit}` : undefined);
   }
 
   /** Only what can succeed when repeated: local engines and permanent upstream failures are not retried. */

@@ -196,6 +196,26 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(await providerReport(sut, 'vits')).toMatchObject({ voices: { 'sauti-swahili-v1': { available: false } } });
   });
 
+  it('stops at once when the caller cancels, abandoning the upstream call', async () => {
+    primary.defaultResponse = { hang: true };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = performance.now();
+    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'c1', signal: controller.signal }));
+    expect(error.code).toBe('service_unavailable');
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(primary.calls).toBe(1);
+    expect(secondary.calls).toBe(0);
+  });
+
+  it('skips a target whose text limit the request exceeds', async () => {
+    peer.enqueue({ status: 200, body: { audio_base64: toneWav(0.1, 16000).toString('base64') } });
+    const routed = await sut.router.synthesize(request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }), { requestId: 'l1' });
+    expect(primary.calls).toBe(0);
+    expect(routed.attempts[0].message).toContain('exceeds its limit of 5000');
+    expect(routed.provider).toBe('peer');
+  });
+
   it('reports a provider without its key as down with the reason, and records provider metrics', async () => {
     expect(await providerReport(sut, 'keyless')).toMatchObject({ status: 'down', detail: 'environment variable ROUTING_TEST_UNSET_KEY is not set' });
     primary.enqueue(WAV);
