@@ -85,7 +85,7 @@ export class Environment {
    * Mirror for `voices install`: when set, each catalogue file is fetched from `<base>/<file name>`
    * instead of its own URL (an internal mirror, or a local server in tests).
    */
-  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   VOICE_CATALOG_BASE_URL?: string;
 
   /** Secret for signed audio URLs (Fish face). Must be set in production. */

@@ -45,7 +45,7 @@ export class VoiceEntry {
 
 /** `config/voices.yaml`: the voices the built-in `vits` provider serves. */
 export class VoicesConfig {
-  @ValidateNested({ each: true }) @Type(() => VoiceEntry)
+  @ValidateNested({ each: true }) @Type(() => VoiceEntry) @ArrayUnique((voice: VoiceEntry) => voice.id, { message: 'voice ids must be unique' })
   voices: VoiceEntry[] = [];
 }
 
@@ -55,7 +55,7 @@ export class VoiceCatalogFile {
   @IsString() @Matches(/^[^/\\]+$/, { message: 'name must be a bare file name' })
   name!: string;
 
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   url!: string;
 
   @IsOptional() @IsInt() @Min(1)
@@ -81,6 +81,6 @@ export class VoiceCatalogEntry {
 
 /** `config/voice-catalog.yaml`: where `voices install <id>` downloads each voice from. */
 export class VoiceCatalogConfig {
-  @ValidateNested({ each: true }) @Type(() => VoiceCatalogEntry)
+  @ValidateNested({ each: true }) @Type(() => VoiceCatalogEntry) @ArrayUnique((voice: VoiceCatalogEntry) => voice.id, { message: 'voice ids must be unique' })
   voices: VoiceCatalogEntry[] = [];
 }
