@@ -6,12 +6,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
+import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
 import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     await found.command.run(args, context);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } finally {
     await app?.close();
   }

@@ -1,0 +1,37 @@
+import { hostname } from 'node:os';
+import { RedisConnection } from '../redis/redis-connection';
+import type { CliCommand, CliContext } from './cli-command';
+
+interface Heartbeat {
+  workerId: string;
+  pid: number;
+  at: string;
+}
+
+async function liveWorkers(context: CliContext): Promise<Heartbeat[]> {
+  const redis = (await context.app()).get(RedisConnection);
+  const keys = await redis.client.keys(redis.key('workers', '*'));
+  const beats = keys.length ? await redis.client.mget(...keys) : [];
+  return beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as Heartbeat);
+}
+
+export const workerCommands: CliCommand[] = [
+  {
+    name: 'workers list',
+    usage: 'workers list                                worker processes that reported in the last 15 s',
+    async run(_args, context) {
+      const workers = await liveWorkers(context);
+      context.print(workers.map((w) => `${w.workerId}  last seen ${w.at}`).join('\n') || 'no live workers', { workers });
+    },
+  },
+  {
+    name: 'workers check',
+    usage: 'workers check                               exit 0 when a worker on this host is alive (container healthcheck)',
+    async run(_args, context) {
+      const host = hostname();
+      const mine = (await liveWorkers(context)).filter((worker) => worker.workerId.startsWith(`${host}:`));
+      context.print(mine.length ? `alive: ${mine.map((w) => w.workerId).join(', ')}` : `no live worker on ${host}`, { host, alive: mine.length > 0 });
+      if (mine.length === 0) process.exitCode = 1;
+    },
+  },
+];
