@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
 import { TtsError } from '../common/tts-error';
+import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
 import { RESULT_STORE, ResultStore, StoredResult } from '../storage/result-store';
@@ -31,6 +32,7 @@ export interface CreatedJob {
 
 const UNIQUE_VIOLATION = '23505';
 const TOO_MANY_JOBS_RETRY_SECONDS = 5;
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** Creates, reads and downloads async synthesis jobs; a tenant only ever sees its own. */
 @Injectable()
@@ -67,7 +69,8 @@ export class JobService {
       if (!winner) throw error;
       return { job: this.sameRequestOrThrow(winner, hash), created: false };
     }
-    await enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts).catch((error: Error) =>
+    // Bounded: with Redis down the queue may wait for a connection; the row is already durable.
+    await withTimeout(enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((error: Error) =>
       this.logger.pino.warn({ jobId: job.id, err: error.message }, 'enqueue failed; the relay will enqueue the job'),
     );
     return { job, created: true };

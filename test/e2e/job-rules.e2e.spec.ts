@@ -131,3 +131,23 @@ describe('job rules (no worker: rows are driven directly)', () => {
     expect(again.job.id).not.toBe(job.id);
   });
 });
+
+describe('job creation while Redis is down', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+  });
+  afterAll(() => api.close());
+
+  it('keeps the job: the row is committed, queued, with its credits reserved, for the relay to enqueue', async () => {
+    const { tenantId } = await api.createTenant(1000);
+    const started = Date.now();
+    const { job, created } = await api.app.get(JobService).create(tenantId, request('Redis haipo.'), { face: 'sauti' });
+    expect(created).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(job.status).toBe('queued');
+    const rows = await api.app.get(DataSource).query(`SELECT status FROM synthesis_jobs WHERE id = $1`, [job.id]);
+    expect(rows[0].status).toBe('queued');
+    expect((await api.app.get(CreditsService).summary(tenantId)).reserved).toBe(job.credits);
+  });
+});
