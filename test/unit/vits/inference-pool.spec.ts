@@ -41,6 +41,20 @@ describe('InferencePool', () => {
       expect(sut.completed - before).toBe(1);
     });
 
+    it('merges waiting phonemizations for the same eSpeak voice into one eSpeak run', async () => {
+      const alone = await Promise.all(['habari za asubuhi', 'rafiki yangu', 'karibu sana'].map((clause) => sut.phonemize({ espeakVoice: 'sw', clauses: [clause] })));
+      const before = sut.completed;
+      const busy = sut.infer({ modelPath: MODEL, ids: [1, 2, 3], noiseScale: 0, lengthScale: 1, noiseW: 0 });
+      const merged = Promise.all([
+        sut.phonemize({ espeakVoice: 'sw', clauses: ['habari za asubuhi'] }),
+        sut.phonemize({ espeakVoice: 'sw', clauses: ['rafiki yangu', 'karibu sana'] }),
+      ]);
+      await busy;
+      expect(await merged).toEqual([[alone[0][0]], [alone[1][0], alone[2][0]]]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sut.completed - before).toBe(2);
+    });
+
     it('rejects at once when the signal is already aborted', async () => {
       await expect(sut.infer({ modelPath: MODEL, ids: [1, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }, AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
     });
