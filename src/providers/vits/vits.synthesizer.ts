@@ -68,10 +68,17 @@ async function prepare(voice: VoiceModel, chunks: TextChunk[], pool: InferencePo
 async function mapWithLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    // Once one item fails the call fails: the other lanes stop taking items.
+    while (next < items.length && !failed) {
       const index = next++;
-      results[index] = await work(items[index]);
+      try {
+        results[index] = await work(items[index]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   });
   await Promise.all(lanes);
