@@ -81,6 +81,12 @@ export class AppConfig {
     return { configDir: this.environment.CONFIG_DIR, voicesDir: this.environment.VOICES_DIR };
   }
 
+  /** Signed audio URLs (Fish `audioUrl`): secret (may be unset outside production), key id, lifetime, origin. */
+  get audioLinks() {
+    const env = this.environment;
+    return { secret: env.AUDIO_URL_SIGNING_SECRET, keyId: env.AUDIO_URL_KEY_ID, ttlSeconds: env.AUDIO_URL_TTL_SECONDS, baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, '') };
+  }
+
   /** Where `voices install` downloads from: the catalogue's own URLs unless VOICE_CATALOG_BASE_URL replaces their base. */
   get voiceDownloads() {
     return { baseUrl: this.environment.VOICE_CATALOG_BASE_URL };

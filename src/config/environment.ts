@@ -91,6 +91,21 @@ export class Environment {
   /** Secret for signed audio URLs (Fish face). Must be set in production. */
   @IsOptional() @IsString() @MinLength(32, { message: 'AUDIO_URL_SIGNING_SECRET must be at least 32 characters' })
   AUDIO_URL_SIGNING_SECRET?: string;
+
+  /** Key id written into signed audio URLs (`kid`); changing it (with the secret) invalidates outstanding links. */
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/, { message: 'AUDIO_URL_KEY_ID must be 1-32 letters, digits, _ or -' })
+  AUDIO_URL_KEY_ID = 'k1';
+
+  /**
+   * Origin put in front of signed audio URLs (`https://tts.example.com`). Unset: the origin the client
+   * called, which is right unless a proxy that is not on loopback terminates TLS.
+   */
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  AUDIO_URL_BASE_URL?: string;
+
+  /** Lifetime of a signed audio URL; each poll issues a fresh one while the result lives. */
+  @Type(() => Number) @IsInt() @Min(10) @Max(24 * 3600)
+  AUDIO_URL_TTL_SECONDS = 900;
 }
 
 export class EnvironmentError extends Error {
@@ -103,7 +118,7 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment());
   const present: Record<string, string> = {};
-  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'VOICE_CATALOG_BASE_URL']) {
+  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'AUDIO_URL_BASE_URL', 'VOICE_CATALOG_BASE_URL']) {
     const value = source[key];
     if (value !== undefined && value !== '') present[key] = value;
   }

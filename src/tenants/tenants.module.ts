@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysService } from './api-keys.service';
+import { RateLimiter } from './rate-limiter';
 import { TenantsService } from './tenants.service';
 
 @Module({
   imports: [BillingModule],
-  providers: [TenantsService, ApiKeysService, ApiKeyGuard],
-  exports: [TenantsService, ApiKeysService, ApiKeyGuard],
+  providers: [TenantsService, ApiKeysService, ApiKeyGuard, RateLimiter],
+  exports: [TenantsService, ApiKeysService, ApiKeyGuard, RateLimiter],
 })
 export class TenantsModule {}

@@ -1,0 +1,43 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import type { ServiceRequest } from '../../common/request-context';
+import { RateLimiter, RateLimitRule } from '../../tenants/rate-limiter';
+import { TenantsService } from '../../tenants/tenants.service';
+
+/** Which per-key counter an endpoint charges besides `requests` (every authenticated call). */
+export type FishLimitedAction = 'job_creates' | 'job_polls' | 'requests';
+
+const FISH_LIMIT = Symbol('FISH_LIMIT');
+
+export const FishRateLimit = (action: FishLimitedAction) => SetMetadata(FISH_LIMIT, action);
+
+/**
+ * Per-API-key limits (rate-limits.yaml, tenant overrides) counted in Redis, so all api instances share
+ * them. Runs after ApiKeyGuard. Refusals are 429 with Retry-After; Redis down is 503.
+ */
+@Injectable()
+export class FishRateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limiter: RateLimiter,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const action = this.reflector.get<FishLimitedAction | undefined>(FISH_LIMIT, context.getHandler()) ?? 'requests';
+    const request = context.switchToHttp().getRequest<ServiceRequest>();
+    const principal = request.principal;
+    if (!principal) throw new Error('FishRateLimitGuard must run after ApiKeyGuard');
+    const limits = this.tenants.limitsOf(await this.tenants.get(principal.tenantId));
+    const rules: RateLimitRule[] = [{ bucket: 'requests', limit: limits.requests_per_minute }];
+    if (action === 'job_creates') rules.push({ bucket: 'job_creates', limit: limits.job_creates_per_minute });
+    if (action === 'job_polls') rules.push({ bucket: 'job_polls', limit: limits.job_polls_per_minute });
+    const decision = await this.limiter.enforce(principal.apiKeyId, rules);
+    const own = rules[rules.length - 1];
+    const response = context.switchToHttp().getResponse<Response>();
+    response.setHeader('x-ratelimit-limit', String(own.limit));
+    response.setHeader('x-ratelimit-remaining', String(decision.remaining[own.bucket]));
+    return true;
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { CreditsService } from '../../billing/credits.service';
+import type { Principal } from '../../common/request-context';
+import { TtsError } from '../../common/tts-error';
+import { JobService } from '../../jobs/job.service';
+import type { StoredResult } from '../../storage/result-store';
+import { TenantsService } from '../../tenants/tenants.service';
+import { FishAudioLinkSigner, AudioLinkQuery } from './fish-audio-link.signer';
+import type { FishCreateTaskDto } from './fish-create-task.dto';
+import { FishRequestMapper } from './fish-request.mapper';
+import { FishTaskView, toFishTaskView } from './fish-task.mapper';
+
+export interface FishProfileView {
+  tenant: { id: string; name: string };
+  apiKeyId: string;
+  credits: { balance: number; reserved: number };
+  rateLimits: { requestsPerMinute: number; jobCreatesPerMinute: number; jobPollsPerMinute: number; maxActiveJobs: number };
+  tasks: { queued: number; processing: number };
+}
+
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The Fish face's use of jobs: tasks in, task objects with signed links out. */
+@Injectable()
+export class FishTasksService {
+  constructor(
+    private readonly jobs: JobService,
+    private readonly requests: FishRequestMapper,
+    private readonly links: FishAudioLinkSigner,
+    private readonly credits: CreditsService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  /** Validates everything, then reserves credits and queues; a refused task leaves nothing behind. */
+  async create(principal: Principal, body: FishCreateTaskDto, idempotencyKey: string | undefined, origin: string): Promise<{ task: FishTaskView; created: boolean }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new TtsError('invalid_request', 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.', { field: 'Idempotency-Key' });
+    }
+    const request = await this.requests.toSynthesisRequest(body);
+    const { job, created } = await this.jobs.create(principal.tenantId, request, { face: 'fish', idempotencyKey });
+    return { task: this.view(job, origin), created };
+  }
+
+  async get(principal: Principal, taskId: string, origin: string): Promise<FishTaskView> {
+    return this.view(await this.jobs.get(principal.tenantId, taskId), origin);
+  }
+
+  /** For a signed link: no API key, the signature is the permission. A result gone since is a dead link. */
+  async audio(taskId: string, query: AudioLinkQuery): Promise<{ result: StoredResult; provider: string | null; linkExpiresAt: Date }> {
+    this.links.verify(taskId, query);
+    try {
+      const { job, result } = await this.jobs.getAudioById(taskId);
+      return { result, provider: job.provider, linkExpiresAt: new Date(Number(query.expires) * 1000) };
+    } catch (error) {
+      if (error instanceof TtsError && error.code === 'job_not_found') throw new TtsError('link_expired', 'The audio behind this link has expired.');
+      throw error;
+    }
+  }
+
+  async profile(principal: Principal): Promise<FishProfileView> {
+    const [tenant, summary, counts] = await Promise.all([
+      this.tenants.get(principal.tenantId),
+      this.credits.summary(principal.tenantId),
+      this.jobs.activeCounts(principal.tenantId),
+    ]);
+    const limits = this.tenants.limitsOf(tenant);
+    return {
+      tenant: { id: tenant.id, name: tenant.name },
+      apiKeyId: principal.apiKeyId,
+      credits: { balance: summary.balance, reserved: summary.reserved },
+      rateLimits: {
+        requestsPerMinute: limits.requests_per_minute,
+        jobCreatesPerMinute: limits.job_creates_per_minute,
+        jobPollsPerMinute: limits.job_polls_per_minute,
+        maxActiveJobs: limits.max_active_jobs,
+      },
+      tasks: { queued: counts.queued, processing: counts.running },
+    };
+  }
+
+  private view(job: Parameters<typeof toFishTaskView>[0], origin: string): FishTaskView {
+    const link = job.status === 'succeeded' ? this.links.sign(job.id, origin, job.expiresAt) : undefined;
+    return toFishTaskView(job, link);
+  }
+}
