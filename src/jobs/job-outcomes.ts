@@ -49,6 +49,7 @@ export class JobOutcomes {
           format: outcome.audio.format,
           durationSeconds: outcome.audio.durationSeconds,
           sampleRate: outcome.audio.sampleRate,
+          ...(outcome.segments ? { segments: outcome.segments } : {}),
         },
         manager,
       );

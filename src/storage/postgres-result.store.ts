@@ -11,16 +11,16 @@ export class PostgresResultStore implements ResultStore {
 
   async save(jobId: string, result: StoredResult, manager: EntityManager = this.dataSource.manager): Promise<void> {
     await manager.query(
-      `INSERT INTO job_results (job_id, audio, content_type, format, duration_seconds, sample_rate) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO job_results (job_id, audio, content_type, format, duration_seconds, sample_rate, segments) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
        ON CONFLICT (job_id) DO UPDATE SET audio = EXCLUDED.audio, content_type = EXCLUDED.content_type, format = EXCLUDED.format,
-         duration_seconds = EXCLUDED.duration_seconds, sample_rate = EXCLUDED.sample_rate`,
-      [jobId, result.audio, result.contentType, result.format, result.durationSeconds, result.sampleRate],
+         duration_seconds = EXCLUDED.duration_seconds, sample_rate = EXCLUDED.sample_rate, segments = EXCLUDED.segments`,
+      [jobId, result.audio, result.contentType, result.format, result.durationSeconds, result.sampleRate, result.segments ? JSON.stringify(result.segments) : null],
     );
   }
 
   async load(jobId: string): Promise<StoredResult | undefined> {
     const rows = await this.dataSource.query(
-      `SELECT audio, content_type, format, duration_seconds, sample_rate FROM job_results WHERE job_id = $1`,
+      `SELECT audio, content_type, format, duration_seconds, sample_rate, segments FROM job_results WHERE job_id = $1`,
       [jobId],
     );
     const row = rows[0];
@@ -31,6 +31,7 @@ export class PostgresResultStore implements ResultStore {
       format: row.format as AudioFormat,
       durationSeconds: Number(row.duration_seconds),
       sampleRate: Number(row.sample_rate),
+      ...(row.segments ? { segments: row.segments } : {}),
     };
   }
 

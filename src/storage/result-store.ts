@@ -8,6 +8,8 @@ export interface StoredResult {
   format: AudioFormat;
   durationSeconds: number;
   sampleRate: number;
+  /** Sentence spans in seconds, kept when the request asked for timestamps. */
+  segments?: Array<{ text: string; startSeconds: number; endSeconds: number }>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { CreditsService } from '../billing/credits.service';
 import { AppConfig } from '../config/app-config';
 import type { AttemptRecord, ResolvedRoute } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
+import { joinSentences, SentenceAudio, synthesizeSentences } from './sentence-synthesis';
 import type { SynthesisRequest } from './synthesis-request';
 
 export interface SynthesisOutcome {
@@ -57,6 +58,7 @@ export class SynthesisService {
 
   /** Routes and encodes without billing: the jobs processor bills by job id itself. */
   async render(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<Omit<SynthesisOutcome, 'credits'>> {
+    if (request.withTimestamps) return this.renderBySentence(request, options);
     const routed = await this.router.synthesize(request, options);
     const { samples, sampleRate, segments } = routed.audio;
     const audio = await this.encoder.encode(samples, sampleRate, request.format);
@@ -67,6 +69,25 @@ export class SynthesisService {
       characters: request.characters,
       attempts: routed.attempts,
       segments: segments?.map((segment) => ({ text: segment.text, startSeconds: segment.startSample / sampleRate, endSeconds: segment.endSample / sampleRate })),
+    };
+  }
+
+  /**
+   * Timestamps for any engine: each sentence is synthesized on its own, so its start and end are
+   * known to the sample whether or not the provider reports segments.
+   */
+  private async renderBySentence(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<Omit<SynthesisOutcome, 'credits'>> {
+    const sentences: SentenceAudio[] = [];
+    for await (const sentence of synthesizeSentences(this.router, request, options)) sentences.push(sentence);
+    const { samples, sampleRate, segments } = joinSentences(sentences);
+    const audio = await this.encoder.encode(samples, sampleRate, request.format);
+    return {
+      audio,
+      provider: sentences[0].provider,
+      model: sentences[0].model,
+      characters: request.characters,
+      attempts: sentences.flatMap((sentence) => sentence.attempts),
+      segments,
     };
   }
 }

@@ -1,0 +1,23 @@
+import { TtsError } from '../../common/tts-error';
+import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
+import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import type { OpenAiSpeechRequestDto } from './openai-speech.dto';
+
+/** The face's names for the neutral request's fields, so routing errors point at the client's own. */
+export const OPENAI_FIELD_NAMES = { route: 'model', fallbacks: 'fallbacks', format: 'response_format' };
+
+/** The neutral request for an OpenAI speech body; mp3 unless asked otherwise, as OpenAI. */
+export function toSynthesisRequest(dto: OpenAiSpeechRequestDto): SynthesisRequest {
+  const text = dto.input.normalize('NFC');
+  if (text.trim() === '') throw new TtsError('invalid_request', "Field 'input' must contain text to speak", { field: 'input' });
+  return {
+    text,
+    characters: [...text].length,
+    route: dto.model,
+    voice: dto.voice,
+    fallbacks: [],
+    settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: dto.speed ?? 1 },
+    format: dto.response_format ?? 'mp3',
+    ...(dto.instructions !== undefined ? { instructions: dto.instructions } : {}),
+  };
+}

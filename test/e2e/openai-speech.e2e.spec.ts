@@ -1,0 +1,214 @@
+import OpenAI from 'openai';
+import request from 'supertest';
+import { decodeWav } from '../../src/audio/wav';
+import { CreditsService } from '../../src/billing/credits.service';
+import type { AudioFormat } from '../../src/synthesis/synthesis-request';
+import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
+import { toneWav } from '../fakes/scriptable-upstream';
+import { startJobFixture } from '../support/job-fixture';
+import { startTestApi, TestApi } from '../support/test-api';
+import { probeAudio } from '../unit/audio/audio-probe';
+
+const THREE_SENTENCES = 'Habari ya asubuhi. Leo ni siku nzuri sana. Tutaonana kesho jioni.';
+const FORMATS: AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
+const EXTENSIONS: Record<AudioFormat, string> = { mp3: 'mp3', opus: 'opus', aac: 'aac', flac: 'flac', wav: 'wav', pcm: 'pcm' };
+
+interface SseEvent {
+  type: string;
+  audio?: string;
+  usage?: { input_tokens: number; output_tokens: number; total_tokens: number };
+  error?: { message: string; type: string; param: string | null; code: string };
+  receivedAt: number;
+}
+
+/** Reads an SSE body as OpenAI's SDK users do: `data:` lines, one JSON event each. */
+async function readSse(body: ReadableStream<Uint8Array>): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block.split('\n').find((line) => line.startsWith('data: '));
+      if (data) events.push({ ...JSON.parse(data.slice(6)), receivedAt: performance.now() });
+    }
+  }
+  return events;
+}
+
+describe('OpenAI-compatible POST /v1/audio/speech', () => {
+  let api: TestApi;
+  let upstream: ScriptableUpstream;
+  let client: OpenAI;
+  let tenantId: string;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    const fixture = await startJobFixture();
+    upstream = fixture.upstream;
+    api = await startTestApi(fixture.env);
+    ({ tenantId, apiKey } = await api.createTenant(1_000_000));
+    client = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey, maxRetries: 0 });
+  });
+  afterEach(() => upstream.reset());
+  afterAll(async () => {
+    await api.close();
+    await upstream.close();
+  });
+
+  it('the openai SDK gets the whole file, billed per character, with who served it', async () => {
+    const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
+    const response = await client.audio.speech.create({ model: 'vits/sauti-test-v1', voice: 'alloy', input: 'Habari ya leo, rafiki.', response_format: 'wav' }).asResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('audio/wav');
+    expect(response.headers.get('x-tts-provider')).toBe('vits');
+    // vits voices are named by the model, so `voice` has no effect and the client is told.
+    expect(response.headers.get('x-ignored-fields')).toBe('voice');
+    const wav = decodeWav(Buffer.from(await response.arrayBuffer()));
+    expect(wav.sampleRate).toBe(16000);
+    expect(wav.samples.length).toBeGreaterThan(1600);
+    const after = (await api.app.get(CreditsService).summary(tenantId)).balance;
+    expect(before - after).toBe([...'Habari ya leo, rafiki.'].length);
+  });
+
+  it.each(FORMATS)('%s through the API decodes with ffprobe at the right duration', async (format) => {
+    const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format }).asResponse();
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const contentType = response.headers.get('content-type')!;
+    const rate = format === 'pcm' ? Number(/rate=(\d+)/.exec(contentType)![1]) : undefined;
+    const probed = await probeAudio(bytes, EXTENSIONS[format], rate ? ['-f', 's16le', '-ar', String(rate), '-ac', '1'] : []);
+    expect(probed.channels).toBe(1);
+    // The fake upstream answers 0.5 s of tone; lossy codecs add at most a few tens of ms of priming.
+    expect(probed.durationSeconds).toBeGreaterThan(0.49);
+    expect(probed.durationSeconds).toBeLessThan(0.6);
+    expect(JSON.parse(upstream.requests[0].body.toString()).voice).toBe('nova');
+  });
+
+  it('stream_format "sse": one delta per sentence, the first before the last sentence is synthesized, then done with usage', async () => {
+    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 300 };
+    try {
+      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'sse' }).asResponse();
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(response.headers.get('x-tts-provider')).toBe('fake');
+      const events = await readSse(response.body!);
+      const deltas = events.filter((event) => event.type === 'speech.audio.delta');
+      expect(deltas.length).toBeGreaterThanOrEqual(3);
+      expect(upstream.calls).toBe(3);
+      expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[2].at);
+      const done = events[events.length - 1];
+      const characters = [...THREE_SENTENCES].length;
+      expect(done).toMatchObject({ type: 'speech.audio.done', usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters } });
+      const pcm = Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64')));
+      // Three 0.5 s sentences at 24 kHz 16-bit, with two 0.2 s pauses between them.
+      expect(pcm.length / 2 / 24000).toBeCloseTo(1.9, 2);
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+  });
+
+  it('stream_format "audio": chunked bytes, the first before the last sentence is synthesized, one valid file', async () => {
+    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 300 };
+    try {
+      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'mp3', stream_format: 'audio' }).asResponse();
+      expect(response.headers.get('content-type')).toBe('audio/mpeg');
+      expect(response.headers.get('content-length')).toBeNull();
+      const chunks: Buffer[] = [];
+      let firstAt = 0;
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        firstAt ||= performance.now();
+        chunks.push(Buffer.from(chunk));
+      }
+      expect(firstAt).toBeLessThan(upstream.requests[2].at);
+      const probed = await probeAudio(Buffer.concat(chunks), 'mp3');
+      expect(probed.durationSeconds).toBeGreaterThan(1.85);
+      expect(probed.durationSeconds).toBeLessThan(2.0);
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+  });
+
+  it('a stream whose synthesis fails before the first sentence answers an OpenAI error and charges nothing', async () => {
+    upstream.defaultResponse = { status: 500, body: { error: { message: 'boom' } } };
+    const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
+    try {
+      const response = await request(api.baseUrl)
+        .post('/v1/audio/speech')
+        .set('authorization', `Bearer ${apiKey}`)
+        .send({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, stream_format: 'sse' });
+      expect(response.status).toBe(502);
+      expect(response.body.error).toMatchObject({ type: 'server_error', code: expect.stringMatching(/provider_unavailable|all_providers_failed/) });
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+    expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(before);
+  });
+
+  it('a failure after the first sentence ends the SSE stream with an error event and releases the credits', async () => {
+    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) }, { status: 500, body: { error: { message: 'boom' } } });
+    const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
+    const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'wav', stream_format: 'sse' }).asResponse();
+    const events = await readSse(response.body!);
+    expect(events[0].type).toBe('speech.audio.delta');
+    expect(events[events.length - 1]).toMatchObject({ type: 'error', error: { type: 'server_error' } });
+    expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(before);
+  });
+
+  describe('errors in the OpenAI shape', () => {
+    const post = (body: unknown, key: string | null = apiKey) => {
+      const call = request(api.baseUrl).post('/v1/audio/speech');
+      if (key) call.set('authorization', `Bearer ${key}`);
+      return call.send(body as object);
+    };
+    const valid = { model: 'vits/sauti-test-v1', voice: 'alloy', input: 'Habari.' };
+
+    it.each([
+      ['speed 0.2', { ...valid, speed: 0.2 }, 'speed'],
+      ['speed 4.1', { ...valid, speed: 4.1 }, 'speed'],
+      ['speed "fast"', { ...valid, speed: 'fast' }, 'speed'],
+      ['no model', { voice: 'alloy', input: 'Habari.' }, 'model'],
+      ['no input', { model: 'vits/sauti-test-v1', voice: 'alloy' }, 'input'],
+      ['no voice', { model: 'vits/sauti-test-v1', input: 'Habari.' }, 'voice'],
+      ['unknown provider', { ...valid, model: 'nosuch/model' }, 'model'],
+      ['unknown format', { ...valid, response_format: 'ogg' }, 'response_format'],
+      ['unknown stream format', { ...valid, stream_format: 'chunks' }, 'stream_format'],
+    ])('%s → 400 naming the field', async (_name, body, param) => {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code: expect.any(String) } });
+    });
+
+    it('the SDK surfaces them as APIError with the status and message', async () => {
+      await expect(client.audio.speech.create({ model: 'nosuch/model', voice: 'alloy', input: 'Habari.' })).rejects.toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        param: 'model',
+      });
+    });
+
+    it('no key → 401, malformed JSON → 400, wrong method → 405', async () => {
+      const unauthenticated = await post(valid, null);
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.body.error).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
+      const malformed = await request(api.baseUrl).post('/v1/audio/speech').set('authorization', `Bearer ${apiKey}`).set('content-type', 'application/json').send('{"model": ');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.code).toBe('malformed_request');
+      const wrongMethod = await request(api.baseUrl).get('/v1/audio/speech').set('authorization', `Bearer ${apiKey}`);
+      expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.headers.allow).toBe('POST');
+      expect(wrongMethod.body.error.code).toBe('method_not_allowed');
+      const unknown = await request(api.baseUrl).get('/v1/audio/nothing');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toMatchObject({ type: 'not_found_error' });
+    });
+
+    it('too few credits → 402 insufficient_quota, before anything is synthesized', async () => {
+      const poor = await api.createTenant(1);
+      const response = await post(valid, poor.apiKey);
+      expect(response.status).toBe(402);
+      expect(response.body.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_credits' });
+    });
+  });
+});
