@@ -12,6 +12,7 @@ import { jsonBodyParser, requireJsonContentType } from './common/http/json-body.
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import type { ServiceRequest } from './common/request-context';
 import { AppConfig } from './config/app-config';
+import { setupSautiSwagger } from './faces/sauti/sauti-swagger.setup';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsRegistry } from './metrics/metrics.registry';
 import { RootLogger } from './logging/root-logger';
@@ -39,5 +40,6 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationErrorToTtsError }),
   );
+  setupSautiSwagger(app, config);
   return app;
 }

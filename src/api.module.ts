@@ -1,6 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ErrorsModule } from './common/errors/errors.module';
+import { FishModule } from './faces/fish/fish.module';
 import { AppConfig } from './config/app-config';
+import { SautiModule } from './faces/sauti/sauti.module';
+import { BifrostModule } from './faces/bifrost/bifrost.module';
+import { OpenAiModule } from './faces/openai/openai.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
@@ -14,7 +18,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule],
+      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule, SautiModule, FishModule, BifrostModule, OpenAiModule],
       controllers: [AccountController],
     };
   }

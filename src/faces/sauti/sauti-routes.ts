@@ -1,0 +1,22 @@
+/** The paths the Sauti face owns: errors under them are rendered as RFC 7807 problems. */
+export const SAUTI_PATH_PREFIXES = ['/v1/text-to-speech', '/v1/tts', '/v1/voices'] as const;
+
+/** Sync requests up to this many characters are answered inline; longer ones become jobs. */
+export const SAUTI_SYNC_MAX_CHARACTERS = 2000;
+/** The document's hard limit on `text`. */
+export const SAUTI_MAX_CHARACTERS = 5000;
+
+/** The face's routes and their methods: what a wrong-method request is told in `Allow`. */
+const SAUTI_ROUTES: Array<{ pattern: RegExp; methods: string[] }> = [
+  { pattern: /^\/v1\/text-to-speech\/[^/]+\/?$/, methods: ['POST'] },
+  { pattern: /^\/v1\/tts\/jobs\/?$/, methods: ['POST'] },
+  { pattern: /^\/v1\/tts\/jobs\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/v1\/tts\/jobs\/[^/]+\/audio\/?$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/v1\/voices\/?$/, methods: ['GET', 'HEAD'] },
+  { pattern: /^\/v1\/voices\/[^/]+\/?$/, methods: ['GET', 'HEAD'] },
+];
+
+/** The methods a Sauti path accepts, or undefined when no Sauti route has that path. */
+export function allowedMethodsFor(path: string): string[] | undefined {
+  return SAUTI_ROUTES.find((route) => route.pattern.test(path))?.methods;
+}

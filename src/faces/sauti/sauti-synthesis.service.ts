@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { TtsError } from '../../common/tts-error';
+import { JobService } from '../../jobs/job.service';
+import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
+import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
+import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
+import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
+import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
+
+export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
+
+export interface SautiCallContext {
+  tenantId: string;
+  requestId: string;
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** The Sauti dialect's use of the engine: which texts are spoken now and which become jobs. */
+@Injectable()
+export class SautiSynthesisService {
+  constructor(
+    private readonly catalog: VoiceCatalog,
+    private readonly synthesis: SynthesisService,
+    private readonly jobs: JobService,
+  ) {}
+
+  /** POST /v1/text-to-speech/{voice_id}: up to 2,000 characters inline, longer texts as a job. */
+  async speak(voiceId: string, body: unknown, context: SautiCallContext): Promise<SautiSpeech> {
+    // The path names the resource: an unknown voice is a 404 whatever the body holds.
+    this.requireCatalogueVoice(voiceId, 'voice_id');
+    const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
+    await this.validateVoice(request, 'voice_id');
+    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(request, context)) };
+    const outcome = await this.synthesis.synthesizeNow(context.tenantId, request, { requestId: context.requestId, signal: context.signal });
+    return { kind: 'audio', voiceId, outcome };
+  }
+
+  /** POST /v1/tts/jobs. */
+  async createJob(body: unknown, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
+    const fields = requireObject(body, 'body', ['text', 'voice_id', 'voice_settings']);
+    const voiceId = parseVoiceId(fields.voice_id, 'voice_id');
+    const request = toSynthesisRequest(voiceId, fields);
+    await this.validateVoice(request, 'voice_id');
+    return this.enqueue(request, context);
+  }
+
+  private enqueue(request: SynthesisRequest, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
+    return this.jobs.create(context.tenantId, request, { face: 'sauti', idempotencyKey: context.idempotencyKey });
+  }
+
+  /** Only catalogue voices are Sauti voices (`provider/model` keys are other faces' business). */
+  private requireCatalogueVoice(voiceId: string, field: string): void {
+    if (!this.catalog.get(voiceId)) {
+      throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field });
+    }
+  }
+
+  private async validateVoice(request: SynthesisRequest, field: string): Promise<void> {
+    this.requireCatalogueVoice(request.route, field);
+    await this.synthesis.validate(request, { route: field, format: 'format' });
+  }
+}

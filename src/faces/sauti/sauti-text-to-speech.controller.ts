@@ -1,0 +1,60 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { ServiceRequest } from '../../common/request-context';
+import { ApiKeyGuard } from '../../tenants/api-key.guard';
+import { SautiJobAcceptedDto } from './sauti-job.dto';
+import { SautiProblemResponses } from './sauti-openapi';
+import { parseIdempotencyKey } from './sauti-request.parser';
+import { SAUTI_HEADERS, setCostHeaders, toJobAccepted } from './sauti-response.mapper';
+import { SautiSynthesisService } from './sauti-synthesis.service';
+import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
+import { abortOnDisconnect } from './abort-on-disconnect';
+
+@ApiTags('TTS')
+@ApiSecurity('xi-api-key')
+@Controller('v1/text-to-speech')
+@UseGuards(ApiKeyGuard)
+export class SautiTextToSpeechController {
+  constructor(private readonly sauti: SautiSynthesisService) {}
+
+  @Post(':voice_id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Convert Swahili text into audio',
+    description: 'Up to 2,000 characters: 200 with base64 WAV. 2,001–5,000: 202 with a job_id (see Async Jobs). Over 5,000: 422.',
+  })
+  @ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1', description: 'The voice to use (see GET /v1/voices).' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Only for texts that become jobs: the same key and body return the same job.' })
+  @ApiBody({ type: SautiTextToSpeechDto })
+  @ApiOkResponse({ type: SautiTextToSpeechResponseDto, description: 'Audio for texts up to 2,000 characters.' })
+  @ApiAcceptedResponse({ type: SautiJobAcceptedDto, description: 'Texts over 2,000 characters: a job, exactly as POST /v1/tts/jobs creates.' })
+  @SautiProblemResponses(401, 402, 404, 413, 415, 422, 429, 503)
+  async speak(
+    @Param('voice_id') voiceId: string,
+    // `unknown`: the global ValidationPipe leaves it alone; the Sauti parser checks it with the document's wording.
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() request: ServiceRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
+    const context = { tenantId: request.principal!.tenantId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const speech = await abortOnDisconnect(response, (signal) => this.sauti.speak(voiceId, body, { ...context, signal }));
+    if (speech.kind === 'job') {
+      response.status(202);
+      setCostHeaders(response, speech.job.characters, speech.job.credits, 'reserved');
+      if (!speech.created) response.setHeader(SAUTI_HEADERS.idempotentReplay, 'true');
+      return toJobAccepted(speech.job);
+    }
+    const { outcome } = speech;
+    response.setHeader(SAUTI_HEADERS.provider, outcome.provider);
+    setCostHeaders(response, outcome.characters, outcome.credits, 'charged');
+    return {
+      audio_base64: outcome.audio.bytes.toString('base64'),
+      content_type: 'audio/wav',
+      duration_seconds: Math.round(outcome.audio.durationSeconds * 100) / 100,
+      characters_synthesized: outcome.characters,
+      voice_id: speech.voiceId,
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { TtsError } from '../../common/tts-error';
+import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
+import { ApiKeyGuard } from '../../tenants/api-key.guard';
+import { SautiProblemResponses } from './sauti-openapi';
+import { toVoice } from './sauti-response.mapper';
+import { SautiVoiceDto, SautiVoiceListDto } from './sauti-voice.dto';
+
+@ApiTags('Voices')
+@ApiSecurity('xi-api-key')
+@Controller('v1/voices')
+@UseGuards(ApiKeyGuard)
+export class SautiVoicesController {
+  constructor(private readonly catalog: VoiceCatalog) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List voices', description: 'Each voice with its sample rate, engine and whether a fallback currently serves it.' })
+  @ApiOkResponse({ type: SautiVoiceListDto })
+  @SautiProblemResponses(401)
+  list(): SautiVoiceListDto {
+    return { voices: this.catalog.list().map(toVoice) };
+  }
+
+  @Get(':voice_id')
+  @ApiOperation({ summary: 'Get one voice' })
+  @ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1' })
+  @ApiOkResponse({ type: SautiVoiceDto })
+  @SautiProblemResponses(401, 404)
+  show(@Param('voice_id') voiceId: string): SautiVoiceDto {
+    const voice = this.catalog.get(voiceId);
+    if (!voice) throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field: 'voice_id' });
+    return toVoice(voice);
+  }
+}
