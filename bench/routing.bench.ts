@@ -229,10 +229,11 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
 /** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
 async function fullRequest(fake: FakeUpstream): Promise<Figures> {
   if (!existsSync(join(__dirname, '..', 'src', 'faces', 'sauti'))) return { status: 'pending the Sauti face (POST /v1/text-to-speech/{voice_id})' };
-  // Loaded only now: booting the api needs Postgres and Redis (DATABASE_URL, REDIS_URL; run `npm run migrate` first).
+  // Loaded only now: the api needs Postgres and Redis; the benchmarks' own database is created and migrated.
+  const { prepareBenchEnvironment } = await import('./bench-environment');
   const { createApiApp } = await import('../src/api-app');
   const { TenantsService } = await import('../src/tenants/tenants.service');
-  const config = configFor(writeConfigDir(files(fake)));
+  const config = configFor(writeConfigDir(files(fake)), await prepareBenchEnvironment());
   const app = await createApiApp(config);
   await app.listen(0, '127.0.0.1');
   try {
