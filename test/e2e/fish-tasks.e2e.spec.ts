@@ -121,6 +121,29 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     await pollUntilTerminal(api, apiKey, String(first.body.id));
   });
 
+  it('batch: 20 tasks at once against a balance that covers 7 → exactly 7 accepted, 13 × 402, balance and ledger exact', async () => {
+    const text = 'Kazi ya kundi.';
+    const price = [...text].length;
+    const { tenantId, apiKey } = await api.createTenant(7 * price + price - 1);
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, index) => createTask(api, apiKey, { text, voiceId: FAKE_VOICE, format: 'wav' }, { 'idempotency-key': `batch-${index}` })));
+    const accepted = responses.filter((response) => response.status === 202);
+    expect(accepted).toHaveLength(7);
+    for (const refused of responses.filter((response) => response.status !== 202)) expectFishError(refused, 402, 'insufficient_credits');
+    const rows = await api.app.get(DataSource).query(`SELECT id FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]);
+    expect(rows.map((row: { id: string }) => row.id).sort()).toEqual(accepted.map((response) => String(response.body.id)).sort());
+
+    for (const task of accepted) expect(await pollUntilTerminal(api, apiKey, String(task.body.id))).toMatchObject({ status: 'succeeded', credits: { charged: price } });
+    const kinds = await api.app.get(DataSource).query(`SELECT kind, count(*)::int AS n, sum(amount)::int AS total FROM credit_ledger WHERE tenant_id = $1 GROUP BY kind ORDER BY kind`, [tenantId]);
+    expect(kinds).toEqual([
+      { kind: 'reserve', n: 7, total: -7 * price },
+      { kind: 'settle', n: 7, total: 0 },
+      { kind: 'topup', n: 1, total: 8 * price - 1 },
+    ]);
+    expect(await api.app.get(CreditsService).summary(tenantId)).toEqual({ tenantId, balance: price - 1, reserved: 0, ledgerSum: price - 1 });
+    const profile = await fishCall(api, 'GET', '/api/open/v1/profile', { apiKey });
+    expect(profile.body).toMatchObject({ credits: { balance: price - 1, reserved: 0 }, tasks: { queued: 0, processing: 0 } });
+  });
+
   describe('signed audio links', () => {
     let apiKey: string;
     let first: Record<string, unknown>;
