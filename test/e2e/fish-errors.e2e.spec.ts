@@ -84,7 +84,7 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
   });
 
   it('401 authentication failed: no key, an unknown key, another scheme; on create, poll and profile', async () => {
-    for (const headers of [{}, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Basic dXNlcjpwYXNz' }]) {
+    for (const headers of [{}, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Basic dXNlcjpwYXNz' }] as Array<Record<string, string>>) {
       for (const [method, path] of [['POST', TASKS_PATH], ['GET', `${TASKS_PATH}/job_123`], ['GET', '/api/open/v1/profile']]) {
         const response = await fishCall(api, method, path, { headers, ...(method === 'POST' ? { body: { text: TEXT, voiceId: FAKE_VOICE } } : {}) });
         expectFishError(response, 401, 'unauthorized');
