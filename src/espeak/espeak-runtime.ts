@@ -86,22 +86,26 @@ export async function speakToWav(text: string, voice: string, wordsPerMinute = 1
   return module.FS.readFile('/speech.wav');
 }
 
+/** eSpeak's --phonout lines for `text`: one per clause, blank for a clause with nothing to say. */
+async function phonemeLines(text: string, voice: string): Promise<string[]> {
+  const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa', '-v', voice], text });
+  return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).replace(/\n$/, '').split('\n').map((line) => line.trim());
+}
+
 /**
  * IPA for many clauses in one eSpeak run (one WebAssembly instantiation instead of one per clause),
  * one string per input clause, in the form Piper's voices were trained on (`--ipa`: no tie bars).
  * Clauses must not contain clause punctuation; they are fed as separate paragraphs so eSpeak answers
- * with one line each. If eSpeak splits or drops one anyway, the clauses are phonemized one at a time.
+ * with one line each. If eSpeak splits or drops one anyway, the batch is halved until the clause at
+ * fault is phonemized on its own (its lines joined), so one odd clause costs a few runs, not one per clause.
  */
 export async function phonemizeClauses(clauses: string[], voice: string): Promise<string[]> {
   if (clauses.length === 0) return [];
-  const run = async (text: string) => {
-    const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa', '-v', voice], text });
-    return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  };
-  const lines = await run(clauses.join('\n\n'));
+  const lines = await phonemeLines(clauses.join('\n\n'), voice);
   if (lines.length === clauses.length) return lines;
-  const one = async (clause: string) => (await run(clause)).join(' ');
-  const result: string[] = [];
-  for (const clause of clauses) result.push(await one(clause));
-  return result;
+  const spoken = lines.filter((line) => line !== '');
+  if (spoken.length === clauses.length) return spoken;
+  if (clauses.length === 1) return [spoken.join(' ')];
+  const middle = Math.ceil(clauses.length / 2);
+  return [...(await phonemizeClauses(clauses.slice(0, middle), voice)), ...(await phonemizeClauses(clauses.slice(middle), voice))];
 }

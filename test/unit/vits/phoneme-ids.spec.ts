@@ -49,6 +49,13 @@ describe('Piper phoneme ids', () => {
     }
   });
 
+  it('keeps one string per clause when eSpeak splits or drops one (the batch is halved around it)', async () => {
+    const [habari, rafikiYangu, karibu] = await pool.phonemize({ clauses: ['habari', 'rafiki yangu', 'karibu'], espeakVoice: 'sw' });
+    // A paragraph break inside a clause makes eSpeak answer with two lines for it; "-" has nothing to say.
+    expect(await pool.phonemize({ clauses: ['habari', 'rafiki\n\nyangu', 'karibu'], espeakVoice: 'sw' })).toEqual([habari, rafikiYangu, karibu]);
+    expect(await pool.phonemize({ clauses: ['habari', '-', 'karibu'], espeakVoice: 'sw' })).toEqual([habari, '', karibu]);
+  });
+
   it('frames ids as ^ _ p _ p _ … $ and keeps clause punctuation', () => {
     const { ids } = piperIds('ab,', map);
     expect(ids).toEqual([map['^'][0], map['_'][0], map.a[0], map['_'][0], map.b[0], map['_'][0], map[','][0], map['_'][0], map.$[0]]);
