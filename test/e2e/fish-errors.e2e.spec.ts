@@ -153,6 +153,16 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
     });
   });
 
+  it('the profile counts against requests_per_minute; task polls do not', async () => {
+    const { tenantId, apiKey } = await api.createTenant(1000);
+    await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 2 WHERE id = $1`, [tenantId]);
+    const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav' });
+    for (let index = 0; index < 3; index++) expect((await fishCall(other, 'GET', `${TASKS_PATH}/${created.body.id}`, { apiKey })).status).toBe(200);
+    const statuses = [];
+    for (const instance of [api, other, api]) statuses.push((await fishCall(instance, 'GET', '/api/open/v1/profile', { apiKey })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('Redis unreachable: the limiter answers 503 in the envelope with Retry-After', async () => {
     const cut = await startTestApi({ ...env, REDIS_URL: 'redis://127.0.0.1:1/0' });
     try {
@@ -171,7 +181,7 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
     expectFishError(await fishCall(api, 'GET', '/api/open', {}), 404, 'not_found');
     const wrong = await fishCall(api, 'DELETE', `${TASKS_PATH}/job_123`, { apiKey });
     expectFishError(wrong, 405, 'method_not_allowed');
-    expect(wrong.headers.get('allow')).toBe('GET');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
     const list = await fishCall(api, 'GET', TASKS_PATH, { apiKey });
     expectFishError(list, 405, 'method_not_allowed');
     expect(list.headers.get('allow')).toBe('POST');

@@ -2,10 +2,14 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import type { ServiceRequest } from '../../common/request-context';
+import type { TenantLimits } from '../../config/rate-limits.config';
 import { RateLimiter, RateLimitRule } from '../../tenants/rate-limiter';
 import { TenantsService } from '../../tenants/tenants.service';
 
-/** Which per-key counter an endpoint charges besides `requests` (every authenticated call). */
+/**
+ * The per-key counter an endpoint charges. Creates and polls have their own limits (a poll loop must not
+ * starve creation, and the profile shows each limit as it applies); other calls count as `requests`.
+ */
 export type FishLimitedAction = 'job_creates' | 'job_polls' | 'requests';
 
 const FISH_LIMIT = Symbol('FISH_LIMIT');
@@ -29,15 +33,22 @@ export class FishRateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<ServiceRequest>();
     const principal = request.principal;
     if (!principal) throw new Error('FishRateLimitGuard must run after ApiKeyGuard');
-    const limits = this.tenants.limitsOf(await this.tenants.get(principal.tenantId));
-    const rules: RateLimitRule[] = [{ bucket: 'requests', limit: limits.requests_per_minute }];
-    if (action === 'job_creates') rules.push({ bucket: 'job_creates', limit: limits.job_creates_per_minute });
-    if (action === 'job_polls') rules.push({ bucket: 'job_polls', limit: limits.job_polls_per_minute });
-    const decision = await this.limiter.enforce(principal.apiKeyId, rules);
-    const own = rules[rules.length - 1];
+    const own = this.ruleFor(action, this.tenants.limitsOf(await this.tenants.get(principal.tenantId)));
+    const decision = await this.limiter.enforce(principal.apiKeyId, [own]);
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('x-ratelimit-limit', String(own.limit));
     response.setHeader('x-ratelimit-remaining', String(decision.remaining[own.bucket]));
     return true;
+  }
+
+  private ruleFor(action: FishLimitedAction, limits: TenantLimits): RateLimitRule {
+    switch (action) {
+      case 'job_creates':
+        return { bucket: 'job_creates', limit: limits.job_creates_per_minute };
+      case 'job_polls':
+        return { bucket: 'job_polls', limit: limits.job_polls_per_minute };
+      case 'requests':
+        return { bucket: 'requests', limit: limits.requests_per_minute };
+    }
   }
 }

@@ -66,7 +66,7 @@ export class FishTasksController {
 
   @All(FISH_TASK_PATH)
   taskMethodNotAllowed(): never {
-    throw methodNotAllowed('GET');
+    throw methodNotAllowed('GET, HEAD');
   }
 
   @All(FISH_TASK_AUDIO_PATH)
