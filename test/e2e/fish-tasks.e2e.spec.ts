@@ -32,9 +32,11 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     (await api.app.get(DataSource).query(`SELECT kind, amount::int AS amount FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference])) as Array<{ kind: string; amount: number }>;
 
   it.each([
-    ['mp3', 'audio/mpeg', 'mp3', 'mp3'],
-    ['wav', 'audio/wav', 'wav', 'pcm_s16le'],
-  ])('%s: 202 queued → succeeded with audioUrl → a decodable file over plain HTTP, credits reserved then charged', async (format, contentType, formatName, codec) => {
+    ['mp3', 'audio/mpeg', 'mp3', 'mp3', []],
+    ['wav', 'audio/wav', 'wav', 'pcm_s16le', []],
+    ['opus', 'audio/ogg; codecs=opus', 'ogg', 'opus', []],
+    ['pcm', 'audio/pcm;rate=16000', 's16le', 'pcm_s16le', ['-f', 's16le', '-ar', '16000', '-ac', '1']],
+  ])('%s: 202 queued → succeeded with audioUrl → a decodable file over plain HTTP, credits reserved then charged', async (format, contentType, formatName, codec, probeInput) => {
     const { tenantId, apiKey } = await api.createTenant(1000);
     const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format });
     expect(created.status).toBe(202);
@@ -59,7 +61,7 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect(Number(file.headers.get('content-length'))).toBe(file.bytes.length);
     expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${created.body.id}.${format}"`);
     expect(file.headers.get('x-tts-provider')).toBe('fake');
-    const probed = await probeAudio(file.bytes, format);
+    const probed = await probeAudio(file.bytes, format, probeInput as string[]);
     expect(probed).toMatchObject({ formatName, codecName: codec, channels: 1 });
     expect(probed.durationSeconds).toBeGreaterThan(0.4);
     expect(probed.durationSeconds).toBeLessThan(0.7);
