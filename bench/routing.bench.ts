@@ -15,58 +15,21 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { floatToPcm16 } from '../src/audio/wav';
 import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
 import { percentile, round, Suite } from './suite';
+import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
 import { configFor, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
+import { FakeUpstream, startUpstreamThread } from '../test/fakes/upstream-thread';
 
 
-const LOAD_RATE = 200;
-const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const TEXT = 'Habari za asubuhi.';
 /** 0.1 s of 24 kHz 16-bit PCM: a small, realistic answer, returned at once. */
 const UPSTREAM_BYTES = 4800;
 const SPEECH_BODY = JSON.stringify({ model: 'tts-1', input: TEXT, voice: 'alloy', response_format: 'pcm' });
 
 type Call = () => Promise<void>;
-
-interface FakeUpstream {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * The fake upstream runs in its own worker thread, as a real upstream runs elsewhere: the measured
- * event loop carries the proxy only. It is the compiled test/fakes/scriptable-upstream.
- */
-const FAKE_UPSTREAM = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { ScriptableUpstream } = require(workerData.module);
-ScriptableUpstream.start().then((fake) => {
-  fake.defaultResponse = { status: 200, headers: { 'content-type': 'audio/pcm' }, body: Buffer.alloc(workerData.bytes) };
-  setInterval(() => fake.reset(), 1000).unref(); // the fake records requests; keep its memory flat
-  parentPort.on('message', () => fake.close().then(() => parentPort.postMessage('closed')));
-  parentPort.postMessage(fake.url);
-});
-`;
-
-async function startFakeUpstream(): Promise<FakeUpstream> {
-  const worker = new Worker(FAKE_UPSTREAM, { eval: true, workerData: { module: require.resolve('../test/fakes/scriptable-upstream'), bytes: UPSTREAM_BYTES } });
-  const url = await new Promise<string>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    url,
-    async close() {
-      worker.postMessage('close');
-      await new Promise((resolve) => worker.once('message', resolve));
-      await worker.terminate();
-    },
-  };
-}
 
 function files(fake: FakeUpstream): Record<string, unknown> {
   return {
@@ -141,53 +104,7 @@ async function sequential(direct: Call, proxied: Call, rounds = 20, perRound = 1
   };
 }
 
-/** The open-loop generator, as plain JavaScript for a worker thread (so it never shares the measured event loop). */
-const LOAD_GENERATOR = `
-const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
-const { url, headers, body, rate, seconds } = workerData;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const total = rate * seconds;
-const interval = 1000 / rate;
-const latencies = [];
-let errors = 0, non2xx = 0, done = 0;
-const start = performance.now() + 50;
-function fire(i) {
-  const scheduled = start + i * interval;
-  const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
-    response.resume();
-    response.on('end', () => { if (response.statusCode >= 300) non2xx++; latencies.push(performance.now() - scheduled); finish(); });
-  });
-  request.on('error', () => { errors++; finish(); });
-  request.end(body);
-}
-function finish() { if (++done === total) { agent.destroy(); parentPort.postMessage({ latencies, errors, non2xx }); } }
-let next = 0;
-(function tick() {
-  const now = performance.now();
-  while (next < total && start + next * interval <= now) fire(next++);
-  if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
-})();
-`;
-
-/** LOAD_RATE requests/s for LOAD_SECONDS against `url`, from a worker thread. */
-async function load(url: string, headers: Record<string, string>, body: string): Promise<Record<string, number>> {
-  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, headers, body, rate: LOAD_RATE, seconds: LOAD_SECONDS } });
-  const result = await new Promise<{ latencies: number[]; errors: number; non2xx: number }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  await worker.terminate();
-  return {
-    requests: result.latencies.length + result.errors,
-    p50Ms: round3(median(result.latencies)),
-    p99Ms: round3(percentile(result.latencies, 99)),
-    errors: result.errors,
-    non2xx: result.non2xx,
-  };
-}
-
-function added(direct: Record<string, number>, proxied: Record<string, number>): { addedP50Ms: number; addedP99Ms: number } {
+function added(direct: LoadSide, proxied: LoadSide): { addedP50Ms: number; addedP99Ms: number } {
   return { addedP50Ms: round3(proxied.p50Ms - direct.p50Ms), addedP99Ms: round3(proxied.p99Ms - direct.p99Ms) };
 }
 
@@ -217,8 +134,8 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   try {
     const sequentialFigures = await sequential(direct, proxied);
-    const loadDirect = await load(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
-    const loadProxied = await load(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`, {}, SPEECH_BODY);
+    const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
+    const loadProxied = await openLoopLoad(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`, {}, SPEECH_BODY);
     return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) }, retriedUnderLoad: Object.fromEntries(retried)};
   } finally {
     await new Promise((resolve) => front.close(resolve));
@@ -229,11 +146,11 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
 /** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
 async function fullRequest(fake: FakeUpstream): Promise<Figures> {
   if (!existsSync(join(__dirname, '..', 'src', 'faces', 'sauti'))) return { status: 'pending the Sauti face (POST /v1/text-to-speech/{voice_id})' };
-  // Loaded only now: the api needs Postgres and Redis; the benchmarks' own database is created and migrated.
-  const { prepareBenchEnvironment } = await import('./bench-environment');
+  // Loaded only now: the api needs Postgres and Redis.
   const { createApiApp } = await import('../src/api-app');
   const { TenantsService } = await import('../src/tenants/tenants.service');
-  const config = configFor(writeConfigDir(files(fake)), await prepareBenchEnvironment());
+  const database = await routingBenchDatabase();
+  const config = configFor(writeConfigDir(files(fake)), database.env);
   const app = await createApiApp(config);
   await app.listen(0, '127.0.0.1');
   try {
@@ -247,19 +164,44 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const direct: Call = async () => void (await post(`${fake.url}/v1/audio/speech`, SPEECH_BODY));
     const proxied: Call = async () => void (await post(`${base}/v1/text-to-speech/bench-voice`, body, headers));
     const sequentialFigures = await sequential(direct, proxied);
-    const loadDirect = await load(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
-    const loadProxied = await load(`${base}/v1/text-to-speech/bench-voice`, headers, body);
+    const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
+    const loadProxied = await openLoopLoad(`${base}/v1/text-to-speech/bench-voice`, headers, body);
     return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) } };
   } finally {
     await app.close();
+    await database.drop();
   }
+}
+
+/**
+ * A database and Redis prefix of this suite's own, migrated fresh and dropped afterwards: other suites
+ * recreate `sauti_bench` when they start, which would pull the tenant from under a running load phase.
+ */
+async function routingBenchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  const { Client } = await import('pg');
+  const { DataSource } = await import('typeorm');
+  const { dataSourceOptions } = await import('../src/database/data-source-options');
+  const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+  const name = `sauti_bench_routing_${process.pid}`;
+  const env = { DATABASE_URL: `${server}/${name}`, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10', QUEUE_PREFIX: `sauti-bench-routing-${process.pid}`, LOG_LEVEL: 'warn', API_KEY_CACHE_TTL_MS: '5000' };
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: `${server}/postgres` });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const dataSource = await new DataSource(dataSourceOptions(env.DATABASE_URL)).initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  await dataSource.destroy();
+  return { env, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 interface LoadFigures {
   rate: number;
   seconds: number;
-  direct: Record<string, number>;
-  proxied: Record<string, number>;
+  direct: LoadSide;
+  proxied: LoadSide;
   addedP50Ms: number;
   addedP99Ms: number;
 }
@@ -283,7 +225,7 @@ export const routingSuite: Suite = {
   name: 'routing',
   description: 'added latency of the proxy in front of a fake upstream that answers at once (goals: routing p50 ≤ 1 ms, p99 ≤ 10 ms; full request p50 ≤ 3 ms)',
   async run() {
-    const fake = await startFakeUpstream();
+    const fake = await startUpstreamThread(UPSTREAM_BYTES);
     try {
       const routing = await routingPath(fake);
       const full = await fullRequest(fake);
