@@ -6,13 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
+import { bifrostSuite } from './bifrost.bench';
 import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
 import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

@@ -74,11 +74,12 @@ export class SynthesisService {
 
   /**
    * Timestamps for any engine: each sentence is synthesized on its own, so its start and end are
-   * known to the sample whether or not the provider reports segments.
+   * known to the sample whether or not the provider reports segments. Three sentences are in flight
+   * at once so a job keeps the engine's parallelism (nobody is waiting for the first sentence here).
    */
   private async renderBySentence(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<Omit<SynthesisOutcome, 'credits'>> {
     const sentences: SentenceAudio[] = [];
-    for await (const sentence of synthesizeSentences(this.router, request, options)) sentences.push(sentence);
+    for await (const sentence of synthesizeSentences(this.router, request, { ...options, plan: 'sentence', lookahead: 3 })) sentences.push(sentence);
     const { samples, sampleRate, segments } = joinSentences(sentences);
     const audio = await this.encoder.encode(samples, sampleRate, request.format);
     return {

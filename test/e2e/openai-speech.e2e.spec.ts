@@ -10,6 +10,11 @@ import { startTestApi, TestApi } from '../support/test-api';
 import { probeAudio } from '../unit/audio/audio-probe';
 
 const THREE_SENTENCES = 'Habari ya asubuhi. Leo ni siku nzuri sana. Tutaonana kesho jioni.';
+/** Long enough for three router calls in a streaming plan: the first sentence, then ≤ 250, then the rest. */
+const LONG_TEXT = Array.from({ length: 8 }, (_, i) => `Sentensi namba ${i + 1} inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.`).join(' ');
+const UPSTREAM_DELAY_MS = 300;
+/** Each fake answer is 0.5 s of tone; pieces are separated by 0.2 s pauses. */
+const streamedSeconds = (calls: number) => calls * 0.5 + (calls - 1) * 0.2;
 const FORMATS: AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 const EXTENSIONS: Record<AudioFormat, string> = { mp3: 'mp3', opus: 'opus', aac: 'aac', flac: 'flac', wav: 'wav', pcm: 'pcm' };
 
@@ -87,32 +92,34 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(JSON.parse(upstream.requests[0].body.toString()).voice).toBe('nova');
   });
 
-  it('stream_format "sse": one delta per sentence, the first before the last sentence is synthesized, then done with usage', async () => {
-    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 300 };
+  it('stream_format "sse": a delta per piece, the first before the rest is synthesized, then done with usage', async () => {
+    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
     try {
-      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'sse' }).asResponse();
+      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'pcm', stream_format: 'sse' }).asResponse();
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(response.headers.get('x-tts-provider')).toBe('fake');
       const events = await readSse(response.body!);
       const deltas = events.filter((event) => event.type === 'speech.audio.delta');
-      expect(deltas.length).toBeGreaterThanOrEqual(3);
       expect(upstream.calls).toBe(3);
-      expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[2].at);
+      expect(deltas.length).toBeGreaterThanOrEqual(3);
+      // The first audio arrived while the last piece was still being synthesized upstream.
+      expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[2].at + UPSTREAM_DELAY_MS / 2);
+      const firstPiece = JSON.parse(upstream.requests[0].body.toString()).input;
+      expect(firstPiece).toBe('Sentensi namba 1 inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.');
       const done = events[events.length - 1];
-      const characters = [...THREE_SENTENCES].length;
+      const characters = [...LONG_TEXT].length;
       expect(done).toMatchObject({ type: 'speech.audio.done', usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters } });
       const pcm = Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64')));
-      // Three 0.5 s sentences at 24 kHz 16-bit, with two 0.2 s pauses between them.
-      expect(pcm.length / 2 / 24000).toBeCloseTo(1.9, 2);
+      expect(pcm.length / 2 / 24000).toBeCloseTo(streamedSeconds(3), 2);
     } finally {
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
   });
 
-  it('stream_format "audio": chunked bytes, the first before the last sentence is synthesized, one valid file', async () => {
-    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 300 };
+  it('stream_format "audio": chunked bytes, the first before the rest is synthesized, one valid file', async () => {
+    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
     try {
-      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'mp3', stream_format: 'audio' }).asResponse();
+      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' }).asResponse();
       expect(response.headers.get('content-type')).toBe('audio/mpeg');
       expect(response.headers.get('content-length')).toBeNull();
       const chunks: Buffer[] = [];
@@ -121,10 +128,11 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
         firstAt ||= performance.now();
         chunks.push(Buffer.from(chunk));
       }
-      expect(firstAt).toBeLessThan(upstream.requests[2].at);
+      expect(upstream.calls).toBe(3);
+      expect(firstAt).toBeLessThan(upstream.requests[2].at + UPSTREAM_DELAY_MS / 2);
       const probed = await probeAudio(Buffer.concat(chunks), 'mp3');
-      expect(probed.durationSeconds).toBeGreaterThan(1.85);
-      expect(probed.durationSeconds).toBeLessThan(2.0);
+      expect(probed.durationSeconds).toBeGreaterThan(streamedSeconds(3) - 0.05);
+      expect(probed.durationSeconds).toBeLessThan(streamedSeconds(3) + 0.1);
     } finally {
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }

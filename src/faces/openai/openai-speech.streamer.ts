@@ -17,6 +17,9 @@ import { fieldsIgnoredBy, speechFieldsOf } from './speech-field-support';
 
 export type SpeechStreamFormat = 'audio' | 'sse';
 
+const STREAM_PLAN = 'growing';
+const STREAM_LOOKAHEAD = 1;
+
 /** Headers naming who served and which fields that provider did not honour. */
 export function servedHeaders(registry: ProviderRegistry, provider: string, request: SynthesisRequest): Record<string, string> {
   const ignored = fieldsIgnoredBy(registry.get(provider)?.kind, speechFieldsOf(request));
@@ -55,7 +58,7 @@ export class OpenAiSpeechStreamer {
     try {
       encoder = this.encoders.createStream(route.sampleRate, request.format);
       const sink: SpeechStreamSink = format === 'sse' ? new SseSink(response, encoder) : new AudioSink(response, encoder);
-      for await (const sentence of synthesizeSentences(this.router, request, { requestId: http.request.id, signal: cancel.signal })) {
+      for await (const sentence of synthesizeSentences(this.router, request, { requestId: http.request.id, signal: cancel.signal, plan: STREAM_PLAN, lookahead: STREAM_LOOKAHEAD })) {
         if (sentence.index === 0) sink.open(servedHeaders(this.registry, sentence.provider, request));
         this.write(encoder, sentence);
         sentCharacters += [...sentence.text].length;
