@@ -84,6 +84,26 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect((await download(String(done.audioUrl), { range: `bytes=${whole.bytes.length}-` })).status).toBe(416);
   });
 
+  it('engine alias: sauti-vits speaks the catalogue voice with its VITS model only', async () => {
+    const { apiKey } = await api.createTenant(1000);
+    const created = await createTask(api, apiKey, { text: 'Jambo.', voiceId: 'sauti-test-v1', engineModelId: 'sauti-vits', format: 'wav' });
+    expect(created.status).toBe(202);
+    const done = await pollUntilTerminal(api, apiKey, String(created.body.id));
+    expect(done).toMatchObject({ status: 'succeeded', provider: 'vits' });
+    expect((await download(String(done.audioUrl))).headers.get('x-tts-provider')).toBe('vits');
+  });
+
+  it('engineModelId provider/model: the upstream gets the catalogue voice\'s own voice, or a non-catalogue voiceId as is', async () => {
+    const { apiKey } = await api.createTenant(1000);
+    for (const [voiceId, upstreamVoice] of [[FAKE_VOICE, 'fake'], ['nova', 'nova']]) {
+      upstream.requests.length = 0;
+      const created = await createTask(api, apiKey, { text: 'Jambo.', voiceId, engineModelId: 'fake/fake-model', format: 'wav' });
+      expect(created.status).toBe(202);
+      expect(await pollUntilTerminal(api, apiKey, String(created.body.id))).toMatchObject({ status: 'succeeded', provider: 'fake' });
+      expect(JSON.parse(upstream.requests[0].body.toString())).toMatchObject({ model: 'fake-model', voice: upstreamVoice, input: 'Jambo.' });
+    }
+  });
+
   it('engine alias: espeak speaks the catalogue voice offline', async () => {
     const { apiKey } = await api.createTenant(1000);
     const created = await createTask(api, apiKey, { text: 'Jambo.', voiceId: 'sauti-test-v1', engineModelId: 'espeak', format: 'wav' });
