@@ -61,6 +61,7 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect(Number(file.headers.get('content-length'))).toBe(file.bytes.length);
     expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${created.body.id}.${format}"`);
     expect(file.headers.get('x-tts-provider')).toBe('fake');
+    expect(file.headers.get('access-control-allow-origin')).toBe('*');
     const probed = await probeAudio(file.bytes, format, probeInput as string[]);
     expect(probed).toMatchObject({ formatName, codecName: codec, channels: 1 });
     expect(probed.durationSeconds).toBeGreaterThan(0.4);
@@ -82,6 +83,9 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect(part.headers.get('content-range')).toBe(`bytes 10-19/${whole.bytes.length}`);
     expect(part.bytes.equals(whole.bytes.subarray(10, 20))).toBe(true);
     expect((await download(String(done.audioUrl), { range: `bytes=${whole.bytes.length}-` })).status).toBe(416);
+    const head = await fetch(String(done.audioUrl), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(whole.bytes.length);
   });
 
   it('engine alias: sauti-vits speaks the catalogue voice with its VITS model only', async () => {

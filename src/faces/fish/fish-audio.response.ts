@@ -35,6 +35,10 @@ export function sendFishAudio(response: Response, rangeHeader: string | undefine
   response.setHeader('content-disposition', `attachment; filename="${taskId}.${extension}"`);
   response.setHeader('cache-control', `private, max-age=${maxAge}`);
   response.setHeader('accept-ranges', 'bytes');
+  response.setHeader('x-content-type-options', 'nosniff');
+  // The URL itself is the permission, so any web page holding it may fetch() the audio, not only <audio>.
+  response.setHeader('access-control-allow-origin', '*');
+  response.setHeader('access-control-expose-headers', 'Content-Length, Content-Range, Content-Disposition, X-TTS-Provider');
   if (provider) response.setHeader('x-tts-provider', provider);
   const range = parseByteRange(rangeHeader, bytes.length);
   if (range === 'unsatisfiable') {
