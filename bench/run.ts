@@ -9,11 +9,12 @@ import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
+import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {
