@@ -61,11 +61,12 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     for (const [name, value] of Object.entries(headers)) call.set(name, value);
     return call.send(body);
   };
-  const poll = (id: string) => request(api.baseUrl).get(`${PATH}/${id}`).set('authorization', `Bearer ${apiKey}`);
-  const untilFinished = async (id: string): Promise<request.Response> => {
+  const poll = (id: string, key = apiKey) => request(api.baseUrl).get(`${PATH}/${id}`).set('authorization', `Bearer ${key}`);
+  const untilFinished = (id: string) => untilFinishedWith(id, apiKey);
+  const untilFinishedWith = async (id: string, key: string): Promise<request.Response> => {
     const deadline = Date.now() + 45_000;
     for (;;) {
-      const response = await poll(id);
+      const response = await poll(id, key);
       if (response.status !== 202) return response;
       expect(['pending', 'processing']).toContain(response.body.status);
       if (Date.now() > deadline) throw new Error(`job ${id} did not finish`);
@@ -247,6 +248,17 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       const malformed = await request(api.baseUrl).post(PATH).set('authorization', `Bearer ${apiKey}`).set('content-type', 'application/json').send('{"model": ');
       expect(expectBifrostError(malformed, 400).error.code).toBe('malformed_request');
       expect(expectBifrostError(await request(api.baseUrl).get('/v1/async/nothing'), 404).error.code).toBe('not_found');
+    });
+
+    it('over the per-key job creation limit → 429 in the envelope with Retry-After', async () => {
+      const limited = await api.createTenant(100_000);
+      await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_job_creates_per_minute = 1 WHERE id = $1`, [limited.tenantId]);
+      const first = await submit(vits, {}, limited.apiKey);
+      expect(first.status).toBe(202);
+      const refused = await submit(vits, {}, limited.apiKey);
+      expect(expectBifrostError(refused, 429).error.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      await untilFinishedWith(first.body.id, limited.apiKey);
     });
 
     it("another tenant's job is not found", async () => {

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { decodeWav } from '../../src/audio/wav';
 import { CreditsService } from '../../src/billing/credits.service';
 import type { AudioFormat } from '../../src/synthesis/synthesis-request';
@@ -210,6 +211,19 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       const unknown = await request(api.baseUrl).get('/v1/audio/nothing');
       expect(unknown.status).toBe(404);
       expect(unknown.body.error).toMatchObject({ type: 'not_found_error' });
+    });
+
+    it('over the per-key request limit → 429 rate_limit_error with Retry-After', async () => {
+      const limited = await api.createTenant(100_000);
+      await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 2 WHERE id = $1`, [limited.tenantId]);
+      expect((await post(valid, limited.apiKey)).status).toBe(200);
+      const second = await post(valid, limited.apiKey);
+      expect(second.status).toBe(200);
+      expect(second.headers['x-ratelimit-remaining']).toBe('0');
+      const refused = await post(valid, limited.apiKey);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
     });
 
     it('too few credits → 402 insufficient_quota, before anything is synthesized', async () => {

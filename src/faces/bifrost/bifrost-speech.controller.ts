@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
+import { SpeechRateLimit, SpeechRateLimitGuard } from '../openai/speech-rate-limit.guard';
 import { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { BifrostReply, BifrostSpeechService } from './bifrost-speech.service';
 
@@ -17,7 +18,8 @@ export class BifrostSpeechController {
   constructor(private readonly speech: BifrostSpeechService) {}
 
   @Post()
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(ApiKeyGuard, SpeechRateLimitGuard)
+  @SpeechRateLimit('job_creates')
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: BifrostSpeechRequestDto,
@@ -28,7 +30,8 @@ export class BifrostSpeechController {
   }
 
   @Get(':job_id')
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(ApiKeyGuard, SpeechRateLimitGuard)
+  @SpeechRateLimit('job_polls')
   async poll(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string, @Res() response: Response): Promise<void> {
     send(response, await this.speech.poll(principal.tenantId, jobId));
   }

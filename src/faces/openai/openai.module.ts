@@ -1,6 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ErrorEnvelopes } from '../../common/errors/error-envelopes';
 import { JobsModule } from '../../jobs/jobs.module';
+import { SpeechRateLimitGuard } from './speech-rate-limit.guard';
 import { OpenAiErrorEnvelope } from './openai-error.envelope';
 import { OpenAiSpeechController } from './openai-speech.controller';
 import { OpenAiSpeechService } from './openai-speech.service';
@@ -10,7 +11,7 @@ import { OpenAiSpeechStreamer } from './openai-speech.streamer';
 @Module({
   imports: [JobsModule],
   controllers: [OpenAiSpeechController],
-  providers: [OpenAiSpeechService, OpenAiSpeechStreamer],
+  providers: [SpeechRateLimitGuard, OpenAiSpeechService, OpenAiSpeechStreamer],
 })
 export class OpenAiModule implements OnModuleInit {
   constructor(private readonly envelopes: ErrorEnvelopes) {}
