@@ -12,6 +12,9 @@ export interface CreditSummary {
   ledgerSum: number;
 }
 
+/** Raised by reserve_credits() (migration CreditFunctions) when the balance is too low. */
+const INSUFFICIENT_CREDITS_SQLSTATE = 'SC402';
+
 /**
  * The tenant's balance and its append-only ledger, changed together in one transaction.
  * Every operation is idempotent by reference: a retried settle or release changes nothing.
@@ -37,27 +40,17 @@ export class CreditsService {
 
   /**
    * Holds `amount` credits for `reference`. One conditional UPDATE decides (never read-then-write);
-   * reserving the same reference twice holds once. Pass `manager` to join a caller's transaction.
+   * reserving the same reference twice holds once. Pass `manager` to join a caller's transaction
+   * (a refusal then aborts that transaction too).
    */
   async reserve(tenantId: string, amount: number, reference: string, manager?: EntityManager): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
-    const run = async (tx: EntityManager) => {
-      const inserted = await tx.query(
-        `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, 'reserve', $2, $3)
-         ON CONFLICT (reference, kind) DO NOTHING RETURNING id`,
-        [tenantId, -amount, reference],
-      );
-      if (inserted.length === 0) return;
-      const [, updated] = await tx.query(
-        `UPDATE tenants SET credit_balance = credit_balance - $2 WHERE id = $1 AND credit_balance >= $2`,
-        [tenantId, amount],
-      );
-      if (updated !== 1) {
-        throw new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
-      }
-    };
-    if (manager) return run(manager);
-    return this.dataSource.transaction(run);
+    try {
+      await (manager ?? this.dataSource.manager).query(`SELECT reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
+    } catch (error) {
+      if ((error as { code?: string }).code !== INSUFFICIENT_CREDITS_SQLSTATE) throw error;
+      throw new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
+    }
   }
 
   /**
@@ -65,7 +58,7 @@ export class CreditsService {
    * Returns false when there is no open reservation for `reference` (already settled or released).
    */
   settle(reference: string, charged?: number, manager?: EntityManager): Promise<boolean> {
-    return this.finish(reference, 'settle', charged, manager);
+    return this.finish(reference, 'settle', charged ?? null, manager);
   }
 
   /** Ends a reservation as not charged: the whole amount goes back to the balance. */
@@ -73,24 +66,9 @@ export class CreditsService {
     return this.finish(reference, 'release', 0, manager);
   }
 
-  private async finish(reference: string, kind: 'settle' | 'release', charged: number | undefined, manager?: EntityManager): Promise<boolean> {
-    const run = async (tx: EntityManager): Promise<boolean> => {
-      const reservation = (await tx.query(`SELECT tenant_id, -amount AS reserved FROM credit_ledger WHERE reference = $1 AND kind = 'reserve'`, [reference]))[0];
-      if (!reservation) return false;
-      const reserved = Number(reservation.reserved);
-      const refund = kind === 'release' ? reserved : reserved - Math.min(reserved, Math.max(0, charged ?? reserved));
-      // The partial unique index credit_ledger_one_outcome lets exactly one settle-or-release in.
-      const inserted = await tx.query(
-        `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING id`,
-        [reservation.tenant_id, kind, refund, reference],
-      );
-      if (inserted.length === 0) return false;
-      if (refund > 0) await tx.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1`, [reservation.tenant_id, refund]);
-      return true;
-    };
-    if (manager) return run(manager);
-    return this.dataSource.transaction(run);
+  private async finish(reference: string, kind: 'settle' | 'release', charged: number | null, manager?: EntityManager): Promise<boolean> {
+    const rows = await (manager ?? this.dataSource.manager).query(`SELECT finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [reference, kind, charged]);
+    return rows[0].finished === true;
   }
 
   async summary(tenantId: string): Promise<CreditSummary> {
