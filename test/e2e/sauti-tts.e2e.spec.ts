@@ -177,6 +177,19 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
       expectProblem(await post().set('content-type', 'text/plain').send('Habari'), PUBLIC_BASE_URL, 415, 'unsupported_media_type');
     });
 
+    it('429 with Retry-After past the per-key request limit; a text that becomes a job counts as a job creation', async () => {
+      const limited = await api.createTenant(100_000);
+      await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 2, rate_limit_job_creates_per_minute = 1 WHERE id = $1`, [limited.tenantId]);
+      const first = await speak({ text: textOf(2001) }, FAKE_VOICE, limited.apiKey);
+      expect(first.status).toBe(202);
+      expect(first.headers['x-ratelimit-limit']).toBe('2');
+      const secondJob = await speak({ text: textOf(2001) }, FAKE_VOICE, limited.apiKey);
+      expectProblem(secondJob, PUBLIC_BASE_URL, 429, 'too_many_requests', /job creates/);
+      const third = await speak({ text: 'Habari' }, TEST_VOICE, limited.apiKey);
+      expectProblem(third, PUBLIC_BASE_URL, 429, 'too_many_requests', /limit is 2 requests per 60 seconds/);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
     it('503 with Retry-After when no engine can serve the voice, and nothing is charged', async () => {
       upstream.defaultResponse = { status: 503, body: { error: { message: 'overloaded' } } };
       const before = await balance();

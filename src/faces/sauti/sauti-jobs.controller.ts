@@ -6,6 +6,7 @@ import { JobService } from '../../jobs/job.service';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
 import { SautiCreateJobDto, SautiJobAcceptedDto, SautiJobStatusDto } from './sauti-job.dto';
 import { SautiProblemResponses } from './sauti-openapi';
+import { SautiRateLimit, SautiRateLimitGuard } from './sauti-rate-limit.guard';
 import { parseIdempotencyKey } from './sauti-request.parser';
 import { SAUTI_HEADERS, setCostHeaders, toJobAccepted, toJobStatus } from './sauti-response.mapper';
 import { SautiSynthesisService } from './sauti-synthesis.service';
@@ -13,7 +14,7 @@ import { SautiSynthesisService } from './sauti-synthesis.service';
 @ApiTags('Async Jobs')
 @ApiSecurity('xi-api-key')
 @Controller('v1/tts/jobs')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
 export class SautiJobsController {
   constructor(
     private readonly sauti: SautiSynthesisService,
@@ -21,6 +22,7 @@ export class SautiJobsController {
   ) {}
 
   @Post()
+  @SautiRateLimit('job_creates')
   @HttpCode(202)
   @ApiOperation({ summary: 'Create an async synthesis job' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retrying with the same key and body returns the same job instead of a new one.' })
@@ -34,7 +36,7 @@ export class SautiJobsController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
     const { job, created } = await this.sauti.createJob(body, context);
     setCostHeaders(response, job.characters, job.credits, 'reserved');
     if (!created) response.setHeader(SAUTI_HEADERS.idempotentReplay, 'true');
@@ -42,20 +44,22 @@ export class SautiJobsController {
   }
 
   @Get(':job_id')
+  @SautiRateLimit('job_polls')
   @ApiOperation({ summary: 'Get job status', description: 'queued → running → succeeded or failed.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiOkResponse({ type: SautiJobStatusDto })
-  @SautiProblemResponses(401, 404)
+  @SautiProblemResponses(401, 404, 429)
   async status(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string): Promise<SautiJobStatusDto> {
     return toJobStatus(await this.jobs.get(principal.tenantId, jobId));
   }
 
   @Get(':job_id/audio')
+  @SautiRateLimit('job_polls')
   @ApiOperation({ summary: 'Download audio', description: 'audio/wav bytes once the job has succeeded; 409 Conflict before.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiProduces('audio/wav')
   @ApiOkResponse({ description: 'The WAV file.', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } })
-  @SautiProblemResponses(401, 404, 409)
+  @SautiProblemResponses(401, 404, 409, 429)
   async audio(
     @CurrentPrincipal() principal: Principal,
     @Param('job_id') jobId: string,

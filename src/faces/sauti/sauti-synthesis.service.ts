@@ -6,12 +6,14 @@ import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
 import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
+import { SautiRateLimits } from './sauti-rate-limit.guard';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
 export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
 
 export interface SautiCallContext {
   tenantId: string;
+  apiKeyId: string;
   requestId: string;
   idempotencyKey?: string;
   signal?: AbortSignal;
@@ -24,6 +26,7 @@ export class SautiSynthesisService {
     private readonly catalog: VoiceCatalog,
     private readonly synthesis: SynthesisService,
     private readonly jobs: JobService,
+    private readonly rateLimits: SautiRateLimits,
   ) {}
 
   /** POST /v1/text-to-speech/{voice_id}: up to 2,000 characters inline, longer texts as a job. */
@@ -32,7 +35,11 @@ export class SautiSynthesisService {
     this.requireCatalogueVoice(voiceId, 'voice_id');
     const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
     await this.validateVoice(request, 'voice_id');
-    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(request, context)) };
+    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) {
+      // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
+      await this.rateLimits.charge(context, 'job_creates');
+      return { kind: 'job', ...(await this.enqueue(request, context)) };
+    }
     const outcome = await this.synthesis.synthesizeNow(context.tenantId, request, { requestId: context.requestId, signal: context.signal });
     return { kind: 'audio', voiceId, outcome };
   }

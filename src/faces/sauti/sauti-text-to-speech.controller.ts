@@ -10,15 +10,17 @@ import { SAUTI_HEADERS, setCostHeaders, toJobAccepted } from './sauti-response.m
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
 import { abortOnDisconnect } from './abort-on-disconnect';
+import { SautiRateLimit, SautiRateLimitGuard } from './sauti-rate-limit.guard';
 
 @ApiTags('TTS')
 @ApiSecurity('xi-api-key')
 @Controller('v1/text-to-speech')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
 export class SautiTextToSpeechController {
   constructor(private readonly sauti: SautiSynthesisService) {}
 
   @Post(':voice_id')
+  @SautiRateLimit('requests')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Convert Swahili text into audio',
@@ -38,7 +40,7 @@ export class SautiTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
     const speech = await abortOnDisconnect(response, (signal) => this.sauti.speak(voiceId, body, { ...context, signal }));
     if (speech.kind === 'job') {
       response.status(202);

@@ -4,20 +4,21 @@ import { TtsError } from '../../common/tts-error';
 import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import { ApiKeyGuard } from '../../tenants/api-key.guard';
 import { SautiProblemResponses } from './sauti-openapi';
+import { SautiRateLimitGuard } from './sauti-rate-limit.guard';
 import { toVoice } from './sauti-response.mapper';
 import { SautiVoiceDto, SautiVoiceListDto } from './sauti-voice.dto';
 
 @ApiTags('Voices')
 @ApiSecurity('xi-api-key')
 @Controller('v1/voices')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
 export class SautiVoicesController {
   constructor(private readonly catalog: VoiceCatalog) {}
 
   @Get()
   @ApiOperation({ summary: 'List voices', description: 'Each voice with its sample rate, engine and whether a fallback currently serves it.' })
   @ApiOkResponse({ type: SautiVoiceListDto })
-  @SautiProblemResponses(401)
+  @SautiProblemResponses(401, 429)
   list(): SautiVoiceListDto {
     return { voices: this.catalog.list().map(toVoice) };
   }
@@ -26,7 +27,7 @@ export class SautiVoicesController {
   @ApiOperation({ summary: 'Get one voice' })
   @ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1' })
   @ApiOkResponse({ type: SautiVoiceDto })
-  @SautiProblemResponses(401, 404)
+  @SautiProblemResponses(401, 404, 429)
   show(@Param('voice_id') voiceId: string): SautiVoiceDto {
     const voice = this.catalog.get(voiceId);
     if (!voice) throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field: 'voice_id' });
