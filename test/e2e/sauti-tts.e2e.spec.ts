@@ -215,6 +215,25 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     });
   });
 
+  it('a client that hangs up before the audio is written is charged nothing', async () => {
+    const caller = await api.createTenant(10_000);
+    const controller = new AbortController();
+    const call = fetch(`${api.baseUrl}/v1/text-to-speech/${TEST_VOICE}`, {
+      method: 'POST',
+      headers: { 'xi-api-key': caller.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: textOf(2000) }),
+      signal: controller.signal,
+    }).catch((error: { name: string }) => error);
+    const credits = api.app.get(CreditsService);
+    const deadline = Date.now() + 10_000;
+    while ((await credits.summary(caller.tenantId)).reserved === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await credits.summary(caller.tenantId)).reserved).toBe(2000);
+    controller.abort();
+    expect(await call).toMatchObject({ name: 'AbortError' });
+    while ((await credits.summary(caller.tenantId)).reserved !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await credits.summary(caller.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
+  });
+
   it('a 202 from text-to-speech is a job exactly as POST /v1/tts/jobs creates it (same Idempotency-Key, same job)', async () => {
     const text = textOf(2500);
     const viaSpeech = await speak({ text }, FAKE_VOICE).set('Idempotency-Key', 'speech-and-jobs-1');
