@@ -232,6 +232,14 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       expect(body400).toMatchObject({ type: 'invalid_request_error', is_bifrost_error: true, extra_fields: { request_type: 'speech' } });
     });
 
+    it('says what is wrong in words a client can act on', async () => {
+      expect(expectBifrostError(await submit({ voice: 'alloy', input: 'Habari.' }), 400, 'model').error.message).toBe("Field 'model' is required");
+      expect(expectBifrostError(await submit({ ...vits, input: '' }), 400, 'input').error.message).toBe("Field 'input' is required");
+      expect(expectBifrostError(await submit({ ...vits, voice: { voice_id: 'x' } }), 400, 'voice').error.message).toMatch(/must be a string/);
+      expect(expectBifrostError(await submit({ ...vits, model: 'tts-1' }), 400, 'model').error.message).toMatch(/provider\/model format/);
+      expect(expectBifrostError(await submit({ ...vits, colour: 'blue' }), 400, 'colour').error.message).toBe("Field 'colour' should not exist");
+    });
+
     it('names the requested provider and model in extra_fields', async () => {
       const body = expectBifrostError(await submit({ ...vits, model: 'nosuch/model-x' }), 400, 'model');
       expect(body.extra_fields).toEqual({ provider: 'nosuch', model_requested: 'model-x', request_type: 'speech' });

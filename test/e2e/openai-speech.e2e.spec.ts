@@ -8,7 +8,7 @@ import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { toneWav } from '../fakes/scriptable-upstream';
 import { startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
-import { probeAudio } from '../unit/audio/audio-probe';
+import { ffmpegChildren, probeAudio } from '../unit/audio/audio-probe';
 
 const THREE_SENTENCES = 'Habari ya asubuhi. Leo ni siku nzuri sana. Tutaonana kesho jioni.';
 /** Long enough for three router calls in a streaming plan: the first sentence, then ≤ 250, then the rest. */
@@ -163,6 +163,28 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(events[0].type).toBe('speech.audio.delta');
     expect(events[events.length - 1]).toMatchObject({ type: 'error', error: { type: 'server_error' } });
     expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(before);
+  });
+
+  it('a client that hangs up mid-stream stops the synthesis and the encoder, and pays only for what it was sent', async () => {
+    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
+    const payer = await api.createTenant(10_000);
+    const aborter = new AbortController();
+    try {
+      const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+      const response = await payerClient.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'sse' }, { signal: aborter.signal }).asResponse();
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('speech.audio.delta')) text += new TextDecoder().decode((await reader.read()).value);
+      aborter.abort();
+      await new Promise((resolve) => setTimeout(resolve, 3 * UPSTREAM_DELAY_MS));
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+    expect(upstream.calls).toBe(2); // the piece in flight when the client left; nothing after it
+    expect(ffmpegChildren()).toEqual([]);
+    const firstPiece = [...JSON.parse(upstream.requests[0].body.toString()).input].length;
+    const summary = await api.app.get(CreditsService).summary(payer.tenantId);
+    expect(summary).toMatchObject({ balance: 10_000 - firstPiece, reserved: 0 });
   });
 
   describe('errors in the OpenAI shape', () => {

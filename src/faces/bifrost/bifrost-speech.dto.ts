@@ -31,18 +31,18 @@ export class BifrostPronunciationDictionaryLocatorDto {
 
 /** `POST /v1/async/audio/speech`, as Bifrost documents it. */
 export class BifrostSpeechRequestDto {
-  @IsNotEmpty({ message: "Field 'model' is required" })
-  @IsString({ message: "Field 'model' must be a string in provider/model format" })
   @Matches(PROVIDER_MODEL, { message: "Field 'model' must be in provider/model format (e.g. vits/sauti-swahili-v1)" })
+  @IsString({ message: "Field 'model' must be a string in provider/model format" })
+  @IsNotEmpty({ message: "Field 'model' is required" })
   model!: string;
 
-  @IsNotEmpty({ message: "Field 'input' is required" })
-  @IsString({ message: "Field 'input' must be a string" })
   @MaxLength(BIFROST_MAX_INPUT_CHARACTERS, { message: `Field 'input' must be at most ${BIFROST_MAX_INPUT_CHARACTERS} characters` })
+  @IsString({ message: "Field 'input' must be a string" })
+  @IsNotEmpty({ message: "Field 'input' is required" })
   input!: string;
 
-  @IsNotEmpty({ message: "Field 'voice' is required" })
   @IsString({ message: "Field 'voice' must be a string (multi-speaker voice objects are not supported)" })
+  @IsNotEmpty({ message: "Field 'voice' is required" })
   voice!: string;
 
   @IsOptional()

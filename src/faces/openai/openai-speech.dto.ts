@@ -7,17 +7,17 @@ export const OPENAI_MAX_INPUT_CHARACTERS = 4096;
 
 /** `POST /v1/audio/speech`, OpenAI's body (what Bifrost and LiteLLM clients send without async). */
 export class OpenAiSpeechRequestDto {
-  @IsNotEmpty({ message: "Field 'model' is required" })
   @IsString({ message: "Field 'model' must be a string: a provider/model (e.g. vits/sauti-swahili-v1) or a catalogue voice id" })
+  @IsNotEmpty({ message: "Field 'model' is required" })
   model!: string;
 
-  @IsNotEmpty({ message: "Field 'input' is required" })
-  @IsString({ message: "Field 'input' must be a string" })
   @MaxLength(OPENAI_MAX_INPUT_CHARACTERS, { message: `Field 'input' must be at most ${OPENAI_MAX_INPUT_CHARACTERS} characters` })
+  @IsString({ message: "Field 'input' must be a string" })
+  @IsNotEmpty({ message: "Field 'input' is required" })
   input!: string;
 
-  @IsNotEmpty({ message: "Field 'voice' is required" })
   @IsString({ message: "Field 'voice' must be a string" })
+  @IsNotEmpty({ message: "Field 'voice' is required" })
   voice!: string;
 
   @IsOptional()
