@@ -1,5 +1,4 @@
-import { pipeline } from 'node:stream/promises';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 import type { EncoderStream } from '../../audio/encoder-stream';
 import type { TtsError } from '../../common/tts-error';
