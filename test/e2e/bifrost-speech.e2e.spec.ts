@@ -189,6 +189,18 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     expect(previousEnd).toBeCloseTo(result.duration_seconds, 2);
   });
 
+  it('with_timestamps on an upstream that reports no segments: one call per sentence, sample-exact spans', async () => {
+    const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Moja. Mbili. Tatu.', with_timestamps: true, response_format: 'wav' });
+    expect(upstream.requests.map((r) => JSON.parse(r.body.toString()).input).sort()).toEqual(['Mbili.', 'Moja.', 'Tatu.']);
+    // Each fake answer is 0.5 s; sentences are joined with 0.2 s pauses that no span covers.
+    expect(done.body.result.timestamps).toEqual([
+      { text: 'Moja.', start_seconds: 0, end_seconds: 0.5 },
+      { text: 'Mbili.', start_seconds: 0.7, end_seconds: 1.2 },
+      { text: 'Tatu.', start_seconds: 1.4, end_seconds: 1.9 },
+    ]);
+    expect(done.body.result.duration_seconds).toBe(1.9);
+  });
+
   it.each(FORMATS)('%s: base64 audio that decodes with ffprobe at the reported duration', async (format) => {
     const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format });
     const result = done.body.result as Json;
