@@ -49,6 +49,25 @@ function kernel(filter: Filter, fraction: number): { first: number; weights: Flo
   return { first, weights };
 }
 
+/** One kernel per phase, flattened: phase p's weights start at p × width. */
+interface PhaseTable {
+  firsts: Int32Array;
+  weights: Float32Array;
+  width: number;
+}
+
+function phaseTable(filter: Filter, up: number): PhaseTable {
+  const kernels = Array.from({ length: up }, (_, phase) => kernel(filter, phase / up));
+  const width = Math.max(...kernels.map((k) => k.weights.length));
+  const weights = new Float32Array(up * width);
+  const firsts = new Int32Array(up);
+  kernels.forEach((k, phase) => {
+    firsts[phase] = k.first;
+    weights.set(k.weights, phase * width);
+  });
+  return { firsts, weights, width };
+}
+
 /** `samples` at `fromRate` → the same sound at `toRate`. Length: round(n × toRate / fromRate). */
 export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
   if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) throw new RangeError(`cannot resample ${fromRate} Hz to ${toRate} Hz`);
@@ -58,24 +77,37 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   const down = fromRate / divisor;
   const cutoff = 0.5 * ROLLOFF * Math.min(1, toRate / fromRate);
   const filter: Filter = { cutoff, halfWidth: ZERO_CROSSINGS / (2 * cutoff) };
-  const outputLength = Math.round((samples.length * toRate) / fromRate);
-  const output = new Float32Array(outputLength);
-  const cache = up <= MAX_CACHED_PHASES ? new Map<number, { first: number; weights: Float64Array }>() : undefined;
+  const output = new Float32Array(Math.round((samples.length * toRate) / fromRate));
+  if (up > MAX_CACHED_PHASES) return resampleUncached(samples, output, filter, up, down);
+  const table = phaseTable(filter, up);
   const last = samples.length - 1;
-  for (let n = 0; n < outputLength; n++) {
+  for (let n = 0; n < output.length; n++) {
     // Output n sits at input position n·down/up = base + phase/up.
     const numerator = n * down;
     const base = Math.floor(numerator / up);
     const phase = numerator - base * up;
-    let taps = cache?.get(phase);
-    if (!taps) {
-      taps = kernel(filter, phase / up);
-      cache?.set(phase, taps);
-    }
+    const start = base + table.firsts[phase];
+    const offset = phase * table.width;
+    // Interior samples (nearly all) skip the edge checks; kernels shorter than `width` are zero-padded.
+    const from = Math.max(0, -start);
+    const to = Math.min(table.width, last - start + 1);
     let sum = 0;
-    const start = base + taps.first;
+    for (let i = from; i < to; i++) sum += samples[start + i] * table.weights[offset + i];
+    output[n] = sum;
+  }
+  return output;
+}
+
+/** Exotic ratios (more phases than worth caching): each kernel computed where it is used. */
+function resampleUncached(samples: Float32Array, output: Float32Array, filter: Filter, up: number, down: number): Float32Array {
+  const last = samples.length - 1;
+  for (let n = 0; n < output.length; n++) {
+    const numerator = n * down;
+    const base = Math.floor(numerator / up);
+    const taps = kernel(filter, (numerator - base * up) / up);
+    let sum = 0;
     for (let i = 0; i < taps.weights.length; i++) {
-      const index = start + i;
+      const index = base + taps.first + i;
       if (index >= 0 && index <= last) sum += samples[index] * taps.weights[i];
     }
     output[n] = sum;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { rescaleSampleIndex, resample } from '../../audio/resample';
+import { rescaleSampleIndex } from '../../audio/resample';
+import { Resampler } from '../../audio/resampler';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import { Deadline, isTimeoutReason } from '../../providers/http/deadline';
@@ -36,6 +37,7 @@ export class SynthesisRouter {
     private readonly states: ProviderStates,
     private readonly metrics: RoutingMetrics,
     private readonly config: AppConfig,
+    private readonly resampler: Resampler,
   ) {}
 
   /** Validates what a request names and returns its targets; throws TtsError naming the face's own fields. */
@@ -53,7 +55,7 @@ export class SynthesisRouter {
       const result = await this.tryTarget(target, request, route, { requestId: options.requestId, signal });
       attempts.push(result.record);
       if ('audio' in result) {
-        return { audio: this.toRouteRate(result.audio, route.sampleRate), provider: target.provider, voice: target.voice, ...(target.model ? { model: target.model } : {}), attempts };
+        return { audio: await this.toRouteRate(result.audio, route.sampleRate), provider: target.provider, voice: target.voice, ...(target.model ? { model: target.model } : {}), attempts };
       }
       if (signal.aborted) throw this.cancelled(signal, attempts);
       if (result.failFast) throw withAttempts(result.error, attempts);
@@ -158,10 +160,10 @@ export class SynthesisRouter {
     return error.code === 'provider_timeout';
   }
 
-  private toRouteRate(audio: SynthesizedAudio, sampleRate: number): SynthesizedAudio {
+  private async toRouteRate(audio: SynthesizedAudio, sampleRate: number): Promise<SynthesizedAudio> {
     if (audio.sampleRate === sampleRate) return audio;
     return {
-      samples: resample(audio.samples, audio.sampleRate, sampleRate),
+      samples: await this.resampler.resample(audio.samples, audio.sampleRate, sampleRate),
       sampleRate,
       ...(audio.segments
         ? {
