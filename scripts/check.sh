@@ -9,11 +9,11 @@ npm run lint
 npm run typecheck
 npm run build   # worker-thread entry points and the child-process tests run the compiled code
 
-results=$(mktemp)
+results=$(mktemp --suffix=.json)
 status=0
 npx jest --ci --json --outputFile="$results" || status=$?
 node -e '
-  const r = require(process.argv[1]);
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$results"

@@ -50,7 +50,8 @@ describe('Sauti face: async jobs (api in-process, worker as a child process)', (
   }
 
   it('creates a job (202), reports queued → running → succeeded and serves the WAV with length and filename', async () => {
-    upstream.enqueue({ ...healthyAnswer, delayMs: 1500 });
+    // The upstream holds the job in `running` long enough to be seen even on a loaded CI machine.
+    upstream.enqueue({ ...healthyAnswer, delayMs: 5000 });
     const created = await create({ text: 'Habari za asubuhi.', voice_id: FAKE_VOICE, voice_settings: { speaking_rate: 1.0, noise_scale: 0.667, noise_scale_duration: 0.8 } });
     expect(created.status).toBe(202);
     expect(created.body).toEqual({ job_id: expect.stringMatching(/^job_\w+$/), status: 'queued', created_at: expect.stringMatching(ISO_SECONDS_UTC) });

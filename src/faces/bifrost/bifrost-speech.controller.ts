@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
-import { SpeechRateLimit, SpeechRateLimitGuard } from '../openai/speech-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { BifrostReply, BifrostSpeechService } from './bifrost-speech.service';
 
@@ -18,8 +18,8 @@ export class BifrostSpeechController {
   constructor(private readonly speech: BifrostSpeechService) {}
 
   @Post()
-  @UseGuards(ApiKeyGuard, SpeechRateLimitGuard)
-  @SpeechRateLimit('job_creates')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('job_creates')
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: BifrostSpeechRequestDto,
@@ -30,8 +30,8 @@ export class BifrostSpeechController {
   }
 
   @Get(':job_id')
-  @UseGuards(ApiKeyGuard, SpeechRateLimitGuard)
-  @SpeechRateLimit('job_polls')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('job_polls')
   async poll(@CurrentPrincipal() principal: Principal, @Param('job_id') jobId: string, @Res() response: Response): Promise<void> {
     send(response, await this.speech.poll(principal.tenantId, jobId));
   }

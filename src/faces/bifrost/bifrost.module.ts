@@ -1,7 +1,6 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ErrorEnvelopes } from '../../common/errors/error-envelopes';
 import { JobsModule } from '../../jobs/jobs.module';
-import { SpeechRateLimitGuard } from '../openai/speech-rate-limit.guard';
 import { BifrostErrorEnvelope } from './bifrost-error.envelope';
 import { BifrostJobPresenter } from './bifrost-job.presenter';
 import { BifrostSpeechController } from './bifrost-speech.controller';
@@ -11,7 +10,7 @@ import { BifrostSpeechService } from './bifrost-speech.service';
 @Module({
   imports: [JobsModule],
   controllers: [BifrostSpeechController],
-  providers: [SpeechRateLimitGuard, BifrostSpeechService, BifrostJobPresenter],
+  providers: [BifrostSpeechService, BifrostJobPresenter],
 })
 export class BifrostModule implements OnModuleInit {
   constructor(private readonly envelopes: ErrorEnvelopes) {}

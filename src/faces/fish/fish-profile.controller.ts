@@ -2,7 +2,7 @@ import { All, Controller, Get, UseGuards } from '@nestjs/common';
 import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
-import { FishRateLimit, FishRateLimitGuard } from './fish-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { FISH_PROFILE_PATH } from './fish-routes';
 import { FishProfileView, FishTasksService } from './fish-tasks.service';
 
@@ -12,8 +12,8 @@ export class FishProfileController {
   constructor(private readonly tasks: FishTasksService) {}
 
   @Get(FISH_PROFILE_PATH)
-  @UseGuards(ApiKeyGuard, FishRateLimitGuard)
-  @FishRateLimit('requests')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('requests')
   show(@CurrentPrincipal() principal: Principal): Promise<FishProfileView> {
     return this.tasks.profile(principal);
   }

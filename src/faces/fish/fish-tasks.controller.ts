@@ -7,7 +7,7 @@ import type { AudioLinkQuery } from './fish-audio-link.signer';
 import { sendFishAudio } from './fish-audio.response';
 import { FishCreateTaskPipe } from './fish-create-task.pipe';
 import type { FishCreateTaskDto } from './fish-create-task.dto';
-import { FishRateLimit, FishRateLimitGuard } from './fish-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { FISH_TASK_AUDIO_PATH, FISH_TASK_PATH, FISH_TASKS_PATH, fishTaskPath } from './fish-routes';
 import type { FishTaskView } from './fish-task.mapper';
 import { FishTasksService } from './fish-tasks.service';
@@ -28,8 +28,8 @@ export class FishTasksController {
 
   @Post(FISH_TASKS_PATH)
   @HttpCode(202)
-  @UseGuards(ApiKeyGuard, FishRateLimitGuard)
-  @FishRateLimit('job_creates')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('job_creates')
   async create(
     @CurrentPrincipal() principal: Principal,
     // Typed loosely so the global whitelist pipe skips it; FishCreateTaskPipe validates with Fish's rules.
@@ -45,8 +45,8 @@ export class FishTasksController {
   }
 
   @Get(FISH_TASK_PATH)
-  @UseGuards(ApiKeyGuard, FishRateLimitGuard)
-  @FishRateLimit('job_polls')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('job_polls')
   get(@CurrentPrincipal() principal: Principal, @Param('taskId') taskId: string, @Req() request: ServiceRequest): Promise<FishTaskView> {
     return this.tasks.get(principal, taskId, originOf(request));
   }

@@ -5,7 +5,6 @@ import { FishAudioLinkSigner } from './fish-audio-link.signer';
 import { FishCreateTaskPipe } from './fish-create-task.pipe';
 import { FishErrorEnvelope } from './fish-error.envelope';
 import { FishProfileController } from './fish-profile.controller';
-import { FishRateLimitGuard } from './fish-rate-limit.guard';
 import { FishRequestMapper } from './fish-request.mapper';
 import { FishTasksController } from './fish-tasks.controller';
 import { FishTasksService } from './fish-tasks.service';
@@ -14,7 +13,7 @@ import { FishTasksService } from './fish-tasks.service';
 @Module({
   imports: [JobsModule],
   controllers: [FishTasksController, FishProfileController],
-  providers: [FishTasksService, FishRequestMapper, FishAudioLinkSigner, FishRateLimitGuard, FishCreateTaskPipe],
+  providers: [FishTasksService, FishRequestMapper, FishAudioLinkSigner, FishCreateTaskPipe],
 })
 export class FishModule implements OnModuleInit {
   constructor(private readonly envelopes: ErrorEnvelopes) {}

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
-import { SpeechRateLimit, SpeechRateLimitGuard } from './speech-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { OpenAiSpeechRequestDto } from './openai-speech.dto';
 import { OpenAiSpeechService } from './openai-speech.service';
 
@@ -13,8 +13,8 @@ export class OpenAiSpeechController {
   constructor(private readonly speech: OpenAiSpeechService) {}
 
   @Post()
-  @UseGuards(ApiKeyGuard, SpeechRateLimitGuard)
-  @SpeechRateLimit('requests')
+  @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
+  @RateLimit('requests')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: OpenAiSpeechRequestDto, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
     await this.speech.speak(principal.tenantId, body, { request, response });
   }

@@ -1,7 +1,6 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ErrorEnvelopes } from '../../common/errors/error-envelopes';
 import { JobsModule } from '../../jobs/jobs.module';
-import { SpeechRateLimitGuard } from './speech-rate-limit.guard';
 import { OpenAiErrorEnvelope } from './openai-error.envelope';
 import { OpenAiSpeechController } from './openai-speech.controller';
 import { OpenAiSpeechService } from './openai-speech.service';
@@ -11,7 +10,7 @@ import { OpenAiSpeechStreamer } from './openai-speech.streamer';
 @Module({
   imports: [JobsModule],
   controllers: [OpenAiSpeechController],
-  providers: [SpeechRateLimitGuard, OpenAiSpeechService, OpenAiSpeechStreamer],
+  providers: [OpenAiSpeechService, OpenAiSpeechStreamer],
 })
 export class OpenAiModule implements OnModuleInit {
   constructor(private readonly envelopes: ErrorEnvelopes) {}

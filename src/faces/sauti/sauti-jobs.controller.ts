@@ -6,7 +6,7 @@ import { JobService } from '../../jobs/job.service';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
 import { SautiCreateJobDto, SautiJobAcceptedDto, SautiJobStatusDto } from './sauti-job.dto';
 import { SautiProblemResponses } from './sauti-openapi';
-import { SautiRateLimit, SautiRateLimitGuard } from './sauti-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { parseIdempotencyKey } from './sauti-request.parser';
 import { SAUTI_HEADERS, setCostHeaders, toJobAccepted, toJobStatus } from './sauti-response.mapper';
 import { SautiSynthesisService } from './sauti-synthesis.service';
@@ -14,7 +14,7 @@ import { SautiSynthesisService } from './sauti-synthesis.service';
 @ApiTags('Async Jobs')
 @ApiSecurity('xi-api-key')
 @Controller('v1/tts/jobs')
-@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
+@UseGuards(ApiKeyGuard, KeyRateLimitGuard)
 export class SautiJobsController {
   constructor(
     private readonly sauti: SautiSynthesisService,
@@ -22,7 +22,7 @@ export class SautiJobsController {
   ) {}
 
   @Post()
-  @SautiRateLimit('job_creates')
+  @RateLimit('job_creates')
   @HttpCode(202)
   @ApiOperation({ summary: 'Create an async synthesis job' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retrying with the same key and body returns the same job instead of a new one.' })
@@ -44,7 +44,7 @@ export class SautiJobsController {
   }
 
   @Get(':job_id')
-  @SautiRateLimit('job_polls')
+  @RateLimit('job_polls')
   @ApiOperation({ summary: 'Get job status', description: 'queued → running → succeeded or failed.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiOkResponse({ type: SautiJobStatusDto })
@@ -54,7 +54,7 @@ export class SautiJobsController {
   }
 
   @Get(':job_id/audio')
-  @SautiRateLimit('job_polls')
+  @RateLimit('job_polls')
   @ApiOperation({ summary: 'Download audio', description: 'audio/wav bytes once the job has succeeded; 409 Conflict before.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiProduces('audio/wav')

@@ -6,7 +6,7 @@ import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
 import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
-import { SautiRateLimits } from './sauti-rate-limit.guard';
+import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
 export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
@@ -26,7 +26,7 @@ export class SautiSynthesisService {
     private readonly catalog: VoiceCatalog,
     private readonly synthesis: SynthesisService,
     private readonly jobs: JobService,
-    private readonly rateLimits: SautiRateLimits,
+    private readonly rateLimits: KeyRateLimits,
   ) {}
 
   /** POST /v1/text-to-speech/{voice_id}: up to 2,000 characters inline, longer texts as a job. */

@@ -10,17 +10,17 @@ import { SAUTI_HEADERS, setCostHeaders, toJobAccepted } from './sauti-response.m
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
 import { abortOnDisconnect } from './abort-on-disconnect';
-import { SautiRateLimit, SautiRateLimitGuard } from './sauti-rate-limit.guard';
+import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 
 @ApiTags('TTS')
 @ApiSecurity('xi-api-key')
 @Controller('v1/text-to-speech')
-@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
+@UseGuards(ApiKeyGuard, KeyRateLimitGuard)
 export class SautiTextToSpeechController {
   constructor(private readonly sauti: SautiSynthesisService) {}
 
   @Post(':voice_id')
-  @SautiRateLimit('requests')
+  @RateLimit('requests')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Convert Swahili text into audio',

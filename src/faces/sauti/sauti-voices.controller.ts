@@ -4,14 +4,14 @@ import { TtsError } from '../../common/tts-error';
 import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import { ApiKeyGuard } from '../../tenants/api-key.guard';
 import { SautiProblemResponses } from './sauti-openapi';
-import { SautiRateLimitGuard } from './sauti-rate-limit.guard';
+import { KeyRateLimitGuard } from '../../tenants/key-rate-limit';
 import { toVoice } from './sauti-response.mapper';
 import { SautiVoiceDto, SautiVoiceListDto } from './sauti-voice.dto';
 
 @ApiTags('Voices')
 @ApiSecurity('xi-api-key')
 @Controller('v1/voices')
-@UseGuards(ApiKeyGuard, SautiRateLimitGuard)
+@UseGuards(ApiKeyGuard, KeyRateLimitGuard)
 export class SautiVoicesController {
   constructor(private readonly catalog: VoiceCatalog) {}
 

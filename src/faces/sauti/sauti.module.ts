@@ -5,7 +5,6 @@ import { JobsModule } from '../../jobs/jobs.module';
 import { SautiErrorEnvelope } from './sauti-error.envelope';
 import { SautiFallbackController } from './sauti-fallback.controller';
 import { SautiJobsController } from './sauti-jobs.controller';
-import { SautiRateLimitGuard, SautiRateLimits } from './sauti-rate-limit.guard';
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechController } from './sauti-text-to-speech.controller';
 import { SautiVoicesController } from './sauti-voices.controller';
@@ -15,7 +14,7 @@ import { SautiVoicesController } from './sauti-voices.controller';
   imports: [JobsModule],
   // The fallback controller must stay last: it answers only what the others did not match.
   controllers: [SautiTextToSpeechController, SautiJobsController, SautiVoicesController, SautiFallbackController],
-  providers: [SautiSynthesisService, SautiRateLimits, SautiRateLimitGuard],
+  providers: [SautiSynthesisService],
 })
 export class SautiModule implements OnModuleInit {
   constructor(

@@ -1,0 +1,68 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import type { Principal, ServiceRequest } from '../common/request-context';
+import { assertUnreachable } from '../common/tts-error';
+import type { TenantLimits } from '../config/rate-limits.config';
+import { RateLimiter, RateLimitRule } from './rate-limiter';
+import { TenantsService } from './tenants.service';
+
+/**
+ * The per-key counter an endpoint charges (config/rate-limits.yaml, tenant overrides). Creates and
+ * polls have their own counters, so a client's poll loop never starves its job creation.
+ */
+export type LimitedAction = 'requests' | 'job_creates' | 'job_polls';
+
+const RATE_LIMIT_ACTION = Symbol('RATE_LIMIT_ACTION');
+
+/** Marks a handler with the counter KeyRateLimitGuard charges; unmarked handlers charge `requests`. */
+export const RateLimit = (action: LimitedAction) => SetMetadata(RATE_LIMIT_ACTION, action);
+
+function ruleFor(action: LimitedAction, limits: TenantLimits): RateLimitRule {
+  switch (action) {
+    case 'requests':
+      return { bucket: 'requests', limit: limits.requests_per_minute };
+    case 'job_creates':
+      return { bucket: 'job_creates', limit: limits.job_creates_per_minute };
+    case 'job_polls':
+      return { bucket: 'job_polls', limit: limits.job_polls_per_minute };
+    default:
+      return assertUnreachable(action);
+  }
+}
+
+/**
+ * Charges one per-key counter in Redis (shared by every api instance and every face). A refusal is
+ * TtsError `rate_limited` with Retry-After, Redis down is `service_unavailable`: each face renders them.
+ */
+@Injectable()
+export class KeyRateLimits {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  async charge(principal: Pick<Principal, 'tenantId' | 'apiKeyId'>, action: LimitedAction, response?: Response): Promise<void> {
+    const rule = ruleFor(action, this.tenants.limitsOf(await this.tenants.get(principal.tenantId)));
+    const decision = await this.limiter.enforce(principal.apiKeyId, [rule]);
+    response?.setHeader('x-ratelimit-limit', String(rule.limit));
+    response?.setHeader('x-ratelimit-remaining', String(decision.remaining[rule.bucket]));
+  }
+}
+
+/** Runs after ApiKeyGuard and charges the handler's counter (see RateLimit). */
+@Injectable()
+export class KeyRateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limits: KeyRateLimits,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const action = this.reflector.get<LimitedAction | undefined>(RATE_LIMIT_ACTION, context.getHandler()) ?? 'requests';
+    const request = context.switchToHttp().getRequest<ServiceRequest>();
+    if (!request.principal) throw new Error('KeyRateLimitGuard must run after ApiKeyGuard');
+    await this.limits.charge(request.principal, action, context.switchToHttp().getResponse<Response>());
+    return true;
+  }
+}
