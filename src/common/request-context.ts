@@ -1,10 +1,13 @@
 import type { Request } from 'express';
+import type { TenantLimits } from '../config/rate-limits.config';
 
 /** The caller behind an authenticated request. */
 export interface Principal {
   tenantId: string;
   tenantName: string;
   apiKeyId: string;
+  /** The tenant's rate limits, read with the key (and cached with it), so limiting costs no query. */
+  limits: TenantLimits;
 }
 
 /** What this service attaches to each Express request. */

@@ -19,6 +19,24 @@ export class TenantLimits {
   max_active_jobs = 20;
 }
 
+/** A tenant row's own limits (null = use the default). */
+export interface TenantLimitOverrides {
+  requestsPerMinute: number | null;
+  jobCreatesPerMinute: number | null;
+  jobPollsPerMinute: number | null;
+  maxActiveJobs: number | null;
+}
+
+/** The tenant's own limits where set, the configured defaults otherwise. */
+export function effectiveLimits(overrides: TenantLimitOverrides, defaults: TenantLimits): TenantLimits {
+  return {
+    requests_per_minute: overrides.requestsPerMinute ?? defaults.requests_per_minute,
+    job_creates_per_minute: overrides.jobCreatesPerMinute ?? defaults.job_creates_per_minute,
+    job_polls_per_minute: overrides.jobPollsPerMinute ?? defaults.job_polls_per_minute,
+    max_active_jobs: overrides.maxActiveJobs ?? defaults.max_active_jobs,
+  };
+}
+
 /** `config/rate-limits.yaml`: defaults for every tenant; a tenant row may override them. */
 export class RateLimitsConfig {
   @ValidateNested() @Type(() => TenantLimits)

@@ -2,6 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { effectiveLimits, TenantLimitOverrides } from '../config/rate-limits.config';
 import type { Principal } from '../common/request-context';
 import { TtsError } from '../common/tts-error';
 import { RootLogger } from '../logging/root-logger';
@@ -13,6 +14,12 @@ export interface CreatedApiKey {
   key: ApiKeyEntity;
   /** Shown once to the caller; only its hash is stored. */
   plaintext: string;
+}
+
+interface PrincipalRow extends TenantLimitOverrides {
+  key_id: string;
+  tenant_id: string;
+  tenant_name: string;
 }
 
 interface CachedLookup {
@@ -75,15 +82,19 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   private async lookUp(hash: string, now: number): Promise<Principal | undefined> {
-    const row: { key_id: string; tenant_id: string; tenant_name: string } | undefined = (
+    const row: PrincipalRow | undefined = (
       await this.dataSource.query(
-        `SELECT k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name
+        `SELECT k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name,
+                t.rate_limit_requests_per_minute AS "requestsPerMinute", t.rate_limit_job_creates_per_minute AS "jobCreatesPerMinute",
+                t.rate_limit_job_polls_per_minute AS "jobPollsPerMinute", t.max_active_jobs AS "maxActiveJobs"
            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
           WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
         [hash],
       )
     )[0];
-    const principal = row ? { apiKeyId: row.key_id, tenantId: row.tenant_id, tenantName: row.tenant_name } : undefined;
+    const principal = row
+      ? { apiKeyId: row.key_id, tenantId: row.tenant_id, tenantName: row.tenant_name, limits: effectiveLimits(row, this.config.rateLimits.defaults) }
+      : undefined;
     const ttl = this.config.auth.keyCacheTtlMs;
     if (ttl > 0) this.cache.set(hash, { principal, expiresAt: now + ttl });
     return principal;

@@ -5,7 +5,6 @@ import type { Principal, ServiceRequest } from '../common/request-context';
 import { assertUnreachable } from '../common/tts-error';
 import type { TenantLimits } from '../config/rate-limits.config';
 import { RateLimiter, RateLimitRule } from './rate-limiter';
-import { TenantsService } from './tenants.service';
 
 /**
  * The per-key counter an endpoint charges (config/rate-limits.yaml, tenant overrides). Creates and
@@ -37,13 +36,10 @@ function ruleFor(action: LimitedAction, limits: TenantLimits): RateLimitRule {
  */
 @Injectable()
 export class KeyRateLimits {
-  constructor(
-    private readonly limiter: RateLimiter,
-    private readonly tenants: TenantsService,
-  ) {}
+  constructor(private readonly limiter: RateLimiter) {}
 
-  async charge(principal: Pick<Principal, 'tenantId' | 'apiKeyId'>, action: LimitedAction, response?: Response): Promise<void> {
-    const rule = ruleFor(action, this.tenants.limitsOf(await this.tenants.get(principal.tenantId)));
+  async charge(principal: Pick<Principal, 'apiKeyId' | 'limits'>, action: LimitedAction, response?: Response): Promise<void> {
+    const rule = ruleFor(action, principal.limits);
     const decision = await this.limiter.enforce(principal.apiKeyId, [rule]);
     response?.setHeader('x-ratelimit-limit', String(rule.limit));
     response?.setHeader('x-ratelimit-remaining', String(decision.remaining[rule.bucket]));

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TtsError } from '../common/tts-error';
 import { CreditsService } from '../billing/credits.service';
 import { AppConfig } from '../config/app-config';
-import { TenantLimits } from '../config/rate-limits.config';
+import { effectiveLimits, TenantLimits } from '../config/rate-limits.config';
 import { ApiKeysService, CreatedApiKey } from './api-keys.service';
 import { TenantEntity } from './tenant.entity';
 
@@ -49,12 +49,6 @@ export class TenantsService {
 
   /** The tenant's own limits where set, the configured defaults otherwise. */
   limitsOf(tenant: TenantEntity): TenantLimits {
-    const defaults = this.config.rateLimits.defaults;
-    return {
-      requests_per_minute: tenant.requestsPerMinute ?? defaults.requests_per_minute,
-      job_creates_per_minute: tenant.jobCreatesPerMinute ?? defaults.job_creates_per_minute,
-      job_polls_per_minute: tenant.jobPollsPerMinute ?? defaults.job_polls_per_minute,
-      max_active_jobs: tenant.maxActiveJobs ?? defaults.max_active_jobs,
-    };
+    return effectiveLimits(tenant, this.config.rateLimits.defaults);
   }
 }

@@ -36,7 +36,7 @@ export class SautiJobsController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, limits: request.principal!.limits, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
     const { job, created } = await this.sauti.createJob(body, context);
     setCostHeaders(response, job.characters, job.credits, 'reserved');
     if (!created) response.setHeader(SAUTI_HEADERS.idempotentReplay, 'true');

@@ -7,6 +7,7 @@ import type { SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
 import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
+import type { TenantLimits } from '../../config/rate-limits.config';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
 export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
@@ -14,6 +15,7 @@ export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOu
 export interface SautiCallContext {
   tenantId: string;
   apiKeyId: string;
+  limits: TenantLimits;
   requestId: string;
   idempotencyKey?: string;
   signal?: AbortSignal;

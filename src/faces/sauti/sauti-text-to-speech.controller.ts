@@ -40,7 +40,7 @@ export class SautiTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, limits: request.principal!.limits, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
     const speech = await abortOnDisconnect(response, (signal) => this.sauti.speak(voiceId, body, { ...context, signal }));
     if (speech.kind === 'job') {
       response.status(202);
