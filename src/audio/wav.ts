@@ -1,22 +1,31 @@
 /** 16-bit PCM WAV (RIFF/WAVE), mono: the service's native audio container. */
+import { endianness } from 'node:os';
 
 const HEADER_BYTES = 44;
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** Float samples in [-1, 1] to little-endian 16-bit PCM. Out-of-range values clip; they never wrap around. */
 export function floatToPcm16(samples: Float32Array): Buffer {
-  const pcm = Buffer.allocUnsafe(samples.length * 2);
+  const pcm = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const value = samples[i];
     const clipped = Number.isNaN(value) ? 0 : value >= 1 ? 1 : value <= -1 ? -1 : value;
-    pcm.writeInt16LE(Math.round(clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff), i * 2);
+    pcm[i] = Math.round(clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff);
   }
-  return pcm;
+  const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  return LITTLE_ENDIAN ? bytes : bytes.swap16();
 }
 
 export function pcm16ToFloat(pcm: Buffer): Float32Array {
-  const samples = new Float32Array(Math.floor(pcm.length / 2));
-  for (let i = 0; i < samples.length; i++) {
-    const value = pcm.readInt16LE(i * 2);
+  const count = Math.floor(pcm.length / 2);
+  // A typed view needs 2-byte alignment and little-endian order; otherwise work on an aligned copy.
+  const aligned = pcm.byteOffset % 2 === 0 && LITTLE_ENDIAN ? pcm : Buffer.from(pcm.subarray(0, count * 2));
+  if (!LITTLE_ENDIAN) aligned.swap16();
+  const values = new Int16Array(aligned.buffer, aligned.byteOffset, count);
+  const samples = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const value = values[i];
     samples[i] = value < 0 ? value / 0x8000 : value / 0x7fff;
   }
   return samples;
