@@ -91,7 +91,7 @@ describe('async synthesis jobs (api in-process, worker as a child process)', () 
   it('the relay re-enqueues a committed job whose BullMQ job was lost', async () => {
     const { tenantId } = await api.createTenant(1000);
     const { job } = await jobs.create(tenantId, request('Kazi iliyopotea.'), { face: 'sauti' });
-    const queue = new Queue(SYNTHESIS_QUEUE, { connection: redisOptions(process.env.REDIS_URL!, 'producer'), prefix: process.env.QUEUE_PREFIX });
+    const queue = new Queue(SYNTHESIS_QUEUE, { connection: redisOptions(process.env.REDIS_URL!, 'producer'), prefix: env.QUEUE_PREFIX });
     try {
       await queue.remove(job.id);
       expect(await queue.getJob(job.id)).toBeUndefined();

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG_DIR, writeConfigDir } from '../fakes/routing-fixture';
@@ -11,6 +13,7 @@ export const FAKE_VOICE = 'fake-upstream-voice';
  * upstream the test scripts (slow, failing, hanging), plus the environment for api and worker.
  */
 export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream; env: Record<string, string> }> {
+  await failLeftoverJobs();
   const upstream = await ScriptableUpstream.start();
   upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
   const providers = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'providers.yaml'), 'utf8'));
@@ -39,6 +42,8 @@ export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream;
     upstream,
     env: {
       CONFIG_DIR: configDir,
+      // A queue of this fixture's own: a worker never picks up another test file's BullMQ jobs.
+      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-${randomBytes(3).toString('hex')}`,
       FAKE_UPSTREAM_KEY: 'fake-key',
       JOB_LOCK_DURATION_MS: '2000',
       MAINTENANCE_INTERVAL_MS: '300',
@@ -47,4 +52,22 @@ export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream;
       INFERENCE_POOL_SIZE: '2',
     },
   };
+}
+
+/**
+ * Test files of one jest run share the database. Jobs an earlier file left queued or running (its
+ * worker was stopped) would otherwise be relayed to this file's worker, and their `fake` route would
+ * reach this file's upstream and eat its scripted answers.
+ */
+async function failLeftoverJobs(): Promise<void> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(
+      `UPDATE synthesis_jobs SET status = 'failed', error_code = 'internal', error_message = 'left over by an earlier test file', completed_at = now(), expires_at = now()
+        WHERE status IN ('queued', 'running')`,
+    );
+  } finally {
+    await client.end();
+  }
 }
