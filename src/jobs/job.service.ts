@@ -106,9 +106,10 @@ export class JobService {
       resultTtlSeconds: ttl,
       attempts: 0,
     });
+    // insert() fills the database defaults (created_at) into `job` from RETURNING: no re-read needed.
     await manager.insert(SynthesisJobEntity, job);
     await this.credits.reserve(tenantId, job.credits, job.id, manager);
-    return manager.findOneByOrFail(SynthesisJobEntity, { id: job.id });
+    return job;
   }
 
   private findByIdempotencyKey(tenantId: string, key: string): Promise<SynthesisJobEntity | null> {
