@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { floatToPcm16 } from '../src/audio/wav';
 import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
-import { percentile, round, Suite } from './suite';
+import { percentile, postJson, round, Suite } from './suite';
 import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
 import { configFor, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
 import { FakeUpstream, startUpstreamThread } from '../test/fakes/upstream-thread';
@@ -49,17 +49,7 @@ function files(fake: FakeUpstream): Record<string, unknown> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
-      response.on('data', () => undefined);
-      response.on('end', () => resolve(response.statusCode ?? 0));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const post = (url: string, body: string, headers: Record<string, string> = {}) => postJson(agent, url, body, headers);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -11,7 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
-import { percentile, round, Suite } from './suite';
+import { percentile, postJson, round, Suite } from './suite';
 
 const ROUNDS = Number(process.env.BENCH_SAUTI_ROUNDS ?? 40);
 const WARMUP = 3;
@@ -26,17 +26,7 @@ const TEXT = [...'Habari za asubuhi. Leo tunazungumza kuhusu hali ya hewa katika
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-function post(url: string, body: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
-      response.on('data', () => undefined);
-      response.on('end', () => resolve(response.statusCode ?? 0));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const post = (url: string, body: string, headers: Record<string, string>) => postJson(agent, url, body, headers);
 
 async function timed(call: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();

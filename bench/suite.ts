@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /** One benchmark of `npm run bench`. Append new suites to SUITES in bench/run.ts. */
 export interface Suite {
   /** Short, file-name safe: results go to bench/results/<name>-<timestamp>.json. */
@@ -20,4 +22,17 @@ export function percentile(sortedOrNot: number[], p: number): number {
 export function round(value: number, digits = 3): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** POSTs a JSON body and drains the answer; resolves with the status code. */
+export function postJson(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
+      response.on('data', () => undefined);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

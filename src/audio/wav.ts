@@ -124,7 +124,3 @@ function sampleReader(audioFormat: number, bits: number): (data: Buffer, at: num
       throw new Error(`unsupported WAV bit depth ${bits}`);
   }
 }
-
-export function durationSeconds(sampleCount: number, sampleRate: number): number {
-  return sampleCount / sampleRate;
-}

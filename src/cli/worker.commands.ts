@@ -1,18 +1,10 @@
 import { hostname } from 'node:os';
+import { readWorkerHeartbeats } from '../jobs/worker-heartbeat.service';
 import { RedisConnection } from '../redis/redis-connection';
 import type { CliCommand, CliContext } from './cli-command';
 
-interface Heartbeat {
-  workerId: string;
-  pid: number;
-  at: string;
-}
-
-async function liveWorkers(context: CliContext): Promise<Heartbeat[]> {
-  const redis = (await context.app()).get(RedisConnection);
-  const keys = await redis.client.keys(redis.key('workers', '*'));
-  const beats = keys.length ? await redis.client.mget(...keys) : [];
-  return beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as Heartbeat);
+async function liveWorkers(context: CliContext) {
+  return readWorkerHeartbeats((await context.app()).get(RedisConnection));
 }
 
 export const workerCommands: CliCommand[] = [

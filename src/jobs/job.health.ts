@@ -5,6 +5,7 @@ import { HealthRegistry } from '../health/health-registry';
 import type { ReadinessReport } from '../health/readiness-check';
 import { RedisConnection } from '../redis/redis-connection';
 import { SYNTHESIS_QUEUE } from './queue-names';
+import { readWorkerHeartbeats } from './worker-heartbeat.service';
 
 /** `/health/ready` entries for the synthesis queue and the worker processes' heartbeats. */
 @Injectable()
@@ -28,9 +29,7 @@ export class JobHealthChecks implements OnModuleInit {
       key: 'workers',
       critical: false,
       check: async (): Promise<ReadinessReport> => {
-        const keys = await this.redis.client.keys(this.redis.key('workers', '*'));
-        const beats = keys.length ? await this.redis.client.mget(...keys) : [];
-        const workers = beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as { workerId: string; at: string });
+        const workers = await readWorkerHeartbeats(this.redis);
         return workers.length > 0
           ? { status: 'up', count: workers.length, workers }
           : { status: 'degraded', count: 0, message: 'No worker process has reported in the last 15 s: async jobs wait until one runs (npm run start:worker).' };

@@ -26,7 +26,7 @@ export class JobMetrics implements OnModuleInit {
     const queue = this.queue;
     const dataSource = this.dataSource;
     this.metrics.gauge({
-      name: 'sauti_queue_jobs',
+      name: 'tts_queue_jobs',
       help: 'BullMQ synthesis queue jobs by state',
       labelNames: ['state'],
       async collect() {
@@ -35,7 +35,7 @@ export class JobMetrics implements OnModuleInit {
       },
     });
     this.metrics.gauge({
-      name: 'sauti_jobs',
+      name: 'tts_jobs',
       help: 'Synthesis jobs in Postgres by status',
       labelNames: ['status'],
       async collect() {
@@ -44,7 +44,7 @@ export class JobMetrics implements OnModuleInit {
       },
     });
     this.metrics.gauge({
-      name: 'sauti_job_oldest_queued_age_seconds',
+      name: 'tts_job_oldest_queued_age_seconds',
       help: 'Age of the oldest job still queued (0 when none)',
       async collect() {
         const rows = await dataSource.query(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM synthesis_jobs WHERE status = 'queued'`).catch(() => [{ age: 0 }]);
@@ -52,7 +52,7 @@ export class JobMetrics implements OnModuleInit {
       },
     });
     this.metrics.gauge({
-      name: 'sauti_job_seconds',
+      name: 'tts_job_seconds',
       help: `Queue wait and run time of jobs finished in the last ${WINDOW_MINUTES} minutes, by quantile`,
       labelNames: ['phase', 'quantile'],
       async collect() {
@@ -72,7 +72,7 @@ export class JobMetrics implements OnModuleInit {
       },
     });
     this.metrics.gauge({
-      name: 'sauti_job_failures_recent',
+      name: 'tts_job_failures_recent',
       help: `Jobs failed in the last ${WINDOW_MINUTES} minutes, by error code`,
       labelNames: ['code'],
       async collect() {

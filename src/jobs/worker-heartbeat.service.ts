@@ -34,3 +34,25 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApp
       .catch((error: Error) => this.logger.pino.warn({ err: error.message }, 'worker heartbeat failed'));
   }
 }
+
+export interface WorkerHeartbeat {
+  workerId: string;
+  pid: number;
+  at: string;
+}
+
+/**
+ * The workers that reported within the heartbeat TTL. SCAN, not KEYS: readiness probes call this
+ * every few seconds against a Redis that also holds every queue.
+ */
+export async function readWorkerHeartbeats(redis: RedisConnection): Promise<WorkerHeartbeat[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.client.scan(cursor, 'MATCH', redis.key('workers', '*'), 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  const beats = keys.length ? await redis.client.mget(...keys) : [];
+  return beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as WorkerHeartbeat);
+}

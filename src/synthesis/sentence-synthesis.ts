@@ -1,7 +1,7 @@
 import { chunkText, SENTENCE_PAUSE_SECONDS } from '../text/text-chunker';
 import type { AttemptRecord } from './routing/routing.types';
 import type { SynthesisRouter } from './routing/synthesis.router';
-import type { SynthesisRequest } from './synthesis-request';
+import { countCharacters, SynthesisRequest } from './synthesis-request';
 
 /** One sentence (or a cut of a long one) as the router produced it, at the route's sample rate. */
 export interface SentenceAudio {
@@ -85,7 +85,7 @@ export async function* synthesizeSentences(
   const inFlight: Array<ReturnType<SynthesisRouter['synthesize']>> = [];
   const launch = (index: number) => {
     const text = sentences[index];
-    const call = router.synthesize({ ...request, text, characters: [...text].length }, { requestId: options.requestId, signal: own.signal });
+    const call = router.synthesize({ ...request, text, characters: countCharacters(text) }, { requestId: options.requestId, signal: own.signal });
     call.catch(() => undefined); // awaited in order below; a later failure must not go unhandled meanwhile
     inFlight.push(call);
   };

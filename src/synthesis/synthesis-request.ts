@@ -25,3 +25,16 @@ export interface SynthesisRequest {
   instructions?: string;
   withTimestamps?: boolean;
 }
+
+/**
+ * Text as every face receives it: NFC-normalised, and its length counted as a person counts it
+ * (Unicode code points), the one count used for limits, reports and billing.
+ */
+export function speechText(raw: string): { text: string; characters: number } {
+  const text = raw.normalize('NFC');
+  return { text, characters: countCharacters(text) };
+}
+
+export function countCharacters(text: string): number {
+  return [...text].length;
+}

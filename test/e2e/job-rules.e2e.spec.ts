@@ -1,4 +1,5 @@
 import { getQueueToken } from '@nestjs/bullmq';
+import request_ from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
 import { AppConfig } from '../../src/config/app-config';
@@ -119,6 +120,22 @@ describe('job rules (no worker: rows are driven directly)', () => {
     expect(report.stalled).toBeGreaterThanOrEqual(1);
     expect(await jobs.get(tenantId, job.id)).toMatchObject({ status: 'failed', errorCode: 'job_stalled' });
     expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 1000, reserved: 0 });
+  });
+
+  it('reports jobs in /metrics and the queue and workers in /health/ready', async () => {
+    const { tenantId } = await api.createTenant(1000);
+    await jobs.create(tenantId, request('Kipimo.'), { face: 'sauti' });
+    const metrics = await request_(api.baseUrl).get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^tts_jobs\{status="queued"\} [1-9]\d*$/m);
+    expect(metrics.text).toMatch(/^tts_job_oldest_queued_age_seconds \d/m);
+    expect(metrics.text).toMatch(/^tts_queue_jobs\{state="waiting"\} \d+$/m);
+    expect(metrics.text).toMatch(/^tts_job_seconds\{phase="wait",quantile="0.95"\} /m);
+    const ready = await request_(api.baseUrl).get('/health/ready');
+    expect(ready.body.details.queue).toMatchObject({ status: 'up', state: 'up', name: 'synthesis' });
+    // No worker process runs in this file: reported degraded, never a 503.
+    expect(ready.status).toBe(200);
+    expect(ready.body.details.workers).toMatchObject({ state: 'degraded', count: 0 });
   });
 
   it('releases idempotency keys after their lifetime', async () => {

@@ -7,7 +7,7 @@ import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { redisOptions } from '../../src/redis/redis-options';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
-import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
+import { ScriptableUpstream, toneWav } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { spawnService, ServiceProcess } from '../support/service-process';
 import { startTestApi, TestApi } from '../support/test-api';
@@ -117,7 +117,7 @@ describe('async synthesis jobs (api in-process, worker as a child process)', () 
       expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 500, ledgerSum: 500, reserved: 0 });
       await expect(jobs.getAudio(tenantId, job.id)).rejects.toMatchObject({ code: 'job_not_ready' });
     } finally {
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: (await import('../fakes/scriptable-upstream')).toneWav(0.5, 16000) };
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
   });
 });

@@ -1,6 +1,6 @@
 import { TtsError } from '../../common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import { toSynthesisRequest as toOpenAiSynthesisRequest } from '../openai/openai-speech.mapper';
 import type { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 
 /** Fields accepted for compatibility that no provider here acts on; reported back when set. */
@@ -21,18 +21,10 @@ export function toSynthesisRequest(dto: BifrostSpeechRequestDto): SynthesisReque
       field: 'pronunciation_dictionary_locators',
     });
   }
-  const text = dto.input.normalize('NFC');
-  if (text.trim() === '') throw new TtsError('invalid_request', "Field 'input' must contain text to speak", { field: 'input' });
   return {
-    text,
-    characters: [...text].length,
-    route: dto.model,
-    voice: dto.voice,
+    ...toOpenAiSynthesisRequest(dto),
     fallbacks: dto.fallbacks ?? [],
-    settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: dto.speed ?? 1 },
-    format: dto.response_format ?? 'mp3',
     ...(dto.language_code !== undefined ? { language: dto.language_code } : {}),
-    ...(dto.instructions !== undefined ? { instructions: dto.instructions } : {}),
     ...(dto.with_timestamps ? { withTimestamps: true } : {}),
   };
 }

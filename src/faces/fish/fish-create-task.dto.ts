@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
-import type { AudioFormat } from '../../synthesis/synthesis-request';
+import { AudioFormat, speechText } from '../../synthesis/synthesis-request';
 
 /** What the face produces; mp3 is the document's example and the default. */
 export const FISH_FORMATS = ['mp3', 'wav', 'pcm', 'opus'] as const satisfies readonly AudioFormat[];
@@ -14,7 +14,7 @@ export const FISH_MAX_TEXT_CHARACTERS = 20_000;
 class FishTextLength implements ValidatorConstraintInterface {
   validate(text: unknown): boolean {
     if (typeof text !== 'string') return false;
-    const characters = [...text.normalize('NFC')].length;
+    const { characters } = speechText(text);
     return text.trim().length > 0 && characters <= FISH_MAX_TEXT_CHARACTERS;
   }
 

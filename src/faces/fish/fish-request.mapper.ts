@@ -5,7 +5,7 @@ import type { RouteEntry } from '../../config/routes.config';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
 import { SynthesisService } from '../../synthesis/synthesis.service';
-import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
 import { FISH_DEFAULT_FORMAT, FishCreateTaskDto } from './fish-create-task.dto';
 import { FISH_ENGINE_ALIASES, fishAliasNames } from './fish-engine-aliases';
 
@@ -25,11 +25,11 @@ export class FishRequestMapper {
   ) {}
 
   async toSynthesisRequest(body: FishCreateTaskDto): Promise<SynthesisRequest> {
-    const text = body.text.normalize('NFC');
+    const { text, characters } = speechText(body.text);
     const choice = this.routeFor(body.voiceId, body.engineModelId);
     const request: SynthesisRequest = {
       text,
-      characters: [...text].length,
+      characters,
       route: choice.route,
       ...(choice.voice ? { voice: choice.voice } : {}),
       fallbacks: [],

@@ -10,7 +10,7 @@ import { ProviderRegistry } from '../../providers/provider.registry';
 import type { ResolvedRoute } from '../../synthesis/routing/routing.types';
 import { SynthesisRouter } from '../../synthesis/routing/synthesis.router';
 import { SentenceAudio, synthesizeSentences } from '../../synthesis/sentence-synthesis';
-import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import { countCharacters, SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SynthesisService } from '../../synthesis/synthesis.service';
 import { AudioSink, SpeechStreamSink, SseSink } from './speech-stream.sinks';
 import { fieldsIgnoredBy, speechFieldsOf } from './speech-field-support';
@@ -61,7 +61,7 @@ export class OpenAiSpeechStreamer {
       for await (const sentence of synthesizeSentences(this.router, request, { requestId: http.request.id, signal: cancel.signal, plan: STREAM_PLAN, lookahead: STREAM_LOOKAHEAD })) {
         if (sentence.index === 0) sink.open(servedHeaders(this.registry, sentence.provider, request));
         this.write(encoder, sentence);
-        sentCharacters += [...sentence.text].length;
+        sentCharacters += countCharacters(sentence.text);
       }
       encoder.end();
       await sink.finish({ characters: request.characters });

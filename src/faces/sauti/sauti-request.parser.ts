@@ -1,7 +1,7 @@
 import { TtsError } from '../../common/tts-error';
 import { validateVoiceSettings } from '../../providers/vits/voice-settings.validation';
 import type { VoiceSettings } from '../../providers/tts-provider';
-import type { SynthesisRequest } from '../../synthesis/synthesis-request';
+import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SAUTI_MAX_CHARACTERS } from './sauti-routes';
 
 const VOICE_SETTING_FIELDS: Record<string, keyof VoiceSettings> = {
@@ -45,8 +45,7 @@ export function parseText(value: unknown): { text: string; characters: number } 
   if (typeof value !== 'string') throw invalid('text', `must be a string, got ${Array.isArray(value) ? 'array' : typeof value}.`);
   // JSON escapes can carry a lone surrogate, which is not text and cannot be encoded as UTF-8.
   if (LONE_SURROGATE.test(value)) throw invalid('text', 'contains an unpaired UTF-16 surrogate; it must be valid Unicode text.');
-  const text = value.normalize('NFC');
-  const characters = [...text].length;
+  const { text, characters } = speechText(value);
   if (characters > SAUTI_MAX_CHARACTERS) throw invalid('text', `exceeds the maximum length of ${SAUTI_MAX_CHARACTERS} characters.`);
   if (text.trim().length === 0) throw invalid('text', characters === 0 ? 'must not be empty.' : 'must not be whitespace only.');
   const control = FORBIDDEN_CONTROL.exec(text);
