@@ -87,7 +87,7 @@ async function measureBare(session: InferenceSession, voice: VoiceModel, pool: I
   const runAll = async () => {
     let samples = 0;
     for (const chunk of chunks) {
-      const outputs = await session.run(feeds(session.inputNames, { kind: 'infer', modelPath: voice.modelPath, ids: chunk.ids, ...scales, speakerId: voice.speakerId }));
+      const outputs = await session.run(feeds(session.inputNames, { modelPath: voice.modelPath, ids: chunk.ids, ...scales, speakerId: voice.speakerId }));
       samples += (outputs[session.outputNames[0]].data as Float32Array).length;
     }
     return samples;

@@ -44,6 +44,21 @@ function withoutStackTraces(work: () => void): void {
   }
 }
 
+/**
+ * Creates an eSpeak NG module from the thread's compiled WebAssembly. eSpeak's main runs as soon as
+ * it is instantiated, with `options.arguments`; the promise settles when main returns.
+ */
+export async function instantiateEspeak(options: Record<string, unknown>): Promise<EspeakModule> {
+  const [create, wasm] = await Promise.all([loadFactory(), compiledModule()]);
+  return create({
+    ...options,
+    instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) => {
+      void WebAssembly.instantiate(wasm, imports).then((instance) => withoutStackTraces(() => receive(instance)));
+      return {};
+    },
+  });
+}
+
 export interface EspeakRun {
   /** Command-line arguments after `espeak-ng`, reading the text from INPUT_PATH. */
   args: string[];
@@ -54,21 +69,17 @@ export const INPUT_PATH = '/input.txt';
 
 /**
  * Runs eSpeak NG once, in-process, and returns its module so the caller can read output files.
- * Each run instantiates a fresh module (eSpeak's main cannot be re-entered); about 0.2 s, most of it
- * unpacking eSpeak's embedded voice data.
+ * Each run instantiates a fresh module: about 60–80 ms before eSpeak reads a word. The service speaks
+ * through long-lived sessions instead (espeak-session.ts); one-shot runs are the reference its tests
+ * compare against.
  */
 export async function runEspeak(run: EspeakRun): Promise<EspeakModule> {
-  const [create, wasm] = await Promise.all([loadFactory(), compiledModule()]);
   const errors: string[] = [];
-  const module = await create({
+  const module = await instantiateEspeak({
     arguments: [...run.args, '-f', INPUT_PATH],
     print: () => undefined,
     printErr: (line: string) => errors.push(line),
     preRun: [(m: EspeakModule) => m.FS.writeFile(INPUT_PATH, run.text)],
-    instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) => {
-      void WebAssembly.instantiate(wasm, imports).then((instance) => withoutStackTraces(() => receive(instance)));
-      return {};
-    },
   });
   if (errors.some((line) => /error|not found|unknown/i.test(line))) throw new Error(`espeak-ng: ${errors.join('; ')}`);
   return module;
@@ -84,28 +95,4 @@ export async function phonemize(text: string, voice: string): Promise<string[]> 
 export async function speakToWav(text: string, voice: string, wordsPerMinute = 175): Promise<Uint8Array> {
   const module = await runEspeak({ args: ['-w', '/speech.wav', '-v', voice, '-s', String(Math.round(wordsPerMinute))], text });
   return module.FS.readFile('/speech.wav');
-}
-
-/** eSpeak's --phonout lines for `text`: one per clause, blank for a clause with nothing to say. */
-async function phonemeLines(text: string, voice: string): Promise<string[]> {
-  const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa', '-v', voice], text });
-  return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).replace(/\n$/, '').split('\n').map((line) => line.trim());
-}
-
-/**
- * IPA for many clauses in one eSpeak run (one WebAssembly instantiation instead of one per clause),
- * one string per input clause, in the form Piper's voices were trained on (`--ipa`: no tie bars).
- * Clauses must not contain clause punctuation; they are fed as separate paragraphs so eSpeak answers
- * with one line each. If eSpeak splits or drops one anyway, the batch is halved until the clause at
- * fault is phonemized on its own (its lines joined), so one odd clause costs a few runs, not one per clause.
- */
-export async function phonemizeClauses(clauses: string[], voice: string): Promise<string[]> {
-  if (clauses.length === 0) return [];
-  const lines = await phonemeLines(clauses.join('\n\n'), voice);
-  if (lines.length === clauses.length) return lines;
-  const spoken = lines.filter((line) => line !== '');
-  if (spoken.length === clauses.length) return spoken;
-  if (clauses.length === 1) return [spoken.join(' ')];
-  const middle = Math.ceil(clauses.length / 2);
-  return [...(await phonemizeClauses(clauses.slice(0, middle), voice)), ...(await phonemizeClauses(clauses.slice(middle), voice))];
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { espeakSessions } from '../espeak/espeak-sessions';
 import { UpstreamHttpClient } from './http/upstream-http.client';
 import { buildProviders } from './provider-factory';
 import { ProviderRegistry } from './provider.registry';
@@ -17,6 +18,8 @@ class ProviderResources implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.http.close();
+    // Shared by the eSpeak provider and VITS's phonemization; a later call would start new sessions.
+    espeakSessions.close();
     // VITS closes its own pool (it is a Nest provider of VitsModule).
     const closable = this.providers.filter((provider) => provider.kind !== 'vits' && typeof (provider as { close?: unknown }).close === 'function');
     await Promise.all(closable.map((provider) => (provider as unknown as { close(): Promise<void> }).close()));

@@ -1,7 +1,7 @@
-import { decodeWav } from '../../audio/wav';
+import { pcm16ToFloat } from '../../audio/wav';
 import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
-import { EspeakPool } from './espeak.pool';
+import { speak } from '../../espeak/espeak-speech';
 import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
 
 /** eSpeak voice names: a language code with optional region or variant (`sw`, `en-us`, `pt-br`, `en+f3`). */
@@ -20,18 +20,13 @@ function abortError(signal: AbortSignal, provider: string, timeoutMs: number): T
 /**
  * eSpeak NG's formant voice through its WebAssembly build: offline, any eSpeak language. It is the last
  * target of the Swahili voices so the service keeps speaking when the VITS files are absent or broken.
- * Runs in its own worker threads; a cancelled run is abandoned (piscina stops the task).
+ * Speaks through long-lived eSpeak sessions in their own threads (src/espeak/espeak-sessions.ts); a
+ * cancelled call is released at once.
  */
 export class EspeakProvider implements TtsProvider {
   readonly kind = 'espeak' as const;
 
-  private readonly pool = new EspeakPool();
-
   constructor(private readonly entry: ProviderEntry) {}
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
 
   get id(): string {
     return this.entry.id;
@@ -48,16 +43,15 @@ export class EspeakProvider implements TtsProvider {
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
     if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
     const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
-    let bytes: Uint8Array;
+    let speech: Awaited<ReturnType<typeof speak>>;
     try {
-      bytes = await this.pool.speak({ text: request.text, voice: request.voice, wordsPerMinute }, options.signal);
+      speech = await speak(request.text, request.voice, wordsPerMinute, options.signal);
     } catch (error) {
       if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
       throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${request.voice}': ${(error as Error).message}`, { details: { provider: this.id }, cause: error });
     }
     if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
-    const { samples, sampleRate } = decodeWav(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { samples, sampleRate };
+    return { samples: pcm16ToFloat(speech.pcm), sampleRate: speech.sampleRate };
   }
 
   async checkHealth(): Promise<ProviderHealth> {

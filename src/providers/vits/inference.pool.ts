@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import Piscina from 'piscina';
-import type { InferenceTask, InferenceWorkerData, InferTask, PhonemizeTask } from './inference.worker';
-
-/** Upper bound on clauses merged into one eSpeak run, so a merged run stays short. */
-const MAX_CLAUSES_PER_ESPEAK_RUN = 200;
+import { phonemizeClauses } from '../../espeak/espeak-speech';
+import type { InferenceWorkerData, InferTask } from './inference.worker';
 
 /** Pool size 0 means "one thread per core, at most this many". */
 export const MAX_DEFAULT_POOL_SIZE = 4;
@@ -28,8 +26,13 @@ export interface InferencePoolOptions {
   threadsPerWorker: number;
 }
 
+export interface PhonemizeTask {
+  espeakVoice: string;
+  clauses: string[];
+}
+
 interface WaitingTask {
-  task: InferenceTask;
+  task: InferTask;
   signal?: AbortSignal;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
@@ -37,7 +40,7 @@ interface WaitingTask {
 }
 
 /**
- * The process's inference threads: phonemization and ONNX runs both happen there.
+ * The process's inference threads, where ONNX runs happen; phonemization goes to eSpeak's sessions.
  *
  * Tasks wait in this class's own queue and go to piscina only when a thread is free, so a task whose
  * caller has given up (its signal aborted) is dropped before it costs anything, while a running task
@@ -77,12 +80,13 @@ export class InferencePool {
     return this.piscina.completed;
   }
 
-  phonemize(task: Omit<PhonemizeTask, 'kind'>, signal?: AbortSignal): Promise<string[]> {
-    return this.submit({ kind: 'phonemize', ...task }, signal) as Promise<string[]>;
+  /** IPA per clause, from eSpeak's long-lived sessions (their own threads, not this pool's). */
+  phonemize(task: PhonemizeTask, signal?: AbortSignal): Promise<string[]> {
+    return phonemizeClauses(task.clauses, task.espeakVoice, signal);
   }
 
-  infer(task: Omit<InferTask, 'kind'>, signal?: AbortSignal): Promise<Float32Array> {
-    return this.submit({ kind: 'infer', ...task }, signal) as Promise<Float32Array>;
+  infer(task: InferTask, signal?: AbortSignal): Promise<Float32Array> {
+    return this.submit(task, signal) as Promise<Float32Array>;
   }
 
   close(): Promise<void> {
@@ -90,7 +94,7 @@ export class InferencePool {
     return this.piscina.close({ force: true });
   }
 
-  private submit(task: InferenceTask, signal?: AbortSignal): Promise<unknown> {
+  private submit(task: InferTask, signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const entry: WaitingTask = {
@@ -112,50 +116,16 @@ export class InferencePool {
 
   private dispatch(): void {
     while (this.running < this.threads && this.waiting.length > 0) {
-      const batch = this.takeNext();
-      for (const entry of batch) entry.signal?.removeEventListener('abort', entry.onAbort);
+      const entry = this.waiting.shift() as WaitingTask;
+      entry.signal?.removeEventListener('abort', entry.onAbort);
       this.running++;
-      const settled = batch.length === 1 ? this.piscina.run(batch[0].task).then(batch[0].resolve, batch[0].reject) : this.runPhonemizeBatch(batch);
-      void settled.finally(() => {
-        this.running--;
-        this.dispatch();
-      });
-    }
-  }
-
-  /**
-   * The next task, and with a phonemization every other waiting phonemization for the same eSpeak
-   * voice: one eSpeak run costs ~100 ms however few clauses it reads, so under load requests share it.
-   */
-  private takeNext(): WaitingTask[] {
-    const first = this.waiting.shift() as WaitingTask;
-    if (first.task.kind !== 'phonemize') return [first];
-    const voice = first.task.espeakVoice;
-    const batch = [first];
-    let clauses = first.task.clauses.length;
-    for (let index = 0; index < this.waiting.length && clauses < MAX_CLAUSES_PER_ESPEAK_RUN; ) {
-      const task = this.waiting[index].task;
-      if (task.kind === 'phonemize' && task.espeakVoice === voice && clauses + task.clauses.length <= MAX_CLAUSES_PER_ESPEAK_RUN) {
-        clauses += task.clauses.length;
-        batch.push(...this.waiting.splice(index, 1));
-      } else {
-        index++;
-      }
-    }
-    return batch;
-  }
-
-  private async runPhonemizeBatch(batch: WaitingTask[]): Promise<void> {
-    const tasks = batch.map((entry) => entry.task as PhonemizeTask);
-    try {
-      const merged = (await this.piscina.run({ kind: 'phonemize', espeakVoice: tasks[0].espeakVoice, clauses: tasks.flatMap((t) => t.clauses) } satisfies InferenceTask)) as string[];
-      let next = 0;
-      batch.forEach((entry, index) => {
-        entry.resolve(merged.slice(next, next + tasks[index].clauses.length));
-        next += tasks[index].clauses.length;
-      });
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      void this.piscina
+        .run(entry.task)
+        .then(entry.resolve, entry.reject)
+        .finally(() => {
+          this.running--;
+          this.dispatch();
+        });
     }
   }
 }

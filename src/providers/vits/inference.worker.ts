@@ -1,6 +1,6 @@
 /**
- * Runs in piscina worker threads, never on the api's event loop: onnxruntime-node's `run()` and
- * eSpeak's WebAssembly both block the thread that calls them.
+ * Runs in piscina worker threads, never on the api's event loop: onnxruntime-node's `run()` blocks
+ * the thread that calls it. (Phonemization runs in eSpeak's own long-lived threads: src/espeak.)
  *
  * Each thread creates a voice's InferenceSession once, on first use, and keeps it for its lifetime:
  * creating and releasing sessions per request leaks native memory and costs model-load time.
@@ -8,7 +8,6 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { phonemizeClauses } from '../../espeak/espeak-runtime';
 import { vitsSessionOptions } from './session-options';
 
 export interface InferenceWorkerData {
@@ -16,14 +15,7 @@ export interface InferenceWorkerData {
   intraOpThreads: number;
 }
 
-export interface PhonemizeTask {
-  kind: 'phonemize';
-  espeakVoice: string;
-  clauses: string[];
-}
-
 export interface InferTask {
-  kind: 'infer';
   modelPath: string;
   ids: number[];
   noiseScale: number;
@@ -31,8 +23,6 @@ export interface InferTask {
   noiseW: number;
   speakerId?: number;
 }
-
-export type InferenceTask = PhonemizeTask | InferTask;
 
 const sessions = new Map<string, Promise<InferenceSession>>();
 
@@ -98,8 +88,7 @@ async function infer(task: InferTask): Promise<Float32Array> {
   return samples;
 }
 
-export default async function runInferenceTask(task: InferenceTask): Promise<unknown> {
-  if (task.kind === 'phonemize') return phonemizeClauses(task.clauses, task.espeakVoice);
+export default async function runInferenceTask(task: InferTask): Promise<unknown> {
   const samples = await infer(task);
   return Piscina.move(samples);
 }

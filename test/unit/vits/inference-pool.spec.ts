@@ -29,30 +29,24 @@ describe('InferencePool', () => {
 
     it('drops a waiting task whose signal aborts, and never runs it', async () => {
       const before = sut.completed;
-      const busy = sut.phonemize({ espeakVoice: 'sw', clauses: Array.from({ length: 30 }, () => 'habari za asubuhi rafiki yangu') });
+      const busy = sut.infer({ modelPath: MODEL, ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)), noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 });
       const controller = new AbortController();
       const dropped = sut.infer({ modelPath: MODEL, ids: [1, 0, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }, controller.signal);
       expect(sut.queued).toBe(1);
       controller.abort(new Error('caller gone'));
       await expect(dropped).rejects.toThrow('caller gone');
       expect(sut.queued).toBe(0);
-      await expect(busy).resolves.toHaveLength(30);
+      await expect(busy).resolves.toHaveLength(400 * 400);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(sut.completed - before).toBe(1);
     });
 
-    it('merges waiting phonemizations for the same eSpeak voice into one eSpeak run', async () => {
-      const alone = await Promise.all(['habari za asubuhi', 'rafiki yangu', 'karibu sana'].map((clause) => sut.phonemize({ espeakVoice: 'sw', clauses: [clause] })));
-      const before = sut.completed;
-      const busy = sut.infer({ modelPath: MODEL, ids: [1, 2, 3], noiseScale: 0, lengthScale: 1, noiseW: 0 });
-      const merged = Promise.all([
-        sut.phonemize({ espeakVoice: 'sw', clauses: ['habari za asubuhi'] }),
-        sut.phonemize({ espeakVoice: 'sw', clauses: ['rafiki yangu', 'karibu sana'] }),
-      ]);
+    it('phonemizes outside its threads: a busy pool does not delay phonemization', async () => {
+      const busy = sut.infer({ modelPath: MODEL, ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)), noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 });
+      const phonemes = await sut.phonemize({ espeakVoice: 'sw', clauses: ['habari za asubuhi'] });
+      expect(sut.queued).toBe(0);
+      expect(phonemes).toEqual(['habˈari za ˌasubˈuhi']);
       await busy;
-      expect(await merged).toEqual([[alone[0][0]], [alone[1][0], alone[2][0]]]);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(sut.completed - before).toBe(2);
     });
 
     it('rejects at once when the signal is already aborted', async () => {
