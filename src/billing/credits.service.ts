@@ -15,6 +15,12 @@ export interface CreditSummary {
 /** Raised by reserve_credits() (migration CreditFunctions) when the balance is too low. */
 const INSUFFICIENT_CREDITS_SQLSTATE = 'SC402';
 
+/** reserve_credits()'s refusal (also when another function called it) as the error callers see; anything else unchanged. */
+export function asInsufficientCredits(error: unknown, amount: number): unknown {
+  if ((error as { code?: string }).code !== INSUFFICIENT_CREDITS_SQLSTATE) return error;
+  return new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
+}
+
 /**
  * The tenant's balance and its append-only ledger, changed together in one transaction.
  * Every operation is idempotent by reference: a retried settle or release changes nothing.
@@ -48,8 +54,7 @@ export class CreditsService {
     try {
       await (manager ?? this.dataSource.manager).query(`SELECT reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
     } catch (error) {
-      if ((error as { code?: string }).code !== INSUFFICIENT_CREDITS_SQLSTATE) throw error;
-      throw new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
+      throw asInsufficientCredits(error, amount);
     }
   }
 

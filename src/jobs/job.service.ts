@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource, EntityManager } from 'typeorm';
-import { CreditsService } from '../billing/credits.service';
+import { DataSource } from 'typeorm';
+import { asInsufficientCredits } from '../billing/credits.service';
 import { TtsError } from '../common/tts-error';
 import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
@@ -11,7 +11,6 @@ import { RootLogger } from '../logging/root-logger';
 import { RESULT_STORE, ResultStore, StoredResult } from '../storage/result-store';
 import { SynthesisService } from '../synthesis/synthesis.service';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
-import { TenantsService } from '../tenants/tenants.service';
 import { newJobId, requestHash } from './job-ids';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
 import { SYNTHESIS_QUEUE } from './queue-names';
@@ -31,6 +30,8 @@ export interface CreatedJob {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** Raised by create_synthesis_job() when the tenant row does not exist. */
+const TENANT_NOT_FOUND_SQLSTATE = 'SC404';
 const TOO_MANY_JOBS_RETRY_SECONDS = 5;
 const ENQUEUE_TIMEOUT_MS = 2000;
 
@@ -41,8 +42,6 @@ export class JobService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue<SynthesisJobData>,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
-    private readonly credits: CreditsService,
-    private readonly tenants: TenantsService,
     private readonly synthesis: SynthesisService,
     private readonly config: AppConfig,
     private readonly logger: RootLogger,
@@ -61,7 +60,7 @@ export class JobService {
     }
     let job: SynthesisJobEntity;
     try {
-      job = await this.dataSource.transaction((manager) => this.insertAndReserve(manager, tenantId, request, options, ttl, hash));
+      job = await this.insertAndReserve(tenantId, request, options, ttl, hash);
     } catch (error) {
       const duplicateKey = (error as { code?: string }).code === UNIQUE_VIOLATION && options.idempotencyKey;
       if (!duplicateKey) throw error;
@@ -76,24 +75,13 @@ export class JobService {
     return { job, created: true };
   }
 
-  private async insertAndReserve(
-    manager: EntityManager,
-    tenantId: string,
-    request: SynthesisRequest,
-    options: CreateJobOptions,
-    ttl: number,
-    hash: string,
-  ): Promise<SynthesisJobEntity> {
-    // Locking the tenant row serialises this tenant's creations, so the active-job cap is exact.
-    const tenant = await this.tenants.lockForUpdate(manager, tenantId);
-    const limit = this.tenants.limitsOf(tenant).max_active_jobs;
-    const [{ active }] = await manager.query(`SELECT count(*)::int AS active FROM synthesis_jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')`, [tenantId]);
-    if (active >= limit) {
-      throw new TtsError('too_many_jobs', `This account already has ${active} jobs queued or running (limit ${limit}). Wait for some to finish.`, {
-        retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
-      });
-    }
-    const job = manager.create(SynthesisJobEntity, {
+  /**
+   * The row and its credit reservation in one statement (create_synthesis_job, migration
+   * CreateJobFunction): it locks the tenant row, so this tenant's creations are serialised and the
+   * active-job cap is exact, and the row and the reservation commit or vanish together.
+   */
+  private async insertAndReserve(tenantId: string, request: SynthesisRequest, options: CreateJobOptions, ttl: number, hash: string): Promise<SynthesisJobEntity> {
+    const job = this.dataSource.getRepository(SynthesisJobEntity).create({
       id: newJobId(),
       tenantId,
       face: options.face,
@@ -101,14 +89,44 @@ export class JobService {
       request,
       requestHash: hash,
       idempotencyKey: options.idempotencyKey ?? null,
+      provider: null,
+      model: null,
+      attempts: 0,
+      routingAttempts: null,
+      errorCode: null,
+      errorMessage: null,
       characters: request.characters,
       credits: this.synthesis.priceOf(request),
       resultTtlSeconds: ttl,
-      attempts: 0,
+      startedAt: null,
+      completedAt: null,
+      expiresAt: null,
     });
-    // insert() fills the database defaults (created_at) into `job` from RETURNING: no re-read needed.
-    await manager.insert(SynthesisJobEntity, job);
-    await this.credits.reserve(tenantId, job.credits, job.id, manager);
+    let rows: { created_at: Date | null; active: number; active_limit: number }[];
+    try {
+      rows = await this.dataSource.query(`SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+        job.id,
+        tenantId,
+        job.face,
+        JSON.stringify(request),
+        hash,
+        job.idempotencyKey,
+        job.characters,
+        job.credits,
+        ttl,
+        this.config.rateLimits.defaults.max_active_jobs,
+      ]);
+    } catch (error) {
+      if ((error as { code?: string }).code === TENANT_NOT_FOUND_SQLSTATE) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+      throw asInsufficientCredits(error, job.credits);
+    }
+    const [{ created_at: createdAt, active, active_limit: limit }] = rows;
+    if (!createdAt) {
+      throw new TtsError('too_many_jobs', `This account already has ${active} jobs queued or running (limit ${limit}). Wait for some to finish.`, {
+        retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
+      });
+    }
+    job.createdAt = createdAt;
     return job;
   }
 
