@@ -22,6 +22,19 @@ export function asInsufficientCredits(error: unknown, amount: number): unknown {
 }
 
 /**
+ * Prefix for the select list of a one-statement billing call that may commit without waiting for the
+ * WAL flush: `set_config(…, true)` lasts until the end of the statement's own transaction, so only
+ * that commit is asynchronous (PostgreSQL's `synchronous_commit = off`, ~0.6 ms less per call here).
+ * Used for a request's reservation and its full settle only. What a PostgreSQL crash can lose is the
+ * last few hundred milliseconds of such commits (3 × wal_writer_delay at most), never a half of one:
+ * a lost reservation makes that request free (its settle then finds nothing to settle), a lost settle
+ * leaves a reservation open whose amount is already off the balance, which is what settling it would
+ * have charged. Neither can charge twice or charge for audio that was not served. Job reservations
+ * (written with the durable job row) and every refund stay durable.
+ */
+const REQUEST_COMMIT = `set_config('synchronous_commit', 'off', true), `;
+
+/**
  * The tenant's balance and its append-only ledger, changed together in one transaction.
  * Every operation is idempotent by reference: a retried settle or release changes nothing.
  */
@@ -50,9 +63,21 @@ export class CreditsService {
    * (a refusal then aborts that transaction too).
    */
   async reserve(tenantId: string, amount: number, reference: string, manager?: EntityManager): Promise<void> {
+    await this.reserveWith(manager ?? this.dataSource.manager, '', tenantId, amount, reference);
+  }
+
+  /**
+   * reserve() for a reservation held by one HTTP request (synchronous or streamed speech), committed
+   * without waiting for the WAL flush: see REQUEST_COMMIT.
+   */
+  async reserveForRequest(tenantId: string, amount: number, reference: string): Promise<void> {
+    await this.reserveWith(this.dataSource.manager, REQUEST_COMMIT, tenantId, amount, reference);
+  }
+
+  private async reserveWith(manager: EntityManager, commit: string, tenantId: string, amount: number, reference: string): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     try {
-      await (manager ?? this.dataSource.manager).query(`SELECT reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
+      await manager.query(`SELECT ${commit}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
     } catch (error) {
       throw asInsufficientCredits(error, amount);
     }
@@ -63,16 +88,25 @@ export class CreditsService {
    * Returns false when there is no open reservation for `reference` (already settled or released).
    */
   settle(reference: string, charged?: number, manager?: EntityManager): Promise<boolean> {
-    return this.finish(reference, 'settle', charged ?? null, manager);
+    return this.finish(manager ?? this.dataSource.manager, '', reference, 'settle', charged ?? null);
+  }
+
+  /**
+   * settle() of a request's whole reservation after its audio was served, committed without waiting
+   * for the WAL flush (REQUEST_COMMIT). Refunds (a partial charge, a release) keep settle()/release():
+   * losing one of those would charge for audio that was not delivered.
+   */
+  settleRequest(reference: string, charged: number): Promise<boolean> {
+    return this.finish(this.dataSource.manager, REQUEST_COMMIT, reference, 'settle', charged);
   }
 
   /** Ends a reservation as not charged: the whole amount goes back to the balance. */
   release(reference: string, manager?: EntityManager): Promise<boolean> {
-    return this.finish(reference, 'release', 0, manager);
+    return this.finish(manager ?? this.dataSource.manager, '', reference, 'release', 0);
   }
 
-  private async finish(reference: string, kind: 'settle' | 'release', charged: number | null, manager?: EntityManager): Promise<boolean> {
-    const rows = await (manager ?? this.dataSource.manager).query(`SELECT finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [reference, kind, charged]);
+  private async finish(manager: EntityManager, commit: string, reference: string, kind: 'settle' | 'release', charged: number | null): Promise<boolean> {
+    const rows = await manager.query(`SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [reference, kind, charged]);
     return rows[0].finished === true;
   }
 

@@ -45,10 +45,10 @@ export class SynthesisService {
   async synthesizeNow(tenantId: string, request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<SynthesisOutcome> {
     const credits = this.priceOf(request);
     const reference = `sync_${randomUUID()}`;
-    await this.credits.reserve(tenantId, credits, reference);
+    await this.credits.reserveForRequest(tenantId, credits, reference);
     try {
       const outcome = await this.render(request, options);
-      await this.credits.settle(reference, credits);
+      await this.credits.settleRequest(reference, credits);
       return { ...outcome, credits };
     } catch (error) {
       await this.credits.release(reference);

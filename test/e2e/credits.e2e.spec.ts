@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 import { startTestApi, TestApi } from '../support/test-api';
 
 describe('CreditsService against Postgres', () => {
@@ -63,5 +64,26 @@ describe('CreditsService against Postgres', () => {
     await expect(sut.reserve(tenantId, 6, `req_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
     await expect(api.app.get(DataSource).query(`UPDATE tenants SET credit_balance = -1 WHERE id = $1`, [tenantId])).rejects.toThrow(/tenants_credit_balance_non_negative/);
     expect(await sut.summary(tenantId)).toMatchObject({ balance: 5, ledgerSum: 5 });
+  });
+
+  it("a request's reservation and settle commit without the WAL flush, on their own statement only", async () => {
+    const { tenantId } = await api.createTenant(100);
+    // One connection, so the statement after each call runs on the connection that call used.
+    const single = await new DataSource(dataSourceOptions(api.config.database.url, { extra: { max: 1 } })).initialize();
+    try {
+      const credits = new CreditsService(single);
+      const setting = async () => (await single.query(`SELECT current_setting('synchronous_commit') AS value`))[0].value;
+      const reference = `sync_${randomUUID()}`;
+      await credits.reserveForRequest(tenantId, 30, reference);
+      expect(await setting()).toBe('on');
+      await expect(credits.reserveForRequest(tenantId, 71, `sync_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
+      expect(await credits.settleRequest(reference, 30)).toBe(true);
+      expect(await setting()).toBe('on');
+      expect(await credits.settleRequest(reference, 30)).toBe(false);
+      expect(await ledgerKinds(reference)).toEqual(['reserve', 'settle']);
+      expect(await sut.summary(tenantId)).toMatchObject({ balance: 70, ledgerSum: 70, reserved: 0 });
+    } finally {
+      await single.destroy();
+    }
   });
 });

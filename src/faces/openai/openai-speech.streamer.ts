@@ -47,7 +47,7 @@ export class OpenAiSpeechStreamer {
     const { response } = http;
     const price = this.synthesis.priceOf(request);
     const reference = `openai_stream_${randomUUID()}`;
-    await this.credits.reserve(tenantId, price, reference);
+    await this.credits.reserveForRequest(tenantId, price, reference);
     const cancel = new AbortController();
     const onClose = () => {
       if (!response.writableFinished) cancel.abort(new Error('the client closed the connection'));
@@ -65,7 +65,7 @@ export class OpenAiSpeechStreamer {
       }
       encoder.end();
       await sink.finish({ characters: request.characters });
-      await this.credits.settle(reference, price);
+      await this.credits.settleRequest(reference, price);
     } catch (exception) {
       encoder?.abort('synthesis stopped');
       await this.finishBilling(reference, cancel.signal.aborted, request, sentCharacters);
