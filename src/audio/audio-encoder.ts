@@ -80,7 +80,8 @@ export class AudioEncoder {
    * Faces call it while validating, before accepting a job or sending response headers.
    */
   async assertAvailable(format: AudioFormat, field?: string): Promise<void> {
-    if ((await this.availableFormats()).has(format)) return;
+    // wav and pcm need no encoder: no look for ffmpeg on the file system on their requests.
+    if (!audioFormatInfo(format).needsEncoder || (await this.availableFormats()).has(format)) return;
     throw new TtsError('format_unavailable', formatUnavailable(format).message, { field, details: { format } });
   }
 

@@ -15,7 +15,8 @@ export interface ProviderStateSnapshot {
 interface Observed {
   lastLatencyMs?: number;
   lastError?: { code: string; message: string; at: string };
-  lastSuccessAt?: string;
+  /** Epoch ms; formatted only when someone reads the snapshot (this is on every request's path). */
+  lastSuccessAtMs?: number;
 }
 
 /** Per-provider breaker and last-seen state, shared by the router, the voice catalogue and health. */
@@ -45,7 +46,7 @@ export class ProviderStates {
     this.nativeRates.set(`${provider}\u0000${voice}`, sampleRate);
     const state = this.state(provider);
     state.lastLatencyMs = Math.round(latencyMs * 100) / 100;
-    state.lastSuccessAt = new Date().toISOString();
+    state.lastSuccessAtMs = Date.now();
   }
 
   recordFailure(provider: string, code: string, message: string, latencyMs: number): void {
@@ -61,7 +62,13 @@ export class ProviderStates {
   snapshot(provider: string): ProviderStateSnapshot {
     const breaker = this.breaker(provider);
     const retryIn = breaker.retryInMs();
-    return { breaker: breaker.state, ...(retryIn > 0 ? { breakerRetryInMs: retryIn } : {}), ...this.state(provider) };
+    const { lastSuccessAtMs, ...observed } = this.state(provider);
+    return {
+      breaker: breaker.state,
+      ...(retryIn > 0 ? { breakerRetryInMs: retryIn } : {}),
+      ...observed,
+      ...(lastSuccessAtMs !== undefined ? { lastSuccessAt: new Date(lastSuccessAtMs).toISOString() } : {}),
+    };
   }
 
   private state(provider: string): Observed {
