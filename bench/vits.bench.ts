@@ -82,7 +82,7 @@ async function measureProvider(provider: VitsProvider, voice: VoiceModel, text: 
 }
 
 async function measureBare(session: InferenceSession, voice: VoiceModel, pool: InferencePool, text: string, runs: number) {
-  const chunks = await prepareText(voice, text, pool, new AbortController().signal);
+  const chunks = await prepareText(voice, text, new AbortController().signal);
   const scales = toVitsScales(DEFAULT_VOICE_SETTINGS, voice.format === 'piper' ? voice.lengthScale : 1);
   const runAll = async () => {
     let samples = 0;

@@ -58,26 +58,15 @@ export class CreditsService {
   }
 
   /**
-   * Holds `amount` credits for `reference`. One conditional UPDATE decides (never read-then-write);
-   * reserving the same reference twice holds once. Pass `manager` to join a caller's transaction
-   * (a refusal then aborts that transaction too).
-   */
-  async reserve(tenantId: string, amount: number, reference: string, manager?: EntityManager): Promise<void> {
-    await this.reserveWith(manager ?? this.dataSource.manager, '', tenantId, amount, reference);
-  }
-
-  /**
-   * reserve() for a reservation held by one HTTP request (synchronous or streamed speech), committed
-   * without waiting for the WAL flush: see REQUEST_COMMIT.
+   * Holds `amount` credits for `reference`, for one HTTP request (synchronous or streamed speech). One
+   * conditional UPDATE decides (never read-then-write); reserving the same reference twice holds once.
+   * Committed without waiting for the WAL flush: see REQUEST_COMMIT. (A job's reservation is written
+   * with its row, durably, by create_synthesis_job().)
    */
   async reserveForRequest(tenantId: string, amount: number, reference: string): Promise<void> {
-    await this.reserveWith(this.dataSource.manager, REQUEST_COMMIT, tenantId, amount, reference);
-  }
-
-  private async reserveWith(manager: EntityManager, commit: string, tenantId: string, amount: number, reference: string): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     try {
-      await manager.query(`SELECT ${commit}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
+      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
     } catch (error) {
       throw asInsufficientCredits(error, amount);
     }

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { AbortableQueue, QueuedCall } from '../common/abortable-queue';
 import { EspeakSession, EspeakSessionResult } from './espeak-session';
 import type { EspeakSessionOutput } from './espeak-session.worker';
 
@@ -9,14 +10,6 @@ const MAX_GROUPS = 8;
 /** A session unused this long is closed; the next call starts one again (~80 ms). */
 const IDLE_CLOSE_MS = 5 * 60_000;
 
-interface Waiting {
-  lines: string[];
-  signal?: AbortSignal;
-  resolve: (result: EspeakSessionResult) => void;
-  reject: (reason: unknown) => void;
-  onAbort: () => void;
-}
-
 /**
  * The sessions for one set of eSpeak arguments and the calls waiting for one of them. A call whose
  * signal aborts leaves the queue at once; one already running is released at once too, and its
@@ -24,7 +17,7 @@ interface Waiting {
  */
 class EspeakSessionGroup {
   private readonly sessions: EspeakSession[] = [];
-  private readonly waiting: Waiting[] = [];
+  private readonly waiting = new AbortableQueue<string[], EspeakSessionResult>();
 
   constructor(
     private readonly args: string[],
@@ -40,23 +33,9 @@ class EspeakSessionGroup {
   }
 
   run(lines: string[], signal?: AbortSignal): Promise<EspeakSessionResult> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const entry: Waiting = {
-        lines,
-        signal,
-        resolve,
-        reject,
-        onAbort: () => {
-          const index = this.waiting.indexOf(entry);
-          if (index >= 0) this.waiting.splice(index, 1);
-          reject(signal?.reason);
-        },
-      };
-      signal?.addEventListener('abort', entry.onAbort, { once: true });
-      this.waiting.push(entry);
-      this.dispatch();
-    });
+    const result = this.waiting.add(lines, signal);
+    this.dispatch();
+    return result;
   }
 
   closeIdle(idleSince: number): void {
@@ -64,7 +43,7 @@ class EspeakSessionGroup {
   }
 
   close(): void {
-    for (const entry of this.waiting.splice(0)) entry.reject(new Error('eSpeak sessions closed'));
+    this.waiting.rejectAll(new Error('eSpeak sessions closed'));
     for (const session of [...this.sessions]) session.close();
   }
 
@@ -72,20 +51,10 @@ class EspeakSessionGroup {
     while (this.waiting.length > 0) {
       const session = this.sessions.find((candidate) => !candidate.busy) ?? this.start();
       if (!session) return;
-      const entry = this.waiting.shift() as Waiting;
-      const settle = () => entry.signal?.removeEventListener('abort', entry.onAbort);
+      const call = this.waiting.take() as QueuedCall<string[], EspeakSessionResult>;
       void session
-        .run(entry.lines)
-        .then(
-          (result) => {
-            settle();
-            entry.resolve(result);
-          },
-          (error: unknown) => {
-            settle();
-            entry.reject(error);
-          },
-        )
+        .run(call.item)
+        .then(call.resolve, call.reject)
         .finally(() => this.dispatch());
     }
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { TtsError } from '../common/tts-error';
 import { CreditsService } from '../billing/credits.service';
 import { AppConfig } from '../config/app-config';
@@ -36,13 +36,6 @@ export class TenantsService {
 
   async get(tenantId: string): Promise<TenantEntity> {
     const tenant = await this.dataSource.getRepository(TenantEntity).findOneBy({ id: tenantId });
-    if (!tenant) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
-    return tenant;
-  }
-
-  /** Reads the tenant with a row lock held until `manager`'s transaction ends. */
-  async lockForUpdate(manager: EntityManager, tenantId: string): Promise<TenantEntity> {
-    const tenant = await manager.getRepository(TenantEntity).findOne({ where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
     if (!tenant) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
     return tenant;
   }

@@ -21,7 +21,7 @@ describe('CreditsService against Postgres', () => {
 
   it('bank check: 200 concurrent reserves of 1 against 50 → exactly 50 succeed and the books balance', async () => {
     const { tenantId } = await api.createTenant(50);
-    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => sut.reserve(tenantId, 1, `req_${randomUUID()}`)));
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, () => sut.reserveForRequest(tenantId, 1, `req_${randomUUID()}`)));
     const succeeded = outcomes.filter((o) => o.status === 'fulfilled').length;
     const rejected = outcomes.filter((o) => o.status === 'rejected');
     expect(succeeded).toBe(50);
@@ -33,17 +33,17 @@ describe('CreditsService against Postgres', () => {
 
   it('settle and release are idempotent and mutually exclusive', async () => {
     const { tenantId } = await api.createTenant(100);
-    const settled = `job_${randomUUID()}`;
-    await sut.reserve(tenantId, 30, settled);
-    await sut.reserve(tenantId, 30, settled); // a retried reserve holds once
+    const settled = `req_${randomUUID()}`;
+    await sut.reserveForRequest(tenantId, 30, settled);
+    await sut.reserveForRequest(tenantId, 30, settled); // a retried reserve holds once
     expect((await sut.summary(tenantId)).balance).toBe(70);
     expect(await sut.settle(settled)).toBe(true);
     expect(await sut.settle(settled)).toBe(false);
     expect(await sut.release(settled)).toBe(false);
     expect(await ledgerKinds(settled)).toEqual(['reserve', 'settle']);
 
-    const released = `job_${randomUUID()}`;
-    await sut.reserve(tenantId, 20, released);
+    const released = `req_${randomUUID()}`;
+    await sut.reserveForRequest(tenantId, 20, released);
     const racing = await Promise.all([sut.release(released), sut.release(released), sut.settle(released)]);
     expect(racing.filter(Boolean)).toHaveLength(1);
     const summary = await sut.summary(tenantId);
@@ -54,14 +54,14 @@ describe('CreditsService against Postgres', () => {
   it('settling for less than reserved refunds the difference', async () => {
     const { tenantId } = await api.createTenant(100);
     const reference = `req_${randomUUID()}`;
-    await sut.reserve(tenantId, 40, reference);
+    await sut.reserveForRequest(tenantId, 40, reference);
     await sut.settle(reference, 25);
     expect(await sut.summary(tenantId)).toMatchObject({ balance: 75, ledgerSum: 75, reserved: 0 });
   });
 
   it('keeps the CHECK: the balance can never go negative', async () => {
     const { tenantId } = await api.createTenant(5);
-    await expect(sut.reserve(tenantId, 6, `req_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
+    await expect(sut.reserveForRequest(tenantId, 6, `req_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
     await expect(api.app.get(DataSource).query(`UPDATE tenants SET credit_balance = -1 WHERE id = $1`, [tenantId])).rejects.toThrow(/tenants_credit_balance_non_negative/);
     expect(await sut.summary(tenantId)).toMatchObject({ balance: 5, ledgerSum: 5 });
   });

@@ -1,7 +1,7 @@
 import { pcm16ToFloat } from '../../audio/wav';
 import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
-import { speak } from '../../espeak/espeak-speech';
+import { EspeakSpeech, speak } from '../../espeak/espeak-speech';
 import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
 
 /** eSpeak voice names: a language code with optional region or variant (`sw`, `en-us`, `pt-br`, `en+f3`). */
@@ -43,7 +43,7 @@ export class EspeakProvider implements TtsProvider {
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
     if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
     const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
-    let speech: Awaited<ReturnType<typeof speak>>;
+    let speech: EspeakSpeech;
     try {
       speech = await speak(request.text, request.voice, wordsPerMinute, options.signal);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import Piscina from 'piscina';
-import { phonemizeClauses } from '../../espeak/espeak-speech';
+import { AbortableQueue } from '../../common/abortable-queue';
 import type { InferenceWorkerData, InferTask } from './inference.worker';
 
 /** Pool size 0 means "one thread per core, at most this many". */
@@ -26,21 +26,9 @@ export interface InferencePoolOptions {
   threadsPerWorker: number;
 }
 
-export interface PhonemizeTask {
-  espeakVoice: string;
-  clauses: string[];
-}
-
-interface WaitingTask {
-  task: InferTask;
-  signal?: AbortSignal;
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  onAbort: () => void;
-}
-
 /**
- * The process's inference threads, where ONNX runs happen; phonemization goes to eSpeak's sessions.
+ * The process's inference threads, where ONNX runs happen (phonemization runs in eSpeak's own
+ * sessions: src/espeak/espeak-sessions.ts).
  *
  * Tasks wait in this class's own queue and go to piscina only when a thread is free, so a task whose
  * caller has given up (its signal aborted) is dropped before it costs anything, while a running task
@@ -50,7 +38,7 @@ interface WaitingTask {
 export class InferencePool {
   private readonly piscina: Piscina;
   private readonly threads: number;
-  private readonly waiting: WaitingTask[] = [];
+  private readonly waiting = new AbortableQueue<InferTask, Float32Array>();
   private running = 0;
 
   constructor(options: InferencePoolOptions) {
@@ -80,48 +68,27 @@ export class InferencePool {
     return this.piscina.completed;
   }
 
-  /** IPA per clause, from eSpeak's long-lived sessions (their own threads, not this pool's). */
-  phonemize(task: PhonemizeTask, signal?: AbortSignal): Promise<string[]> {
-    return phonemizeClauses(task.clauses, task.espeakVoice, signal);
-  }
-
   infer(task: InferTask, signal?: AbortSignal): Promise<Float32Array> {
-    return this.submit(task, signal) as Promise<Float32Array>;
+    const result = this.waiting.add(task, signal);
+    this.dispatch();
+    return result;
   }
 
   close(): Promise<void> {
-    for (const entry of this.waiting.splice(0)) entry.reject(new Error('inference pool closed'));
+    this.waiting.rejectAll(new Error('inference pool closed'));
     return this.piscina.close({ force: true });
   }
 
-  private submit(task: InferTask, signal?: AbortSignal): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const entry: WaitingTask = {
-        task,
-        signal,
-        resolve,
-        reject,
-        onAbort: () => {
-          const index = this.waiting.indexOf(entry);
-          if (index >= 0) this.waiting.splice(index, 1);
-          reject(signal?.reason);
-        },
-      };
-      signal?.addEventListener('abort', entry.onAbort, { once: true });
-      this.waiting.push(entry);
-      this.dispatch();
-    });
-  }
-
   private dispatch(): void {
-    while (this.running < this.threads && this.waiting.length > 0) {
-      const entry = this.waiting.shift() as WaitingTask;
-      entry.signal?.removeEventListener('abort', entry.onAbort);
+    while (this.running < this.threads) {
+      const call = this.waiting.take();
+      if (!call) return;
+      // A running task is left to finish (see above); its caller is released by the synthesizer.
+      call.ignoreAbort();
       this.running++;
       void this.piscina
-        .run(entry.task)
-        .then(entry.resolve, entry.reject)
+        .run(call.item)
+        .then(call.resolve, call.reject)
         .finally(() => {
           this.running--;
           this.dispatch();

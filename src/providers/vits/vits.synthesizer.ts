@@ -1,4 +1,5 @@
 import { TtsError } from '../../common/tts-error';
+import { phonemizeClauses } from '../../espeak/espeak-speech';
 import { normalizeSwahiliText } from '../../text/swahili-text.normalizer';
 import { chunkText, TextChunk } from '../../text/text-chunker';
 import type { AudioSegment, SynthesizedAudio, VoiceSettings } from '../tts-provider';
@@ -43,9 +44,9 @@ export interface PreparedChunk {
   ids: number[];
 }
 
-async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
+async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], signal: AbortSignal): Promise<PreparedChunk[]> {
   const clauses = chunks.map((chunk) => clausesOf(chunk.text));
-  const phonemes = await unlessAborted(pool.phonemize({ espeakVoice: voice.espeakVoice, clauses: clauses.flat().map((c) => c.words) }, signal), signal);
+  const phonemes = await unlessAborted(phonemizeClauses(clauses.flat().map((c) => c.words), voice.espeakVoice, signal), signal);
   let next = 0;
   return chunks.map((chunk, index) => {
     const own = phonemes.slice(next, next + clauses[index].length);
@@ -54,13 +55,13 @@ async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], pool: 
   });
 }
 
-/** Normalised, chunked text with each chunk's model ids (eSpeak runs in the pool for Piper voices). */
-export async function prepareText(voice: VoiceModel, text: string, pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
-  return prepare(voice, chunkText(normalizeSwahiliText(text)), pool, signal);
+/** Normalised, chunked text with each chunk's model ids (Piper voices: IPA from eSpeak's sessions). */
+export async function prepareText(voice: VoiceModel, text: string, signal: AbortSignal): Promise<PreparedChunk[]> {
+  return prepare(voice, chunkText(normalizeSwahiliText(text)), signal);
 }
 
-async function prepare(voice: VoiceModel, chunks: TextChunk[], pool: InferencePool, signal: AbortSignal): Promise<PreparedChunk[]> {
-  const prepared = voice.format === 'piper' ? await piperChunkIds(voice, chunks, pool, signal) : chunks.map((chunk) => ({ chunk, ids: mmsIds(chunk.text, voice.vocabulary).ids }));
+async function prepare(voice: VoiceModel, chunks: TextChunk[], signal: AbortSignal): Promise<PreparedChunk[]> {
+  const prepared = voice.format === 'piper' ? await piperChunkIds(voice, chunks, signal) : chunks.map((chunk) => ({ chunk, ids: mmsIds(chunk.text, voice.vocabulary).ids }));
   // BOS/EOS/pad alone (or MMS blanks alone) carry nothing to say.
   return prepared.filter((p) => p.ids.length > 3);
 }
@@ -108,7 +109,7 @@ export interface VitsSynthesisInput {
 export async function synthesizeWithVoice(voice: VoiceModel, input: VitsSynthesisInput, pool: InferencePool, signal: AbortSignal): Promise<SynthesizedAudio> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
-  const prepared = await prepareText(voice, input.text, pool, signal);
+  const prepared = await prepareText(voice, input.text, signal);
   if (prepared.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
   const audio = await mapWithLimit(prepared, CHUNKS_IN_FLIGHT_PER_REQUEST, (p) => {
     if (signal.aborted) return Promise.reject(abortError(signal));

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { phonemizeClauses } from '../../../src/espeak/espeak-speech';
 import { InferencePool, resolvePoolSize } from '../../../src/providers/vits/inference.pool';
 
 // The pool runs the compiled worker from dist/: `npm run build` first.
@@ -43,7 +44,7 @@ describe('InferencePool', () => {
 
     it('phonemizes outside its threads: a busy pool does not delay phonemization', async () => {
       const busy = sut.infer({ modelPath: MODEL, ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)), noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 });
-      const phonemes = await sut.phonemize({ espeakVoice: 'sw', clauses: ['habari za asubuhi'] });
+      const phonemes = await phonemizeClauses(['habari za asubuhi'], 'sw');
       expect(sut.queued).toBe(0);
       expect(phonemes).toEqual(['habˈari za ˌasubˈuhi']);
       await busy;

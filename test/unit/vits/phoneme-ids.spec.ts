@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InferencePool } from '../../../src/providers/vits/inference.pool';
+import { phonemizeClauses } from '../../../src/espeak/espeak-speech';
 import { clausesOf, joinClausePhonemes, mmsIds, parseMmsVocabulary, PhonemeIdMap, piperIds } from '../../../src/providers/vits/phoneme-ids';
 
 const testVoiceConfig = JSON.parse(readFileSync(join(__dirname, '../../fixtures/voices/sauti-test-v1.onnx.json'), 'utf8')) as { phoneme_id_map: PhonemeIdMap };
@@ -16,8 +16,8 @@ function expectedIds(ipa: string, idMap: PhonemeIdMap): number[] {
 
 /**
  * eSpeak NG's own IPA through the shared runtime's `phonemize`, one process per sentence. eSpeak is an
- * ES module, which jest's VM cannot import, so this (and the pool below) runs the compiled code
- * from dist/: `npm run build` first (`npm run check` does).
+ * ES module, which jest's VM cannot import, so this (and the eSpeak sessions below) runs the compiled
+ * code from dist/: `npm run build` first (`npm run check` does).
  */
 function espeakOwnIpa(sentence: string): string {
   const runtime = resolve(__dirname, '../../../dist/src/espeak/espeak-runtime.js');
@@ -27,16 +27,10 @@ function espeakOwnIpa(sentence: string): string {
 }
 
 describe('Piper phoneme ids', () => {
-  let pool: InferencePool;
-  beforeAll(() => {
-    pool = new InferencePool({ poolSize: 1, threadsPerWorker: 1 });
-  });
-  afterAll(() => pool.close());
-
   const sentences = ['Habari za asubuhi', 'Unafanya kazi vizuri', 'Ninapenda chai ya tangawizi', 'Watoto wanacheza mpira uwanjani', 'Mvua kubwa imenyesha jana usiku'];
 
   it("matches eSpeak NG's own IPA for several Swahili sentences, mapped through the voice's phoneme map", async () => {
-    const batched = await pool.phonemize({ clauses: sentences, espeakVoice: 'sw' });
+    const batched = await phonemizeClauses(sentences, 'sw');
     expect(batched).toHaveLength(sentences.length);
     for (const [index, sentence] of sentences.entries()) {
       const own = espeakOwnIpa(sentence);
@@ -50,10 +44,10 @@ describe('Piper phoneme ids', () => {
   });
 
   it('keeps one string per clause when eSpeak splits or drops one', async () => {
-    const [habari, rafikiYangu, karibu] = await pool.phonemize({ clauses: ['habari', 'rafiki yangu', 'karibu'], espeakVoice: 'sw' });
+    const [habari, rafikiYangu, karibu] = await phonemizeClauses(['habari', 'rafiki yangu', 'karibu'], 'sw');
     // A line break inside a clause is a space to eSpeak; "-" has nothing to say.
-    expect(await pool.phonemize({ clauses: ['habari', 'rafiki\n\nyangu', 'karibu'], espeakVoice: 'sw' })).toEqual([habari, rafikiYangu, karibu]);
-    expect(await pool.phonemize({ clauses: ['habari', '-', 'karibu'], espeakVoice: 'sw' })).toEqual([habari, '', karibu]);
+    expect(await phonemizeClauses(['habari', 'rafiki\n\nyangu', 'karibu'], 'sw')).toEqual([habari, rafikiYangu, karibu]);
+    expect(await phonemizeClauses(['habari', '-', 'karibu'], 'sw')).toEqual([habari, '', karibu]);
   });
 
   it('frames ids as ^ _ p _ p _ … $ and keeps clause punctuation', () => {
