@@ -1,8 +1,7 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TtsError } from '../common/tts-error';
 import { AudioFormat, assertSampleRate, audioFormatInfo, contentTypeFor } from './audio-format';
 import { EncoderStream, EncoderStreamOptions, createEncoderStream } from './encoder-stream';
-import { FfmpegLocation, availableFormats, encodedSampleRate, ffmpegEncodeArguments, formatUnavailable, locateFfmpeg, runFfmpeg } from './ffmpeg';
+import { FfmpegLocation, availableFormats, encodedSampleRate, ffmpegEncodeArguments, formatUnavailable, locateFfmpeg, runEncoder } from './ffmpeg';
 import { encodeWav, floatToPcm16 } from './wav';
 
 export interface EncodedAudio {
@@ -37,7 +36,7 @@ export async function encodeAudio(samples: Float32Array, sampleRate: number, for
   const ffmpegPath = locateFfmpeg(options);
   if (!ffmpegPath) throw formatUnavailable(format);
   const timeoutMs = options.timeoutMs ?? 10000 + durationSeconds * 500;
-  const bytes = await runFfmpeg(ffmpegPath, format, ffmpegEncodeArguments(format, sampleRate, false), floatToPcm16(samples), timeoutMs);
+  const bytes = await runEncoder(ffmpegPath, format, ffmpegEncodeArguments(format, sampleRate, false), floatToPcm16(samples), timeoutMs);
   if (format === 'flac') setFlacTotalSamples(bytes, samples.length);
   return { ...described, bytes };
 }
@@ -58,17 +57,12 @@ export function setFlacTotalSamples(flac: Buffer, totalSamples: number): void {
   flac.writeUInt32BE(totalSamples % 2 ** 32, at + 4);
 }
 
-/** Where a face's module supplies a non-default ffmpeg; without it the npm-installed binary is used. */
-export const AUDIO_ENCODER_LOCATION = Symbol('AUDIO_ENCODER_LOCATION');
-
-/** The encoders as a Nest service, so faces and processors share one probe and one binary location. */
-@Injectable()
+/**
+ * The encoders as one service, so faces and processors share one probe and one binary location
+ * (`AppConfig.ffmpeg`; the module builds it with a factory).
+ */
 export class AudioEncoder {
-  private readonly location: FfmpegLocation;
-
-  constructor(@Optional() @Inject(AUDIO_ENCODER_LOCATION) location?: FfmpegLocation) {
-    this.location = location ?? {};
-  }
+  constructor(private readonly location: FfmpegLocation = {}) {}
 
   /** The formats this deployment can produce (probed once, cached). */
   availableFormats(): Promise<ReadonlySet<AudioFormat>> {

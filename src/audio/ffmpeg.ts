@@ -128,29 +128,54 @@ export function ffmpegFailure(format: AudioFormat, code: number | null, signal: 
   return new TtsError('internal', `ffmpeg (${format}) ${how}: ${stderr || 'no error output'}`);
 }
 
+/** Why one run of ffmpeg produced no output: it never started, exited badly, ran out of time, or was cancelled. */
+export class FfmpegRunError extends Error {
+  constructor(
+    readonly reason: 'not_started' | 'failed' | 'timed_out' | 'aborted',
+    message: string,
+    readonly exit: { code: number | null; signal: NodeJS.Signals | null; stderr: string } = { code: null, signal: null, stderr: '' },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface FfmpegRunOptions {
+  /** Kill ffmpeg (SIGKILL) after this long. */
+  timeoutMs: number;
+  /** Kill ffmpeg when this aborts; the run rejects with reason `aborted`. */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs ffmpeg once with `input` on stdin and resolves with everything it wrote to stdout. Settles only
- * after the process has exited (so it is reaped, never left a zombie); a run longer than `timeoutMs`
- * is killed with SIGKILL and rejected.
+ * after the process has exited (so it is reaped, never left a zombie); a run past its time or cancelled
+ * is killed with SIGKILL. Rejects with an FfmpegRunError; callers turn it into their own TtsError.
  */
-export function runFfmpeg(ffmpegPath: string, format: AudioFormat, args: string[], input: Buffer, timeoutMs: number): Promise<Buffer> {
+export function runFfmpeg(ffmpegPath: string, args: string[], input: Buffer, options: FfmpegRunOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(new FfmpegRunError('aborted', 'cancelled before ffmpeg started'));
     const child = spawnFfmpeg(ffmpegPath, args);
     const stdout: Buffer[] = [];
     const stderr = new StderrTail();
-    let failure: TtsError | undefined;
-    const timer = setTimeout(() => {
-      failure = new TtsError('internal', `ffmpeg (${format}) did not finish within ${timeoutMs} ms and was killed`);
+    let failure: FfmpegRunError | undefined;
+    const kill = (error: FfmpegRunError) => {
+      failure ??= error;
       child.kill('SIGKILL');
-    }, timeoutMs);
+    };
+    const timer = setTimeout(() => kill(new FfmpegRunError('timed_out', `did not finish within ${options.timeoutMs} ms and was killed`)), options.timeoutMs);
+    const onAbort = () => kill(new FfmpegRunError('aborted', 'cancelled; ffmpeg was killed'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      const exit = { code, signal, stderr: stderr.toString() };
       if (failure) reject(failure);
       else if (code === 0) resolve(Buffer.concat(stdout));
-      else reject(ffmpegFailure(format, code, signal, stderr.toString()));
+      else reject(new FfmpegRunError('failed', signal ? `was killed by ${signal}` : `exited with code ${code}`, exit));
     };
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
@@ -158,15 +183,38 @@ export function runFfmpeg(ffmpegPath: string, format: AudioFormat, args: string[
     child.stdin.on('error', () => undefined);
     child.on('error', (error) => {
       if (child.pid !== undefined) {
-        failure ??= new TtsError('internal', `ffmpeg (${format}): ${error.message}`, { cause: error });
+        failure ??= new FfmpegRunError('failed', error.message, undefined, { cause: error });
         return;
       }
       // Never started (ENOENT, EACCES): no 'close' is guaranteed to follow.
-      failure ??= formatUnavailable(format, error);
+      failure ??= new FfmpegRunError('not_started', error.message, undefined, { cause: error });
       finish(null, null);
     });
     child.on('close', finish);
     child.stdin.end(input);
+  });
+}
+
+/** An encoder run's failure as the error a client sees: a missing binary or encoder is `format_unavailable`. */
+export function encoderFailure(format: AudioFormat, error: unknown): TtsError {
+  if (!(error instanceof FfmpegRunError)) return new TtsError('internal', `ffmpeg (${format}) failed`, { cause: error });
+  switch (error.reason) {
+    case 'not_started':
+      return formatUnavailable(format, error);
+    case 'failed':
+      return error.exit.code === null && error.exit.signal === null
+        ? new TtsError('internal', `ffmpeg (${format}): ${error.message}`, { cause: error })
+        : ffmpegFailure(format, error.exit.code, error.exit.signal, error.exit.stderr);
+    case 'timed_out':
+    case 'aborted':
+      return new TtsError('internal', `ffmpeg (${format}) ${error.message}`, { cause: error });
+  }
+}
+
+/** Runs one encode to completion: `format`'s errors, as `encoderFailure` maps them. */
+export function runEncoder(ffmpegPath: string, format: AudioFormat, args: string[], input: Buffer, timeoutMs: number): Promise<Buffer> {
+  return runFfmpeg(ffmpegPath, args, input, { timeoutMs }).catch((error: unknown) => {
+    throw encoderFailure(format, error);
   });
 }
 
@@ -200,7 +248,7 @@ async function probeEncoders(ffmpegPath: string): Promise<AudioFormat[]> {
   const candidates = AUDIO_FORMATS.filter((format) => audioFormatInfo(format).needsEncoder);
   const results = await Promise.all(
     candidates.map((format) =>
-      runFfmpeg(ffmpegPath, format, ffmpegEncodeArguments(format, 16000, false), silence, PROBE_TIMEOUT_MS).then(
+      runEncoder(ffmpegPath, format, ffmpegEncodeArguments(format, 16000, false), silence, PROBE_TIMEOUT_MS).then(
         (bytes) => bytes.length > 0,
         () => false,
       ),

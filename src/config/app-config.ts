@@ -1,3 +1,4 @@
+import type { FfmpegLocation } from '../audio/ffmpeg';
 import { Environment, loadEnvironment } from './environment';
 import { PricingConfig } from './pricing.config';
 import { ProvidersConfig } from './providers.config';
@@ -85,6 +86,11 @@ export class AppConfig {
   get audioLinks() {
     const env = this.environment;
     return { secret: env.AUDIO_URL_SIGNING_SECRET, keyId: env.AUDIO_URL_KEY_ID, ttlSeconds: env.AUDIO_URL_TTL_SECONDS, baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, '') };
+  }
+
+  /** The ffmpeg used to encode and decode audio: FFMPEG_PATH, or (unset) the npm-installed build. */
+  get ffmpeg(): FfmpegLocation {
+    return this.environment.FFMPEG_PATH ? { ffmpegPath: this.environment.FFMPEG_PATH } : {};
   }
 
   /** Where `voices install` downloads from: the catalogue's own URLs unless VOICE_CATALOG_BASE_URL replaces their base. */

@@ -88,6 +88,13 @@ export class Environment {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   VOICE_CATALOG_BASE_URL?: string;
 
+  /**
+   * The ffmpeg binary that encodes mp3/opus/aac/flac and decodes upstreams that send compressed audio.
+   * Unset: the static build installed by npm (`@ffmpeg-installer/ffmpeg`).
+   */
+  @IsOptional() @IsString() @MinLength(1)
+  FFMPEG_PATH?: string;
+
   /** Secret for signed audio URLs (Fish face). Must be set in production. */
   @IsOptional() @IsString() @MinLength(32, { message: 'AUDIO_URL_SIGNING_SECRET must be at least 32 characters' })
   AUDIO_URL_SIGNING_SECRET?: string;
@@ -118,7 +125,7 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment());
   const present: Record<string, string> = {};
-  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'AUDIO_URL_BASE_URL', 'VOICE_CATALOG_BASE_URL']) {
+  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'AUDIO_URL_BASE_URL', 'VOICE_CATALOG_BASE_URL', 'FFMPEG_PATH']) {
     const value = source[key];
     if (value !== undefined && value !== '') present[key] = value;
   }

@@ -17,6 +17,17 @@ import {
 export const PROVIDER_KINDS = ['vits', 'espeak', 'openai-compatible', 'elevenlabs-compatible', 'sauti'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
+/** What an HTTP upstream can be asked to answer in; anything but wav and pcm is decoded with ffmpeg. */
+export const UPSTREAM_RESPONSE_FORMATS = ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'] as const;
+export type UpstreamResponseFormat = (typeof UPSTREAM_RESPONSE_FORMATS)[number];
+
+/** Per kind: the formats its API offers (the first is the default) and the raw PCM rates it can be asked for. */
+export const UPSTREAM_AUDIO_OPTIONS: Partial<Record<ProviderKind, { formats: readonly UpstreamResponseFormat[]; pcmRates: readonly number[] }>> = {
+  'openai-compatible': { formats: ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'], pcmRates: [8000, 16000, 22050, 24000, 44100, 48000] },
+  // ElevenLabs' output_format: pcm_<rate> or mp3_44100_128.
+  'elevenlabs-compatible': { formats: ['pcm', 'mp3'], pcmRates: [16000, 22050, 24000, 44100] },
+};
+
 /** One TTS backend in `config/providers.yaml`. Fields that a kind does not use are ignored by it. */
 export class ProviderEntry {
   /** Used in routes and in `provider/model` strings; a slash would make those ambiguous. */
@@ -62,9 +73,13 @@ export class ProviderEntry {
   @IsOptional() @IsString()
   default_model?: string;
 
-  /** What an OpenAI-compatible upstream is asked for; `pcm` is raw 16-bit LE at `pcm_sample_rate`. */
-  @IsIn(['wav', 'pcm'])
-  response_format: 'wav' | 'pcm' = 'wav';
+  /**
+   * What the upstream is asked to answer in (HTTP kinds; default wav for OpenAI-compatible, pcm for
+   * ElevenLabs-compatible). `pcm` is raw 16-bit LE at `pcm_sample_rate`; mp3, opus, aac and flac are
+   * for upstreams that offer nothing else and are decoded with ffmpeg.
+   */
+  @IsOptional() @IsIn(UPSTREAM_RESPONSE_FORMATS)
+  response_format?: UpstreamResponseFormat;
 
   /** Rate of raw PCM answers (OpenAI sends 24 kHz; ElevenLabs sends what `output_format` asked). */
   @IsIn([8000, 16000, 22050, 24000, 44100, 48000])
@@ -131,5 +146,26 @@ export class ProvidersConfig {
 
   find(id: string): ProviderEntry | undefined {
     return this.providers.find((provider) => provider.id === id);
+  }
+
+  /** What class-validator cannot check field by field: audio options the entry's kind does not offer. */
+  problems(): string[] {
+    const problems: string[] = [];
+    for (const entry of this.providers) {
+      const options = UPSTREAM_AUDIO_OPTIONS[entry.kind];
+      if (!options) continue;
+      if (entry.response_format !== undefined && !options.formats.includes(entry.response_format)) {
+        problems.push(`providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${options.formats.join(', ')})`);
+      }
+      if (!options.pcmRates.includes(entry.pcm_sample_rate)) {
+        problems.push(`providers.yaml: ${entry.id}.pcm_sample_rate ${entry.pcm_sample_rate} is not offered by ${entry.kind} upstreams (${options.pcmRates.join(', ')})`);
+      }
+    }
+    return problems;
+  }
+
+  /** The format `entry` asks its upstream for: its own, or its kind's default. */
+  static responseFormat(entry: ProviderEntry): UpstreamResponseFormat {
+    return entry.response_format ?? UPSTREAM_AUDIO_OPTIONS[entry.kind]?.formats[0] ?? 'wav';
   }
 }

@@ -61,9 +61,9 @@ export class RoutesConfig {
   implicit_sample_rate = 24_000;
 }
 
-/** Checks what class-validator cannot: ids unique, every route target names a configured provider. */
+/** Checks what class-validator cannot: ids unique, every route target names a configured provider, upstream audio options fit their kind. */
 export function crossCheckRouting(providers: ProvidersConfig, routes: RoutesConfig): void {
-  const problems: string[] = [];
+  const problems: string[] = providers.problems();
   const ids = providers.providers.map((provider) => provider.id);
   for (const duplicate of ids.filter((id, index) => ids.indexOf(id) !== index)) problems.push(`providers.yaml: provider id '${duplicate}' is defined twice`);
   const check = (section: string, entries: RouteEntry[]) => {

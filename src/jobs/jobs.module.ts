@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { AudioEncoder } from '../audio/audio-encoder';
+import { AppConfig } from '../config/app-config';
 import { MetricsModule } from '../metrics/metrics.module';
 import { StorageModule } from '../storage/storage.module';
 import { RoutingModule } from '../synthesis/routing/routing.module';
@@ -15,7 +16,7 @@ const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINT
 /** Synthesis (sync) and job creation/reading: what the api's faces use. No processors here. */
 @Module({
   imports: [RoutingModule, StorageModule, MetricsModule, QUEUES],
-  providers: [AudioEncoder, SynthesisService, JobService, JobHealthChecks, JobMetrics],
+  providers: [{ provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] }, SynthesisService, JobService, JobHealthChecks, JobMetrics],
   exports: [AudioEncoder, SynthesisService, JobService, RoutingModule, StorageModule, QUEUES],
 })
 export class JobsModule {}

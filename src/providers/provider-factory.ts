@@ -1,3 +1,4 @@
+import type { AudioDecoder } from '../audio/audio-decoder';
 import type { AppConfig } from '../config/app-config';
 import type { ProviderEntry } from '../config/providers.config';
 import { ElevenLabsCompatibleProvider } from './elevenlabs-compatible/elevenlabs-compatible.provider';
@@ -38,11 +39,17 @@ export class AbsentEngineProvider implements TtsProvider {
  * Builds every provider of providers.yaml, in config order. Local engines built elsewhere (VITS) are
  * passed in by id; an entry whose engine is missing becomes an AbsentEngineProvider reported down.
  */
-export function buildProviders(config: AppConfig, http: UpstreamHttpClient, engines: Map<string, TtsProvider>): TtsProvider[] {
-  return config.providers.providers.map((entry) => buildOne(config, entry, http, engines));
+export function buildProviders(config: AppConfig, upstream: UpstreamTools, engines: Map<string, TtsProvider>): TtsProvider[] {
+  return config.providers.providers.map((entry) => buildOne(config, entry, upstream, engines));
 }
 
-function buildOne(config: AppConfig, entry: ProviderEntry, http: UpstreamHttpClient, engines: Map<string, TtsProvider>): TtsProvider {
+/** What every HTTP provider shares: the one client and the decoder for answers that are not WAV or PCM. */
+export interface UpstreamTools {
+  http: UpstreamHttpClient;
+  decoder: AudioDecoder;
+}
+
+function buildOne(config: AppConfig, entry: ProviderEntry, { http, decoder }: UpstreamTools, engines: Map<string, TtsProvider>): TtsProvider {
   const key = config.upstreamKeys.get(entry.id);
   switch (entry.kind) {
     case 'vits':
@@ -50,11 +57,11 @@ function buildOne(config: AppConfig, entry: ProviderEntry, http: UpstreamHttpCli
     case 'espeak':
       return new EspeakProvider(entry);
     case 'openai-compatible':
-      return new OpenAiCompatibleProvider(entry, key, http);
+      return new OpenAiCompatibleProvider(entry, key, http, decoder);
     case 'elevenlabs-compatible':
-      return new ElevenLabsCompatibleProvider(entry, key, http);
+      return new ElevenLabsCompatibleProvider(entry, key, http, decoder);
     case 'sauti':
-      return new SautiProvider(entry, key, http);
+      return new SautiProvider(entry, key, http, decoder);
     default:
       return assertUnreachable(entry.kind);
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { AudioDecoder } from '../audio/audio-decoder';
 import { AppConfig } from '../config/app-config';
 import { espeakSessions } from '../espeak/espeak-sessions';
 import { UpstreamHttpClient } from './http/upstream-http.client';
@@ -33,7 +34,8 @@ class ProviderResources implements OnApplicationShutdown {
     { provide: UpstreamHttpClient, useFactory: (config: AppConfig) => new UpstreamHttpClient(config.providers.http), inject: [AppConfig] },
     {
       provide: TTS_PROVIDERS,
-      useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider) => buildProviders(config, http, new Map<string, TtsProvider>([[vits.id, vits]])),
+      useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider) =>
+        buildProviders(config, { http, decoder: new AudioDecoder(config.ffmpeg) }, new Map<string, TtsProvider>([[vits.id, vits]])),
       inject: [AppConfig, UpstreamHttpClient, VitsProvider],
     },
     ProviderRegistry,

@@ -1,20 +1,21 @@
-import type { ProviderRequest, SynthesizedAudio } from '../tts-provider';
-import { audioFromPcm16, clampSpeed } from '../http/upstream-audio';
-import type { UpstreamResponse } from '../http/upstream-http.client';
+import { ProvidersConfig } from '../../config/providers.config';
+import type { ProviderRequest } from '../tts-provider';
+import { AskedEncoding, clampSpeed } from '../http/upstream-audio';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
-/** The `output_format` values that mean raw 16-bit LE PCM, keyed by their rate. */
-const PCM_OUTPUT_FORMATS: Record<number, string> = { 16000: 'pcm_16000', 22050: 'pcm_22050', 24000: 'pcm_24000', 44100: 'pcm_44100' };
+/** ElevenLabs' default output format, offered on every plan. */
+const MP3_OUTPUT_FORMAT = 'mp3_44100_128';
 
 /**
- * Any upstream speaking ElevenLabs' `POST /v1/text-to-speech/{voice_id}?output_format=pcm_<rate>`
- * with `xi-api-key`; the answer is raw 16-bit little-endian PCM at that rate.
+ * Any upstream speaking ElevenLabs' `POST /v1/text-to-speech/{voice_id}?output_format=…` with
+ * `xi-api-key`. Asked for `pcm_<pcm_sample_rate>` (raw 16-bit little-endian PCM, the default) or, for
+ * a clone that offers nothing else, `mp3_44100_128` (decoded with ffmpeg).
  */
 export class ElevenLabsCompatibleProvider extends UpstreamProvider {
   readonly kind = 'elevenlabs-compatible' as const;
 
-  private get outputRate(): number {
-    return PCM_OUTPUT_FORMATS[this.entry.pcm_sample_rate] ? this.entry.pcm_sample_rate : 16000;
+  protected get askedEncoding(): AskedEncoding {
+    return ProvidersConfig.responseFormat(this.entry) === 'mp3' ? { kind: 'compressed', format: 'mp3', container: 'mp3' } : { kind: 'pcm', sampleRate: this.entry.pcm_sample_rate };
   }
 
   protected buildCall(request: ProviderRequest): UpstreamCall {
@@ -25,14 +26,11 @@ export class ElevenLabsCompatibleProvider extends UpstreamProvider {
     const model = this.upstreamModel(request.model);
     if (model) body.model_id = model;
     if (request.language) body.language_code = request.language;
+    const outputFormat = this.askedEncoding.kind === 'pcm' ? `pcm_${this.entry.pcm_sample_rate}` : MP3_OUTPUT_FORMAT;
     return {
-      path: `/v1/text-to-speech/${encodeURIComponent(this.upstreamVoice(request.voice))}?output_format=${PCM_OUTPUT_FORMATS[this.outputRate]}`,
+      path: `/v1/text-to-speech/${encodeURIComponent(this.upstreamVoice(request.voice))}?output_format=${outputFormat}`,
       headers: this.apiKey ? { 'xi-api-key': this.apiKey } : {},
       body,
     };
-  }
-
-  protected readAudio(response: UpstreamResponse): SynthesizedAudio {
-    return audioFromPcm16(this.id, response.body, this.outputRate);
   }
 }

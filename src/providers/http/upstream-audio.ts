@@ -1,6 +1,12 @@
+import { AudioContainer, AudioDecodeError, AudioDecoder, containerOfMediaType, sniffContainer } from '../../audio/audio-decoder';
 import { decodeWav, pcm16ToFloat } from '../../audio/wav';
+import { isTimeoutReason } from './deadline';
+import type { UpstreamResponse } from './upstream-http.client';
 import type { SynthesizedAudio } from '../tts-provider';
-import { UpstreamError } from './upstream-error';
+import { transportError, UpstreamError } from './upstream-error';
+
+/** What a provider asked its upstream for: a WAV file, raw 16-bit PCM at an agreed rate, or a compressed file. */
+export type AskedEncoding = { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: AudioContainer };
 
 /** An upstream's WAV answer as float PCM; an unreadable file is the upstream's fault, not the request's. */
 export function audioFromWav(provider: string, bytes: Buffer): SynthesizedAudio {
@@ -16,6 +22,48 @@ export function audioFromWav(provider: string, bytes: Buffer): SynthesizedAudio 
 export function audioFromPcm16(provider: string, bytes: Buffer, sampleRate: number): SynthesizedAudio {
   if (bytes.length % 2 !== 0) throw unreadable(provider, 'raw PCM with an odd byte count');
   return { samples: pcm16ToFloat(bytes), sampleRate };
+}
+
+/**
+ * An upstream's answer as float PCM, whatever it actually sent. The file's own first bytes decide
+ * (an upstream asked for WAV may still send mp3); raw PCM has no magic number and can look like
+ * anything, so an answer to a PCM request counts as a file only when its Content-Type names one too.
+ * WAV and PCM are read in-process; other files go through ffmpeg, and without ffmpeg the error says so.
+ */
+export async function readUpstreamAudio(
+  provider: string,
+  response: UpstreamResponse,
+  asked: AskedEncoding,
+  decoder: AudioDecoder,
+  options: { signal: AbortSignal; timeoutMs: number },
+): Promise<SynthesizedAudio> {
+  const contentType = response.headers['content-type'];
+  const sniffed = sniffContainer(response.body);
+  const container = asked.kind === 'pcm' ? (containerOfMediaType(contentType) && sniffed) : (sniffed ?? (asked.kind === 'compressed' ? asked.container : undefined));
+  if (container === undefined) return asked.kind === 'pcm' ? audioFromPcm16(provider, response.body, asked.sampleRate) : audioFromWav(provider, response.body);
+  if (container === 'wav') return audioFromWav(provider, response.body);
+  try {
+    return await decoder.decode(response.body, container, options);
+  } catch (error) {
+    throw decodeError(provider, container, asked, error, options);
+  }
+}
+
+function decodeError(provider: string, container: AudioContainer, asked: AskedEncoding, error: unknown, options: { signal: AbortSignal; timeoutMs: number }): UpstreamError {
+  if (!(error instanceof AudioDecodeError)) return unreadable(provider, `${container} that could not be decoded`, error);
+  switch (error.reason) {
+    case 'no_decoder': {
+      const instead = asked.kind === 'compressed' ? '' : ` (asked for ${asked.kind})`;
+      return new UpstreamError('provider_unavailable', `${provider} sent ${container} audio${instead}; ${error.message}. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.`, false, { provider, cause: error });
+    }
+    case 'aborted':
+    case 'timed_out':
+      return options.signal.aborted && !isTimeoutReason(options.signal.reason)
+        ? new UpstreamError('provider_unavailable', `${provider}: call cancelled by the caller`, false, { provider, cause: error })
+        : transportError(provider, 'timeout', `${options.timeoutMs} ms, while decoding its ${container} audio`, error);
+    case 'unreadable':
+      return unreadable(provider, error.message, error);
+  }
 }
 
 export function unreadable(provider: string, detail: string, cause?: unknown): UpstreamError {

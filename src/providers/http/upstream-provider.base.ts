@@ -1,5 +1,7 @@
+import type { AudioDecoder } from '../../audio/audio-decoder';
 import type { ProviderEntry } from '../../config/providers.config';
 import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+import { AskedEncoding, readUpstreamAudio } from './upstream-audio';
 import type { UpstreamHttpClient, UpstreamResponse } from './upstream-http.client';
 import { UpstreamError } from './upstream-error';
 
@@ -31,6 +33,7 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
     protected readonly entry: ProviderEntry,
     protected readonly apiKey: string | undefined,
     protected readonly http: UpstreamHttpClient,
+    protected readonly decoder: AudioDecoder,
   ) {}
 
   get id(): string {
@@ -51,6 +54,10 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
   unavailableReason(): string | undefined {
     if (!this.entry.base_url) return 'no base_url configured';
     if (this.entry.api_key_env && !this.apiKey) return `environment variable ${this.entry.api_key_env} is not set`;
+    const asked = this.askedEncoding;
+    if (asked.kind === 'compressed' && !this.decoder.canDecodeCompressed()) {
+      return `response_format ${asked.format} needs ffmpeg to decode the upstream's audio, and this deployment has none (set FFMPEG_PATH, or ask for wav or pcm)`;
+    }
     return undefined;
   }
 
@@ -71,7 +78,7 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       signal: options.signal,
       timeoutMs: options.timeoutMs,
     });
-    return this.readAudio(response);
+    return this.readAudio(response, options);
   }
 
   protected upstreamModel(model: string | undefined): string | undefined {
@@ -83,6 +90,12 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
     return this.entry.voice_map[voice] ?? voice;
   }
 
+  /** Reads the answer as `askedEncoding` says, decoding whatever file the upstream actually sent. */
+  protected readAudio(response: UpstreamResponse, options: ProviderCallOptions): Promise<SynthesizedAudio> | SynthesizedAudio {
+    return readUpstreamAudio(this.id, response, this.askedEncoding, this.decoder, options);
+  }
+
+  /** What this upstream is asked to send. */
+  protected abstract get askedEncoding(): AskedEncoding;
   protected abstract buildCall(request: ProviderRequest): UpstreamCall;
-  protected abstract readAudio(response: UpstreamResponse): SynthesizedAudio;
 }

@@ -1,5 +1,5 @@
 import type { ProviderRequest, SynthesizedAudio } from '../tts-provider';
-import { audioFromWav, unreadable } from '../http/upstream-audio';
+import { AskedEncoding, audioFromWav, unreadable } from '../http/upstream-audio';
 import type { UpstreamResponse } from '../http/upstream-http.client';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
@@ -9,6 +9,11 @@ import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
  */
 export class SautiProvider extends UpstreamProvider {
   readonly kind = 'sauti' as const;
+
+  /** A peer always answers JSON carrying a base64 WAV. */
+  protected get askedEncoding(): AskedEncoding {
+    return { kind: 'wav' };
+  }
 
   protected buildCall(request: ProviderRequest): UpstreamCall {
     return {
@@ -25,7 +30,7 @@ export class SautiProvider extends UpstreamProvider {
     };
   }
 
-  protected readAudio(response: UpstreamResponse): SynthesizedAudio {
+  protected override readAudio(response: UpstreamResponse): SynthesizedAudio {
     let encoded: unknown;
     try {
       encoded = (JSON.parse(response.body.toString('utf8')) as { audio_base64?: unknown }).audio_base64;

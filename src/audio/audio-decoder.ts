@@ -1,0 +1,139 @@
+import { FfmpegLocation, FfmpegRunError, locateFfmpeg, runFfmpeg } from './ffmpeg';
+import { decodeWav } from './wav';
+
+/** Audio files an upstream may send, told apart by their first bytes. `wav` is read in-process; the rest need ffmpeg. */
+export type AudioContainer = 'wav' | 'mp3' | 'aac' | 'ogg' | 'flac' | 'webm' | 'mp4';
+
+/**
+ * The container `bytes` start with, from its magic number, or undefined (raw PCM, or something
+ * unknown). MPEG audio and ADTS have no magic word: their 12-bit frame sync is told apart by the layer
+ * bits (ADTS always writes layer 00, MPEG audio never does).
+ */
+export function sniffContainer(bytes: Buffer): AudioContainer | undefined {
+  if (bytes.length < 4) return undefined;
+  const magic = bytes.toString('latin1', 0, 4);
+  if (magic === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WAVE') return 'wav';
+  if (magic === 'OggS') return 'ogg';
+  if (magic === 'fLaC') return 'flac';
+  if (bytes.toString('latin1', 0, 3) === 'ID3') return 'mp3';
+  if (bytes.readUInt32BE(0) === 0x1a45dfa3) return 'webm';
+  if (bytes.length >= 8 && bytes.toString('latin1', 4, 8) === 'ftyp') return 'mp4';
+  if (bytes[0] === 0xff && (bytes[1] & 0xf0) === 0xf0 && (bytes[1] & 0x06) === 0) return 'aac';
+  if (bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0 && (bytes[1] & 0x06) !== 0) return 'mp3';
+  return undefined;
+}
+
+const CONTAINER_MEDIA_TYPES: Record<string, AudioContainer> = {
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/wave': 'wav',
+  'audio/vnd.wave': 'wav',
+  'audio/mpeg': 'mp3',
+  'audio/mp3': 'mp3',
+  'audio/aac': 'aac',
+  'audio/aacp': 'aac',
+  'audio/ogg': 'ogg',
+  'audio/opus': 'ogg',
+  'audio/flac': 'flac',
+  'audio/x-flac': 'flac',
+  'audio/webm': 'webm',
+  'audio/mp4': 'mp4',
+};
+
+/** The container a `Content-Type` names (`audio/mpeg` → mp3), or undefined for raw or unknown types. */
+export function containerOfMediaType(contentType: string | undefined): AudioContainer | undefined {
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  return mediaType ? CONTAINER_MEDIA_TYPES[mediaType] : undefined;
+}
+
+export interface DecodedAudio {
+  samples: Float32Array;
+  sampleRate: number;
+}
+
+export interface DecodeOptions {
+  /** Kill ffmpeg after this long. */
+  timeoutMs: number;
+  /** Kill ffmpeg when this aborts. */
+  signal?: AbortSignal;
+}
+
+/** Why a compressed file could not be turned into samples; `reason` says whether ffmpeg was missing. */
+export class AudioDecodeError extends Error {
+  constructor(
+    readonly reason: 'no_decoder' | 'unreadable' | 'timed_out' | 'aborted',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// Mono 32-bit float WAV at the file's own rate: no second rounding to 16 bits, and decodeWav reads
+// the rate from the header. -bitexact keeps the encoder tag (a LIST chunk) out.
+const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-map_metadata', '-1', '-ac', '1', '-c:a', 'pcm_f32le', '-bitexact', '-f', 'wav', 'pipe:1'];
+
+/**
+ * Turns an audio file into mono float samples at its own rate: WAV in-process, every other container
+ * through ffmpeg (the npm-installed static build, or `FFMPEG_PATH`). Upstreams are asked for WAV or
+ * raw PCM, so ffmpeg only runs for one that can send nothing else.
+ */
+export class AudioDecoder {
+  private ffmpegPath: string | null | undefined;
+
+  constructor(private readonly location: FfmpegLocation = {}) {}
+
+  /** Whether compressed audio can be decoded here (the binary is looked for once, then remembered). */
+  canDecodeCompressed(): boolean {
+    return this.ffmpeg() !== undefined;
+  }
+
+  async decode(bytes: Buffer, container: AudioContainer, options: DecodeOptions): Promise<DecodedAudio> {
+    if (container === 'wav') {
+      const { samples, sampleRate } = decodeWavOrThrow(bytes);
+      return { samples, sampleRate };
+    }
+    const ffmpegPath = this.ffmpeg();
+    if (!ffmpegPath) throw new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which this deployment does not have`);
+    let wav: Buffer;
+    try {
+      wav = await runFfmpeg(ffmpegPath, DECODE_ARGUMENTS, bytes, options);
+    } catch (error) {
+      throw decodeFailure(container, error);
+    }
+    const decoded = decodeWavOrThrow(wav, container);
+    if (decoded.samples.length === 0) throw new AudioDecodeError('unreadable', `ffmpeg found no audio in the ${container} data`);
+    return decoded;
+  }
+
+  private ffmpeg(): string | undefined {
+    // A sync file-system check: done once per process, never per request.
+    if (this.ffmpegPath === undefined) this.ffmpegPath = locateFfmpeg(this.location) ?? null;
+    return this.ffmpegPath ?? undefined;
+  }
+}
+
+function decodeWavOrThrow(bytes: Buffer, decodedFrom?: AudioContainer): DecodedAudio {
+  try {
+    return decodeWav(bytes);
+  } catch (error) {
+    const what = decodedFrom ? `ffmpeg's decoding of the ${decodedFrom} data` : 'the WAV file';
+    throw new AudioDecodeError('unreadable', `${what} cannot be read (${(error as Error).message})`, { cause: error });
+  }
+}
+
+function decodeFailure(container: AudioContainer, error: unknown): AudioDecodeError {
+  if (!(error instanceof FfmpegRunError)) return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data`, { cause: error });
+  switch (error.reason) {
+    case 'not_started':
+      return new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which could not be started (${error.message})`, { cause: error });
+    case 'timed_out':
+      return new AudioDecodeError('timed_out', `ffmpeg ${error.message} while decoding ${container}`, { cause: error });
+    case 'aborted':
+      return new AudioDecodeError('aborted', `decoding ${container} was cancelled`, { cause: error });
+    case 'failed': {
+      const said = error.exit.stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
+      return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data (${said || error.message})`, { cause: error });
+    }
+  }
+}

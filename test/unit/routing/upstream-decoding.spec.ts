@@ -1,0 +1,188 @@
+import { encodeAudio } from '../../../src/audio/audio-encoder';
+import { floatToPcm16 } from '../../../src/audio/wav';
+import { TtsError } from '../../../src/common/tts-error';
+import { AppConfig } from '../../../src/config/app-config';
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
+import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
+import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
+import { ScriptableUpstream } from '../../fakes/scriptable-upstream';
+
+/** Upstreams that send compressed audio: asked for it (nothing else offered) or sending it unasked. */
+function files(fake: ScriptableUpstream) {
+  const upstream = { base_url: fake.url, timeout_ms: 5000, default_voice: 'alloy' };
+  return {
+    'providers.yaml': {
+      providers: [
+        { id: 'vits', kind: 'vits' },
+        { id: 'espeak', kind: 'espeak' },
+        { id: 'mp3only', kind: 'openai-compatible', ...upstream, response_format: 'mp3' },
+        { id: 'opusonly', kind: 'openai-compatible', ...upstream, response_format: 'opus' },
+        { id: 'wavasked', kind: 'openai-compatible', ...upstream, response_format: 'wav' },
+        { id: 'pcmasked', kind: 'openai-compatible', ...upstream, response_format: 'pcm', pcm_sample_rate: 24000 },
+        { id: 'elevenmp3', kind: 'elevenlabs-compatible', ...upstream, response_format: 'mp3' },
+        { id: 'backup', kind: 'openai-compatible', ...upstream, response_format: 'pcm', pcm_sample_rate: 16000 },
+      ],
+      retry: { max_retries: 2, base_delay_ms: 10, max_delay_ms: 40, max_retry_after_ms: 2000 },
+    },
+    'routes.yaml': {
+      voices: [
+        { id: 'compressed-first', name: 'mp3 upstream, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'mp3only', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
+        { id: 'unasked-first', name: 'wav upstream answering mp3, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'wavasked', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
+      ],
+      models: [],
+      implicit_sample_rate: 16000,
+    },
+  };
+}
+
+function request(route: string): SynthesisRequest {
+  return { text: 'Habari za asubuhi.', characters: 18, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' };
+}
+
+function tone(seconds: number, sampleRate: number): Float32Array {
+  const samples = new Float32Array(Math.round(seconds * sampleRate));
+  for (let i = 0; i < samples.length; i++) samples[i] = 0.4 * Math.sin((2 * Math.PI * 300 * i) / sampleRate);
+  return samples;
+}
+
+async function failure(promise: Promise<unknown>): Promise<TtsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TtsError) return error;
+    throw error;
+  }
+  throw new Error('expected a TtsError');
+}
+
+const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) => context.audio.samples.length / context.audio.sampleRate;
+
+describe('upstreams that answer compressed audio', () => {
+  let fake: ScriptableUpstream;
+  let mp3: Buffer;
+  let opus: Buffer;
+
+  beforeAll(async () => {
+    fake = await ScriptableUpstream.start();
+    mp3 = (await encodeAudio(tone(0.6, 24000), 24000, 'mp3')).bytes;
+    opus = (await encodeAudio(tone(0.6, 24000), 24000, 'opus')).bytes;
+  });
+  afterAll(() => fake.close());
+
+  describe('with ffmpeg', () => {
+    let sut: RoutingContext;
+    beforeEach(async () => {
+      fake.reset();
+      fake.defaultResponse = { status: 500, body: { error: { message: 'unscripted' } } };
+      sut = await startRoutingContext(configFor(writeConfigDir(files(fake))));
+    });
+    afterEach(() => sut.close());
+
+    it('asks an mp3-only upstream for mp3 and decodes it to the route rate', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 });
+      const routed = await sut.router.synthesize(request('compressed-first'), { requestId: 'd1' });
+      expect(routed.provider).toBe('mp3only');
+      expect(JSON.parse(fake.requests[0].body.toString())).toMatchObject({ response_format: 'mp3' });
+      expect(routed.audio.sampleRate).toBe(16000);
+      expect(seconds(routed)).toBeGreaterThanOrEqual(0.59);
+      expect(seconds(routed)).toBeLessThan(0.75);
+      expect(Math.max(...routed.audio.samples)).toBeGreaterThan(0.3);
+    });
+
+    it('decodes opus (Ogg) whatever the Content-Type says', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: opus });
+      const routed = await sut.router.synthesize(request('opusonly/tts-1'), { requestId: 'd2' });
+      expect(routed.provider).toBe('opusonly');
+      expect(routed.audio.sampleRate).toBe(16000);
+      expect(seconds(routed)).toBeGreaterThanOrEqual(0.59);
+    });
+
+    it('decodes mp3 sent to a request for wav, and mp3 declared as such to a request for pcm', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 });
+      const fromWav = await sut.router.synthesize(request('wavasked/tts-1'), { requestId: 'd3' });
+      const fromPcm = await sut.router.synthesize(request('pcmasked/tts-1'), { requestId: 'd4' });
+      for (const routed of [fromWav, fromPcm]) {
+        expect(seconds(routed)).toBeGreaterThanOrEqual(0.59);
+        expect(seconds(routed)).toBeLessThan(0.75);
+      }
+    });
+
+    it('keeps raw PCM raw even when its first bytes look like an mp3 frame header', async () => {
+      // 0xFFFB is also the 16-bit sample -1025: raw PCM has no magic number, so only a declared file is decoded.
+      const pcm = Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0x64]), floatToPcm16(tone(0.1, 24000))]);
+      fake.enqueue({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: pcm });
+      const routed = await sut.router.synthesize(request('pcmasked/tts-1'), { requestId: 'd5' });
+      expect(routed.audio.sampleRate).toBe(16000);
+      expect(routed.audio.samples.length).toBe(Math.round(((pcm.length / 2) * 16000) / 24000));
+    });
+
+    it('asks an ElevenLabs-compatible upstream for mp3_44100_128 when configured for mp3', async () => {
+      const mp3At44k = (await encodeAudio(tone(0.5, 44100), 44100, 'mp3')).bytes;
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3At44k });
+      const routed = await sut.router.synthesize(request('elevenmp3/eleven_multilingual_v2'), { requestId: 'd6' });
+      expect(fake.requests[0].path).toBe('/v1/text-to-speech/alloy?output_format=mp3_44100_128');
+      expect(routed.audio.sampleRate).toBe(16000);
+      expect(seconds(routed)).toBeGreaterThanOrEqual(0.49);
+    });
+
+    it('treats a file ffmpeg cannot read as the upstream failing (no retry), and the next target serves', async () => {
+      const broken = Buffer.concat([Buffer.from('ID3\u0004\u0000\u0000\u0000\u0000\u0000\u0000', 'latin1'), Buffer.alloc(4000, 0x5a)]);
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: broken }, { status: 200, body: Buffer.alloc(3200) });
+      const routed = await sut.router.synthesize(request('compressed-first'), { requestId: 'd7' });
+      expect(routed.provider).toBe('backup');
+      expect(fake.calls).toBe(2);
+      expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_unavailable', retries: 0 });
+      expect(routed.attempts[0].message).toMatch(/^mp3only sent audio that cannot be read: ffmpeg (could not decode|found no audio in) the mp3 data/);
+    });
+  });
+
+  describe('without ffmpeg', () => {
+    let sut: RoutingContext;
+    beforeEach(async () => {
+      fake.reset();
+      fake.defaultResponse = { status: 500, body: { error: { message: 'unscripted' } } };
+      sut = await startRoutingContext(configFor(writeConfigDir(files(fake)), { FFMPEG_PATH: '/nonexistent/ffmpeg' }));
+    });
+    afterEach(() => sut.close());
+
+    it('reports an mp3-only upstream down with the reason and skips it without calling it', async () => {
+      const report = await sut.health.all().find((check) => check.key === 'provider:mp3only')?.check();
+      expect(report).toMatchObject({ status: 'down', detail: expect.stringContaining('response_format mp3 needs ffmpeg') });
+      fake.enqueue({ status: 200, body: Buffer.alloc(3200) });
+      const routed = await sut.router.synthesize(request('compressed-first'), { requestId: 'n1' });
+      expect(routed.provider).toBe('backup');
+      expect(fake.calls).toBe(1);
+      expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_unavailable' });
+      expect(routed.attempts[0].message).toContain('needs ffmpeg');
+    });
+
+    it('says clearly that an upstream sent mp3 it cannot decode here, and the next target serves', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, body: Buffer.alloc(3200) });
+      const routed = await sut.router.synthesize(request('unasked-first'), { requestId: 'n2' });
+      expect(routed.provider).toBe('backup');
+      expect(routed.attempts[0]).toMatchObject({ provider: 'wavasked', outcome: 'provider_unavailable', retries: 0 });
+      expect(routed.attempts[0].message).toBe(
+        'wavasked sent mp3 audio (asked for wav); decoding mp3 needs ffmpeg, which this deployment does not have. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.',
+      );
+    });
+
+    it('names the missing decoder in all_providers_failed when nothing else can serve', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 });
+      const error = await failure(sut.router.synthesize(request('wavasked/tts-1'), { requestId: 'n3' }));
+      expect(error.code).toBe('all_providers_failed');
+      expect((error.details?.attempts as { message: string }[])[0].message).toContain('needs ffmpeg');
+    });
+  });
+});
+
+describe('upstream audio options in providers.yaml', () => {
+  const load = (entry: Record<string, unknown>) => () =>
+    configFor(writeConfigDir({ 'providers.yaml': { providers: [{ id: 'vits', kind: 'vits' }, { id: 'espeak', kind: 'espeak' }, { id: 'up', base_url: 'http://127.0.0.1:9', ...entry }] } }));
+
+  it('refuses a format or PCM rate the kind does not offer, naming the provider', () => {
+    expect(load({ kind: 'elevenlabs-compatible', response_format: 'wav' })).toThrow("up.response_format 'wav' is not offered by elevenlabs-compatible upstreams (pcm, mp3)");
+    expect(load({ kind: 'elevenlabs-compatible', pcm_sample_rate: 48000 })).toThrow('up.pcm_sample_rate 48000 is not offered by elevenlabs-compatible upstreams');
+    expect(load({ kind: 'openai-compatible', response_format: 'ogg' })).toThrow('response_format');
+    expect(load({ kind: 'openai-compatible', response_format: 'flac' })()).toBeInstanceOf(AppConfig);
+  });
+});
