@@ -187,6 +187,28 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(summary).toMatchObject({ balance: 10_000 - firstPiece, reserved: 0 });
   });
 
+  it('a client that hangs up before the whole file is ready stops the upstream call and is charged nothing', async () => {
+    upstream.defaultResponse = { hang: true };
+    const payer = await api.createTenant(10_000);
+    const credits = api.app.get(CreditsService);
+    const aborter = new AbortController();
+    try {
+      const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+      const call = payerClient.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: 'Habari ya leo, rafiki.', response_format: 'wav' }, { signal: aborter.signal }).catch((error: Error) => error);
+      const deadline = Date.now() + 10_000;
+      while (upstream.calls === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await credits.summary(payer.tenantId)).reserved).toBe(22);
+      aborter.abort();
+      expect(await call).toBeInstanceOf(Error);
+      while ((await credits.summary(payer.tenantId)).reserved !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+    // The fake still holds the first request open: the router neither retried nor tried another target.
+    expect(upstream.calls).toBe(1);
+    expect(await credits.summary(payer.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
+  });
+
   describe('errors in the OpenAI shape', () => {
     const post = (body: unknown, key: string | null = apiKey) => {
       const call = request(api.baseUrl).post('/v1/audio/speech');

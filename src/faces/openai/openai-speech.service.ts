@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
+import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import type { ServiceRequest } from '../../common/request-context';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import { SynthesisService } from '../../synthesis/synthesis.service';
@@ -20,7 +21,8 @@ export class OpenAiSpeechService {
     const request = toSynthesisRequest(dto);
     const route = await this.synthesis.validate(request, OPENAI_FIELD_NAMES);
     if (dto.stream_format) return this.streamer.stream(tenantId, request, route, dto.stream_format, http);
-    const outcome = await this.synthesis.synthesizeNow(tenantId, request, { requestId: http.request.id });
+    // A client that hangs up stops the synthesis and is charged nothing, as with the streamed answers.
+    const outcome = await abortOnDisconnect(http.response, (signal) => this.synthesis.synthesizeNow(tenantId, request, { requestId: http.request.id, signal }));
     http.response.writeHead(200, {
       ...servedHeaders(this.registry, outcome.provider, request),
       'content-type': outcome.audio.contentType,

@@ -9,7 +9,7 @@ import { parseIdempotencyKey } from './sauti-request.parser';
 import { SAUTI_HEADERS, setCostHeaders, toJobAccepted } from './sauti-response.mapper';
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
-import { abortOnDisconnect } from './abort-on-disconnect';
+import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 
 @ApiTags('TTS')
