@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { isEspeakVoice } from '../espeak/espeak-voices';
 import { ConfigFileError } from './yaml-file';
 import type { ProvidersConfig } from './providers.config';
 
@@ -61,7 +62,7 @@ export class RoutesConfig {
   implicit_sample_rate = 24_000;
 }
 
-/** Checks what class-validator cannot: ids unique, every route target names a configured provider, upstream audio options fit their kind. */
+/** Checks what class-validator cannot: ids unique, every route target names a configured provider, upstream audio options fit their kind, eSpeak voices exist. */
 export function crossCheckRouting(providers: ProvidersConfig, routes: RoutesConfig): void {
   const problems: string[] = providers.problems();
   const ids = providers.providers.map((provider) => provider.id);
@@ -73,7 +74,9 @@ export function crossCheckRouting(providers: ProvidersConfig, routes: RoutesConf
       const key = route.id;
       if (section === 'models' && !/^[^/\s]+\/\S+$/.test(key)) problems.push(`routes.yaml: models.${key} must be a provider/model key`);
       route.chain.forEach((target, index) => {
-        if (!ids.includes(target.provider)) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names unknown provider '${target.provider}'`);
+        const provider = providers.find(target.provider);
+        if (!provider) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names unknown provider '${target.provider}'`);
+        else if (provider.kind === 'espeak' && !isEspeakVoice(target.voice)) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names voice '${target.voice}', which eSpeak NG does not have`);
       });
     }
   };

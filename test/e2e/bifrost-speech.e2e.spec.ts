@@ -235,6 +235,7 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       ['no input', { model: 'vits/sauti-test-v1', voice: 'alloy' }, 'input'],
       ['no voice', { model: 'vits/sauti-test-v1', input: 'Habari.' }, 'voice'],
       ['unknown provider', { ...vits, model: 'nosuch/model-x' }, 'model'],
+      ['a language eSpeak does not have', { ...vits, model: 'espeak/zz' }, 'model'],
       ['unknown fallback provider', { ...vits, fallbacks: ['nosuch/model-x'] }, 'fallbacks'],
       ['unknown response_format', { ...vits, response_format: 'ogg' }, 'response_format'],
       ['pronunciation dictionaries', { ...vits, pronunciation_dictionary_locators: [{ pronunciation_dictionary_id: 'd1' }] }, 'pronunciation_dictionary_locators'],

@@ -225,6 +225,7 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       ['no input', { model: 'vits/sauti-test-v1', voice: 'alloy' }, 'input'],
       ['no voice', { model: 'vits/sauti-test-v1', input: 'Habari.' }, 'voice'],
       ['unknown provider', { ...valid, model: 'nosuch/model' }, 'model'],
+      ['a language eSpeak does not have', { ...valid, model: 'espeak/zz' }, 'model'],
       ['unknown format', { ...valid, response_format: 'ogg' }, 'response_format'],
       ['unknown stream format', { ...valid, stream_format: 'chunks' }, 'stream_format'],
     ])('%s → 400 naming the field', async (_name, body, param) => {

@@ -2,10 +2,8 @@ import { pcm16ToFloat } from '../../audio/wav';
 import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
 import { EspeakSpeech, speak } from '../../espeak/espeak-speech';
+import { isEspeakVoice } from '../../espeak/espeak-voices';
 import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
-
-/** eSpeak voice names: a language code with optional region or variant (`sw`, `en-us`, `pt-br`, `en+f3`). */
-const ESPEAK_VOICE = /^[a-z]{2,3}(-[a-z0-9]{1,8})*(\+[a-z0-9]{1,8})?$/i;
 
 /** eSpeak's default pace; speaking_rate scales it. */
 const DEFAULT_WORDS_PER_MINUTE = 175;
@@ -37,7 +35,8 @@ export class EspeakProvider implements TtsProvider {
   }
 
   supports(voice: string): boolean {
-    return ESPEAK_VOICE.test(voice);
+    // Checked against eSpeak's own list, so a voice it lacks is unknown_voice before anything is billed.
+    return isEspeakVoice(voice);
   }
 
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {

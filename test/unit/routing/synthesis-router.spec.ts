@@ -142,6 +142,10 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(() => sut.router.resolve({ route: 'no-such-voice', fallbacks: [] })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'voice_id' }));
     expect(() => sut.router.resolve({ route: 'eleven/not-a-model', voice: 'x', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
     expect(() => sut.router.resolve({ route: 'nowhere/tts-1', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
+    // eSpeak's own voice list decides: a language it lacks is unknown before anything is billed.
+    expect(() => sut.router.resolve({ route: 'espeak/zz', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
+    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['espeak/sw+nosuchvariant'] })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'fallbacks' }));
+    expect(sut.router.resolve({ route: 'espeak/sw-tz', fallbacks: [] }).targets).toEqual([expect.objectContaining({ provider: 'espeak', voice: 'sw-tz' })]);
     const error = await failure(sut.router.synthesize(request('duo', { fallbacks: ['nowhere/x'] }), { requestId: 'f2' }));
     expect(error.code).toBe('unknown_provider');
     expect(primary.calls).toBe(0);

@@ -1,7 +1,6 @@
 import { encodeAudio } from '../../../src/audio/audio-encoder';
 import { floatToPcm16 } from '../../../src/audio/wav';
 import { TtsError } from '../../../src/common/tts-error';
-import { AppConfig } from '../../../src/config/app-config';
 import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
 import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
 import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
@@ -172,17 +171,5 @@ describe('upstreams that answer compressed audio', () => {
       expect(error.code).toBe('all_providers_failed');
       expect((error.details?.attempts as { message: string }[])[0].message).toContain('needs ffmpeg');
     });
-  });
-});
-
-describe('upstream audio options in providers.yaml', () => {
-  const load = (entry: Record<string, unknown>) => () =>
-    configFor(writeConfigDir({ 'providers.yaml': { providers: [{ id: 'vits', kind: 'vits' }, { id: 'espeak', kind: 'espeak' }, { id: 'up', base_url: 'http://127.0.0.1:9', ...entry }] } }));
-
-  it('refuses a format or PCM rate the kind does not offer, naming the provider', () => {
-    expect(load({ kind: 'elevenlabs-compatible', response_format: 'wav' })).toThrow("up.response_format 'wav' is not offered by elevenlabs-compatible upstreams (pcm, mp3)");
-    expect(load({ kind: 'elevenlabs-compatible', pcm_sample_rate: 48000 })).toThrow('up.pcm_sample_rate 48000 is not offered by elevenlabs-compatible upstreams');
-    expect(load({ kind: 'openai-compatible', response_format: 'ogg' })).toThrow('response_format');
-    expect(load({ kind: 'openai-compatible', response_format: 'flac' })()).toBeInstanceOf(AppConfig);
   });
 });
