@@ -149,8 +149,8 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       model: 'sauti-test-v1',
       fallback_used: true,
       attempts: [
-        { provider: 'fake', model: 'fake-model', outcome: expect.stringMatching(/provider_/) },
-        { provider: 'vits', model: 'sauti-test-v1', outcome: 'ok' },
+        { provider: 'fake', model: 'fake-model', outcome: expect.stringMatching(/provider_/), duration_ms: expect.any(Number) },
+        { provider: 'vits', model: 'sauti-test-v1', outcome: 'ok', duration_ms: expect.any(Number) },
       ],
       extra_fields: { provider: 'fake', model_requested: 'fake-model', request_type: 'speech' },
     });

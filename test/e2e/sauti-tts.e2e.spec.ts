@@ -196,6 +196,9 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
       const response = await speak({ text: 'Habari za asubuhi.' }, FAKE_VOICE);
       expectProblem(response, PUBLIC_BASE_URL, 503, 'service_unavailable');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      expect(response.body.detail).toMatch(new RegExp(`^Every provider for '${FAKE_VOICE}' failed: fake provider_unavailable \\(\\d+ ms\\)\\.$`));
+      expect(response.body.attempts).toEqual([{ provider: 'fake', outcome: 'provider_unavailable', duration_ms: expect.any(Number), retries: 0 }]);
+      expect(JSON.stringify(response.body)).not.toContain('overloaded');
       expect(await balance()).toBe(before);
     });
 

@@ -54,7 +54,7 @@ export class BifrostJobPresenter {
         provider: job.provider,
         model: job.model,
         fallback_used: (job.routingAttempts ?? []).some((attempt) => attempt.outcome !== 'ok'),
-        attempts: (job.routingAttempts ?? []).map((attempt) => ({ provider: attempt.provider, model: attempt.model ?? attempt.voice, outcome: attempt.outcome })),
+        attempts: (job.routingAttempts ?? []).map((attempt) => ({ provider: attempt.provider, model: attempt.model ?? attempt.voice, outcome: attempt.outcome, duration_ms: Math.round(attempt.durationMs) })),
         ...(request.withTimestamps
           ? { timestamps: (result.segments ?? []).map((s) => ({ text: s.text, start_seconds: round3(s.startSeconds), end_seconds: round3(s.endSeconds) })) }
           : {}),

@@ -1,6 +1,7 @@
 import type { ErrorEnvelope, RenderedError } from '../../common/errors/error-envelope';
 import type { ServiceRequest } from '../../common/request-context';
 import { assertUnreachable, TtsError, TtsErrorCode } from '../../common/tts-error';
+import type { AttemptRecord } from '../../synthesis/routing/routing.types';
 import { SAUTI_PATH_PREFIXES } from './sauti-routes';
 
 /** Status, problem-type slug and title: RFC 9110 reason phrases, slugged as the document slugs 422. */
@@ -77,6 +78,18 @@ export function sautiProblemKind(code: TtsErrorCode): ProblemKind {
   }
 }
 
+/**
+ * The providers tried, as an RFC 7807 extension member, when routing failed: provider, outcome code,
+ * time spent and retries. The providers' own messages stay in the logs (they can name our configuration).
+ */
+function attemptsMember(error: TtsError): { attempts?: Array<Record<string, unknown>> } {
+  const attempts = error.details?.attempts;
+  if (!Array.isArray(attempts)) return {};
+  return {
+    attempts: (attempts as AttemptRecord[]).map((attempt) => ({ provider: attempt.provider, outcome: attempt.outcome, duration_ms: Math.round(attempt.durationMs), retries: attempt.retries })),
+  };
+}
+
 /** RFC 7807 problem details (`application/problem+json`) for every failure under the Sauti paths. */
 export class SautiErrorEnvelope implements ErrorEnvelope {
   readonly face = 'sauti';
@@ -101,6 +114,7 @@ export class SautiErrorEnvelope implements ErrorEnvelope {
         instance: request.originalUrl?.split('?')[0] ?? request.path,
         code: error.code,
         ...(error.field ? { field: error.field } : {}),
+        ...attemptsMember(error),
         request_id: request.id,
       },
     };

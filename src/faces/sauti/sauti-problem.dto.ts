@@ -23,6 +23,12 @@ export class SautiProblemDto {
   @ApiPropertyOptional({ description: 'The request field at fault, when there is one.', example: 'text' })
   field?: string;
 
+  @ApiPropertyOptional({
+    description: 'When every provider failed (503): each one tried, in order, with its error code, the time spent and its retries.',
+    example: [{ provider: 'vits', outcome: 'provider_unavailable', duration_ms: 0, retries: 0 }, { provider: 'espeak', outcome: 'provider_timeout', duration_ms: 10002, retries: 0 }],
+  })
+  attempts?: Array<{ provider: string; outcome: string; duration_ms: number; retries: number }>;
+
   @ApiPropertyOptional({ description: 'Same as the x-request-id response header.', example: '3f0c2a4e-8d4b-4a57-9a7e-2b1d2f5b9c11' })
   request_id?: string;
 }

@@ -60,9 +60,7 @@ export class SynthesisRouter {
       if (signal.aborted) throw this.cancelled(signal, attempts);
       if (result.failFast) throw withAttempts(result.error, attempts);
     }
-    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map((a) => `${a.provider} ${a.outcome}`).join(', ')}.`, {
-      details: { attempts },
-    });
+    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map(describeAttempt).join(', ')}.`, { details: { attempts } });
   }
 
   private async tryTarget(target: RouteTarget, request: SynthesisRequest, route: ResolvedRoute, options: { requestId: string; signal: AbortSignal }): Promise<TargetResult> {
@@ -182,6 +180,12 @@ export class SynthesisRouter {
       ? new TtsError('provider_timeout', 'Synthesis did not finish within the time allowed.', { details: { attempts } })
       : new TtsError('service_unavailable', 'Synthesis was cancelled.', { details: { attempts } });
   }
+}
+
+/** `primary provider_timeout (912 ms, 2 retries)`: what a client sees of one failed target. */
+function describeAttempt(attempt: AttemptRecord): string {
+  const retries = attempt.retries === 0 ? '' : `, ${attempt.retries} ${attempt.retries === 1 ? 'retry' : 'retries'}`;
+  return `${attempt.provider} ${attempt.outcome} (${Math.round(attempt.durationMs)} ms${retries})`;
 }
 
 /** The provider's own error, with the attempts so far added to its details. */

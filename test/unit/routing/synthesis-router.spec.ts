@@ -160,6 +160,9 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(attempts[2].message).toContain('ECONNREFUSED');
     expect(attempts[3].message).toContain('ROUTING_TEST_UNSET_KEY is not set');
     expect(attempts.every((attempt) => typeof attempt.durationMs === 'number')).toBe(true);
+    expect(error.message).toMatch(
+      /^Every provider for 'duo' failed: primary provider_unavailable \(\d+ ms, 2 retries\), secondary provider_unavailable \(\d+ ms, 2 retries\), dead provider_unavailable \(\d+ ms, 2 retries\), keyless provider_unavailable \(\d+ ms\)\.$/,
+    );
   });
 
   it('refuses a redirect to another host and follows one to the same host', async () => {

@@ -35,6 +35,21 @@ describe('SautiErrorEnvelope', () => {
     }
   });
 
+  it('lists the providers tried when routing failed, without their messages', () => {
+    const attempts = [
+      { provider: 'primary', voice: 'alloy', outcome: 'provider_timeout', durationMs: 912.4, retries: 2, message: 'primary did not answer in time (300 ms)' },
+      { provider: 'espeak', voice: 'sw', outcome: 'provider_unavailable', durationMs: 3.2, retries: 0, message: 'environment variable X is not set' },
+    ];
+    const rendered = sut.render(new TtsError('all_providers_failed', 'Every provider failed.', { details: { attempts } }), request);
+    expect(rendered.status).toBe(503);
+    expect((rendered.body as { attempts: unknown }).attempts).toEqual([
+      { provider: 'primary', outcome: 'provider_timeout', duration_ms: 912, retries: 2 },
+      { provider: 'espeak', outcome: 'provider_unavailable', duration_ms: 3, retries: 0 },
+    ]);
+    expect(JSON.stringify(rendered.body)).not.toContain('not set');
+    expect(sut.render(new TtsError('internal', 'x'), request).body).not.toHaveProperty('attempts');
+  });
+
   it('adds WWW-Authenticate to 401, Allow to 405 and a default Retry-After to 503', () => {
     expect(sut.render(new TtsError('unauthorized', 'no key'), request).headers).toHaveProperty('www-authenticate');
     expect(sut.render(new TtsError('method_not_allowed', 'no', { details: { allow: 'POST' } }), request).headers).toEqual({ allow: 'POST' });
