@@ -2,16 +2,26 @@ import type { BreakerPolicy } from '../../config/providers.config';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** Leave to make one call, returned by `tryAcquire`; its outcome is reported with it. */
+export interface BreakerPermit {
+  /** The single call let through after the cool-down: its outcome alone closes or re-opens the breaker. */
+  readonly probe: boolean;
+}
+
+const CLOSED_CALL: BreakerPermit = Object.freeze({ probe: false });
+
 /**
  * One provider's circuit breaker. Closed: calls pass and failures are counted in a sliding window;
  * `failure_threshold` failures within `window_ms` open it. Open: calls are refused at once until
  * `cooldown_ms` has passed. Half-open: exactly one probe is let through; its success closes the breaker,
- * its failure opens it for another cool-down. Written here because opossum needs Node 22.
+ * its failure opens it for another cool-down. Outcomes of calls that started while the breaker was
+ * closed and end after it opened say nothing new and are ignored, so only the probe decides.
+ * Written here because opossum needs Node 22.
  */
 export class CircuitBreaker {
   private failures: number[] = [];
   private openedAt = 0;
-  private probeInFlight = false;
+  private probe: BreakerPermit | undefined;
   private current: BreakerState = 'closed';
 
   constructor(
@@ -24,16 +34,16 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Whether a call may go out now. In half-open, true for the single probe only: the caller must report its outcome. */
-  tryAcquire(): boolean {
-    if (this.current === 'closed') return true;
+  /** A permit when a call may go out now; in half-open, only for the single probe. Report its outcome with it. */
+  tryAcquire(): BreakerPermit | undefined {
+    if (this.current === 'closed') return CLOSED_CALL;
     if (this.current === 'open') {
-      if (this.now() - this.openedAt < this.policy.cooldown_ms) return false;
+      if (this.now() - this.openedAt < this.policy.cooldown_ms) return undefined;
       this.transition('half_open');
     }
-    if (this.probeInFlight) return false;
-    this.probeInFlight = true;
-    return true;
+    if (this.probe) return undefined;
+    this.probe = { probe: true };
+    return this.probe;
   }
 
   /** Milliseconds until an open breaker lets a probe through (0 when it would now). */
@@ -41,26 +51,31 @@ export class CircuitBreaker {
     return this.current === 'open' ? Math.max(0, this.openedAt + this.policy.cooldown_ms - this.now()) : 0;
   }
 
-  recordSuccess(): void {
-    this.probeInFlight = false;
-    this.failures = [];
-    if (this.current !== 'closed') this.transition('closed');
+  recordSuccess(permit: BreakerPermit): void {
+    if (permit === this.probe) {
+      this.probe = undefined;
+      this.failures = [];
+      this.transition('closed');
+    } else if (this.current === 'closed') {
+      this.failures = [];
+    }
   }
 
-  recordFailure(): void {
+  recordFailure(permit: BreakerPermit): void {
     const now = this.now();
-    if (this.current === 'half_open') {
-      this.probeInFlight = false;
+    if (permit === this.probe) {
+      this.probe = undefined;
       return this.open(now);
     }
+    if (this.current !== 'closed') return;
     this.failures = this.failures.filter((at) => now - at < this.policy.window_ms);
     this.failures.push(now);
-    if (this.current === 'closed' && this.failures.length >= this.policy.failure_threshold) this.open(now);
+    if (this.failures.length >= this.policy.failure_threshold) this.open(now);
   }
 
-  /** A probe that ended without telling anything about the provider (e.g. the caller cancelled). */
-  releaseProbe(): void {
-    this.probeInFlight = false;
+  /** A call that ended without telling anything about the provider (e.g. the caller cancelled). */
+  release(permit: BreakerPermit): void {
+    if (permit === this.probe) this.probe = undefined;
   }
 
   private open(now: number): void {

@@ -8,6 +8,7 @@ import { UpstreamError } from '../../providers/http/upstream-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import type { SynthesizedAudio, TtsProvider } from '../../providers/tts-provider';
 import type { SynthesisRequest } from '../synthesis-request';
+import type { BreakerPermit } from './circuit-breaker';
 import { retryDelayMs, sleep } from './retry-delay';
 import { ProviderStates } from './provider-states';
 import { RouteResolver } from './route-resolver';
@@ -91,11 +92,15 @@ export class SynthesisRouter {
     };
     let lastError: TtsError | undefined;
     for (let retries = 0; ; retries++) {
-      if (!breaker.tryAcquire()) {
-        const error = new TtsError('provider_unavailable', `${provider.id}: circuit open, next probe in ${Math.ceil(breaker.retryInMs() / 1000)} s`, { details: { provider: provider.id } });
+      const permit = breaker.tryAcquire();
+      if (!permit) {
+        const open = `circuit open, next probe in ${Math.ceil(breaker.retryInMs() / 1000)} s`;
+        // A retry refused by a breaker that this target's own failures opened keeps their cause.
+        if (lastError) return { error: lastError, record: record(lastError.code, retries, `${lastError.message}; then ${open}`), failFast: false };
+        const error = new TtsError('provider_unavailable', `${provider.id}: ${open}`, { details: { provider: provider.id } });
         return { error, record: record('provider_unavailable', retries, error.message), failFast: false };
       }
-      const outcome = await this.call(provider, providerRequest, target, options);
+      const outcome = await this.call(provider, providerRequest, target, { ...options, permit });
       // After retries, the record keeps what was retried so a slow success can be explained.
       if ('audio' in outcome) return { audio: outcome.audio, record: record('ok', retries, lastError && `after ${lastError.message}`) };
       const error = outcome.error;
@@ -117,7 +122,7 @@ export class SynthesisRouter {
     provider: TtsProvider,
     request: Parameters<TtsProvider['synthesize']>[0],
     target: RouteTarget,
-    options: { requestId: string; signal: AbortSignal },
+    options: { requestId: string; signal: AbortSignal; permit: BreakerPermit },
   ): Promise<{ audio: SynthesizedAudio } | { error: TtsError }> {
     const breaker = this.states.breaker(provider.id);
     const started = performance.now();
@@ -126,7 +131,7 @@ export class SynthesisRouter {
       const audio = await provider.synthesize(request, { signal: deadline.signal, timeoutMs: target.timeoutMs, requestId: options.requestId });
       if (!(audio.sampleRate > 0) || audio.samples.length === 0) throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
       const seconds = (performance.now() - started) / 1000;
-      breaker.recordSuccess();
+      breaker.recordSuccess(options.permit);
       this.states.recordSuccess(provider.id, request.voice, seconds * 1000, audio.sampleRate);
       this.metrics.call(provider.id, 'ok', seconds);
       if (ProviderRegistry.isLocal(provider)) this.metrics.rtf(provider.id, seconds, audio.samples.length / audio.sampleRate);
@@ -135,9 +140,9 @@ export class SynthesisRouter {
       const error = asTtsError(thrown, provider.id);
       const milliseconds = performance.now() - started;
       this.metrics.call(provider.id, error.code, milliseconds / 1000);
-      if (options.signal.aborted) breaker.releaseProbe();
-      else if (error.code === 'provider_rejected') breaker.recordSuccess(); // the upstream is healthy: it judged the request
-      else breaker.recordFailure();
+      if (options.signal.aborted) breaker.release(options.permit);
+      else if (error.code === 'provider_rejected') breaker.recordSuccess(options.permit); // the upstream is healthy: it judged the request
+      else breaker.recordFailure(options.permit);
       this.states.recordFailure(provider.id, error.code, error.message, milliseconds);
       return { error };
     } finally {

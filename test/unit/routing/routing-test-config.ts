@@ -7,7 +7,7 @@ export function routingTestFiles(fakes: { primary: ScriptableUpstream; secondary
       providers: [
         { id: 'vits', kind: 'vits' },
         { id: 'espeak', kind: 'espeak', timeout_ms: 10000 },
-        { id: 'primary', kind: 'openai-compatible', base_url: fakes.primary.url, api_key_env: 'PRIMARY_KEY', timeout_ms: 1000, response_format: 'wav', default_voice: 'alloy' },
+        { id: 'primary', kind: 'openai-compatible', base_url: fakes.primary.url, api_key_env: 'PRIMARY_KEY', timeout_ms: 1000, response_format: 'wav', default_voice: 'alloy', model_map: { 'tts-hd': 'upstream-hd-2' }, voice_map: { narrator: 'onyx' } },
         { id: 'secondary', kind: 'openai-compatible', base_url: fakes.secondary.url, timeout_ms: 1000, response_format: 'pcm', pcm_sample_rate: 24000, default_voice: 'alloy' },
         { id: 'eleven', kind: 'elevenlabs-compatible', base_url: fakes.eleven.url, api_key_env: 'ELEVEN_KEY', models: ['eleven_multilingual_v2'], pcm_sample_rate: 16000 },
         { id: 'peer', kind: 'sauti', base_url: fakes.peer.url, api_key_env: 'PEER_KEY', max_text_length: 10000 },
