@@ -29,7 +29,8 @@ const TEXT = 'Habari za asubuhi.';
 const UPSTREAM_BYTES = 4800;
 const SPEECH_BODY = JSON.stringify({ model: 'tts-1', input: TEXT, voice: 'alloy', response_format: 'pcm' });
 
-type Call = () => Promise<void>;
+/** One call; resolves with the HTTP status (200 for an in-process call that succeeded). */
+type Call = () => Promise<number>;
 
 function files(fake: FakeUpstream): Record<string, unknown> {
   return {
@@ -59,25 +60,33 @@ function median(values: number[]): number {
 
 const round3 = (value: number) => round(value, 3);
 
-async function timeOnce(call: Call): Promise<number> {
+/** A failed call is counted, never timed: a fast error must not pass for a fast answer. */
+async function timeOnce(call: Call, errors: { count: number }): Promise<number | undefined> {
   const started = process.hrtime.bigint();
-  await call();
-  return Number(process.hrtime.bigint() - started) / 1e6;
+  const status = await call().catch(() => 0);
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (status >= 200 && status < 300) return elapsed;
+  errors.count++;
+  return undefined;
 }
 
 /** Warm-up, then rounds alternating direct and proxied; the figure is the median of round medians. */
 async function sequential(direct: Call, proxied: Call, rounds = 20, perRound = 100, warmup = 300): Promise<Record<string, number>> {
+  const errors = { direct: { count: 0 }, proxied: { count: 0 } };
   for (let i = 0; i < warmup; i++) {
-    await direct();
-    await proxied();
+    await timeOnce(direct, errors.direct);
+    await timeOnce(proxied, errors.proxied);
   }
   const medians = { direct: [] as number[], proxied: [] as number[] };
   const all = { direct: [] as number[], proxied: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     for (const side of ['direct', 'proxied'] as const) {
       const samples: number[] = [];
-      for (let i = 0; i < perRound; i++) samples.push(await timeOnce(side === 'direct' ? direct : proxied));
-      medians[side].push(median(samples));
+      for (let i = 0; i < perRound; i++) {
+        const elapsed = await timeOnce(side === 'direct' ? direct : proxied, errors[side]);
+        if (elapsed !== undefined) samples.push(elapsed);
+      }
+      if (samples.length > 0) medians[side].push(median(samples));
       all[side].push(...samples);
     }
   }
@@ -91,6 +100,7 @@ async function sequential(direct: Call, proxied: Call, rounds = 20, perRound = 1
     proxiedP99Ms: round3(percentile(all.proxied, 99)),
     addedP99Ms: round3(percentile(all.proxied, 99) - percentile(all.direct, 99)),
     samplesPerSide: rounds * perRound,
+    errors: errors.direct.count + errors.proxied.count,
   };
 }
 
@@ -105,8 +115,8 @@ function request(route: string): SynthesisRequest {
 /** (1) The routing path alone; under load it sits behind a bare node:http front (no Nest, no auth). */
 async function routingPath(fake: FakeUpstream): Promise<Figures> {
   const context = await startRoutingContext(configFor(writeConfigDir(files(fake))));
-  const direct: Call = async () => void (await post(`${fake.url}/v1/audio/speech`, SPEECH_BODY));
-  const proxied: Call = async () => void (await context.router.synthesize(request('bench-voice'), { requestId: 'bench' }));
+  const direct: Call = () => post(`${fake.url}/v1/audio/speech`, SPEECH_BODY);
+  const proxied: Call = async () => (await context.router.synthesize(request('bench-voice'), { requestId: 'bench' }), 200);
   const retried = new Map<string, number>();
   const front = http.createServer((incoming, outgoing) => {
     incoming.resume();
@@ -151,8 +161,8 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const status = await post(`${base}/v1/text-to-speech/bench-voice`, body, headers);
     if (status === 404) return { status: 'pending the Sauti face: POST /v1/text-to-speech/{voice_id} answered 404' };
     if (status !== 200) return { status: `the Sauti face answered HTTP ${status}; not measured` };
-    const direct: Call = async () => void (await post(`${fake.url}/v1/audio/speech`, SPEECH_BODY));
-    const proxied: Call = async () => void (await post(`${base}/v1/text-to-speech/bench-voice`, body, headers));
+    const direct: Call = () => post(`${fake.url}/v1/audio/speech`, SPEECH_BODY);
+    const proxied: Call = () => post(`${base}/v1/text-to-speech/bench-voice`, body, headers);
     const sequentialFigures = await sequential(direct, proxied);
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`${base}/v1/text-to-speech/bench-voice`, headers, body);
@@ -202,11 +212,30 @@ function rows(path: string, figures: Figures): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   if (figures.sequential) {
     const f = figures.sequential;
-    out.push({ path, mode: 'sequential', directP50Ms: f.directMedianMs, proxiedP50Ms: f.proxiedMedianMs, addedP50Ms: f.addedMedianMs, directP99Ms: f.directP99Ms, proxiedP99Ms: f.proxiedP99Ms, addedP99Ms: f.addedP99Ms, errors: 0 });
+    out.push({ path, mode: 'sequential', directP50Ms: f.directMedianMs, proxiedP50Ms: f.proxiedMedianMs, addedP50Ms: f.addedMedianMs, directP99Ms: f.directP99Ms, proxiedP99Ms: f.proxiedP99Ms, addedP99Ms: f.addedP99Ms, errors: f.errors });
   }
   if (figures.load) {
     const f = figures.load;
     out.push({ path, mode: `${LOAD_RATE}/s for ${LOAD_SECONDS}s`, directP50Ms: f.direct.p50Ms, proxiedP50Ms: f.proxied.p50Ms, addedP50Ms: f.addedP50Ms, directP99Ms: f.direct.p99Ms, proxiedP99Ms: f.proxied.p99Ms, addedP99Ms: f.addedP99Ms, errors: f.direct.errors + f.proxied.errors + f.direct.non2xx + f.proxied.non2xx });
+  }
+  return out;
+}
+
+/** The issue's goals, each checked in both modes; a run with errors meets no goal. */
+const GOALS = [
+  { path: 'routing path alone', figure: 'addedP50Ms', boundMs: 1 },
+  { path: 'routing path alone', figure: 'addedP99Ms', boundMs: 10 },
+  { path: 'full authenticated, billed request', figure: 'addedP50Ms', boundMs: 3 },
+] as const;
+
+function verdicts(rows: Record<string, unknown>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const goal of GOALS) {
+    for (const row of rows.filter((candidate) => candidate.path === goal.path)) {
+      const measured = row[goal.figure] as number;
+      const met = measured <= goal.boundMs && row.errors === 0;
+      out[`${goal.path}, ${row.mode}, ${goal.figure} ≤ ${goal.boundMs} ms`] = `${met ? 'met' : 'MISSED'} (${measured} ms${row.errors ? `, ${row.errors} errors` : ''})`;
+    }
   }
   return out;
 }
@@ -219,9 +248,11 @@ export const routingSuite: Suite = {
     try {
       const routing = await routingPath(fake);
       const full = await fullRequest(fake);
+      const table = [...rows('routing path alone', routing), ...rows('full authenticated, billed request', full)];
       return {
         fullRequestStatus: full.status ?? 'measured',
-        rows: [...rows('routing path alone', routing), ...rows('full authenticated, billed request', full)],
+        goals: verdicts(table),
+        rows: table,
         routingPathAlone: routing,
         fullAuthenticatedBilledRequest: full,
       };
