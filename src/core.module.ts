@@ -4,6 +4,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthRegistryModule } from './health/health.module';
+import { WorkerReportsModule } from './jobs/worker-reports';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { TenantsModule } from './tenants/tenants.module';
@@ -12,7 +13,7 @@ import { TenantsModule } from './tenants/tenants.module';
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const modules = [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, HealthRegistryModule, BillingModule, TenantsModule];
+    const modules = [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, WorkerReportsModule, HealthRegistryModule, BillingModule, TenantsModule];
     return { module: CoreModule, global: true, imports: modules, exports: modules };
   }
 }

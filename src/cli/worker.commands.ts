@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { readWorkerHeartbeats } from '../jobs/worker-heartbeat.service';
+import { readWorkerHeartbeats } from '../jobs/worker-reports';
 import { RedisConnection } from '../redis/redis-connection';
 import type { CliCommand, CliContext } from './cli-command';
 
@@ -10,7 +10,7 @@ async function liveWorkers(context: CliContext) {
 export const workerCommands: CliCommand[] = [
   {
     name: 'workers list',
-    usage: 'workers list                                worker processes that reported in the last 15 s',
+    usage: 'workers list                                worker processes that reported in their last 3 intervals',
     async run(_args, context) {
       const workers = await liveWorkers(context);
       context.print(workers.map((w) => `${w.workerId}  last seen ${w.at}`).join('\n') || 'no live workers', { workers });

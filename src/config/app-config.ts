@@ -71,6 +71,7 @@ export class AppConfig {
       maintenanceIntervalMs: env.MAINTENANCE_INTERVAL_MS,
       relayMinAgeMs: env.JOB_RELAY_MIN_AGE_MS,
       idempotencyKeyTtlHours: env.IDEMPOTENCY_KEY_TTL_HOURS,
+      workerReportIntervalMs: env.WORKER_REPORT_INTERVAL_MS,
     };
   }
 

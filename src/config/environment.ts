@@ -73,6 +73,13 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1) @Max(720)
   IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
+  /**
+   * How often each worker process reports to Redis: its heartbeat, its providers' breaker states and its
+   * metrics, which the api's /health/ready and /metrics include. A worker unheard of for 3 intervals is gone.
+   */
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000)
+  WORKER_REPORT_INTERVAL_MS = 5000;
+
   /** Inference worker threads per process (0 = one per core, at most 4). */
   @Type(() => Number) @IsInt() @Min(0) @Max(64)
   INFERENCE_POOL_SIZE = 0;

@@ -3,9 +3,9 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { HealthRegistry } from '../health/health-registry';
 import type { ReadinessReport } from '../health/readiness-check';
-import { RedisConnection } from '../redis/redis-connection';
+import { AppConfig } from '../config/app-config';
 import { SYNTHESIS_QUEUE } from './queue-names';
-import { readWorkerHeartbeats } from './worker-heartbeat.service';
+import { WorkerReports } from './worker-reports';
 
 /** `/health/ready` entries for the synthesis queue and the worker processes' heartbeats. */
 @Injectable()
@@ -13,7 +13,8 @@ export class JobHealthChecks implements OnModuleInit {
   constructor(
     private readonly registry: HealthRegistry,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue,
-    private readonly redis: RedisConnection,
+    private readonly workers: WorkerReports,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -29,10 +30,11 @@ export class JobHealthChecks implements OnModuleInit {
       key: 'workers',
       critical: false,
       check: async (): Promise<ReadinessReport> => {
-        const workers = await readWorkerHeartbeats(this.redis);
+        const workers = await this.workers.heartbeats();
+        const window = Math.round((3 * this.config.jobs.workerReportIntervalMs) / 1000);
         return workers.length > 0
-          ? { status: 'up', count: workers.length, workers }
-          : { status: 'degraded', count: 0, message: 'No worker process has reported in the last 15 s: async jobs wait until one runs (npm run start:worker).' };
+          ? { status: 'up', count: workers.length, workers: workers.map(({ workerId, pid, at }) => ({ workerId, pid, at })) }
+          : { status: 'degraded', count: 0, message: `No worker process has reported in the last ${window} s: async jobs wait until one runs (npm run start:worker).` };
       },
     });
   }

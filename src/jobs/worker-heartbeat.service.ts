@@ -1,12 +1,18 @@
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { RedisConnection } from '../redis/redis-connection';
+import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
+import { MetricsRegistry } from '../metrics/metrics.registry';
+import { ProviderRegistry } from '../providers/provider.registry';
+import { RedisConnection } from '../redis/redis-connection';
+import { ProviderStates } from '../synthesis/routing/provider-states';
+import { HEARTBEAT_KEY, METRICS_KEY, WorkerHeartbeat, WorkerMetrics } from './worker-reports';
 
-export const HEARTBEAT_INTERVAL_MS = 5000;
-const HEARTBEAT_TTL_SECONDS = 15;
-
-/** Each worker process announces itself in Redis; the api's readiness lists the live ones. */
+/**
+ * Each worker process reports to Redis every interval: a heartbeat carrying its providers' states
+ * (breakers are per process) and its metrics. The api lists them in /health/ready and /metrics
+ * (src/jobs/worker-reports.ts); both keys expire after three missed reports.
+ */
 @Injectable()
 export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly workerId = `${hostname()}:${process.pid}`;
@@ -15,44 +21,39 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApp
   constructor(
     private readonly redis: RedisConnection,
     private readonly logger: RootLogger,
+    private readonly config: AppConfig,
+    private readonly providers: ProviderRegistry,
+    private readonly states: ProviderStates,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.beat();
-    this.timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
+    void this.report();
+    this.timer = setInterval(() => void this.report(), this.config.jobs.workerReportIntervalMs);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.client.del(this.redis.key('workers', this.workerId)).catch(() => undefined);
+    await this.redis.client.del(this.redis.key(HEARTBEAT_KEY, this.workerId), this.redis.key(METRICS_KEY, this.workerId)).catch(() => undefined);
   }
 
-  private async beat(): Promise<void> {
-    const payload = JSON.stringify({ workerId: this.workerId, pid: process.pid, at: new Date().toISOString() });
-    await this.redis.client
-      .set(this.redis.key('workers', this.workerId), payload, 'EX', HEARTBEAT_TTL_SECONDS)
-      .catch((error: Error) => this.logger.pino.warn({ err: error.message }, 'worker heartbeat failed'));
+  private async report(): Promise<void> {
+    const ttlMs = 3 * this.config.jobs.workerReportIntervalMs;
+    try {
+      const heartbeat: WorkerHeartbeat = {
+        workerId: this.workerId,
+        pid: process.pid,
+        at: new Date().toISOString(),
+        providers: Object.fromEntries(this.providers.all().map((provider) => [provider.id, this.states.snapshot(provider.id)])),
+      };
+      const metrics: WorkerMetrics = { workerId: this.workerId, metrics: await this.metrics.registry.getMetricsAsJSON() };
+      await this.redis.client
+        .multi()
+        .set(this.redis.key(HEARTBEAT_KEY, this.workerId), JSON.stringify(heartbeat), 'PX', ttlMs)
+        .set(this.redis.key(METRICS_KEY, this.workerId), JSON.stringify(metrics), 'PX', ttlMs)
+        .exec();
+    } catch (error) {
+      this.logger.pino.warn({ err: (error as Error).message }, 'worker report failed');
+    }
   }
-}
-
-export interface WorkerHeartbeat {
-  workerId: string;
-  pid: number;
-  at: string;
-}
-
-/**
- * The workers that reported within the heartbeat TTL. SCAN, not KEYS: readiness probes call this
- * every few seconds against a Redis that also holds every queue.
- */
-export async function readWorkerHeartbeats(redis: RedisConnection): Promise<WorkerHeartbeat[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.client.scan(cursor, 'MATCH', redis.key('workers', '*'), 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  const beats = keys.length ? await redis.client.mget(...keys) : [];
-  return beats.filter((beat): beat is string => beat !== null).map((beat) => JSON.parse(beat) as WorkerHeartbeat);
 }

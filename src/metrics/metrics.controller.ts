@@ -1,15 +1,24 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { WorkerReports } from '../jobs/worker-reports';
 import { MetricsRegistry } from './metrics.registry';
 
-/** Prometheus scrape endpoint (text exposition format). */
+/**
+ * Prometheus scrape endpoint (text exposition format): this api process's metrics, plus each live
+ * worker's last report (series labelled `worker="<host>:<pid>"`), since workers serve no HTTP.
+ */
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: MetricsRegistry) {}
+  constructor(
+    private readonly metrics: MetricsRegistry,
+    private readonly workers: WorkerReports,
+  ) {}
 
   @Get()
   async scrape(@Res() response: Response): Promise<void> {
+    // Without Redis the api still answers with its own metrics; readiness reports Redis down.
+    const reports = await this.workers.metrics().catch(() => []);
     response.setHeader('content-type', this.metrics.contentType);
-    response.send(await this.metrics.render());
+    response.send(await this.metrics.renderWith(reports.map((report) => ({ labels: { worker: report.workerId }, metrics: report.metrics }))));
   }
 }

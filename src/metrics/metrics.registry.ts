@@ -1,5 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, CounterConfiguration, Gauge, GaugeConfiguration, Histogram, HistogramConfiguration, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  MetricObjectWithValues,
+  MetricValue,
+  Registry,
+} from 'prom-client';
+
+/** Another process's registry as JSON, and the labels that tell its series apart from this process's. */
+export interface MetricsSnapshot {
+  labels: Record<string, string>;
+  metrics: MetricObjectWithValues<MetricValue<string>>[];
+}
 
 /**
  * The process's Prometheus registry. Any module adds its metrics here (get-or-create by name, so two
@@ -32,5 +50,15 @@ export class MetricsRegistry {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * This registry and other processes' snapshots in one exposition. Each snapshot's series carry its
+   * labels, so no two processes' series merge; families keep one HELP and TYPE.
+   */
+  async renderWith(snapshots: MetricsSnapshot[]): Promise<string> {
+    if (snapshots.length === 0) return this.render();
+    const labelled = snapshots.map(({ labels, metrics }) => metrics.map((metric) => ({ ...metric, values: metric.values.map((value) => ({ ...value, labels: { ...value.labels, ...labels } })) })));
+    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...labelled]).metrics();
   }
 }

@@ -1,5 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { HealthRegistry } from '../../health/health-registry';
+import { WorkerReports } from '../../jobs/worker-reports';
 import type { ReadinessReport } from '../../health/readiness-check';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import type { TtsProvider } from '../../providers/tts-provider';
@@ -9,6 +10,8 @@ import { VoiceCatalog } from './voice-catalog';
 /**
  * `/health/ready` entries: one per provider (its own health, breaker, last error and latency) and one for
  * the voice catalogue. None is critical: a provider down means fallbacks serve, not that the api is down.
+ * Breakers are per process, so each provider also lists how every live worker sees it (`workers`, from
+ * their reports in Redis); an open breaker anywhere makes the provider `degraded`.
  */
 @Injectable()
 export class ProviderHealthChecks implements OnModuleInit {
@@ -17,6 +20,8 @@ export class ProviderHealthChecks implements OnModuleInit {
     private readonly registry: ProviderRegistry,
     private readonly states: ProviderStates,
     private readonly catalog: VoiceCatalog,
+    /** Absent where there is no Redis (the routing module on its own, in tests and benchmarks). */
+    @Optional() private readonly workers?: WorkerReports,
   ) {}
 
   onModuleInit(): void {
@@ -31,13 +36,17 @@ export class ProviderHealthChecks implements OnModuleInit {
     const reason = this.registry.unavailableReason(provider);
     const own = await provider.checkHealth();
     const state = this.states.snapshot(provider.id);
-    const status = reason || own.status === 'down' ? 'down' : state.breaker !== 'closed' || own.status === 'degraded' ? 'degraded' : 'up';
+    // Redis being down is reported by its own check; this one then shows the api's view alone.
+    const workers = (await this.workers?.providerStates(provider.id).catch(() => undefined)) ?? {};
+    const breakers = [state.breaker, ...Object.values(workers).map((view) => view.breaker)];
+    const status = reason || own.status === 'down' ? 'down' : breakers.some((breaker) => breaker !== 'closed') || own.status === 'degraded' ? 'degraded' : 'up';
     return {
       status,
       kind: provider.kind,
       ...(reason || own.detail ? { detail: reason ?? own.detail } : {}),
       ...(own.voices ? { voices: own.voices } : {}),
       ...state,
+      ...(Object.keys(workers).length > 0 ? { workers } : {}),
     };
   }
 

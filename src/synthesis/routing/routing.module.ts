@@ -13,6 +13,6 @@ import { VoiceCatalog } from './voice-catalog';
 @Module({
   imports: [ProvidersModule, MetricsModule],
   providers: [Resampler, RouteResolver, ProviderStates, RoutingMetrics, SynthesisRouter, VoiceCatalog, ProviderHealthChecks],
-  exports: [SynthesisRouter, VoiceCatalog, ProvidersModule],
+  exports: [SynthesisRouter, VoiceCatalog, ProviderStates, ProvidersModule],
 })
 export class RoutingModule {}
