@@ -46,6 +46,12 @@ export class CircuitBreaker {
     return this.probe;
   }
 
+  /** Whether `tryAcquire` would let a call through now (without taking the probe). */
+  get acceptsCalls(): boolean {
+    if (this.current === 'closed') return true;
+    return this.probe === undefined && (this.current === 'half_open' || this.now() - this.openedAt >= this.policy.cooldown_ms);
+  }
+
   /** Milliseconds until an open breaker lets a probe through (0 when it would now). */
   retryInMs(): number {
     return this.current === 'open' ? Math.max(0, this.openedAt + this.policy.cooldown_ms - this.now()) : 0;

@@ -51,6 +51,7 @@ export class SynthesisRouter {
     // One signal per call even without a caller's: listeners are added and removed on it per attempt.
     const signal = options.signal ?? new AbortController().signal;
     const attempts: AttemptRecord[] = [];
+    let retryAfterSeconds: number | undefined;
     for (const target of route.targets) {
       if (signal.aborted) throw this.cancelled(signal, attempts);
       const result = await this.tryTarget(target, request, route, { requestId: options.requestId, signal });
@@ -60,8 +61,11 @@ export class SynthesisRouter {
       }
       if (signal.aborted) throw this.cancelled(signal, attempts);
       if (result.failFast) throw withAttempts(result.error, attempts);
+      // The soonest an upstream said it would take calls again is when the client may retry.
+      const after = result.error.retryAfterSeconds;
+      if (after !== undefined) retryAfterSeconds = Math.min(after, retryAfterSeconds ?? after);
     }
-    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map(describeAttempt).join(', ')}.`, { details: { attempts } });
+    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map(describeAttempt).join(', ')}.`, { details: { attempts }, retryAfterSeconds });
   }
 
   private async tryTarget(target: RouteTarget, request: SynthesisRequest, route: ResolvedRoute, options: { requestId: string; signal: AbortSignal }): Promise<TargetResult> {

@@ -23,11 +23,11 @@ export class VoiceCatalog {
     return entry ? this.describe(entry) : undefined;
   }
 
-  /** Whether a target can be tried now: configured, its voice loaded, its breaker not open. */
+  /** Whether a target can be tried now: configured, its voice loaded, its breaker letting calls (or a probe) through. */
   servable(target: Pick<RouteTargetEntry, 'provider' | 'voice'>): boolean {
     const provider = this.registry.get(target.provider);
     if (!provider || this.registry.voiceUnavailableReason(provider, target.voice)) return false;
-    return this.states.breaker(provider.id).state !== 'open';
+    return this.states.breaker(provider.id).acceptsCalls;
   }
 
   /** A local engine's declared rate (VITS knows its model's), else the rate the provider last answered at. */

@@ -81,6 +81,20 @@ describe('CircuitBreaker', () => {
     expect(sut.state).toBe('closed');
   });
 
+  it('says whether it would let a call through, without taking the probe', () => {
+    const sut = make();
+    expect(sut.acceptsCalls).toBe(true);
+    open(sut);
+    expect(sut.acceptsCalls).toBe(false);
+    now = 500;
+    expect(sut.acceptsCalls).toBe(true);
+    expect(sut.state).toBe('open');
+    const probe = acquired(sut);
+    expect(sut.acceptsCalls).toBe(false);
+    sut.recordSuccess(probe);
+    expect(sut.acceptsCalls).toBe(true);
+  });
+
   it('lets another probe through when the probe ends without a verdict (the caller cancelled)', () => {
     const sut = make();
     open(sut);

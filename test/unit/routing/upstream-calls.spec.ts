@@ -117,6 +117,23 @@ describe('upstream calls', () => {
     expect(await sut.metrics.render()).toContain('tts_provider_breaker_state{provider="primary"} 0');
   });
 
+  it('when every target is rate limited beyond the bound, the client is told the soonest Retry-After', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '60' } });
+    secondary.enqueue({ status: 503, headers: { 'retry-after': '30' } });
+    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'ra1' }));
+    expect(error.code).toBe('all_providers_failed');
+    expect(error.retryAfterSeconds).toBe(30);
+    expect(primary.calls + secondary.calls).toBe(2);
+  });
+
+  it('the catalogue counts a voice available again once its breaker would let a probe through', async () => {
+    secondary.defaultResponse = PCM;
+    await sut.router.synthesize(request('duo'), { requestId: 'k1' });
+    expect(sut.catalog.get('duo')).toMatchObject({ available: false, servedByFallback: true, fallbackProvider: 'secondary' });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(sut.catalog.get('duo')).toMatchObject({ available: true, servedByFallback: false });
+  });
+
   it('a retry the breaker refuses keeps the failure that was retried in the record', async () => {
     secondary.defaultResponse = PCM;
     primary.defaultResponse = { status: 500, body: { error: { message: 'boom' } }, delayMs: 100 };
