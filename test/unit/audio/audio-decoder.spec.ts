@@ -5,6 +5,7 @@ import { AudioContainer, AudioDecodeError, AudioDecoder, containerOfMediaType, s
 import { encodeAudio } from '../../../src/audio/audio-encoder';
 import type { AudioFormat } from '../../../src/audio/audio-format';
 import { encodeWav, floatToPcm16 } from '../../../src/audio/wav';
+import { rejectionOf } from '../../support/rejection';
 
 const RATE = 24000;
 const SECONDS = 0.5;
@@ -24,15 +25,7 @@ function frequencyOf(samples: Float32Array, sampleRate: number): number {
   return crossings / ((to - from) / sampleRate);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AudioDecodeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AudioDecodeError) return error;
-    throw error;
-  }
-  throw new Error('expected an AudioDecodeError');
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, AudioDecodeError);
 
 describe('sniffContainer', () => {
   it.each<[AudioFormat, AudioContainer]>([

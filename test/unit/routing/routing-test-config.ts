@@ -1,4 +1,16 @@
+import { TtsError } from '../../../src/common/tts-error';
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
+import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
 import type { ScriptableUpstream } from '../../fakes/scriptable-upstream';
+import { rejectionOf } from '../../support/rejection';
+
+/** A short Swahili synthesis request on `route`, as a face would build it. */
+export function routeRequest(route: string, extra: Partial<SynthesisRequest> = {}): SynthesisRequest {
+  return { text: 'Habari za asubuhi.', characters: 18, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav', ...extra };
+}
+
+/** The TtsError a synthesis fails with. */
+export const failure = (promise: Promise<unknown>): Promise<TtsError> => rejectionOf(promise, TtsError);
 
 /** providers.yaml + routes.yaml for the routing tests: every HTTP provider points at a scriptable fake. */
 export function routingTestFiles(fakes: { primary: ScriptableUpstream; secondary: ScriptableUpstream; eleven: ScriptableUpstream; peer: ScriptableUpstream }) {

@@ -1,23 +1,8 @@
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
-import { TtsError } from '../../../src/common/tts-error';
-import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
 import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
-import { routingTestFiles, TEST_SECRETS } from './routing-test-config';
+import { failure, routeRequest, routingTestFiles, TEST_SECRETS } from './routing-test-config';
 
-function request(route: string, extra: Partial<SynthesisRequest> = {}): SynthesisRequest {
-  return { text: 'Habari za asubuhi.', characters: 18, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav', ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TtsError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TtsError) return error;
-    throw error;
-  }
-  throw new Error('expected a TtsError');
-}
+const request = routeRequest;
 
 const WAV = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.2, 24000) };
 const PCM = { status: 200, body: Buffer.alloc(4800) };

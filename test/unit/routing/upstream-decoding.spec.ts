@@ -1,10 +1,8 @@
 import { encodeAudio } from '../../../src/audio/audio-encoder';
 import { floatToPcm16 } from '../../../src/audio/wav';
-import { TtsError } from '../../../src/common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
-import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
 import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream } from '../../fakes/scriptable-upstream';
+import { failure, routeRequest } from './routing-test-config';
 
 /** Upstreams that send compressed audio: asked for it (nothing else offered) or sending it unasked. */
 function files(fake: ScriptableUpstream) {
@@ -34,24 +32,12 @@ function files(fake: ScriptableUpstream) {
   };
 }
 
-function request(route: string): SynthesisRequest {
-  return { text: 'Habari za asubuhi.', characters: 18, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' };
-}
+const request = (route: string) => routeRequest(route);
 
 function tone(seconds: number, sampleRate: number): Float32Array {
   const samples = new Float32Array(Math.round(seconds * sampleRate));
   for (let i = 0; i < samples.length; i++) samples[i] = 0.4 * Math.sin((2 * Math.PI * 300 * i) / sampleRate);
   return samples;
-}
-
-async function failure(promise: Promise<unknown>): Promise<TtsError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TtsError) return error;
-    throw error;
-  }
-  throw new Error('expected a TtsError');
 }
 
 const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) => context.audio.samples.length / context.audio.sampleRate;
