@@ -99,7 +99,8 @@ async function sequential(direct: Call, proxied: Call, rounds = 20, perRound = 1
     directP99Ms: round3(percentile(all.direct, 99)),
     proxiedP99Ms: round3(percentile(all.proxied, 99)),
     addedP99Ms: round3(percentile(all.proxied, 99) - percentile(all.direct, 99)),
-    samplesPerSide: rounds * perRound,
+    samplesPerSide: Math.min(all.direct.length, all.proxied.length),
+    // Warm-up included: a run that failed anywhere is reported as such.
     errors: errors.direct.count + errors.proxied.count,
   };
 }
@@ -141,6 +142,29 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
     await new Promise((resolve) => front.close(resolve));
     await context.close();
   }
+}
+
+/**
+ * What an upstream that can only send mp3 adds: one ffmpeg decode per answer (spawn included), for a
+ * short and a long answer at 24 kHz. Measured apart so the routing figures stay those of PCM answers.
+ */
+async function compressedAnswerDecode(): Promise<Record<string, unknown>> {
+  const { AudioDecoder } = await import('../src/audio/audio-decoder');
+  const { encodeAudio } = await import('../src/audio/audio-encoder');
+  const decoder = new AudioDecoder();
+  const figures: Record<string, unknown> = {};
+  for (const seconds of [1, 10]) {
+    const samples = new Float32Array(24000 * seconds).map((_, i) => 0.4 * Math.sin(i / 10));
+    const mp3 = (await encodeAudio(samples, 24000, 'mp3')).bytes;
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const started = performance.now();
+      await decoder.decode(mp3, 'mp3', { timeoutMs: 10000 });
+      times.push(performance.now() - started);
+    }
+    figures[`mp3 ${seconds} s (${mp3.length} bytes)`] = { p50Ms: round3(percentile(times, 50)), p90Ms: round3(percentile(times, 90)) };
+  }
+  return figures;
 }
 
 /** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
@@ -248,6 +272,7 @@ export const routingSuite: Suite = {
     try {
       const routing = await routingPath(fake);
       const full = await fullRequest(fake);
+      const decode = await compressedAnswerDecode();
       const table = [...rows('routing path alone', routing), ...rows('full authenticated, billed request', full)];
       return {
         fullRequestStatus: full.status ?? 'measured',
@@ -255,6 +280,7 @@ export const routingSuite: Suite = {
         rows: table,
         routingPathAlone: routing,
         fullAuthenticatedBilledRequest: full,
+        compressedAnswerDecode: decode,
       };
     } finally {
       agent.destroy();

@@ -8,6 +8,7 @@ import { OpenAiModule } from './faces/openai/openai.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
+import { JobsApiModule } from './jobs/jobs-api.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
 import { AccountController } from './tenants/account.controller';
@@ -18,7 +19,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule, SautiModule, FishModule, BifrostModule, OpenAiModule],
+      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule, JobsApiModule, SautiModule, FishModule, BifrostModule, OpenAiModule],
       controllers: [AccountController],
     };
   }

@@ -6,8 +6,9 @@ export type AudioContainer = 'wav' | 'mp3' | 'aac' | 'ogg' | 'flac' | 'webm' | '
 
 /**
  * The container `bytes` start with, from its magic number, or undefined (raw PCM, or something
- * unknown). MPEG audio and ADTS have no magic word: their 12-bit frame sync is told apart by the layer
- * bits (ADTS always writes layer 00, MPEG audio never does).
+ * unknown). MPEG audio and ADTS have no magic word, only a frame sync that raw PCM can also begin with
+ * (a sample of -1 is FF FF): their header's fields must hold legal values too. ADTS always writes
+ * layer 00, MPEG audio never does.
  */
 export function sniffContainer(bytes: Buffer): AudioContainer | undefined {
   if (bytes.length < 4) return undefined;
@@ -18,9 +19,24 @@ export function sniffContainer(bytes: Buffer): AudioContainer | undefined {
   if (bytes.toString('latin1', 0, 3) === 'ID3') return 'mp3';
   if (bytes.readUInt32BE(0) === 0x1a45dfa3) return 'webm';
   if (bytes.length >= 8 && bytes.toString('latin1', 4, 8) === 'ftyp') return 'mp4';
-  if (bytes[0] === 0xff && (bytes[1] & 0xf0) === 0xf0 && (bytes[1] & 0x06) === 0) return 'aac';
-  if (bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0 && (bytes[1] & 0x06) !== 0) return 'mp3';
+  if (isAdtsHeader(bytes)) return 'aac';
+  if (isMpegAudioHeader(bytes)) return 'mp3';
   return undefined;
+}
+
+/** ADTS: 12-bit sync, layer 00, a sampling-frequency index below 13 (13-15 are reserved). */
+function isAdtsHeader(bytes: Buffer): boolean {
+  return bytes[0] === 0xff && (bytes[1] & 0xf6) === 0xf0 && ((bytes[2] >> 2) & 0x0f) < 13;
+}
+
+/** MPEG audio: 11-bit sync; version, layer, bitrate and sample-rate fields none of their reserved or "bad" values. */
+function isMpegAudioHeader(bytes: Buffer): boolean {
+  if (bytes[0] !== 0xff || (bytes[1] & 0xe0) !== 0xe0) return false;
+  const version = (bytes[1] >> 3) & 0x03;
+  const layer = (bytes[1] >> 1) & 0x03;
+  const bitrate = bytes[2] >> 4;
+  const sampleRate = (bytes[2] >> 2) & 0x03;
+  return version !== 0x01 && layer !== 0x00 && bitrate !== 0x00 && bitrate !== 0x0f && sampleRate !== 0x03;
 }
 
 const CONTAINER_MEDIA_TYPES: Record<string, AudioContainer> = {
@@ -61,7 +77,7 @@ export interface DecodeOptions {
 /** Why a compressed file could not be turned into samples; `reason` says whether ffmpeg was missing. */
 export class AudioDecodeError extends Error {
   constructor(
-    readonly reason: 'no_decoder' | 'unreadable' | 'timed_out' | 'aborted',
+    readonly reason: 'no_decoder' | 'unreadable' | 'timed_out' | 'aborted' | 'too_large',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -69,9 +85,9 @@ export class AudioDecodeError extends Error {
   }
 }
 
-// Mono 32-bit float WAV at the file's own rate: no second rounding to 16 bits, and decodeWav reads
-// the rate from the header. -bitexact keeps the encoder tag (a LIST chunk) out.
-const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-map_metadata', '-1', '-ac', '1', '-c:a', 'pcm_f32le', '-bitexact', '-f', 'wav', 'pipe:1'];
+// Mono 16-bit WAV at the file's own rate (decodeWav reads the rate from the header): the same shape,
+// and under the same size cap, as a raw PCM answer. -bitexact keeps the encoder tag (a LIST chunk) out.
+const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-map_metadata', '-1', '-ac', '1', '-c:a', 'pcm_s16le', '-bitexact', '-f', 'wav', 'pipe:1'];
 
 /**
  * Turns an audio file into mono float samples at its own rate: WAV in-process, every other container
@@ -81,7 +97,14 @@ const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i'
 export class AudioDecoder {
   private ffmpegPath: string | null | undefined;
 
-  constructor(private readonly location: FfmpegLocation = {}) {}
+  /**
+   * `maxDecodedBytes` bounds what one answer may decode to (a small compressed file can expand a
+   * hundredfold): the upstream HTTP body cap, so a compressed answer costs no more memory than a PCM one.
+   */
+  constructor(
+    private readonly location: FfmpegLocation = {},
+    private readonly maxDecodedBytes = 50 * 1024 * 1024,
+  ) {}
 
   /** Whether compressed audio can be decoded here (the binary is looked for once, then remembered). */
   canDecodeCompressed(): boolean {
@@ -97,9 +120,11 @@ export class AudioDecoder {
     if (!ffmpegPath) throw new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which this deployment does not have`);
     let wav: Buffer;
     try {
-      wav = await runFfmpeg(ffmpegPath, DECODE_ARGUMENTS, bytes, options);
+      wav = await runFfmpeg(ffmpegPath, DECODE_ARGUMENTS, bytes, { ...options, maxOutputBytes: this.maxDecodedBytes });
     } catch (error) {
-      throw decodeFailure(container, error);
+      // A binary that is there but cannot run is as good as missing: later answers skip the provider.
+      if (error instanceof FfmpegRunError && error.reason === 'not_started') this.ffmpegPath = null;
+      throw decodeFailure(container, error, this.maxDecodedBytes);
     }
     const decoded = decodeWavOrThrow(wav, container);
     if (decoded.samples.length === 0) throw new AudioDecodeError('unreadable', `ffmpeg found no audio in the ${container} data`);
@@ -122,7 +147,7 @@ function decodeWavOrThrow(bytes: Buffer, decodedFrom?: AudioContainer): DecodedA
   }
 }
 
-function decodeFailure(container: AudioContainer, error: unknown): AudioDecodeError {
+function decodeFailure(container: AudioContainer, error: unknown, maxDecodedBytes: number): AudioDecodeError {
   if (!(error instanceof FfmpegRunError)) return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data`, { cause: error });
   switch (error.reason) {
     case 'not_started':
@@ -131,6 +156,8 @@ function decodeFailure(container: AudioContainer, error: unknown): AudioDecodeEr
       return new AudioDecodeError('timed_out', `ffmpeg ${error.message} while decoding ${container}`, { cause: error });
     case 'aborted':
       return new AudioDecodeError('aborted', `decoding ${container} was cancelled`, { cause: error });
+    case 'too_large':
+      return new AudioDecodeError('too_large', `the ${container} data decodes to more than ${maxDecodedBytes} bytes`, { cause: error });
     case 'failed': {
       const said = error.exit.stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
       return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data (${said || error.message})`, { cause: error });

@@ -21,12 +21,15 @@ export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export const UPSTREAM_RESPONSE_FORMATS = ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'] as const;
 export type UpstreamResponseFormat = (typeof UPSTREAM_RESPONSE_FORMATS)[number];
 
-/** Per kind: the formats its API offers (the first is the default) and the raw PCM rates it can be asked for. */
-export const UPSTREAM_AUDIO_OPTIONS: Partial<Record<ProviderKind, { formats: readonly UpstreamResponseFormat[]; pcmRates: readonly number[] }>> = {
-  'openai-compatible': { formats: ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'], pcmRates: [8000, 16000, 22050, 24000, 44100, 48000] },
-  // ElevenLabs' output_format: pcm_<rate> or mp3_44100_128.
-  'elevenlabs-compatible': { formats: ['pcm', 'mp3'], pcmRates: [16000, 22050, 24000, 44100] },
+/** Per kind: the formats its API offers; the first is the default. */
+export const UPSTREAM_FORMATS: Partial<Record<ProviderKind, readonly UpstreamResponseFormat[]>> = {
+  'openai-compatible': ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'],
+  // ElevenLabs' output_format: pcm_<pcm_sample_rate>, mp3_44100_128 or opus_48000_64.
+  'elevenlabs-compatible': ['pcm', 'mp3', 'opus'],
 };
+
+/** Raw PCM rates upstreams are asked for: ElevenLabs offers all of these (pcm_44100 on a Pro plan), OpenAI sends 24 kHz. */
+const PCM_SAMPLE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 /** One TTS backend in `config/providers.yaml`. Fields that a kind does not use are ignored by it. */
 export class ProviderEntry {
@@ -82,7 +85,7 @@ export class ProviderEntry {
   response_format?: UpstreamResponseFormat;
 
   /** Rate of raw PCM answers (OpenAI sends 24 kHz; ElevenLabs sends what `output_format` asked). */
-  @IsIn([8000, 16000, 22050, 24000, 44100, 48000])
+  @IsIn(PCM_SAMPLE_RATES)
   pcm_sample_rate = 24_000;
 }
 
@@ -148,17 +151,13 @@ export class ProvidersConfig {
     return this.providers.find((provider) => provider.id === id);
   }
 
-  /** What class-validator cannot check field by field: audio options the entry's kind does not offer. */
+  /** What class-validator cannot check field by field: a response format the entry's kind does not offer. */
   problems(): string[] {
     const problems: string[] = [];
     for (const entry of this.providers) {
-      const options = UPSTREAM_AUDIO_OPTIONS[entry.kind];
-      if (!options) continue;
-      if (entry.response_format !== undefined && !options.formats.includes(entry.response_format)) {
-        problems.push(`providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${options.formats.join(', ')})`);
-      }
-      if (!options.pcmRates.includes(entry.pcm_sample_rate)) {
-        problems.push(`providers.yaml: ${entry.id}.pcm_sample_rate ${entry.pcm_sample_rate} is not offered by ${entry.kind} upstreams (${options.pcmRates.join(', ')})`);
+      const formats = UPSTREAM_FORMATS[entry.kind];
+      if (formats && entry.response_format !== undefined && !formats.includes(entry.response_format)) {
+        problems.push(`providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${formats.join(', ')})`);
       }
     }
     return problems;
@@ -166,6 +165,6 @@ export class ProvidersConfig {
 
   /** The format `entry` asks its upstream for: its own, or its kind's default. */
   static responseFormat(entry: ProviderEntry): UpstreamResponseFormat {
-    return entry.response_format ?? UPSTREAM_AUDIO_OPTIONS[entry.kind]?.formats[0] ?? 'wav';
+    return entry.response_format ?? UPSTREAM_FORMATS[entry.kind]?.[0] ?? 'wav';
   }
 }

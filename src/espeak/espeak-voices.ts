@@ -12,5 +12,8 @@ const variants = new Set(ESPEAK_VARIANTS);
 export function isEspeakVoice(voice: string): boolean {
   const [base, variant, ...rest] = voice.toLowerCase().split('+');
   if (rest.length > 0 || base === '' || (variant !== undefined && !variants.has(variant))) return false;
-  return names.has(base) || (base.includes('-') && names.has(base.slice(0, base.indexOf('-'))));
+  if (names.has(base)) return true;
+  // A region or variant eSpeak lacks: only subtag-shaped suffixes (BCP 47: letters and digits, 1-8 each).
+  const dash = base.indexOf('-');
+  return dash > 0 && names.has(base.slice(0, dash)) && /^(-[a-z0-9]{1,8})+$/.test(base.slice(dash));
 }

@@ -6,8 +6,6 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { StorageModule } from '../storage/storage.module';
 import { RoutingModule } from '../synthesis/routing/routing.module';
 import { SynthesisService } from '../synthesis/synthesis.service';
-import { JobHealthChecks } from './job.health';
-import { JobMetrics } from './job.metrics';
 import { JobService } from './job.service';
 import { MAINTENANCE_QUEUE, SYNTHESIS_QUEUE } from './queue-names';
 
@@ -16,7 +14,7 @@ const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINT
 /** Synthesis (sync) and job creation/reading: what the api's faces use. No processors here. */
 @Module({
   imports: [RoutingModule, StorageModule, MetricsModule, QUEUES],
-  providers: [{ provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] }, SynthesisService, JobService, JobHealthChecks, JobMetrics],
+  providers: [{ provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] }, SynthesisService, JobService],
   exports: [AudioEncoder, SynthesisService, JobService, RoutingModule, StorageModule, QUEUES],
 })
 export class JobsModule {}

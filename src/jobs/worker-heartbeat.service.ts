@@ -6,7 +6,7 @@ import { MetricsRegistry } from '../metrics/metrics.registry';
 import { ProviderRegistry } from '../providers/provider.registry';
 import { RedisConnection } from '../redis/redis-connection';
 import { ProviderStates } from '../synthesis/routing/provider-states';
-import { HEARTBEAT_KEY, METRICS_KEY, WorkerHeartbeat, WorkerMetrics } from './worker-reports';
+import { HEARTBEAT_KEY, METRICS_KEY, WORKER_INDEX_KEY, WorkerHeartbeat, WorkerMetrics } from './worker-reports';
 
 /**
  * Each worker process reports to Redis every interval: a heartbeat carrying its providers' states
@@ -17,6 +17,8 @@ import { HEARTBEAT_KEY, METRICS_KEY, WorkerHeartbeat, WorkerMetrics } from './wo
 export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly workerId = `${hostname()}:${process.pid}`;
   private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopping = false;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -28,30 +30,46 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApp
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.report();
-    this.timer = setInterval(() => void this.report(), this.config.jobs.workerReportIntervalMs);
+    this.schedule(0);
   }
 
+  /** The last report finishes before the keys go, so a stopped worker never reappears. */
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.redis.client.del(this.redis.key(HEARTBEAT_KEY, this.workerId), this.redis.key(METRICS_KEY, this.workerId)).catch(() => undefined);
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.redis.client
+      .multi()
+      .del(this.redis.key(HEARTBEAT_KEY, this.workerId), this.redis.key(METRICS_KEY, this.workerId))
+      .srem(this.redis.key(WORKER_INDEX_KEY), this.workerId)
+      .exec()
+      .catch(() => undefined);
+  }
+
+  /** One report at a time: the next is planned when this one has ended, however long it took. */
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.running = this.report().finally(() => {
+        this.running = undefined;
+        if (!this.stopping) this.schedule(this.config.jobs.workerReportIntervalMs);
+      });
+    }, delayMs);
   }
 
   private async report(): Promise<void> {
     const ttlMs = 3 * this.config.jobs.workerReportIntervalMs;
     try {
+      // The heartbeat first and on its own: a slow metrics read must not make a live worker look gone.
       const heartbeat: WorkerHeartbeat = {
         workerId: this.workerId,
         pid: process.pid,
         at: new Date().toISOString(),
         providers: Object.fromEntries(this.providers.all().map((provider) => [provider.id, this.states.snapshot(provider.id)])),
       };
+      await this.redis.client.set(this.redis.key(HEARTBEAT_KEY, this.workerId), JSON.stringify(heartbeat), 'PX', ttlMs);
+      await this.redis.client.sadd(this.redis.key(WORKER_INDEX_KEY), this.workerId);
       const metrics: WorkerMetrics = { workerId: this.workerId, metrics: await this.metrics.registry.getMetricsAsJSON() };
-      await this.redis.client
-        .multi()
-        .set(this.redis.key(HEARTBEAT_KEY, this.workerId), JSON.stringify(heartbeat), 'PX', ttlMs)
-        .set(this.redis.key(METRICS_KEY, this.workerId), JSON.stringify(metrics), 'PX', ttlMs)
-        .exec();
+      await this.redis.client.set(this.redis.key(METRICS_KEY, this.workerId), JSON.stringify(metrics), 'PX', ttlMs);
     } catch (error) {
       this.logger.pino.warn({ err: (error as Error).message }, 'worker report failed');
     }

@@ -20,21 +20,21 @@ export interface WorkerMetrics {
 
 export const HEARTBEAT_KEY = 'workers';
 export const METRICS_KEY = 'worker-metrics';
+/** The ids of workers that have reported: a set, so readers never SCAN a keyspace that holds every queue. */
+export const WORKER_INDEX_KEY = 'worker-ids';
 
 /** How long readiness reuses one read: it asks once per provider, all within the same probe. */
 const MEMO_MS = 1000;
 
-/** Every value under `<prefix>:<kind>:*`. SCAN, not KEYS: this Redis also holds every queue. */
+/** The live workers' `<kind>` values; ids whose heartbeat has expired (a worker that died) leave the index. */
 async function readAll(redis: RedisConnection, kind: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.client.scan(cursor, 'MATCH', redis.key(kind, '*'), 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  const values = keys.length ? await redis.client.mget(...keys) : [];
-  return values.filter((value): value is string => value !== null);
+  const ids = await redis.client.smembers(redis.key(WORKER_INDEX_KEY));
+  if (ids.length === 0) return [];
+  const beats = await redis.client.mget(...ids.map((id) => redis.key(HEARTBEAT_KEY, id)));
+  const values = kind === HEARTBEAT_KEY ? beats : await redis.client.mget(...ids.map((id) => redis.key(kind, id)));
+  const gone = ids.filter((_, index) => beats[index] === null);
+  if (gone.length > 0) await redis.client.srem(redis.key(WORKER_INDEX_KEY), ...gone);
+  return values.filter((value, index): value is string => value !== null && beats[index] !== null);
 }
 
 /** The workers that reported within their heartbeat's lifetime. */
@@ -56,8 +56,12 @@ export class WorkerReports {
     const now = Date.now();
     if (!this.memo || now - this.memo.at > MEMO_MS) {
       const heartbeats = readWorkerHeartbeats(this.redis);
-      this.memo = { at: now, heartbeats };
-      heartbeats.catch(() => (this.memo = undefined));
+      const memo = { at: now, heartbeats };
+      this.memo = memo;
+      // A failed read is not reused; a newer read that replaced it stays.
+      heartbeats.catch(() => {
+        if (this.memo === memo) this.memo = undefined;
+      });
     }
     return this.memo.heartbeats;
   }

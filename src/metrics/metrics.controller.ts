@@ -18,7 +18,10 @@ export class MetricsController {
   async scrape(@Res() response: Response): Promise<void> {
     // Without Redis the api still answers with its own metrics; readiness reports Redis down.
     const reports = await this.workers.metrics().catch(() => []);
+    const snapshots = reports.map((report) => ({ labels: { worker: report.workerId }, metrics: report.metrics }));
+    // A snapshot that cannot be rendered (a worker of another version, say) must not cost the api its own metrics.
+    const text = await this.metrics.renderWith(snapshots).catch(() => this.metrics.render());
     response.setHeader('content-type', this.metrics.contentType);
-    response.send(await this.metrics.renderWith(reports.map((report) => ({ labels: { worker: report.workerId }, metrics: report.metrics }))));
+    response.send(text);
   }
 }

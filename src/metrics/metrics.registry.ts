@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import {
-  AggregatorRegistry,
   collectDefaultMetrics,
   Counter,
   CounterConfiguration,
@@ -8,6 +7,7 @@ import {
   GaugeConfiguration,
   Histogram,
   HistogramConfiguration,
+  Metric,
   MetricObjectWithValues,
   MetricValue,
   Registry,
@@ -53,12 +53,24 @@ export class MetricsRegistry {
   }
 
   /**
-   * This registry and other processes' snapshots in one exposition. Each snapshot's series carry its
-   * labels, so no two processes' series merge; families keep one HELP and TYPE.
+   * This registry and other processes' snapshots in one exposition: each family once (one HELP and
+   * TYPE), with this process's series and every snapshot's, the latter carrying the snapshot's labels.
+   * Nothing is summed or dropped (prom-client's cluster aggregation would drop process_start_time_seconds).
    */
   async renderWith(snapshots: MetricsSnapshot[]): Promise<string> {
     if (snapshots.length === 0) return this.render();
-    const labelled = snapshots.map(({ labels, metrics }) => metrics.map((metric) => ({ ...metric, values: metric.values.map((value) => ({ ...value, labels: { ...value.labels, ...labels } })) })));
-    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...labelled]).metrics();
+    const families = new Map<string, MetricObjectWithValues<MetricValue<string>>>();
+    const add = (metrics: MetricObjectWithValues<MetricValue<string>>[], labels: Record<string, string>) => {
+      for (const metric of metrics) {
+        const family = families.get(metric.name) ?? { ...metric, values: [] };
+        families.set(metric.name, family);
+        for (const value of metric.values) family.values.push({ ...value, labels: { ...value.labels, ...labels } });
+      }
+    };
+    add(await this.registry.getMetricsAsJSON(), {});
+    for (const snapshot of snapshots) add(snapshot.metrics, snapshot.labels);
+    const merged = new Registry();
+    for (const family of families.values()) merged.registerMetric(Object.assign({ get: () => family }, family) as unknown as Metric);
+    return merged.metrics();
   }
 }

@@ -35,7 +35,7 @@ class ProviderResources implements OnApplicationShutdown {
     {
       provide: TTS_PROVIDERS,
       useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider) =>
-        buildProviders(config, { http, decoder: new AudioDecoder(config.ffmpeg) }, new Map<string, TtsProvider>([[vits.id, vits]])),
+        buildProviders(config, { http, decoder: new AudioDecoder(config.ffmpeg, config.providers.http.max_response_bytes) }, new Map<string, TtsProvider>([[vits.id, vits]])),
       inject: [AppConfig, UpstreamHttpClient, VitsProvider],
     },
     ProviderRegistry,

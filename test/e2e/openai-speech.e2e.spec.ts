@@ -204,8 +204,10 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     } finally {
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
-    // The fake still holds the first request open: the router neither retried nor tried another target.
+    // The upstream call was closed, and the router neither retried nor tried another target.
     expect(upstream.calls).toBe(1);
+    for (let i = 0; i < 50 && !upstream.requests[0].abandoned; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(upstream.requests[0].abandoned).toBe(true);
     expect(await credits.summary(payer.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
   });
 

@@ -76,6 +76,12 @@ describe('worker reports in the api’s /health/ready and /metrics', () => {
     expect(text).toContain(`tts_provider_attempts_total{provider="fake",outcome="provider_unavailable",worker="${workerId}"} 2`);
     expect(text).toContain(`tts_provider_breaker_state{provider="fake",worker="${workerId}"} 2`);
     expect(text).toMatch(new RegExp(`process_resident_memory_bytes\\{worker="${workerId}"\\} \\d+`));
+    // Nothing is summed or dropped: both processes' start times are there.
+    expect(text).toMatch(/^process_start_time_seconds \d+$/m);
+    expect(text).toMatch(new RegExp(`^process_start_time_seconds\\{worker="${workerId}"\\} \\d+$`, 'm'));
+    // Deployment-wide job gauges come from the api alone, never once per worker.
+    expect(text).toMatch(/^tts_jobs\{status="failed"\} \d+$/m);
+    expect(text).not.toMatch(/^tts_jobs\{[^}]*worker=/m);
     // One family each, the api's own series alongside.
     expect(text.match(/^# TYPE tts_provider_attempts_total counter$/gm)).toHaveLength(1);
     expect(text).toMatch(/^tts_http_requests_total\{face="other",method="GET",status="200"\} \d+$/m);

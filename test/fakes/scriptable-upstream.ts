@@ -26,6 +26,8 @@ export interface RecordedRequest {
   body: Buffer;
   /** When the request arrived (performance.now()). */
   at: number;
+  /** Set when the caller closed the connection before the answer was complete (it gave up on the call). */
+  abandoned: boolean;
 }
 
 /**
@@ -80,7 +82,9 @@ export class ScriptableUpstream {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      this.requests.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks), at: performance.now() });
+      const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks), at: performance.now(), abandoned: false };
+      this.requests.push(recorded);
+      response.on('close', () => (recorded.abandoned = !response.writableFinished));
       const script = this.queue.shift() ?? this.defaultResponse;
       if (script.delayMs) setTimeout(() => this.answer(script, request, response), script.delayMs);
       else this.answer(script, request, response);

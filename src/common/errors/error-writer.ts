@@ -12,9 +12,9 @@ export function writeError(exception: unknown, request: ServiceRequest, response
   const error = toTtsError(exception);
   if (error.code === 'internal') {
     logger.error({ err: error.cause ?? error, requestId: request.id, path: request.path }, 'unexpected error');
-  } else if (Array.isArray(error.details?.attempts)) {
+  } else if (error.code === 'all_providers_failed') {
     // Envelopes show clients codes and durations only; the providers' own messages are for operators.
-    logger.warn({ requestId: request.id, path: request.path, code: error.code, attempts: error.details.attempts }, 'synthesis failed on every provider tried');
+    logger.warn({ requestId: request.id, path: request.path, code: error.code, attempts: error.details?.attempts }, 'synthesis failed on every provider tried');
   }
   if (response.headersSent) {
     response.destroy();

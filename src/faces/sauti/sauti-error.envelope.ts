@@ -84,7 +84,7 @@ export function sautiProblemKind(code: TtsErrorCode): ProblemKind {
  */
 function attemptsMember(error: TtsError): { attempts?: Array<Record<string, unknown>> } {
   const attempts = error.details?.attempts;
-  if (!Array.isArray(attempts)) return {};
+  if (error.code !== 'all_providers_failed' || !Array.isArray(attempts)) return {};
   return {
     attempts: (attempts as AttemptRecord[]).map((attempt) => ({ provider: attempt.provider, outcome: attempt.outcome, duration_ms: Math.round(attempt.durationMs), retries: attempt.retries })),
   };

@@ -3,19 +3,27 @@ import type { ProviderRequest } from '../tts-provider';
 import { AskedEncoding, clampSpeed } from '../http/upstream-audio';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
-/** ElevenLabs' default output format, offered on every plan. */
-const MP3_OUTPUT_FORMAT = 'mp3_44100_128';
+/** The `output_format` asked for each compressed format: ElevenLabs' default mp3, and speech-sized opus. */
+const COMPRESSED_OUTPUT_FORMATS = { mp3: 'mp3_44100_128', opus: 'opus_48000_64' } as const;
 
 /**
  * Any upstream speaking ElevenLabs' `POST /v1/text-to-speech/{voice_id}?output_format=…` with
  * `xi-api-key`. Asked for `pcm_<pcm_sample_rate>` (raw 16-bit little-endian PCM, the default) or, for
- * a clone that offers nothing else, `mp3_44100_128` (decoded with ffmpeg).
+ * a clone that offers nothing else, `mp3_44100_128` or `opus_48000_64` (decoded with ffmpeg).
  */
 export class ElevenLabsCompatibleProvider extends UpstreamProvider {
   readonly kind = 'elevenlabs-compatible' as const;
 
   protected get askedEncoding(): AskedEncoding {
-    return ProvidersConfig.responseFormat(this.entry) === 'mp3' ? { kind: 'compressed', format: 'mp3', container: 'mp3' } : { kind: 'pcm', sampleRate: this.entry.pcm_sample_rate };
+    const format = ProvidersConfig.responseFormat(this.entry);
+    if (format === 'mp3') return { kind: 'compressed', format, container: 'mp3' };
+    if (format === 'opus') return { kind: 'compressed', format, container: 'ogg' };
+    return { kind: 'pcm', sampleRate: this.entry.pcm_sample_rate };
+  }
+
+  private get outputFormat(): string {
+    const format = ProvidersConfig.responseFormat(this.entry);
+    return format === 'mp3' || format === 'opus' ? COMPRESSED_OUTPUT_FORMATS[format] : `pcm_${this.entry.pcm_sample_rate}`;
   }
 
   protected buildCall(request: ProviderRequest): UpstreamCall {
@@ -26,9 +34,8 @@ export class ElevenLabsCompatibleProvider extends UpstreamProvider {
     const model = this.upstreamModel(request.model);
     if (model) body.model_id = model;
     if (request.language) body.language_code = request.language;
-    const outputFormat = this.askedEncoding.kind === 'pcm' ? `pcm_${this.entry.pcm_sample_rate}` : MP3_OUTPUT_FORMAT;
     return {
-      path: `/v1/text-to-speech/${encodeURIComponent(this.upstreamVoice(request.voice))}?output_format=${outputFormat}`,
+      path: `/v1/text-to-speech/${encodeURIComponent(this.upstreamVoice(request.voice))}?output_format=${this.outputFormat}`,
       headers: this.apiKey ? { 'xi-api-key': this.apiKey } : {},
       body,
     };

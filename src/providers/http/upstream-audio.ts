@@ -63,6 +63,8 @@ function decodeError(provider: string, container: AudioContainer, asked: AskedEn
         : transportError(provider, 'timeout', `${options.timeoutMs} ms, while decoding its ${container} audio`, error);
     case 'unreadable':
       return unreadable(provider, error.message, error);
+    case 'too_large':
+      return new UpstreamError('provider_unavailable', `${provider}: ${error.message}; decoding was stopped`, false, { provider, cause: error });
   }
 }
 

@@ -64,7 +64,8 @@ export class ProviderStates {
     const retryIn = breaker.retryInMs();
     const { lastSuccessAtMs, ...observed } = this.state(provider);
     return {
-      breaker: breaker.state,
+      // Past its cool-down an open breaker lets the next call probe: say so, rather than "open" until then.
+      breaker: breaker.state === 'open' && breaker.acceptsCalls ? 'half_open' : breaker.state,
       ...(retryIn > 0 ? { breakerRetryInMs: retryIn } : {}),
       ...observed,
       ...(lastSuccessAtMs !== undefined ? { lastSuccessAt: new Date(lastSuccessAtMs).toISOString() } : {}),

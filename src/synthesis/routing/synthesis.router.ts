@@ -100,7 +100,7 @@ export class SynthesisRouter {
       if (!permit) {
         const open = `circuit open, next probe in ${Math.ceil(breaker.retryInMs() / 1000)} s`;
         // A retry refused by a breaker that this target's own failures opened keeps their cause.
-        if (lastError) return { error: lastError, record: record(lastError.code, retries, `${lastError.message}; then ${open}`), failFast: false };
+        if (lastError) return { error: lastError, record: record(lastError.code, retries - 1, `${lastError.message}; then ${open}`), failFast: false };
         const error = new TtsError('provider_unavailable', `${provider.id}: ${open}`, { details: { provider: provider.id } });
         return { error, record: record('provider_unavailable', retries, error.message), failFast: false };
       }

@@ -47,6 +47,10 @@ describe('sniffContainer', () => {
 
   it('finds nothing in raw PCM or in too few bytes', () => {
     expect(sniffContainer(floatToPcm16(tone()))).toBeUndefined();
+    // Samples of -1 are FF FF: a frame sync, but with a "bad" bitrate index, so not an mp3 header.
+    expect(sniffContainer(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x00]))).toBeUndefined();
+    expect(sniffContainer(Buffer.from([0xff, 0xfb, 0xf0, 0x00, 0x00, 0x00]))).toBeUndefined();
+    expect(sniffContainer(Buffer.from([0xff, 0xfb, 0x90, 0x64]))).toBe('mp3');
     expect(sniffContainer(Buffer.alloc(4800))).toBeUndefined();
     expect(sniffContainer(Buffer.from('ID'))).toBeUndefined();
   });

@@ -20,7 +20,7 @@ describe('eSpeak voice names', () => {
     expect(isEspeakVoice(voice)).toBe(true);
   });
 
-  it.each(['zz', 'en_us', 'zz-tz', 'sw+zz', 'sw+f3+f4', '', '+f3', 'sw+'])('refuses %j', (voice) => {
+  it.each(['zz', 'en_us', 'zz-tz', 'sw+zz', 'sw+f3+f4', '', '+f3', 'sw+', 'sw-', 'sw-tz-', 'sw-../../etc', 'sw-averyverylongsubtag'])('refuses %j', (voice) => {
     expect(isEspeakVoice(voice)).toBe(false);
   });
 });

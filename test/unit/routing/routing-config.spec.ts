@@ -30,10 +30,12 @@ describe('routing configuration checked at start-up', () => {
     expect(load([], { voices: [route('v', [{ provider: 'espeak', voice: 'sw+f3' }])] })()).toBeInstanceOf(AppConfig);
   });
 
-  it('refuses an upstream audio format or PCM rate its kind does not offer, naming the provider', () => {
+  it('refuses an upstream audio format its kind does not offer, naming the provider, and a PCM rate none offers', () => {
     const upstream = { id: 'up', base_url: 'http://127.0.0.1:9' };
-    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', response_format: 'wav' }])).toThrow("up.response_format 'wav' is not offered by elevenlabs-compatible upstreams (pcm, mp3)");
-    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', pcm_sample_rate: 48000 }])).toThrow('up.pcm_sample_rate 48000 is not offered by elevenlabs-compatible upstreams');
+    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', response_format: 'wav' }])).toThrow("up.response_format 'wav' is not offered by elevenlabs-compatible upstreams (pcm, mp3, opus)");
+    expect(load([{ ...upstream, kind: 'openai-compatible', response_format: 'pcm', pcm_sample_rate: 11025 }])).toThrow('pcm_sample_rate must be one of the following values');
+    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', pcm_sample_rate: 48000 }])()).toBeInstanceOf(AppConfig);
+    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', response_format: 'opus' }])()).toBeInstanceOf(AppConfig);
     expect(load([{ ...upstream, kind: 'openai-compatible', response_format: 'ogg' }])).toThrow('response_format');
     expect(load([{ ...upstream, kind: 'openai-compatible', response_format: 'flac' }])()).toBeInstanceOf(AppConfig);
   });

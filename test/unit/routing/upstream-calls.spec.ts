@@ -129,7 +129,7 @@ describe('upstream calls', () => {
     expect(primary.calls).toBe(4);
     for (const routed of both) {
       expect(routed.provider).toBe('secondary');
-      expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable', retries: 2 });
+      expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable', retries: 1 });
       expect(routed.attempts[0].message).toMatch(/^primary answered HTTP 500: boom; then circuit open, next probe in 1 s$/);
     }
   });

@@ -1,11 +1,15 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeAudio } from '../../../src/audio/audio-encoder';
 import { floatToPcm16 } from '../../../src/audio/wav';
 import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream } from '../../fakes/scriptable-upstream';
+import { ffmpegChildren } from '../audio/audio-probe';
 import { failure, routeRequest } from './routing-test-config';
 
 /** Upstreams that send compressed audio: asked for it (nothing else offered) or sending it unasked. */
-function files(fake: ScriptableUpstream) {
+function files(fake: ScriptableUpstream, http: Record<string, number> = {}) {
   const upstream = { base_url: fake.url, timeout_ms: 5000, default_voice: 'alloy' };
   return {
     'providers.yaml': {
@@ -20,11 +24,13 @@ function files(fake: ScriptableUpstream) {
         { id: 'backup', kind: 'openai-compatible', ...upstream, response_format: 'pcm', pcm_sample_rate: 16000 },
       ],
       retry: { max_retries: 2, base_delay_ms: 10, max_delay_ms: 40, max_retry_after_ms: 2000 },
+      http,
     },
     'routes.yaml': {
       voices: [
         { id: 'compressed-first', name: 'mp3 upstream, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'mp3only', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
         { id: 'unasked-first', name: 'wav upstream answering mp3, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'wavasked', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
+        { id: 'hurried', name: 'mp3 upstream with a short budget, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'mp3only', voice: 'alloy', timeout_ms: 300 }, { provider: 'backup', voice: 'alloy' }] },
       ],
       models: [],
       implicit_sample_rate: 16000,
@@ -118,6 +124,55 @@ describe('upstreams that answer compressed audio', () => {
       expect(fake.calls).toBe(2);
       expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_unavailable', retries: 0 });
       expect(routed.attempts[0].message).toMatch(/^mp3only sent audio that cannot be read: ffmpeg (could not decode|found no audio in) the mp3 data/);
+    });
+  });
+
+  describe('bounds on decoding', () => {
+    let directory: string;
+    let sut: RoutingContext | undefined;
+    beforeAll(async () => {
+      directory = await mkdtemp(join(tmpdir(), 'sauti-slow-ffmpeg-'));
+      await writeFile(join(directory, 'ffmpeg'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    });
+    beforeEach(() => {
+      fake.reset();
+      fake.defaultResponse = { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 };
+    });
+    afterEach(() => sut?.close());
+    afterAll(() => rm(directory, { recursive: true, force: true }));
+
+    it('a decode that outlives the attempt budget is a timeout: ffmpeg is killed and the next target serves', async () => {
+      sut = await startRoutingContext(configFor(writeConfigDir(files(fake)), { FFMPEG_PATH: join(directory, 'ffmpeg') }));
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, body: Buffer.alloc(3200) });
+      const routed = await sut.router.synthesize(request('hurried'), { requestId: 'b1' });
+      expect(routed.provider).toBe('backup');
+      expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_timeout', retries: 2 });
+      expect(routed.attempts[0].message).toBe('mp3only did not answer in time (300 ms, while decoding its mp3 audio)');
+      expect(ffmpegChildren()).toEqual([]);
+    });
+
+    it('a caller that gives up while ffmpeg decodes stops it at once', async () => {
+      sut = await startRoutingContext(configFor(writeConfigDir(files(fake)), { FFMPEG_PATH: join(directory, 'ffmpeg') }));
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 150);
+      const started = performance.now();
+      const error = await failure(sut.router.synthesize(request('compressed-first'), { requestId: 'b2', signal: controller.signal }));
+      expect(error.code).toBe('service_unavailable');
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(fake.calls).toBe(1);
+      expect(ffmpegChildren()).toEqual([]);
+    });
+
+    it('an answer that decodes to more than the body cap is stopped, not held in memory', async () => {
+      // 3 s at 24 kHz is about 24 KB of mp3 and 144 KB of PCM: under a 64 KB body cap, over it decoded.
+      const long = (await encodeAudio(tone(3, 24000), 24000, 'mp3')).bytes;
+      sut = await startRoutingContext(configFor(writeConfigDir(files(fake, { max_response_bytes: 65536 }))));
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: long }, { status: 200, body: Buffer.alloc(3200) });
+      const routed = await sut.router.synthesize(request('compressed-first'), { requestId: 'b3' });
+      expect(long.length).toBeLessThan(65536);
+      expect(routed.provider).toBe('backup');
+      expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_unavailable', retries: 0 });
+      expect(routed.attempts[0].message).toBe('mp3only: the mp3 data decodes to more than 65536 bytes; decoding was stopped');
     });
   });
 

@@ -48,6 +48,8 @@ describe('SautiErrorEnvelope', () => {
     ]);
     expect(JSON.stringify(rendered.body)).not.toContain('not set');
     expect(sut.render(new TtsError('internal', 'x'), request).body).not.toHaveProperty('attempts');
+    // A client that hung up, or a request the upstream refused, is not a routing outage.
+    expect(sut.render(new TtsError('provider_rejected', 'no', { details: { attempts } }), request).body).not.toHaveProperty('attempts');
   });
 
   it('adds WWW-Authenticate to 401, Allow to 405 and a default Retry-After to 503', () => {
