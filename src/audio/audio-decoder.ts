@@ -2,7 +2,8 @@ import { FfmpegLocation, FfmpegRunError, locateFfmpeg, runFfmpeg } from './ffmpe
 import { decodeWav } from './wav';
 
 /** Audio files an upstream may send, told apart by their first bytes. `wav` is read in-process; the rest need ffmpeg. */
-export type AudioContainer = 'wav' | 'mp3' | 'aac' | 'ogg' | 'flac' | 'webm' | 'mp4';
+export type AudioContainer = 'wav' | CompressedContainer;
+export type CompressedContainer = 'mp3' | 'aac' | 'ogg' | 'flac' | 'webm' | 'mp4';
 
 /**
  * The container `bytes` start with, from its magic number, or undefined (raw PCM, or something
@@ -90,9 +91,9 @@ export class AudioDecodeError extends Error {
 const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-map_metadata', '-1', '-ac', '1', '-c:a', 'pcm_s16le', '-bitexact', '-f', 'wav', 'pipe:1'];
 
 /**
- * Turns an audio file into mono float samples at its own rate: WAV in-process, every other container
- * through ffmpeg (the npm-installed static build, or `FFMPEG_PATH`). Upstreams are asked for WAV or
- * raw PCM, so ffmpeg only runs for one that can send nothing else.
+ * Turns a compressed audio file into mono float samples at its own rate, through ffmpeg (the
+ * npm-installed static build, or `FFMPEG_PATH`). WAV never comes here: `decodeWav` reads it in-process.
+ * Upstreams are asked for WAV or raw PCM, so ffmpeg only runs for one that can send nothing else.
  */
 export class AudioDecoder {
   private ffmpegPath: string | null | undefined;
@@ -111,11 +112,7 @@ export class AudioDecoder {
     return this.ffmpeg() !== undefined;
   }
 
-  async decode(bytes: Buffer, container: AudioContainer, options: DecodeOptions): Promise<DecodedAudio> {
-    if (container === 'wav') {
-      const { samples, sampleRate } = decodeWavOrThrow(bytes);
-      return { samples, sampleRate };
-    }
+  async decode(bytes: Buffer, container: CompressedContainer, options: DecodeOptions): Promise<DecodedAudio> {
     const ffmpegPath = this.ffmpeg();
     if (!ffmpegPath) throw new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which this deployment does not have`);
     let wav: Buffer;
@@ -138,16 +135,16 @@ export class AudioDecoder {
   }
 }
 
-function decodeWavOrThrow(bytes: Buffer, decodedFrom?: AudioContainer): DecodedAudio {
+function decodeWavOrThrow(bytes: Buffer, decodedFrom: CompressedContainer): DecodedAudio {
   try {
-    return decodeWav(bytes);
+    const { samples, sampleRate } = decodeWav(bytes);
+    return { samples, sampleRate };
   } catch (error) {
-    const what = decodedFrom ? `ffmpeg's decoding of the ${decodedFrom} data` : 'the WAV file';
-    throw new AudioDecodeError('unreadable', `${what} cannot be read (${(error as Error).message})`, { cause: error });
+    throw new AudioDecodeError('unreadable', `ffmpeg's decoding of the ${decodedFrom} data cannot be read (${(error as Error).message})`, { cause: error });
   }
 }
 
-function decodeFailure(container: AudioContainer, error: unknown, maxDecodedBytes: number): AudioDecodeError {
+function decodeFailure(container: CompressedContainer, error: unknown, maxDecodedBytes: number): AudioDecodeError {
   if (!(error instanceof FfmpegRunError)) return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data`, { cause: error });
   switch (error.reason) {
     case 'not_started':

@@ -23,7 +23,7 @@ export type UpstreamResponseFormat = (typeof UPSTREAM_RESPONSE_FORMATS)[number];
 
 /** Per kind: the formats its API offers; the first is the default. */
 export const UPSTREAM_FORMATS: Partial<Record<ProviderKind, readonly UpstreamResponseFormat[]>> = {
-  'openai-compatible': ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'],
+  'openai-compatible': UPSTREAM_RESPONSE_FORMATS,
   // ElevenLabs' output_format: pcm_<pcm_sample_rate>, mp3_44100_128 or opus_48000_64.
   'elevenlabs-compatible': ['pcm', 'mp3', 'opus'],
 };
@@ -163,8 +163,9 @@ export class ProvidersConfig {
     return problems;
   }
 
-  /** The format `entry` asks its upstream for: its own, or its kind's default. */
+  /** The format `entry` asks its upstream for: its own, or its kind's default; kinds without a choice (a Sauti peer) send WAV. */
   static responseFormat(entry: ProviderEntry): UpstreamResponseFormat {
-    return entry.response_format ?? UPSTREAM_FORMATS[entry.kind]?.[0] ?? 'wav';
+    const formats = UPSTREAM_FORMATS[entry.kind];
+    return formats ? (entry.response_format ?? formats[0]) : 'wav';
   }
 }

@@ -66,8 +66,11 @@ export class WorkerHeartbeatService implements OnApplicationBootstrap, BeforeApp
         at: new Date().toISOString(),
         providers: Object.fromEntries(this.providers.all().map((provider) => [provider.id, this.states.snapshot(provider.id)])),
       };
-      await this.redis.client.set(this.redis.key(HEARTBEAT_KEY, this.workerId), JSON.stringify(heartbeat), 'PX', ttlMs);
-      await this.redis.client.sadd(this.redis.key(WORKER_INDEX_KEY), this.workerId);
+      await this.redis.client
+        .multi()
+        .set(this.redis.key(HEARTBEAT_KEY, this.workerId), JSON.stringify(heartbeat), 'PX', ttlMs)
+        .sadd(this.redis.key(WORKER_INDEX_KEY), this.workerId)
+        .exec();
       const metrics: WorkerMetrics = { workerId: this.workerId, metrics: await this.metrics.registry.getMetricsAsJSON() };
       await this.redis.client.set(this.redis.key(METRICS_KEY, this.workerId), JSON.stringify(metrics), 'PX', ttlMs);
     } catch (error) {

@@ -122,10 +122,16 @@ export class ScriptableUpstream {
   }
 }
 
+/** Float samples of a sine tone: what fakes answer and what codec tests encode. */
+export function toneSamples(seconds: number, sampleRate: number, frequency = 440, amplitude = 0.5): Float32Array {
+  const samples = new Float32Array(Math.round(seconds * sampleRate));
+  for (let i = 0; i < samples.length; i++) samples[i] = amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
+  return samples;
+}
+
 /** A WAV file of a 440 Hz tone, what an OpenAI-compatible fake answers with `response_format: wav`. */
 export function toneWav(seconds: number, sampleRate: number, frequency = 440): Buffer {
-  const samples = new Float32Array(Math.round(seconds * sampleRate));
-  for (let i = 0; i < samples.length; i++) samples[i] = 0.5 * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
+  const samples = toneSamples(seconds, sampleRate, frequency);
   const pcm = Buffer.alloc(samples.length * 2);
   samples.forEach((value, i) => pcm.writeInt16LE(Math.round(value * 0x7fff), i * 2));
   const header = Buffer.alloc(44);

@@ -1,6 +1,5 @@
-import { ProvidersConfig } from '../../config/providers.config';
 import type { ProviderRequest } from '../tts-provider';
-import { AskedEncoding, clampSpeed } from '../http/upstream-audio';
+import { clampSpeed } from '../http/upstream-audio';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
 /** The `output_format` asked for each compressed format: ElevenLabs' default mp3, and speech-sized opus. */
@@ -14,15 +13,8 @@ const COMPRESSED_OUTPUT_FORMATS = { mp3: 'mp3_44100_128', opus: 'opus_48000_64' 
 export class ElevenLabsCompatibleProvider extends UpstreamProvider {
   readonly kind = 'elevenlabs-compatible' as const;
 
-  protected get askedEncoding(): AskedEncoding {
-    const format = ProvidersConfig.responseFormat(this.entry);
-    if (format === 'mp3') return { kind: 'compressed', format, container: 'mp3' };
-    if (format === 'opus') return { kind: 'compressed', format, container: 'ogg' };
-    return { kind: 'pcm', sampleRate: this.entry.pcm_sample_rate };
-  }
-
   private get outputFormat(): string {
-    const format = ProvidersConfig.responseFormat(this.entry);
+    const format = this.responseFormat;
     return format === 'mp3' || format === 'opus' ? COMPRESSED_OUTPUT_FORMATS[format] : `pcm_${this.entry.pcm_sample_rate}`;
   }
 

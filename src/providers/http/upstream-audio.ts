@@ -1,4 +1,5 @@
-import { AudioContainer, AudioDecodeError, AudioDecoder, containerOfMediaType, sniffContainer } from '../../audio/audio-decoder';
+import { AudioContainer, AudioDecodeError, AudioDecoder, CompressedContainer, containerOfMediaType, sniffContainer } from '../../audio/audio-decoder';
+import type { UpstreamResponseFormat } from '../../config/providers.config';
 import { decodeWav, pcm16ToFloat } from '../../audio/wav';
 import { isTimeoutReason } from './deadline';
 import type { UpstreamResponse } from './upstream-http.client';
@@ -6,7 +7,17 @@ import type { SynthesizedAudio } from '../tts-provider';
 import { transportError, UpstreamError } from './upstream-error';
 
 /** What a provider asked its upstream for: a WAV file, raw 16-bit PCM at an agreed rate, or a compressed file. */
-export type AskedEncoding = { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: AudioContainer };
+export type AskedEncoding = { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: CompressedContainer };
+
+/** The file each compressed response format comes in. */
+const CONTAINERS: Record<Exclude<UpstreamResponseFormat, 'wav' | 'pcm'>, CompressedContainer> = { mp3: 'mp3', opus: 'ogg', aac: 'aac', flac: 'flac' };
+
+/** What asking for `format` (raw PCM at `pcmSampleRate`) means for reading the answer. */
+export function askedEncodingFor(format: UpstreamResponseFormat, pcmSampleRate: number): AskedEncoding {
+  if (format === 'wav') return { kind: 'wav' };
+  if (format === 'pcm') return { kind: 'pcm', sampleRate: pcmSampleRate };
+  return { kind: 'compressed', format, container: CONTAINERS[format] };
+}
 
 /** An upstream's WAV answer as float PCM; an unreadable file is the upstream's fault, not the request's. */
 export function audioFromWav(provider: string, bytes: Buffer): SynthesizedAudio {

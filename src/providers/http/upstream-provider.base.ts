@@ -1,7 +1,7 @@
 import type { AudioDecoder } from '../../audio/audio-decoder';
-import type { ProviderEntry } from '../../config/providers.config';
+import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
 import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
-import { AskedEncoding, readUpstreamAudio } from './upstream-audio';
+import { AskedEncoding, askedEncodingFor, readUpstreamAudio } from './upstream-audio';
 import type { UpstreamHttpClient, UpstreamResponse } from './upstream-http.client';
 import { UpstreamError } from './upstream-error';
 
@@ -34,7 +34,14 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
     protected readonly apiKey: string | undefined,
     protected readonly http: UpstreamHttpClient,
     protected readonly decoder: AudioDecoder,
-  ) {}
+  ) {
+    this.responseFormat = ProvidersConfig.responseFormat(entry);
+    this.askedEncoding = askedEncodingFor(this.responseFormat, entry.pcm_sample_rate);
+  }
+
+  /** What this upstream is asked to send, fixed by its configuration. */
+  protected readonly responseFormat: UpstreamResponseFormat;
+  protected readonly askedEncoding: AskedEncoding;
 
   get id(): string {
     return this.entry.id;
@@ -95,7 +102,5 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
     return readUpstreamAudio(this.id, response, this.askedEncoding, this.decoder, options);
   }
 
-  /** What this upstream is asked to send. */
-  protected abstract get askedEncoding(): AskedEncoding;
   protected abstract buildCall(request: ProviderRequest): UpstreamCall;
 }

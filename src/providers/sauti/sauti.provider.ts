@@ -1,5 +1,5 @@
 import type { ProviderRequest, SynthesizedAudio } from '../tts-provider';
-import { AskedEncoding, audioFromWav, unreadable } from '../http/upstream-audio';
+import { audioFromWav, unreadable } from '../http/upstream-audio';
 import type { UpstreamResponse } from '../http/upstream-http.client';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
@@ -9,11 +9,6 @@ import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
  */
 export class SautiProvider extends UpstreamProvider {
   readonly kind = 'sauti' as const;
-
-  /** A peer always answers JSON carrying a base64 WAV. */
-  protected get askedEncoding(): AskedEncoding {
-    return { kind: 'wav' };
-  }
 
   protected buildCall(request: ProviderRequest): UpstreamCall {
     return {

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAudio } from '../../../src/audio/audio-encoder';
-import { floatToPcm16 } from '../../../src/audio/wav';
+import { encodeWav, floatToPcm16 } from '../../../src/audio/wav';
 import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
-import { ScriptableUpstream } from '../../fakes/scriptable-upstream';
+import { ScriptableUpstream, toneSamples } from '../../fakes/scriptable-upstream';
 import { ffmpegChildren } from '../audio/audio-probe';
 import { failure, routeRequest } from './routing-test-config';
 
@@ -40,11 +40,7 @@ function files(fake: ScriptableUpstream, http: Record<string, number> = {}) {
 
 const request = (route: string) => routeRequest(route);
 
-function tone(seconds: number, sampleRate: number): Float32Array {
-  const samples = new Float32Array(Math.round(seconds * sampleRate));
-  for (let i = 0; i < samples.length; i++) samples[i] = 0.4 * Math.sin((2 * Math.PI * 300 * i) / sampleRate);
-  return samples;
-}
+const tone = (seconds: number, sampleRate: number) => toneSamples(seconds, sampleRate, 300, 0.4);
 
 const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) => context.audio.samples.length / context.audio.sampleRate;
 
@@ -204,6 +200,14 @@ describe('upstreams that answer compressed audio', () => {
       expect(routed.attempts[0].message).toBe(
         'wavasked sent mp3 audio (asked for wav); decoding mp3 needs ffmpeg, which this deployment does not have. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.',
       );
+    });
+
+    it('still reads WAV and PCM answers, which need no ffmpeg', async () => {
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: encodeWav(tone(0.5, 24000), 24000) }, { status: 200, body: Buffer.alloc(4800) });
+      const fromWav = await sut.router.synthesize(request('wavasked/tts-1'), { requestId: 'n4' });
+      const fromPcm = await sut.router.synthesize(request('pcmasked/tts-1'), { requestId: 'n5' });
+      expect([fromWav.provider, seconds(fromWav)]).toEqual(['wavasked', 0.5]);
+      expect([fromPcm.provider, seconds(fromPcm)]).toEqual(['pcmasked', 0.1]);
     });
 
     it('names the missing decoder in all_providers_failed when nothing else can serve', async () => {
