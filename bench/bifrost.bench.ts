@@ -43,7 +43,11 @@ interface Round {
 
 async function fullResponse(base: string, key: string, body: object): Promise<number> {
   const started = performance.now();
-  const response = await fetch(`${base}/v1/audio/speech`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${base}/v1/audio/speech`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (response.status !== 200) throw new Error(`full response: HTTP ${response.status} ${await response.text()}`);
   await response.arrayBuffer();
   return performance.now() - started;
@@ -84,9 +88,18 @@ async function measure(base: string, key: string, model: string, format: string)
   return {
     model,
     format,
-    'full response ms (p50)': round(median((r) => r.fullMs), 1),
-    'first SSE chunk ms (p50)': round(median((r) => r.firstChunkMs), 1),
-    'SSE complete ms (p50)': round(median((r) => r.sseTotalMs), 1),
+    'full response ms (p50)': round(
+      median((r) => r.fullMs),
+      1,
+    ),
+    'first SSE chunk ms (p50)': round(
+      median((r) => r.firstChunkMs),
+      1,
+    ),
+    'SSE complete ms (p50)': round(
+      median((r) => r.sseTotalMs),
+      1,
+    ),
     'first chunk / full': round(share, 3),
     [`≤ ${TARGET_SHARE * 100} %`]: share <= TARGET_SHARE ? 'yes' : 'NO',
   };
@@ -109,7 +122,13 @@ export const bifrostSuite: Suite = {
       const { apiKey } = await app.get(TenantsService).create(`bench ${Date.now()}`, 1_000_000_000);
       const rows = [];
       for (const { model, format } of CASES) rows.push(await measure(base, apiKey.plaintext, model, format));
-      return { characters: [...TEXT].length, sentences: TEXT.split(/(?<=[.!?])\s+/).length, rounds: ROUNDS, goal: `first chunk ≤ ${TARGET_SHARE * 100} % of the full time`, rows };
+      return {
+        characters: [...TEXT].length,
+        sentences: TEXT.split(/(?<=[.!?])\s+/).length,
+        rounds: ROUNDS,
+        goal: `first chunk ≤ ${TARGET_SHARE * 100} % of the full time`,
+        rows,
+      };
     } finally {
       await app.close();
     }

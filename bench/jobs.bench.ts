@@ -17,15 +17,30 @@ const DURATION_SECONDS = Math.min(600, Number(process.env.BENCH_JOBS_SECONDS ?? 
 const CREATES_PER_SECOND = Number(process.env.BENCH_JOBS_CREATES_PER_SECOND ?? 4);
 const POLLS_PER_SECOND = 100;
 const WARM_UP_CREATES = 5;
-const TEXT = 'Habari za asubuhi. Leo tunajifunza kuhusu hali ya hewa katika mji wa Dar es Salaam, ambapo jua linawaka na upepo unavuma kutoka baharini. Watu wengi wanafanya kazi sokoni na watoto wanakwenda shule.'.slice(0, 200);
+const TEXT =
+  'Habari za asubuhi. Leo tunajifunza kuhusu hali ya hewa katika mji wa Dar es Salaam, ambapo jua linawaka na upepo unavuma kutoka baharini. Watu wengi wanafanya kazi sokoni na watoto wanakwenda shule.'.slice(
+    0,
+    200,
+  );
 
 function request(i: number): SynthesisRequest {
   const text = `${TEXT.slice(0, 196)} ${String(i % 1000).padStart(3, '0')}`;
-  return { text, characters: [...text].length, route: 'sauti-test-v1', fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' };
+  return {
+    text,
+    characters: [...text].length,
+    route: 'sauti-test-v1',
+    fallbacks: [],
+    settings: { ...DEFAULT_VOICE_SETTINGS },
+    format: 'wav',
+  };
 }
 
 /** Runs `work` at `perSecond` for `seconds`, recording each call's latency in ms. */
-async function paced(perSecond: number, seconds: number, work: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; slowest: { i: number; ms: number }[]; errors: number }> {
+async function paced(
+  perSecond: number,
+  seconds: number,
+  work: (i: number) => Promise<unknown>,
+): Promise<{ latencies: number[]; slowest: { i: number; ms: number }[]; errors: number }> {
   const latencies: number[] = [];
   const byCall: { i: number; ms: number }[] = [];
   let errors = 0;
@@ -63,7 +78,11 @@ export const jobsSuite: Suite = {
     const redis = new Redis(env.REDIS_URL);
     for (const key of await redis.keys('sauti-bench:*')) await redis.del(key);
     const root = __filename.endsWith('.js') ? resolve(__dirname, '..', '..') : resolve(__dirname, '..');
-    const worker = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const worker = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
     const app = await createApiApp(AppConfig.load(process.env));
     await app.init();
     try {
@@ -84,14 +103,20 @@ export const jobsSuite: Suite = {
         await new Promise((r) => setTimeout(r, 100));
       }
       const [creates, polls] = await Promise.all([
-        paced(CREATES_PER_SECOND, DURATION_SECONDS, async (i) => ids.push((await jobs.create(tenant.id, request(i), { face: 'sauti' })).job.id)),
+        paced(CREATES_PER_SECOND, DURATION_SECONDS, async (i) =>
+          ids.push((await jobs.create(tenant.id, request(i), { face: 'sauti' })).job.id),
+        ),
         paced(POLLS_PER_SECOND, DURATION_SECONDS, async (i) => (ids.length ? jobs.get(tenant.id, ids[i % ids.length]) : undefined)),
       ]);
       const deadline = Date.now() + 120_000;
       const dataSource = app.get(DataSource);
       let open = Infinity;
       while (open > 0 && Date.now() < deadline) {
-        open = (await dataSource.query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1 AND status IN ('queued','running')`, [tenant.id]))[0].n;
+        open = (
+          await dataSource.query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1 AND status IN ('queued','running')`, [
+            tenant.id,
+          ])
+        )[0].n;
         if (open > 0) await new Promise((r) => setTimeout(r, 500));
       }
       const stats = (
@@ -104,7 +129,12 @@ export const jobsSuite: Suite = {
           [tenant.id],
         )
       )[0];
-      const doubles = (await dataSource.query(`SELECT count(*)::int AS n FROM (SELECT reference FROM credit_ledger WHERE tenant_id = $1 AND kind = 'settle' GROUP BY reference HAVING count(*) > 1) d`, [tenant.id]))[0].n;
+      const doubles = (
+        await dataSource.query(
+          `SELECT count(*)::int AS n FROM (SELECT reference FROM credit_ledger WHERE tenant_id = $1 AND kind = 'settle' GROUP BY reference HAVING count(*) > 1) d`,
+          [tenant.id],
+        )
+      )[0].n;
       const summary = await app.get(CreditsService).summary(tenant.id);
       return {
         rows: [

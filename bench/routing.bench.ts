@@ -23,7 +23,6 @@ import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/o
 import { configFor, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
 import { FakeUpstream, startUpstreamThread } from '../test/fakes/upstream-thread';
 
-
 const TEXT = 'Habari za asubuhi.';
 /** 0.1 s of 24 kHz 16-bit PCM: a small, realistic answer, returned at once. */
 const UPSTREAM_BYTES = 4800;
@@ -38,13 +37,39 @@ function files(fake: FakeUpstream): Record<string, unknown> {
       providers: [
         { id: 'vits', kind: 'vits' },
         { id: 'espeak', kind: 'espeak' },
-        { id: 'fake', kind: 'openai-compatible', base_url: fake.url, timeout_ms: 5000, response_format: 'pcm', pcm_sample_rate: 24000, default_voice: 'alloy' },
+        {
+          id: 'fake',
+          kind: 'openai-compatible',
+          base_url: fake.url,
+          timeout_ms: 5000,
+          response_format: 'pcm',
+          pcm_sample_rate: 24000,
+          default_voice: 'alloy',
+        },
       ],
       breaker: { failure_threshold: 1000, window_ms: 1000, cooldown_ms: 1000 },
     },
     // Same rate as the upstream: the figure is routing, not resampling (measured separately below).
-    'routes.yaml': { voices: [{ id: 'bench-voice', name: 'Bench', language: 'en', sample_rate: 24000, chain: [{ provider: 'fake', voice: 'alloy', model: 'tts-1' }] }], implicit_sample_rate: 24000 },
-    'rate-limits.yaml': { defaults: { requests_per_minute: 10_000_000, job_creates_per_minute: 10_000_000, job_polls_per_minute: 10_000_000, max_active_jobs: 1000 } },
+    'routes.yaml': {
+      voices: [
+        {
+          id: 'bench-voice',
+          name: 'Bench',
+          language: 'en',
+          sample_rate: 24000,
+          chain: [{ provider: 'fake', voice: 'alloy', model: 'tts-1' }],
+        },
+      ],
+      implicit_sample_rate: 24000,
+    },
+    'rate-limits.yaml': {
+      defaults: {
+        requests_per_minute: 10_000_000,
+        job_creates_per_minute: 10_000_000,
+        job_polls_per_minute: 10_000_000,
+        max_active_jobs: 1000,
+      },
+    },
   };
 }
 
@@ -125,7 +150,8 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
       context.router
         .synthesize(request('bench-voice'), { requestId: 'bench' })
         .then((routed) => {
-          for (const attempt of routed.attempts) if (attempt.retries > 0) retried.set(attempt.message ?? '', (retried.get(attempt.message ?? '') ?? 0) + 1);
+          for (const attempt of routed.attempts)
+            if (attempt.retries > 0) retried.set(attempt.message ?? '', (retried.get(attempt.message ?? '') ?? 0) + 1);
           return routed;
         })
         .then((routed) => outgoing.writeHead(200, { 'content-type': 'audio/pcm' }).end(floatToPcm16(routed.audio.samples)))
@@ -137,7 +163,11 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
     const sequentialFigures = await sequential(direct, proxied);
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`, {}, SPEECH_BODY);
-    return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) }, retriedUnderLoad: Object.fromEntries(retried)};
+    return {
+      sequential: sequentialFigures,
+      load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) },
+      retriedUnderLoad: Object.fromEntries(retried),
+    };
   } finally {
     await new Promise((resolve) => front.close(resolve));
     await context.close();
@@ -169,7 +199,8 @@ async function compressedAnswerDecode(): Promise<Record<string, unknown>> {
 
 /** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
 async function fullRequest(fake: FakeUpstream): Promise<Figures> {
-  if (!existsSync(join(__dirname, '..', 'src', 'faces', 'sauti'))) return { status: 'pending the Sauti face (POST /v1/text-to-speech/{voice_id})' };
+  if (!existsSync(join(__dirname, '..', 'src', 'faces', 'sauti')))
+    return { status: 'pending the Sauti face (POST /v1/text-to-speech/{voice_id})' };
   // Loaded only now: the api needs Postgres and Redis.
   const { createApiApp } = await import('../src/api-app');
   const { TenantsService } = await import('../src/tenants/tenants.service');
@@ -190,7 +221,10 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const sequentialFigures = await sequential(direct, proxied);
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`${base}/v1/text-to-speech/bench-voice`, headers, body);
-    return { sequential: sequentialFigures, load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) } };
+    return {
+      sequential: sequentialFigures,
+      load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) },
+    };
   } finally {
     await app.close();
     await database.drop();
@@ -207,7 +241,13 @@ async function routingBenchDatabase(): Promise<{ env: Record<string, string>; dr
   const { dataSourceOptions } = await import('../src/database/data-source-options');
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
   const name = `sauti_bench_routing_${process.pid}`;
-  const env = { DATABASE_URL: `${server}/${name}`, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10', QUEUE_PREFIX: `sauti-bench-routing-${process.pid}`, LOG_LEVEL: 'warn', API_KEY_CACHE_TTL_MS: '5000' };
+  const env = {
+    DATABASE_URL: `${server}/${name}`,
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10',
+    QUEUE_PREFIX: `sauti-bench-routing-${process.pid}`,
+    LOG_LEVEL: 'warn',
+    API_KEY_CACHE_TTL_MS: '5000',
+  };
   const admin = async (sql: string) => {
     const client = new Client({ connectionString: `${server}/postgres` });
     await client.connect();
@@ -236,11 +276,31 @@ function rows(path: string, figures: Figures): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   if (figures.sequential) {
     const f = figures.sequential;
-    out.push({ path, mode: 'sequential', directP50Ms: f.directMedianMs, proxiedP50Ms: f.proxiedMedianMs, addedP50Ms: f.addedMedianMs, directP99Ms: f.directP99Ms, proxiedP99Ms: f.proxiedP99Ms, addedP99Ms: f.addedP99Ms, errors: f.errors });
+    out.push({
+      path,
+      mode: 'sequential',
+      directP50Ms: f.directMedianMs,
+      proxiedP50Ms: f.proxiedMedianMs,
+      addedP50Ms: f.addedMedianMs,
+      directP99Ms: f.directP99Ms,
+      proxiedP99Ms: f.proxiedP99Ms,
+      addedP99Ms: f.addedP99Ms,
+      errors: f.errors,
+    });
   }
   if (figures.load) {
     const f = figures.load;
-    out.push({ path, mode: `${LOAD_RATE}/s for ${LOAD_SECONDS}s`, directP50Ms: f.direct.p50Ms, proxiedP50Ms: f.proxied.p50Ms, addedP50Ms: f.addedP50Ms, directP99Ms: f.direct.p99Ms, proxiedP99Ms: f.proxied.p99Ms, addedP99Ms: f.addedP99Ms, errors: f.direct.errors + f.proxied.errors + f.direct.non2xx + f.proxied.non2xx });
+    out.push({
+      path,
+      mode: `${LOAD_RATE}/s for ${LOAD_SECONDS}s`,
+      directP50Ms: f.direct.p50Ms,
+      proxiedP50Ms: f.proxied.p50Ms,
+      addedP50Ms: f.addedP50Ms,
+      directP99Ms: f.direct.p99Ms,
+      proxiedP99Ms: f.proxied.p99Ms,
+      addedP99Ms: f.addedP99Ms,
+      errors: f.direct.errors + f.proxied.errors + f.direct.non2xx + f.proxied.non2xx,
+    });
   }
   return out;
 }
@@ -258,7 +318,8 @@ function verdicts(rows: Record<string, unknown>[]): Record<string, string> {
     for (const row of rows.filter((candidate) => candidate.path === goal.path)) {
       const measured = row[goal.figure] as number;
       const met = measured <= goal.boundMs && row.errors === 0;
-      out[`${goal.path}, ${row.mode}, ${goal.figure} ≤ ${goal.boundMs} ms`] = `${met ? 'met' : 'MISSED'} (${measured} ms${row.errors ? `, ${row.errors} errors` : ''})`;
+      out[`${goal.path}, ${row.mode}, ${goal.figure} ≤ ${goal.boundMs} ms`] =
+        `${met ? 'met' : 'MISSED'} (${measured} ms${row.errors ? `, ${row.errors} errors` : ''})`;
     }
   }
   return out;
@@ -266,7 +327,8 @@ function verdicts(rows: Record<string, unknown>[]): Record<string, string> {
 
 export const routingSuite: Suite = {
   name: 'routing',
-  description: 'added latency of the proxy in front of a fake upstream that answers at once (goals: routing p50 ≤ 1 ms, p99 ≤ 10 ms; full request p50 ≤ 3 ms)',
+  description:
+    'added latency of the proxy in front of a fake upstream that answers at once (goals: routing p50 ≤ 1 ms, p99 ≤ 10 ms; full request p50 ≤ 3 ms)',
   async run() {
     const fake = await startUpstreamThread(UPSTREAM_BYTES);
     try {

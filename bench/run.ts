@@ -25,7 +25,8 @@ function resultsDir(): string {
 function print(suite: Suite, result: Record<string, unknown>): void {
   process.stdout.write(`\n== ${suite.name}${suite.description ? `: ${suite.description}` : ''}\n`);
   const { rows, ...rest } = result;
-  for (const [key, value] of Object.entries(rest)) process.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
+  for (const [key, value] of Object.entries(rest))
+    process.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
   if (Array.isArray(rows)) console.table(rows);
 }
 
@@ -39,7 +40,10 @@ export async function runSuites(names: string[]): Promise<void> {
     const result = await suite.run();
     print(suite, result);
     const file = join(resultsDir(), `${suite.name}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify({ suite: suite.name, startedAt: startedAt.toISOString(), node: process.version, ...result }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ suite: suite.name, startedAt: startedAt.toISOString(), node: process.version, ...result }, null, 2)}\n`,
+    );
     process.stdout.write(`written: ${file}\n`);
   }
 }

@@ -19,7 +19,9 @@ const VOICES = ['sauti-test-v1', 'sauti-swahili-v1'];
 const PROMISED_MS = 500;
 
 /** Exactly 200 characters of ordinary Swahili prose. */
-const TEXT = [...'Habari za asubuhi. Leo tunazungumza kuhusu hali ya hewa katika mji wa Dar es Salaam. Jua linawaka na upepo mwanana unavuma kutoka baharini. Watoto wanakwenda shuleni na wazazi wao wanaelekea kazini mapema.']
+const TEXT = [
+  ...'Habari za asubuhi. Leo tunazungumza kuhusu hali ya hewa katika mji wa Dar es Salaam. Jua linawaka na upepo mwanana unavuma kutoka baharini. Watoto wanakwenda shuleni na wazazi wao wanaelekea kazini mapema.',
+]
   .slice(0, 199)
   .join('')
   .concat('.');
@@ -48,7 +50,12 @@ async function ownDatabase(): Promise<{ env: Record<string, string>; drop(): Pro
     await client.end();
   };
   await admin(`CREATE DATABASE ${name}`);
-  const env = { DATABASE_URL: `${server}/${name}`, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10', QUEUE_PREFIX: `sauti-bench-face-${process.pid}`, LOG_LEVEL: 'warn' };
+  const env = {
+    DATABASE_URL: `${server}/${name}`,
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10',
+    QUEUE_PREFIX: `sauti-bench-face-${process.pid}`,
+    LOG_LEVEL: 'warn',
+  };
   const dataSource = await new DataSource(dataSourceOptions(env.DATABASE_URL)).initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   await dataSource.destroy();
@@ -79,7 +86,9 @@ export const sautiSuite: Suite = {
       for (const voiceId of VOICES) {
         const catalogVoice = app.get(VoiceCatalog).get(voiceId)!;
         const entry = config.routes.voices.find((voice) => voice.id === voiceId)!;
-        const target = catalogVoice.available ? entry.chain[0] : entry.chain.find((candidate) => candidate.provider === catalogVoice.fallbackProvider)!;
+        const target = catalogVoice.available
+          ? entry.chain[0]
+          : entry.chain.find((candidate) => candidate.provider === catalogVoice.fallbackProvider)!;
         const provider = app.get(ProviderRegistry).get(target.provider)!;
         const alone = () =>
           provider.synthesize(

@@ -74,7 +74,11 @@ function pickVoice(config: AppConfig): VoiceModel {
 }
 
 async function measureProvider(provider: VitsProvider, voice: VoiceModel, text: string, runs: number) {
-  const call = () => provider.synthesize({ text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS }, { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' });
+  const call = () =>
+    provider.synthesize(
+      { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
+      { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
+    );
   const warm = await call();
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) latencies.push((await timed(call)).ms);
@@ -87,7 +91,9 @@ async function measureBare(session: InferenceSession, voice: VoiceModel, pool: I
   const runAll = async () => {
     let samples = 0;
     for (const chunk of chunks) {
-      const outputs = await session.run(feeds(session.inputNames, { modelPath: voice.modelPath, ids: chunk.ids, ...scales, speakerId: voice.speakerId }));
+      const outputs = await session.run(
+        feeds(session.inputNames, { modelPath: voice.modelPath, ids: chunk.ids, ...scales, speakerId: voice.speakerId }),
+      );
       samples += (outputs[session.outputNames[0]].data as Float32Array).length;
     }
     return samples;
@@ -102,7 +108,14 @@ async function eventLoopLagP99(provider: VitsProvider, voice: VoiceModel): Promi
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   const text = swahiliText(200);
-  await Promise.all(Array.from({ length: 4 }, () => provider.synthesize({ text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS }, { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' })));
+  await Promise.all(
+    Array.from({ length: 4 }, () =>
+      provider.synthesize(
+        { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
+        { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
+      ),
+    ),
+  );
   histogram.disable();
   return round(histogram.percentile(99) / 1e6, 1);
 }
@@ -110,10 +123,21 @@ async function eventLoopLagP99(provider: VitsProvider, voice: VoiceModel): Promi
 /** 8 syntheses of ~200 characters at once: wall time and throughput (phonemizations share eSpeak runs under load). */
 async function concurrentThroughput(provider: VitsProvider, voice: VoiceModel) {
   const text = swahiliText(200);
-  const call = () => timed(() => provider.synthesize({ text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS }, { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' }));
+  const call = () =>
+    timed(() =>
+      provider.synthesize(
+        { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
+        { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
+      ),
+    );
   const { ms, value } = await timed(() => Promise.all(Array.from({ length: 8 }, call)));
   const latencies = value.map((result) => result.ms);
-  return { wallMs: round(ms, 1), requestsPerSecond: round(8000 / ms, 1), p50Ms: round(percentile(latencies, 50), 1), maxMs: round(Math.max(...latencies), 1) };
+  return {
+    wallMs: round(ms, 1),
+    requestsPerSecond: round(8000 / ms, 1),
+    p50Ms: round(percentile(latencies, 50), 1),
+    maxMs: round(Math.max(...latencies), 1),
+  };
 }
 
 function sherpaStatus(voice: VoiceModel): string {
@@ -122,7 +146,8 @@ function sherpaStatus(voice: VoiceModel): string {
   } catch {
     return 'skipped: not installed';
   }
-  if (voice.testVoice || voice.format !== 'piper') return 'skipped: needs a real Piper voice (npm run cli -- voices install sauti-swahili-v1)';
+  if (voice.testVoice || voice.format !== 'piper')
+    return 'skipped: needs a real Piper voice (npm run cli -- voices install sauti-swahili-v1)';
   return 'skipped: sherpa-onnx-node is installed but this suite does not drive it yet';
 }
 
@@ -138,7 +163,11 @@ export const vitsSuite: Suite = {
     const sherpa = sherpaStatus(voice);
     try {
       // Every pool thread compiles eSpeak and loads the model on its first task: keep that out of the figures.
-      const warmUp = () => provider.synthesize({ text: swahiliText(200), voice: voice.id, settings: DEFAULT_VOICE_SETTINGS }, { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'warm-up' });
+      const warmUp = () =>
+        provider.synthesize(
+          { text: swahiliText(200), voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
+          { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'warm-up' },
+        );
       await Promise.all(Array.from({ length: 2 * MAX_DEFAULT_POOL_SIZE }, warmUp));
       const rows: Record<string, unknown>[] = [];
       for (const size of SIZES) {
@@ -160,7 +189,16 @@ export const vitsSuite: Suite = {
       }
       const lag = await eventLoopLagP99(provider, voice);
       const concurrent = await concurrentThroughput(provider, voice);
-      return { voice: voice.id, eightConcurrent200CharSyntheses: concurrent, testVoice: voice.testVoice, sampleRate: voice.sampleRate, poolSize: config.inference.poolSize || 'auto', threadsPerWorker: config.inference.threadsPerWorker, eventLoopLagP99MsDuring4Syntheses: lag, rows };
+      return {
+        voice: voice.id,
+        eightConcurrent200CharSyntheses: concurrent,
+        testVoice: voice.testVoice,
+        sampleRate: voice.sampleRate,
+        poolSize: config.inference.poolSize || 'auto',
+        threadsPerWorker: config.inference.threadsPerWorker,
+        eventLoopLagP99MsDuring4Syntheses: lag,
+        rows,
+      };
     } finally {
       await session.release();
       await pool.close();

@@ -41,6 +41,8 @@ export class CreateJobFunction1763820000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP FUNCTION create_synthesis_job(varchar, uuid, varchar, jsonb, char, varchar, integer, bigint, integer, integer)`);
+    await queryRunner.query(
+      `DROP FUNCTION create_synthesis_job(varchar, uuid, varchar, jsonb, char, varchar, integer, bigint, integer, integer)`,
+    );
   }
 }

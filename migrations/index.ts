@@ -5,4 +5,10 @@ import { CreditFunctions1763810000000 } from './1763810000000-credit-functions';
 import { CreateJobFunction1763820000000 } from './1763820000000-create-job-function';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
-export const MIGRATIONS = [Foundation1763780000000, SynthesisJobs1763790000000, JobResultSegments1763800000000, CreditFunctions1763810000000, CreateJobFunction1763820000000];
+export const MIGRATIONS = [
+  Foundation1763780000000,
+  SynthesisJobs1763790000000,
+  JobResultSegments1763800000000,
+  CreditFunctions1763810000000,
+  CreateJobFunction1763820000000,
+];

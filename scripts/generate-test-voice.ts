@@ -28,7 +28,20 @@ const AMPLITUDE = 0.3;
  * Piper maps them after NFD decomposition.
  */
 const SYMBOLS = [
-  '_', '^', '$', ' ', '!', "'", '(', ')', ',', '-', '.', ':', ';', '?',
+  '_',
+  '^',
+  '$',
+  ' ',
+  '!',
+  "'",
+  '(',
+  ')',
+  ',',
+  '-',
+  '.',
+  ':',
+  ';',
+  '?',
   ...'abcdefghijklmnopqrstuvwxyz',
   ...'æçðøħŋœǀǁǂǃɐɑɒɓɔɕɖɗɘəɚɛɜɞɟɠɡɢɣɤɥɦɧɨɪɫɬɭɮɯɰɱɲɳɴɵɶɸɹɺɻɽɾʀʁʂʃʄʈʉʊʋʌʍʎʏʐʑʒʔʕʘʙʛʜʝʟʡʢʰʲʷˈˌːˑ˞βθχᵻⱱ',
   '\u0303', // combining tilde (nasalised vowels)

@@ -23,7 +23,8 @@ function namesInTable(lines: string[]): string[] {
     if (columns.length < 5) continue;
     const [, language, , voiceName, file] = columns;
     const others = [...line.matchAll(/\(([^\s()]+) \d+\)/g)].map((match) => match[1]);
-    for (const name of [language, voiceName, file, file.slice(file.lastIndexOf('/') + 1), ...others]) if (name !== 'variant') found.add(name.toLowerCase());
+    for (const name of [language, voiceName, file, file.slice(file.lastIndexOf('/') + 1), ...others])
+      if (name !== 'variant') found.add(name.toLowerCase());
   }
   return [...found].sort();
 }

@@ -20,7 +20,11 @@ import { RootLogger } from './logging/root-logger';
 /** Builds the api application (not yet listening): shared by `main.ts`, tests and benchmarks. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
   RootLogger.processName = 'api';
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
   const logger = app.get(RootLogger);
   app.useLogger(logger);
   app.disable('x-powered-by');
@@ -34,7 +38,9 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.use(requireJsonContentType);
   app.use(jsonBodyParser(config.http.bodyLimitBytes));
   // Body parsing fails before Nest's pipeline: render those failures in the face's envelope here.
-  app.use((error: unknown, request: ServiceRequest, response: Response, _next: NextFunction) => writeError(error, request, response, envelopes, logger.pino));
+  app.use((error: unknown, request: ServiceRequest, response: Response, _next: NextFunction) =>
+    writeError(error, request, response, envelopes, logger.pino),
+  );
 
   app.useGlobalFilters(new AllExceptionsFilter(envelopes, logger));
   app.useGlobalPipes(

@@ -19,7 +19,20 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [CoreModule.forRoot(config), ErrorsModule, BullmqRootModule.forRole('producer'), HealthModule, MetricsModule, MetricsHttpModule, JobsModule, JobsApiModule, SautiModule, FishModule, BifrostModule, OpenAiModule],
+      imports: [
+        CoreModule.forRoot(config),
+        ErrorsModule,
+        BullmqRootModule.forRole('producer'),
+        HealthModule,
+        MetricsModule,
+        MetricsHttpModule,
+        JobsModule,
+        JobsApiModule,
+        SautiModule,
+        FishModule,
+        BifrostModule,
+        OpenAiModule,
+      ],
       controllers: [AccountController],
     };
   }

@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof CliUsageError || error instanceof EnvironmentError || error instanceof ConfigFileError || error instanceof TtsError;
+    const known =
+      error instanceof CliUsageError || error instanceof EnvironmentError || error instanceof ConfigFileError || error instanceof TtsError;
     process.stderr.write(`error: ${(error as Error).message}\n`);
     if (!known && !(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${(error as Error).stack}\n`);
     process.exit(error instanceof CliUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);

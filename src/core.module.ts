@@ -13,7 +13,16 @@ import { TenantsModule } from './tenants/tenants.module';
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const modules = [ConfigModule.forRoot(config), LoggingModule, DatabaseModule, RedisModule, WorkerReportsModule, HealthRegistryModule, BillingModule, TenantsModule];
+    const modules = [
+      ConfigModule.forRoot(config),
+      LoggingModule,
+      DatabaseModule,
+      RedisModule,
+      WorkerReportsModule,
+      HealthRegistryModule,
+      BillingModule,
+      TenantsModule,
+    ];
     return { module: CoreModule, global: true, imports: modules, exports: modules };
   }
 }

@@ -88,7 +88,26 @@ export class AudioDecodeError extends Error {
 
 // Mono 16-bit WAV at the file's own rate (decodeWav reads the rate from the header): the same shape,
 // and under the same size cap, as a raw PCM answer. -bitexact keeps the encoder tag (a LIST chunk) out.
-const DECODE_ARGUMENTS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-i', 'pipe:0', '-map', '0:a:0', '-map_metadata', '-1', '-ac', '1', '-c:a', 'pcm_s16le', '-bitexact', '-f', 'wav', 'pipe:1'];
+const DECODE_ARGUMENTS = [
+  '-hide_banner',
+  '-nostats',
+  '-loglevel',
+  'error',
+  '-i',
+  'pipe:0',
+  '-map',
+  '0:a:0',
+  '-map_metadata',
+  '-1',
+  '-ac',
+  '1',
+  '-c:a',
+  'pcm_s16le',
+  '-bitexact',
+  '-f',
+  'wav',
+  'pipe:1',
+];
 
 /**
  * Turns a compressed audio file into mono float samples at its own rate, through ffmpeg (the
@@ -140,15 +159,20 @@ function decodeWavOrThrow(bytes: Buffer, decodedFrom: CompressedContainer): Deco
     const { samples, sampleRate } = decodeWav(bytes);
     return { samples, sampleRate };
   } catch (error) {
-    throw new AudioDecodeError('unreadable', `ffmpeg's decoding of the ${decodedFrom} data cannot be read (${(error as Error).message})`, { cause: error });
+    throw new AudioDecodeError('unreadable', `ffmpeg's decoding of the ${decodedFrom} data cannot be read (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
 function decodeFailure(container: CompressedContainer, error: unknown, maxDecodedBytes: number): AudioDecodeError {
-  if (!(error instanceof FfmpegRunError)) return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data`, { cause: error });
+  if (!(error instanceof FfmpegRunError))
+    return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data`, { cause: error });
   switch (error.reason) {
     case 'not_started':
-      return new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which could not be started (${error.message})`, { cause: error });
+      return new AudioDecodeError('no_decoder', `decoding ${container} needs ffmpeg, which could not be started (${error.message})`, {
+        cause: error,
+      });
     case 'timed_out':
       return new AudioDecodeError('timed_out', `ffmpeg ${error.message} while decoding ${container}`, { cause: error });
     case 'aborted':
@@ -157,7 +181,9 @@ function decodeFailure(container: CompressedContainer, error: unknown, maxDecode
       return new AudioDecodeError('too_large', `the ${container} data decodes to more than ${maxDecodedBytes} bytes`, { cause: error });
     case 'failed': {
       const said = error.exit.stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
-      return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data (${said || error.message})`, { cause: error });
+      return new AudioDecodeError('unreadable', `ffmpeg could not decode the ${container} data (${said || error.message})`, {
+        cause: error,
+      });
     }
   }
 }

@@ -1,7 +1,15 @@
 import { TtsError } from '../common/tts-error';
 import { AudioFormat, assertSampleRate, audioFormatInfo, contentTypeFor } from './audio-format';
 import { EncoderStream, EncoderStreamOptions, createEncoderStream } from './encoder-stream';
-import { FfmpegLocation, availableFormats, encodedSampleRate, ffmpegEncodeArguments, formatUnavailable, locateFfmpeg, runEncoder } from './ffmpeg';
+import {
+  FfmpegLocation,
+  availableFormats,
+  encodedSampleRate,
+  ffmpegEncodeArguments,
+  formatUnavailable,
+  locateFfmpeg,
+  runEncoder,
+} from './ffmpeg';
 import { encodeWav, floatToPcm16 } from './wav';
 
 export interface EncodedAudio {
@@ -26,11 +34,22 @@ export interface EncodeOptions extends FfmpegLocation {
  * in-process; the other formats pipe 16-bit PCM through ffmpeg. Rejects with `format_unavailable` when
  * the encoder is missing, never with a broken file.
  */
-export async function encodeAudio(samples: Float32Array, sampleRate: number, format: AudioFormat, options: EncodeOptions = {}): Promise<EncodedAudio> {
+export async function encodeAudio(
+  samples: Float32Array,
+  sampleRate: number,
+  format: AudioFormat,
+  options: EncodeOptions = {},
+): Promise<EncodedAudio> {
   assertSampleRate(sampleRate);
   const durationSeconds = samples.length / sampleRate;
   const outputRate = encodedSampleRate(format, sampleRate);
-  const described = { format, contentType: contentTypeFor(format, outputRate), extension: audioFormatInfo(format).extension, sampleRate: outputRate, durationSeconds };
+  const described = {
+    format,
+    contentType: contentTypeFor(format, outputRate),
+    extension: audioFormatInfo(format).extension,
+    sampleRate: outputRate,
+    durationSeconds,
+  };
   if (format === 'wav') return { ...described, bytes: encodeWav(samples, sampleRate) };
   if (format === 'pcm') return { ...described, bytes: floatToPcm16(samples) };
   const ffmpegPath = locateFfmpeg(options);

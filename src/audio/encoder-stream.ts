@@ -2,7 +2,16 @@ import { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { TtsError } from '../common/tts-error';
 import { AudioFormat, assertSampleRate, contentTypeFor } from './audio-format';
-import { FfmpegLocation, StderrTail, encodedSampleRate, ffmpegEncodeArguments, ffmpegFailure, formatUnavailable, locateFfmpeg, spawnFfmpeg } from './ffmpeg';
+import {
+  FfmpegLocation,
+  StderrTail,
+  encodedSampleRate,
+  ffmpegEncodeArguments,
+  ffmpegFailure,
+  formatUnavailable,
+  locateFfmpeg,
+  spawnFfmpeg,
+} from './ffmpeg';
 import { floatToPcm16, wavHeader } from './wav';
 
 export interface EncoderStreamSummary {

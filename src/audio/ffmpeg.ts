@@ -165,7 +165,10 @@ export function runFfmpeg(ffmpegPath: string, args: string[], input: Buffer, opt
       failure ??= error;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(() => kill(new FfmpegRunError('timed_out', `did not finish within ${options.timeoutMs} ms and was killed`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => kill(new FfmpegRunError('timed_out', `did not finish within ${options.timeoutMs} ms and was killed`)),
+      options.timeoutMs,
+    );
     const onAbort = () => kill(new FfmpegRunError('aborted', 'cancelled; ffmpeg was killed'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
@@ -182,7 +185,8 @@ export function runFfmpeg(ffmpegPath: string, args: string[], input: Buffer, opt
     let written = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       written += chunk.length;
-      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes) return kill(new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`));
+      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes)
+        return kill(new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`));
       stdout.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));

@@ -70,7 +70,8 @@ function phaseTable(filter: Filter, up: number): PhaseTable {
 
 /** `samples` at `fromRate` → the same sound at `toRate`. Length: round(n × toRate / fromRate). */
 export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
-  if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate)) throw new RangeError(`cannot resample ${fromRate} Hz to ${toRate} Hz`);
+  if (!(fromRate > 0 && toRate > 0) || !Number.isInteger(fromRate) || !Number.isInteger(toRate))
+    throw new RangeError(`cannot resample ${fromRate} Hz to ${toRate} Hz`);
   if (fromRate === toRate) return samples;
   const divisor = gcd(fromRate, toRate);
   const up = toRate / divisor; // phases

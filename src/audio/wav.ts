@@ -82,7 +82,12 @@ export function decodeWav(bytes: Buffer): DecodedWav {
     if (id === 'fmt ') {
       let audioFormat = bytes.readUInt16LE(start);
       if (audioFormat === 0xfffe && declared >= 40) audioFormat = bytes.readUInt16LE(start + 24); // WAVE_FORMAT_EXTENSIBLE
-      format = { audioFormat, channels: bytes.readUInt16LE(start + 2), sampleRate: bytes.readUInt32LE(start + 4), bitsPerSample: bytes.readUInt16LE(start + 14) };
+      format = {
+        audioFormat,
+        channels: bytes.readUInt16LE(start + 2),
+        sampleRate: bytes.readUInt32LE(start + 4),
+        bitsPerSample: bytes.readUInt16LE(start + 14),
+      };
     } else if (id === 'data') {
       if (!format) throw new Error('WAV data chunk before fmt chunk');
       const end = declared === 0 || start + declared > bytes.length ? bytes.length : start + declared;

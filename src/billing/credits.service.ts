@@ -18,7 +18,9 @@ const INSUFFICIENT_CREDITS_SQLSTATE = 'SC402';
 /** reserve_credits()'s refusal (also when another function called it) as the error callers see; anything else unchanged. */
 export function asInsufficientCredits(error: unknown, amount: number): unknown {
   if ((error as { code?: string }).code !== INSUFFICIENT_CREDITS_SQLSTATE) return error;
-  return new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, { details: { required: amount } });
+  return new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, {
+    details: { required: amount },
+  });
 }
 
 /**
@@ -43,7 +45,8 @@ export class CreditsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async topUp(tenantId: string, amount: number, reference = `topup_${randomUUID()}`): Promise<number> {
-    if (!Number.isSafeInteger(amount) || amount <= 0) throw new TtsError('invalid_request', 'A top-up must be a positive whole number of credits.', { field: 'amount' });
+    if (!Number.isSafeInteger(amount) || amount <= 0)
+      throw new TtsError('invalid_request', 'A top-up must be a positive whole number of credits.', { field: 'amount' });
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query(
         `INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES ($1, 'topup', $2, $3)
@@ -51,7 +54,10 @@ export class CreditsService {
         [tenantId, amount, reference],
       );
       const delta = inserted.length > 0 ? amount : 0;
-      const [rows] = await manager.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1 RETURNING credit_balance`, [tenantId, delta]);
+      const [rows] = await manager.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1 RETURNING credit_balance`, [
+        tenantId,
+        delta,
+      ]);
       if (rows.length === 0) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
       return Number(rows[0].credit_balance);
     });
@@ -66,7 +72,11 @@ export class CreditsService {
   async reserveForRequest(tenantId: string, amount: number, reference: string): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     try {
-      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [tenantId, amount, reference]);
+      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [
+        tenantId,
+        amount,
+        reference,
+      ]);
     } catch (error) {
       throw asInsufficientCredits(error, amount);
     }
@@ -94,8 +104,18 @@ export class CreditsService {
     return this.finish(manager ?? this.dataSource.manager, '', reference, 'release', 0);
   }
 
-  private async finish(manager: EntityManager, commit: string, reference: string, kind: 'settle' | 'release', charged: number | null): Promise<boolean> {
-    const rows = await manager.query(`SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [reference, kind, charged]);
+  private async finish(
+    manager: EntityManager,
+    commit: string,
+    reference: string,
+    kind: 'settle' | 'release',
+    charged: number | null,
+  ): Promise<boolean> {
+    const rows = await manager.query(`SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [
+      reference,
+      kind,
+      charged,
+    ]);
     return rows[0].finished === true;
   }
 

@@ -36,6 +36,7 @@ export function requireOption(args: CliArguments, name: string): string {
 export function requireInteger(args: CliArguments, name: string, minimum: number): number {
   const raw = requireOption(args, name);
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < minimum) throw new CliUsageError(`--${name} must be a whole number ≥ ${minimum}, got '${raw}'`);
+  if (!Number.isSafeInteger(value) || value < minimum)
+    throw new CliUsageError(`--${name} must be a whole number ≥ ${minimum}, got '${raw}'`);
   return value;
 }

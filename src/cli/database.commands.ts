@@ -44,7 +44,9 @@ export const databaseCommands: CliCommand[] = [
     usage: 'db migrate                apply pending migrations',
     async run(_args, context) {
       const applied = await withDataSource(context.config.database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }));
-      context.print(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date', { applied: applied.map((m) => m.name) });
+      context.print(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date', {
+        applied: applied.map((m) => m.name),
+      });
     },
   },
   {

@@ -36,10 +36,9 @@ export const tenantCommands: CliCommand[] = [
     usage: 'tenants list                                list tenants and balances',
     async run(_args, context) {
       const tenants = await (await context.app()).get(TenantsService).list();
-      context.print(
-        tenants.map((t) => `${t.id}  ${t.creditBalance.toString().padStart(10)}  ${t.name}`).join('\n') || 'no tenants',
-        { tenants: tenants.map((t) => ({ id: t.id, name: t.name, creditBalance: t.creditBalance, createdAt: t.createdAt })) },
-      );
+      context.print(tenants.map((t) => `${t.id}  ${t.creditBalance.toString().padStart(10)}  ${t.name}`).join('\n') || 'no tenants', {
+        tenants: tenants.map((t) => ({ id: t.id, name: t.name, creditBalance: t.creditBalance, createdAt: t.createdAt })),
+      });
     },
   },
   {
@@ -64,14 +63,13 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'keys list',
-    usage: 'keys list --tenant <id>                     list a tenant\'s API keys (never the keys themselves)',
+    usage: "keys list --tenant <id>                     list a tenant's API keys (never the keys themselves)",
     options: ['tenant'],
     async run(args, context) {
       const keys = await (await context.app()).get(ApiKeysService).list(requireOption(args, 'tenant'));
-      context.print(
-        keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`).join('\n') || 'no keys',
-        { keys: keys.map(describeKey) },
-      );
+      context.print(keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`).join('\n') || 'no keys', {
+        keys: keys.map(describeKey),
+      });
     },
   },
   {

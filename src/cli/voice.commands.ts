@@ -19,8 +19,16 @@ export function listVoices(config: AppConfig): VoiceListing[] {
   const installable = new Set(config.voiceCatalog.voices.map((voice) => voice.id));
   const declared: VoiceListing[] = config.voices.voices.map((entry) => {
     const loaded = loadVoiceModel(entry, config.paths.voicesDir);
-    const base = { id: entry.id, format: entry.format, testVoice: entry.test_voice, files: voiceFiles(entry, config.paths.voicesDir), installable: installable.has(entry.id) };
-    return loaded.available ? { ...base, state: 'installed', sampleRate: loaded.model.sampleRate } : { ...base, state: 'missing', reason: loaded.voice.reason };
+    const base = {
+      id: entry.id,
+      format: entry.format,
+      testVoice: entry.test_voice,
+      files: voiceFiles(entry, config.paths.voicesDir),
+      installable: installable.has(entry.id),
+    };
+    return loaded.available
+      ? { ...base, state: 'installed', sampleRate: loaded.model.sampleRate }
+      : { ...base, state: 'missing', reason: loaded.voice.reason };
   });
   const undeclared: VoiceListing[] = config.voiceCatalog.voices
     .filter((voice) => !config.voices.voices.some((entry) => entry.id === voice.id))
@@ -30,7 +38,12 @@ export function listVoices(config: AppConfig): VoiceListing[] {
 
 function describeListing(voice: VoiceListing): string {
   const label = voice.testVoice ? ' (test voice)' : '';
-  const detail = voice.state === 'installed' ? `${voice.sampleRate} Hz` : voice.state === 'missing' && voice.installable ? `run: ${installCommand(voice.id)}` : (voice.reason ?? '');
+  const detail =
+    voice.state === 'installed'
+      ? `${voice.sampleRate} Hz`
+      : voice.state === 'missing' && voice.installable
+        ? `run: ${installCommand(voice.id)}`
+        : (voice.reason ?? '');
   return `${voice.id.padEnd(24)} ${voice.format.padEnd(14)} ${voice.state.padEnd(12)} ${detail}${label}`;
 }
 
@@ -59,8 +72,13 @@ export const voiceCommands: CliCommand[] = [
         baseUrl,
         log: args.json ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
-      const lines = result.files.map((file) => `  ${file.status === 'installed' ? 'installed' : 'kept     '} ${file.path} (${file.bytes} bytes, sha256 ${file.sha256})`);
-      context.print(`${result.alreadyInstalled ? `${voiceId} is already installed` : `${voiceId} installed`} in ${result.dir}\n${lines.join('\n')}`, result);
+      const lines = result.files.map(
+        (file) => `  ${file.status === 'installed' ? 'installed' : 'kept     '} ${file.path} (${file.bytes} bytes, sha256 ${file.sha256})`,
+      );
+      context.print(
+        `${result.alreadyInstalled ? `${voiceId} is already installed` : `${voiceId} installed`} in ${result.dir}\n${lines.join('\n')}`,
+        result,
+      );
     },
   },
 ];

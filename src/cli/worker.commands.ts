@@ -22,7 +22,10 @@ export const workerCommands: CliCommand[] = [
     async run(_args, context) {
       const host = hostname();
       const mine = (await liveWorkers(context)).filter((worker) => worker.workerId.startsWith(`${host}:`));
-      context.print(mine.length ? `alive: ${mine.map((w) => w.workerId).join(', ')}` : `no live worker on ${host}`, { host, alive: mine.length > 0 });
+      context.print(mine.length ? `alive: ${mine.map((w) => w.workerId).join(', ')}` : `no live worker on ${host}`, {
+        host,
+        alive: mine.length > 0,
+      });
       if (mine.length === 0) process.exitCode = 1;
     },
   },

@@ -86,7 +86,12 @@ export class AppConfig {
   /** Signed audio URLs (Fish `audioUrl`): secret (may be unset outside production), key id, lifetime, origin. */
   get audioLinks() {
     const env = this.environment;
-    return { secret: env.AUDIO_URL_SIGNING_SECRET, keyId: env.AUDIO_URL_KEY_ID, ttlSeconds: env.AUDIO_URL_TTL_SECONDS, baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, '') };
+    return {
+      secret: env.AUDIO_URL_SIGNING_SECRET,
+      keyId: env.AUDIO_URL_KEY_ID,
+      ttlSeconds: env.AUDIO_URL_TTL_SECONDS,
+      baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, ''),
+    };
   }
 
   /** The ffmpeg used to encode and decode audio: FFMPEG_PATH, or (unset) the npm-installed build. */

@@ -2,7 +2,8 @@ import { IsInt, IsObject, Min } from 'class-validator';
 
 /** `config/pricing.yaml`: credits charged per character (Unicode code point after NFC). */
 export class PricingConfig {
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   default_credits_per_character = 1;
 
   /** Rate per catalogue voice id or `provider/model`; anything not listed pays the default. */

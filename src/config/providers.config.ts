@@ -41,23 +41,31 @@ export class ProviderEntry {
   kind!: ProviderKind;
 
   /** Upstream base URL without the `/v1/...` path (HTTP kinds). */
-  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   base_url?: string;
 
   /** Name of the environment variable holding the upstream key; the key itself never sits in YAML. */
-  @IsOptional() @Matches(/^[A-Z_][A-Z0-9_]*$/, { message: 'api_key_env must be an environment variable name' })
+  @IsOptional()
+  @Matches(/^[A-Z_][A-Z0-9_]*$/, { message: 'api_key_env must be an environment variable name' })
   api_key_env?: string;
 
   /** Longest text one call accepts; a longer request skips this provider (HTTP kinds and eSpeak). */
-  @IsInt() @Min(1) @Max(1_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   max_text_length = 5000;
 
   /** Default per-attempt budget when a route target does not set its own. */
-  @IsInt() @Min(100) @Max(600_000)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   timeout_ms = 30_000;
 
   /** Models this upstream accepts in `provider/model` strings; empty or `*` accepts any. */
-  @IsArray() @IsString({ each: true }) @ArrayUnique()
+  @IsArray()
+  @IsString({ each: true })
+  @ArrayUnique()
   models: string[] = [];
 
   /** Client-facing model name → the upstream's own model id. */
@@ -69,11 +77,13 @@ export class ProviderEntry {
   voice_map: Record<string, string> = {};
 
   /** Voice used when a request names none (OpenAI/ElevenLabs-style upstreams need one). */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   default_voice?: string;
 
   /** Model sent when the route names none (ElevenLabs `model_id`). */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   default_model?: string;
 
   /**
@@ -81,7 +91,8 @@ export class ProviderEntry {
    * ElevenLabs-compatible). `pcm` is raw 16-bit LE at `pcm_sample_rate`; mp3, opus, aac and flac are
    * for upstreams that offer nothing else and are decoded with ffmpeg.
    */
-  @IsOptional() @IsIn(UPSTREAM_RESPONSE_FORMATS)
+  @IsOptional()
+  @IsIn(UPSTREAM_RESPONSE_FORMATS)
   response_format?: UpstreamResponseFormat;
 
   /** Rate of raw PCM answers (OpenAI sends 24 kHz; ElevenLabs sends what `output_format` asked). */
@@ -92,59 +103,84 @@ export class ProviderEntry {
 /** Retries of transient upstream failures (timeouts, connection errors, 429, 5xx). */
 export class RetryPolicy {
   /** Retries after the first attempt, per route target. */
-  @IsInt() @Min(0) @Max(10)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   max_retries = 2;
 
-  @IsInt() @Min(0) @Max(60_000)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
   base_delay_ms = 100;
 
-  @IsInt() @Min(0) @Max(120_000)
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
   max_delay_ms = 2_000;
 
   /** A Retry-After longer than this is not waited for: the next target is tried instead. */
-  @IsInt() @Min(0) @Max(300_000)
+  @IsInt()
+  @Min(0)
+  @Max(300_000)
   max_retry_after_ms = 5_000;
 }
 
 export class BreakerPolicy {
   /** Failures within `window_ms` that open the breaker. */
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   failure_threshold = 5;
 
-  @IsInt() @Min(100) @Max(3_600_000)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   window_ms = 30_000;
 
   /** How long an open breaker skips the provider before letting one probe through. */
-  @IsInt() @Min(10) @Max(3_600_000)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
   cooldown_ms = 15_000;
 }
 
 export class HttpClientPolicy {
   /** Budget to open a TCP/TLS connection, within the attempt's total budget. */
-  @IsInt() @Min(10) @Max(120_000)
+  @IsInt()
+  @Min(10)
+  @Max(120_000)
   connect_timeout_ms = 3_000;
 
   /** Largest upstream body read; bigger answers are cut off with provider_unavailable. */
-  @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
   max_response_bytes = 50 * 1024 * 1024;
 
   /** Same-host redirects followed (0 refuses every redirect); another host is always refused. */
-  @IsInt() @Min(0) @Max(5)
+  @IsInt()
+  @Min(0)
+  @Max(5)
   max_same_host_redirects = 2;
 }
 
 /** `config/providers.yaml`: every TTS backend plus the retry, breaker and HTTP policies they share. */
 export class ProvidersConfig {
-  @IsArray() @ValidateNested({ each: true }) @Type(() => ProviderEntry)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ProviderEntry)
   providers: ProviderEntry[] = [];
 
-  @ValidateNested() @Type(() => RetryPolicy)
+  @ValidateNested()
+  @Type(() => RetryPolicy)
   retry: RetryPolicy = new RetryPolicy();
 
-  @ValidateNested() @Type(() => BreakerPolicy)
+  @ValidateNested()
+  @Type(() => BreakerPolicy)
   breaker: BreakerPolicy = new BreakerPolicy();
 
-  @ValidateNested() @Type(() => HttpClientPolicy)
+  @ValidateNested()
+  @Type(() => HttpClientPolicy)
   http: HttpClientPolicy = new HttpClientPolicy();
 
   find(id: string): ProviderEntry | undefined {
@@ -157,7 +193,9 @@ export class ProvidersConfig {
     for (const entry of this.providers) {
       const formats = UPSTREAM_FORMATS[entry.kind];
       if (formats && entry.response_format !== undefined && !formats.includes(entry.response_format)) {
-        problems.push(`providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${formats.join(', ')})`);
+        problems.push(
+          `providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${formats.join(', ')})`,
+        );
       }
     }
     return problems;

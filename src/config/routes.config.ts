@@ -1,5 +1,18 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { isEspeakVoice } from '../espeak/espeak-voices';
 import { ConfigFileError } from './yaml-file';
 import type { ProvidersConfig } from './providers.config';
@@ -8,31 +21,41 @@ export const ROUTE_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as c
 
 /** One step of a chain: a provider and that provider's own voice (and model, for upstreams that take one). */
 export class RouteTargetEntry {
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   provider!: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   voice!: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   model?: string;
 
   /** Per-attempt budget; the provider's own `timeout_ms` when absent. */
-  @IsOptional() @IsInt() @Min(100) @Max(600_000)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   timeout_ms?: number;
 }
 
 /** A route: what clients name (a catalogue voice or a `provider/model`) and the chain that serves it. */
 export class RouteEntry {
   /** A catalogue voice id (`sauti-swahili-v1`) or, under `models`, a `provider/model` key. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   id!: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   name?: string;
 
   /** ISO 639-1 code of the voice's language. */
-  @IsOptional() @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/)
+  @IsOptional()
+  @Matches(/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/)
   language?: string;
 
   /** Every answer on this route is resampled to this rate, whoever served it. */
@@ -43,18 +66,25 @@ export class RouteEntry {
   @IsBoolean()
   test_voice = false;
 
-  @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => RouteTargetEntry)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => RouteTargetEntry)
   chain!: RouteTargetEntry[];
 }
 
 /** `config/routes.yaml`. */
 export class RoutesConfig {
   /** Catalogue voices (Sauti/Fish voice ids): these are what `GET /v1/voices` lists. */
-  @IsArray() @ValidateNested({ each: true }) @Type(() => RouteEntry)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => RouteEntry)
   voices: RouteEntry[] = [];
 
   /** Explicit `provider/model` routes (Bifrost/OpenAI style); others are derived from the providers. */
-  @IsArray() @ValidateNested({ each: true }) @Type(() => RouteEntry)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => RouteEntry)
   models: RouteEntry[] = [];
 
   /** Sample rate of `provider/model` routes that `models` does not list. */
@@ -66,17 +96,20 @@ export class RoutesConfig {
 export function crossCheckRouting(providers: ProvidersConfig, routes: RoutesConfig): void {
   const problems: string[] = providers.problems();
   const ids = providers.providers.map((provider) => provider.id);
-  for (const duplicate of ids.filter((id, index) => ids.indexOf(id) !== index)) problems.push(`providers.yaml: provider id '${duplicate}' is defined twice`);
+  for (const duplicate of ids.filter((id, index) => ids.indexOf(id) !== index))
+    problems.push(`providers.yaml: provider id '${duplicate}' is defined twice`);
   const check = (section: string, entries: RouteEntry[]) => {
     const keys = entries.map((entry) => entry.id);
-    for (const duplicate of keys.filter((key, index) => keys.indexOf(key) !== index)) problems.push(`routes.yaml: ${section} '${duplicate}' is defined twice`);
+    for (const duplicate of keys.filter((key, index) => keys.indexOf(key) !== index))
+      problems.push(`routes.yaml: ${section} '${duplicate}' is defined twice`);
     for (const route of entries) {
       const key = route.id;
       if (section === 'models' && !/^[^/\s]+\/\S+$/.test(key)) problems.push(`routes.yaml: models.${key} must be a provider/model key`);
       route.chain.forEach((target, index) => {
         const provider = providers.find(target.provider);
         if (!provider) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names unknown provider '${target.provider}'`);
-        else if (provider.kind === 'espeak' && !isEspeakVoice(target.voice)) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names voice '${target.voice}', which eSpeak NG does not have`);
+        else if (provider.kind === 'espeak' && !isEspeakVoice(target.voice))
+          problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names voice '${target.voice}', which eSpeak NG does not have`);
       });
     }
   };

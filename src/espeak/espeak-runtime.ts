@@ -88,7 +88,9 @@ export async function runEspeak(run: EspeakRun): Promise<EspeakModule> {
 /** IPA phonemes, one line per clause as eSpeak splits them. `voice` is an eSpeak voice such as `sw`. */
 export async function phonemize(text: string, voice: string): Promise<string[]> {
   const module = await runEspeak({ args: ['--phonout', '/phonemes.txt', '-q', '--ipa=3', '-v', voice], text });
-  return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '');
+  return module.FS.readFile('/phonemes.txt', { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.trim() !== '');
 }
 
 /** eSpeak's own formant speech as a WAV file (16-bit mono, 22,050 Hz). `wordsPerMinute` defaults to 175. */

@@ -28,8 +28,7 @@ export interface EspeakSessionRequest {
 }
 
 export type EspeakSessionReply =
-  | { kind: 'result'; id: number; ipa?: string[][]; pcm?: Uint8Array[]; sampleRate?: number }
-  | { kind: 'exited'; errors: string[] };
+  { kind: 'result'; id: number; ipa?: string[][]; pcm?: Uint8Array[]; sampleRate?: number } | { kind: 'exited'; errors: string[] };
 
 const WAV_HEADER_BYTES = 44;
 
@@ -110,7 +109,11 @@ function finishLine(): void {
 function reply(): void {
   const finished = request as EspeakSessionRequest;
   if (data.output === 'ipa') port.postMessage({ kind: 'result', id: finished.id, ipa } satisfies EspeakSessionReply);
-  else port.postMessage({ kind: 'result', id: finished.id, pcm, sampleRate: output.sampleRate } satisfies EspeakSessionReply, pcm.map((bytes) => bytes.buffer as ArrayBuffer));
+  else
+    port.postMessage(
+      { kind: 'result', id: finished.id, pcm, sampleRate: output.sampleRate } satisfies EspeakSessionReply,
+      pcm.map((bytes) => bytes.buffer as ArrayBuffer),
+    );
   request = undefined;
   ipa = [];
   pcm = [];

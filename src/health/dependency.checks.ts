@@ -33,7 +33,11 @@ export class DependencyChecks implements OnModuleInit {
     this.registry.register({
       key: 'database',
       critical: true,
-      check: async (): Promise<ReadinessReport> => ({ status: 'up', target: database, ...(await timed(() => this.dataSource.query('SELECT 1'))) }),
+      check: async (): Promise<ReadinessReport> => ({
+        status: 'up',
+        target: database,
+        ...(await timed(() => this.dataSource.query('SELECT 1'))),
+      }),
     });
     this.registry.register({
       key: 'redis',

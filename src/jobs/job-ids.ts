@@ -3,13 +3,18 @@ import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request'
 
 /** `job_` and 24 lowercase base-36-ish characters: URL-safe, unguessable (120 bits). */
 export function newJobId(): string {
-  return `job_${randomBytes(15).toString('base64url').replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'z')).toLowerCase()}`;
+  return `job_${randomBytes(15)
+    .toString('base64url')
+    .replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'z'))
+    .toLowerCase()}`;
 }
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -12,11 +12,15 @@ const BACKOFF_BASE_MS = 2000;
  * which is what makes the outbox relay and a retried create harmless.
  */
 export async function enqueueSynthesis(queue: Queue<SynthesisJobData>, jobId: string, attempts: number): Promise<void> {
-  await queue.add('synthesize', { jobId }, {
-    jobId,
-    attempts,
-    backoff: { type: 'exponential', delay: BACKOFF_BASE_MS },
-    removeOnComplete: true,
-    removeOnFail: { age: 24 * 3600 },
-  });
+  await queue.add(
+    'synthesize',
+    { jobId },
+    {
+      jobId,
+      attempts,
+      backoff: { type: 'exponential', delay: BACKOFF_BASE_MS },
+      removeOnComplete: true,
+      removeOnFail: { age: 24 * 3600 },
+    },
+  );
 }

@@ -43,9 +43,14 @@ export class JobWorkers implements OnApplicationBootstrap, BeforeApplicationShut
     });
     const housekeeping = new Worker(MAINTENANCE_QUEUE, () => this.runMaintenance(), { connection, prefix, concurrency: 1 });
     this.workers = [synthesis, housekeeping];
-    for (const worker of this.workers) worker.on('error', (error) => this.logger.pino.warn({ queue: worker.name, err: error.message }, 'queue worker error'));
+    for (const worker of this.workers)
+      worker.on('error', (error) => this.logger.pino.warn({ queue: worker.name, err: error.message }, 'queue worker error'));
     // A job scheduler is one entry per id in Redis: however many workers upsert it, it fires once per interval.
-    await this.maintenanceQueue.upsertJobScheduler(MAINTENANCE_SCHEDULER, { every: maintenanceIntervalMs }, { name: 'maintenance', opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await this.maintenanceQueue.upsertJobScheduler(
+      MAINTENANCE_SCHEDULER,
+      { every: maintenanceIntervalMs },
+      { name: 'maintenance', opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
     void this.runMaintenance().catch((error: Error) => this.logger.pino.warn({ err: error.message }, 'start-up maintenance failed'));
   }
 

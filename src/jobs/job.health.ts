@@ -34,7 +34,11 @@ export class JobHealthChecks implements OnModuleInit {
         const window = Math.round((3 * this.config.jobs.workerReportIntervalMs) / 1000);
         return workers.length > 0
           ? { status: 'up', count: workers.length, workers: workers.map(({ workerId, pid, at }) => ({ workerId, pid, at })) }
-          : { status: 'degraded', count: 0, message: `No worker process has reported in the last ${window} s: async jobs wait until one runs (npm run start:worker).` };
+          : {
+              status: 'degraded',
+              count: 0,
+              message: `No worker process has reported in the last ${window} s: async jobs wait until one runs (npm run start:worker).`,
+            };
       },
     });
   }

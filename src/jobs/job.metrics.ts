@@ -30,7 +30,9 @@ export class JobMetrics implements OnModuleInit {
       help: 'BullMQ synthesis queue jobs by state',
       labelNames: ['state'],
       async collect() {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized').catch(() => ({}) as Record<string, number>);
+        const counts = await queue
+          .getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized')
+          .catch(() => ({}) as Record<string, number>);
         for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
       },
     });
@@ -40,14 +42,17 @@ export class JobMetrics implements OnModuleInit {
       labelNames: ['status'],
       async collect() {
         const rows = await dataSource.query(`SELECT status, count(*)::int AS n FROM synthesis_jobs GROUP BY status`).catch(() => []);
-        for (const status of ['queued', 'running', 'succeeded', 'failed', 'expired']) this.set({ status }, rows.find((r: { status: string }) => r.status === status)?.n ?? 0);
+        for (const status of ['queued', 'running', 'succeeded', 'failed', 'expired'])
+          this.set({ status }, rows.find((r: { status: string }) => r.status === status)?.n ?? 0);
       },
     });
     this.metrics.gauge({
       name: 'tts_job_oldest_queued_age_seconds',
       help: 'Age of the oldest job still queued (0 when none)',
       async collect() {
-        const rows = await dataSource.query(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM synthesis_jobs WHERE status = 'queued'`).catch(() => [{ age: 0 }]);
+        const rows = await dataSource
+          .query(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS age FROM synthesis_jobs WHERE status = 'queued'`)
+          .catch(() => [{ age: 0 }]);
         this.set(Number(rows[0].age));
       },
     });
@@ -78,7 +83,10 @@ export class JobMetrics implements OnModuleInit {
       async collect() {
         this.reset();
         const rows = await dataSource
-          .query(`SELECT error_code, count(*)::int AS n FROM synthesis_jobs WHERE status = 'failed' AND completed_at > now() - make_interval(mins => $1) GROUP BY error_code`, [WINDOW_MINUTES])
+          .query(
+            `SELECT error_code, count(*)::int AS n FROM synthesis_jobs WHERE status = 'failed' AND completed_at > now() - make_interval(mins => $1) GROUP BY error_code`,
+            [WINDOW_MINUTES],
+          )
           .catch(() => []);
         for (const row of rows as Array<{ error_code: string; n: number }>) this.set({ code: row.error_code }, row.n);
       },

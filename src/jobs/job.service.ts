@@ -69,8 +69,8 @@ export class JobService {
       return { job: this.sameRequestOrThrow(winner, hash), created: false };
     }
     // Bounded: with Redis down the queue may wait for a connection; the row is already durable.
-    await withTimeout(enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch((error: Error) =>
-      this.logger.pino.warn({ jobId: job.id, err: error.message }, 'enqueue failed; the relay will enqueue the job'),
+    await withTimeout(enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch(
+      (error: Error) => this.logger.pino.warn({ jobId: job.id, err: error.message }, 'enqueue failed; the relay will enqueue the job'),
     );
     return { job, created: true };
   }
@@ -80,7 +80,13 @@ export class JobService {
    * CreateJobFunction): it locks the tenant row, so this tenant's creations are serialised and the
    * active-job cap is exact, and the row and the reservation commit or vanish together.
    */
-  private async insertAndReserve(tenantId: string, request: SynthesisRequest, options: CreateJobOptions, ttl: number, hash: string): Promise<SynthesisJobEntity> {
+  private async insertAndReserve(
+    tenantId: string,
+    request: SynthesisRequest,
+    options: CreateJobOptions,
+    ttl: number,
+    hash: string,
+  ): Promise<SynthesisJobEntity> {
     const job = this.dataSource.getRepository(SynthesisJobEntity).create({
       id: newJobId(),
       tenantId,
@@ -104,27 +110,35 @@ export class JobService {
     });
     let rows: { created_at: Date | null; active: number; active_limit: number }[];
     try {
-      rows = await this.dataSource.query(`SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-        job.id,
-        tenantId,
-        job.face,
-        JSON.stringify(request),
-        hash,
-        job.idempotencyKey,
-        job.characters,
-        job.credits,
-        ttl,
-        this.config.rateLimits.defaults.max_active_jobs,
-      ]);
+      rows = await this.dataSource.query(
+        `SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          job.id,
+          tenantId,
+          job.face,
+          JSON.stringify(request),
+          hash,
+          job.idempotencyKey,
+          job.characters,
+          job.credits,
+          ttl,
+          this.config.rateLimits.defaults.max_active_jobs,
+        ],
+      );
     } catch (error) {
-      if ((error as { code?: string }).code === TENANT_NOT_FOUND_SQLSTATE) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+      if ((error as { code?: string }).code === TENANT_NOT_FOUND_SQLSTATE)
+        throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
       throw asInsufficientCredits(error, job.credits);
     }
     const [{ created_at: createdAt, active, active_limit: limit }] = rows;
     if (!createdAt) {
-      throw new TtsError('too_many_jobs', `This account already has ${active} jobs queued or running (limit ${limit}). Wait for some to finish.`, {
-        retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
-      });
+      throw new TtsError(
+        'too_many_jobs',
+        `This account already has ${active} jobs queued or running (limit ${limit}). Wait for some to finish.`,
+        {
+          retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
+        },
+      );
     }
     job.createdAt = createdAt;
     return job;
@@ -136,7 +150,9 @@ export class JobService {
 
   private sameRequestOrThrow(job: SynthesisJobEntity, hash: string): SynthesisJobEntity {
     if (job.requestHash !== hash) {
-      throw new TtsError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.', { field: 'Idempotency-Key' });
+      throw new TtsError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.', {
+        field: 'Idempotency-Key',
+      });
     }
     return job;
   }
@@ -161,7 +177,8 @@ export class JobService {
 
   private async audioOf(job: SynthesisJobEntity): Promise<{ job: SynthesisJobEntity; result: StoredResult }> {
     if (job.status === 'failed') throw new TtsError('job_not_ready', `Job ${job.id} failed (${job.errorCode}); it has no audio.`);
-    if (job.status !== 'succeeded') throw new TtsError('job_not_ready', `Job ${job.id} is ${job.status}; audio is available once it has succeeded.`);
+    if (job.status !== 'succeeded')
+      throw new TtsError('job_not_ready', `Job ${job.id} is ${job.status}; audio is available once it has succeeded.`);
     const result = await this.results.load(job.id);
     if (!result) throw new TtsError('job_not_found', `Job ${job.id} was not found.`);
     return { job, result };

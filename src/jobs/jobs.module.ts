@@ -14,7 +14,11 @@ const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINT
 /** Synthesis (sync) and job creation/reading: what the api's faces use. No processors here. */
 @Module({
   imports: [RoutingModule, StorageModule, MetricsModule, QUEUES],
-  providers: [{ provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] }, SynthesisService, JobService],
+  providers: [
+    { provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] },
+    SynthesisService,
+    JobService,
+  ],
   exports: [AudioEncoder, SynthesisService, JobService, RoutingModule, StorageModule, QUEUES],
 })
 export class JobsModule {}

@@ -8,7 +8,13 @@ import { JobOutcomes } from './job-outcomes';
 import type { SynthesisJobData } from './job-queue';
 
 /** Failures a later attempt can cure; anything else fails the job at once. */
-const TRANSIENT: ReadonlySet<TtsErrorCode> = new Set(['provider_timeout', 'provider_unavailable', 'all_providers_failed', 'service_unavailable', 'internal']);
+const TRANSIENT: ReadonlySet<TtsErrorCode> = new Set([
+  'provider_timeout',
+  'provider_unavailable',
+  'all_providers_failed',
+  'service_unavailable',
+  'internal',
+]);
 
 /** Runs one synthesis job (worker process only). */
 @Injectable()

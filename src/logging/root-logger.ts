@@ -18,14 +18,17 @@ const REDACTED_PATHS = [
 /** The CLI's stdout carries its output (often JSON for scripts), so its logs go to stderr. */
 export function createPino(level: string, name: string): Logger {
   const destination = RootLogger.destinationOverride ?? (name === 'cli' ? pino.destination(2) : pino.destination(1));
-  return pino({
-    name,
-    level,
-    base: { process: name },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  }, destination);
+  return pino(
+    {
+      name,
+      level,
+      base: { process: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }
 
 /** The process's structured JSON logger, also used as Nest's logger so framework lines are JSON too. */

@@ -14,7 +14,11 @@ export function faceOfPath(path: string): MetricsFace {
 
 /** Counts every HTTP request and times it, labelled by face, method and status class. */
 export function httpMetricsMiddleware(metrics: MetricsRegistry) {
-  const requests = metrics.counter({ name: 'tts_http_requests_total', help: 'HTTP requests by API face, method and status', labelNames: ['face', 'method', 'status'] as const });
+  const requests = metrics.counter({
+    name: 'tts_http_requests_total',
+    help: 'HTTP requests by API face, method and status',
+    labelNames: ['face', 'method', 'status'] as const,
+  });
   const latency = metrics.histogram({
     name: 'tts_http_request_duration_seconds',
     help: 'HTTP request latency by API face and status class',

@@ -49,7 +49,12 @@ export interface UpstreamTools {
   decoder: AudioDecoder;
 }
 
-function buildOne(config: AppConfig, entry: ProviderEntry, { http, decoder }: UpstreamTools, engines: Map<string, TtsProvider>): TtsProvider {
+function buildOne(
+  config: AppConfig,
+  entry: ProviderEntry,
+  { http, decoder }: UpstreamTools,
+  engines: Map<string, TtsProvider>,
+): TtsProvider {
   const key = config.upstreamKeys.get(entry.id);
   switch (entry.kind) {
     case 'vits':

@@ -22,7 +22,9 @@ class ProviderResources implements OnApplicationShutdown {
     // Shared by the eSpeak provider and VITS's phonemization; a later call would start new sessions.
     espeakSessions.close();
     // VITS closes its own pool (it is a Nest provider of VitsModule).
-    const closable = this.providers.filter((provider) => provider.kind !== 'vits' && typeof (provider as { close?: unknown }).close === 'function');
+    const closable = this.providers.filter(
+      (provider) => provider.kind !== 'vits' && typeof (provider as { close?: unknown }).close === 'function',
+    );
     await Promise.all(closable.map((provider) => (provider as unknown as { close(): Promise<void> }).close()));
   }
 }
@@ -35,7 +37,11 @@ class ProviderResources implements OnApplicationShutdown {
     {
       provide: TTS_PROVIDERS,
       useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider) =>
-        buildProviders(config, { http, decoder: new AudioDecoder(config.ffmpeg, config.providers.http.max_response_bytes) }, new Map<string, TtsProvider>([[vits.id, vits]])),
+        buildProviders(
+          config,
+          { http, decoder: new AudioDecoder(config.ffmpeg, config.providers.http.max_response_bytes) },
+          new Map<string, TtsProvider>([[vits.id, vits]]),
+        ),
       inject: [AppConfig, UpstreamHttpClient, VitsProvider],
     },
     ProviderRegistry,

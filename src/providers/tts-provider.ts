@@ -10,7 +10,11 @@ export interface VoiceSettings {
   noiseScaleDuration: number;
 }
 
-export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({ speakingRate: 1.0, noiseScale: 0.667, noiseScaleDuration: 0.8 });
+export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({
+  speakingRate: 1.0,
+  noiseScale: 0.667,
+  noiseScaleDuration: 0.8,
+});
 
 /** What a provider is asked to say: one route target's view of a synthesis request. */
 export interface ProviderRequest {

@@ -14,7 +14,15 @@ export class PostgresResultStore implements ResultStore {
       `INSERT INTO job_results (job_id, audio, content_type, format, duration_seconds, sample_rate, segments) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
        ON CONFLICT (job_id) DO UPDATE SET audio = EXCLUDED.audio, content_type = EXCLUDED.content_type, format = EXCLUDED.format,
          duration_seconds = EXCLUDED.duration_seconds, sample_rate = EXCLUDED.sample_rate, segments = EXCLUDED.segments`,
-      [jobId, result.audio, result.contentType, result.format, result.durationSeconds, result.sampleRate, result.segments ? JSON.stringify(result.segments) : null],
+      [
+        jobId,
+        result.audio,
+        result.contentType,
+        result.format,
+        result.durationSeconds,
+        result.sampleRate,
+        result.segments ? JSON.stringify(result.segments) : null,
+      ],
     );
   }
 

@@ -85,7 +85,10 @@ export async function* synthesizeSentences(
   const inFlight: Array<ReturnType<SynthesisRouter['synthesize']>> = [];
   const launch = (index: number) => {
     const text = sentences[index];
-    const call = router.synthesize({ ...request, text, characters: countCharacters(text) }, { requestId: options.requestId, signal: own.signal });
+    const call = router.synthesize(
+      { ...request, text, characters: countCharacters(text) },
+      { requestId: options.requestId, signal: own.signal },
+    );
     call.catch(() => undefined); // awaited in order below; a later failure must not go unhandled meanwhile
     inFlight.push(call);
   };

@@ -42,7 +42,11 @@ export class SynthesisService {
     return route;
   }
 
-  async synthesizeNow(tenantId: string, request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<SynthesisOutcome> {
+  async synthesizeNow(
+    tenantId: string,
+    request: SynthesisRequest,
+    options: { requestId: string; signal?: AbortSignal },
+  ): Promise<SynthesisOutcome> {
     const credits = this.priceOf(request);
     const reference = `sync_${randomUUID()}`;
     await this.credits.reserveForRequest(tenantId, credits, reference);
@@ -57,7 +61,10 @@ export class SynthesisService {
   }
 
   /** Routes and encodes without billing: the jobs processor bills by job id itself. */
-  async render(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<Omit<SynthesisOutcome, 'credits'>> {
+  async render(
+    request: SynthesisRequest,
+    options: { requestId: string; signal?: AbortSignal },
+  ): Promise<Omit<SynthesisOutcome, 'credits'>> {
     if (request.withTimestamps) return this.renderBySentence(request, options);
     const routed = await this.router.synthesize(request, options);
     const { samples, sampleRate, segments } = routed.audio;
@@ -68,7 +75,11 @@ export class SynthesisService {
       model: routed.model ?? routed.voice,
       characters: request.characters,
       attempts: routed.attempts,
-      segments: segments?.map((segment) => ({ text: segment.text, startSeconds: segment.startSample / sampleRate, endSeconds: segment.endSample / sampleRate })),
+      segments: segments?.map((segment) => ({
+        text: segment.text,
+        startSeconds: segment.startSample / sampleRate,
+        endSeconds: segment.endSample / sampleRate,
+      })),
     };
   }
 
@@ -77,9 +88,13 @@ export class SynthesisService {
    * known to the sample whether or not the provider reports segments. Three sentences are in flight
    * at once so a job keeps the engine's parallelism (nobody is waiting for the first sentence here).
    */
-  private async renderBySentence(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<Omit<SynthesisOutcome, 'credits'>> {
+  private async renderBySentence(
+    request: SynthesisRequest,
+    options: { requestId: string; signal?: AbortSignal },
+  ): Promise<Omit<SynthesisOutcome, 'credits'>> {
     const sentences: SentenceAudio[] = [];
-    for await (const sentence of synthesizeSentences(this.router, request, { ...options, plan: 'sentence', lookahead: 3 })) sentences.push(sentence);
+    for await (const sentence of synthesizeSentences(this.router, request, { ...options, plan: 'sentence', lookahead: 3 }))
+      sentences.push(sentence);
     const { samples, sampleRate, segments } = joinSentences(sentences);
     const audio = await this.encoder.encode(samples, sampleRate, request.format);
     return {

@@ -19,7 +19,8 @@ export class ApiKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<ServiceRequest>();
     const key = presentedApiKey(request);
-    if (!key) throw new TtsError('unauthorized', 'An API key is required: send it in the xi-api-key header or as Authorization: Bearer <key>.');
+    if (!key)
+      throw new TtsError('unauthorized', 'An API key is required: send it in the xi-api-key header or as Authorization: Bearer <key>.');
     const principal = await this.apiKeys.authenticate(key);
     if (!principal) throw new TtsError('unauthorized', 'The API key is not valid or has been revoked.');
     request.principal = principal;

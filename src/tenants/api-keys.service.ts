@@ -93,7 +93,12 @@ export class ApiKeysService implements OnModuleDestroy {
       )
     )[0];
     const principal = row
-      ? { apiKeyId: row.key_id, tenantId: row.tenant_id, tenantName: row.tenant_name, limits: effectiveLimits(row, this.config.rateLimits.defaults) }
+      ? {
+          apiKeyId: row.key_id,
+          tenantId: row.tenant_id,
+          tenantName: row.tenant_name,
+          limits: effectiveLimits(row, this.config.rateLimits.defaults),
+        }
       : undefined;
     const ttl = this.config.auth.keyCacheTtlMs;
     if (ttl > 0) this.cache.set(hash, { principal, expiresAt: now + ttl });
@@ -120,5 +125,4 @@ export class ApiKeysService implements OnModuleDestroy {
     clearInterval(this.flushTimer);
     await this.flushLastUsed();
   }
-
 }

@@ -109,9 +109,13 @@ export class RateLimiter {
     const decision = await this.consume(subject, rules, windowSeconds);
     if (decision.allowed) return decision;
     const rule = decision.refusedBy!;
-    throw new TtsError('rate_limited', `Too many requests: the limit is ${rule.limit} ${rule.bucket.replace(/_/g, ' ')} per ${windowSeconds} seconds. Retry in ${decision.retryAfterSeconds} s.`, {
-      retryAfterSeconds: decision.retryAfterSeconds,
-      details: { bucket: rule.bucket, limit: rule.limit },
-    });
+    throw new TtsError(
+      'rate_limited',
+      `Too many requests: the limit is ${rule.limit} ${rule.bucket.replace(/_/g, ' ')} per ${windowSeconds} seconds. Retry in ${decision.retryAfterSeconds} s.`,
+      {
+        retryAfterSeconds: decision.retryAfterSeconds,
+        details: { bucket: rule.bucket, limit: rule.limit },
+      },
+    );
   }
 }

@@ -63,7 +63,10 @@ export function integerToSwahili(n: number): string {
 
 /** Each digit on its own: "0712" → "sifuri saba moja mbili". */
 export function digitsToSwahili(digits: string): string {
-  return [...digits].filter((d) => d >= '0' && d <= '9').map((d) => UNITS[Number(d)]).join(' ');
+  return [...digits]
+    .filter((d) => d >= '0' && d <= '9')
+    .map((d) => UNITS[Number(d)])
+    .join(' ');
 }
 
 /**

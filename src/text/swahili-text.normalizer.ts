@@ -35,7 +35,10 @@ const SYMBOL_WORDS: [RegExp, string][] = [
 
 /** NFC plus whitespace folding: every run of spaces, tabs and line breaks becomes one space. */
 export function foldWhitespace(text: string): string {
-  return text.normalize('NFC').replace(/[\s\u00a0\u200b]+/gu, ' ').trim();
+  return text
+    .normalize('NFC')
+    .replace(/[\s\u00a0\u200b]+/gu, ' ')
+    .trim();
 }
 
 function spellNumerals(text: string): string {

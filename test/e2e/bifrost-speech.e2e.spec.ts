@@ -24,8 +24,18 @@ function expectBifrostError(response: request.Response, status: number, param?: 
     type: expect.any(String),
     is_bifrost_error: expect.any(Boolean),
     status_code: status,
-    error: { type: body.type, code: expect.any(String), message: expect.any(String), param: param === undefined ? body.error?.param : param, event_id: body.event_id },
-    extra_fields: { provider: body.extra_fields.provider, model_requested: body.extra_fields.model_requested, request_type: body.extra_fields.request_type },
+    error: {
+      type: body.type,
+      code: expect.any(String),
+      message: expect.any(String),
+      param: param === undefined ? body.error?.param : param,
+      event_id: body.event_id,
+    },
+    extra_fields: {
+      provider: body.extra_fields.provider,
+      model_requested: body.extra_fields.model_requested,
+      request_type: body.extra_fields.request_type,
+    },
   });
   return body;
 }
@@ -162,12 +172,21 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
     const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Haitafanikiwa.' });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: 'failed', status_code: 502, completed_at: expect.any(String), expires_at: expect.any(String) });
+    expect(done.body).toMatchObject({
+      status: 'failed',
+      status_code: 502,
+      completed_at: expect.any(String),
+      expires_at: expect.any(String),
+    });
     expect(done.body.error).toMatchObject({
       type: 'server_error',
       is_bifrost_error: false,
       status_code: 502,
-      error: { type: 'server_error', code: expect.stringMatching(/provider_unavailable|all_providers_failed/), message: expect.any(String) },
+      error: {
+        type: 'server_error',
+        code: expect.stringMatching(/provider_unavailable|all_providers_failed/),
+        message: expect.any(String),
+      },
       extra_fields: { provider: 'fake', model_requested: 'fake-model', request_type: 'speech' },
     });
     expect(done.body.result).toBeUndefined();
@@ -190,7 +209,13 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
   });
 
   it('with_timestamps on an upstream that reports no segments: one call per sentence, sample-exact spans', async () => {
-    const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Moja. Mbili. Tatu.', with_timestamps: true, response_format: 'wav' });
+    const done = await run({
+      model: 'fake/fake-model',
+      voice: 'nova',
+      input: 'Moja. Mbili. Tatu.',
+      with_timestamps: true,
+      response_format: 'wav',
+    });
     expect(upstream.requests.map((r) => JSON.parse(r.body.toString()).input).sort()).toEqual(['Mbili.', 'Moja.', 'Tatu.']);
     // Each fake answer is 0.5 s; sentences are joined with 0.2 s pauses that no span covers.
     expect(done.body.result.timestamps).toEqual([
@@ -214,14 +239,24 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
   });
 
   it('reports the fields the expected provider will not honour in x-ignored-fields', async () => {
-    const created = await submit({ ...vits, instructions: 'Speak warmly.', language_code: 'sw', enable_logging: false, optimize_streaming_latency: true });
+    const created = await submit({
+      ...vits,
+      instructions: 'Speak warmly.',
+      language_code: 'sw',
+      enable_logging: false,
+      optimize_streaming_latency: true,
+    });
     expect(created.status).toBe(202);
     expect(created.headers['x-ignored-fields']).toBe('voice, instructions, language_code, enable_logging, optimize_streaming_latency');
     const upstreamJob = await submit({ model: 'fake/fake-model', voice: 'nova', input: 'Habari.', instructions: 'Speak warmly.' });
     expect(upstreamJob.headers['x-ignored-fields']).toBeUndefined();
     const done = await untilFinished(upstreamJob.body.id);
     expect(done.body.result.ignored_fields).toEqual([]);
-    expect(JSON.parse(upstream.requests[0].body.toString())).toMatchObject({ voice: 'nova', instructions: 'Speak warmly.', model: 'fake-model' });
+    expect(JSON.parse(upstream.requests[0].body.toString())).toMatchObject({
+      voice: 'nova',
+      instructions: 'Speak warmly.',
+      model: 'fake-model',
+    });
   });
 
   describe('every failure in the Bifrost envelope', () => {
@@ -238,7 +273,11 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       ['a language eSpeak does not have', { ...vits, model: 'espeak/zz' }, 'model'],
       ['unknown fallback provider', { ...vits, fallbacks: ['nosuch/model-x'] }, 'fallbacks'],
       ['unknown response_format', { ...vits, response_format: 'ogg' }, 'response_format'],
-      ['pronunciation dictionaries', { ...vits, pronunciation_dictionary_locators: [{ pronunciation_dictionary_id: 'd1' }] }, 'pronunciation_dictionary_locators'],
+      [
+        'pronunciation dictionaries',
+        { ...vits, pronunciation_dictionary_locators: [{ pronunciation_dictionary_id: 'd1' }] },
+        'pronunciation_dictionary_locators',
+      ],
       ['with_timestamps not boolean', { ...vits, with_timestamps: 'yes' }, 'with_timestamps'],
     ])('%s → 400 naming the field', async (_name, body, param) => {
       const body400 = expectBifrostError(await submit(body), 400, param);
@@ -246,11 +285,17 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     });
 
     it('says what is wrong in words a client can act on', async () => {
-      expect(expectBifrostError(await submit({ voice: 'alloy', input: 'Habari.' }), 400, 'model').error.message).toBe("Field 'model' is required");
+      expect(expectBifrostError(await submit({ voice: 'alloy', input: 'Habari.' }), 400, 'model').error.message).toBe(
+        "Field 'model' is required",
+      );
       expect(expectBifrostError(await submit({ ...vits, input: '' }), 400, 'input').error.message).toBe("Field 'input' is required");
-      expect(expectBifrostError(await submit({ ...vits, voice: { voice_id: 'x' } }), 400, 'voice').error.message).toMatch(/must be a string/);
+      expect(expectBifrostError(await submit({ ...vits, voice: { voice_id: 'x' } }), 400, 'voice').error.message).toMatch(
+        /must be a string/,
+      );
       expect(expectBifrostError(await submit({ ...vits, model: 'tts-1' }), 400, 'model').error.message).toMatch(/provider\/model format/);
-      expect(expectBifrostError(await submit({ ...vits, colour: 'blue' }), 400, 'colour').error.message).toBe("Field 'colour' should not exist");
+      expect(expectBifrostError(await submit({ ...vits, colour: 'blue' }), 400, 'colour').error.message).toBe(
+        "Field 'colour' should not exist",
+      );
     });
 
     it('names the requested provider and model in extra_fields', async () => {
@@ -266,7 +311,11 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
       const wrongMethod = await request(api.baseUrl).delete(`${PATH}/job_x`).set('authorization', `Bearer ${apiKey}`);
       expect(expectBifrostError(wrongMethod, 405).error.code).toBe('method_not_allowed');
       expect(wrongMethod.headers.allow).toBe('GET');
-      const malformed = await request(api.baseUrl).post(PATH).set('authorization', `Bearer ${apiKey}`).set('content-type', 'application/json').send('{"model": ');
+      const malformed = await request(api.baseUrl)
+        .post(PATH)
+        .set('authorization', `Bearer ${apiKey}`)
+        .set('content-type', 'application/json')
+        .send('{"model": ');
       expect(expectBifrostError(malformed, 400).error.code).toBe('malformed_request');
       expect(expectBifrostError(await request(api.baseUrl).get('/v1/async/nothing'), 404).error.code).toBe('not_found');
     });

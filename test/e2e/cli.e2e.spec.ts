@@ -12,7 +12,10 @@ async function cli(...args: string[]): Promise<unknown> {
 
 describe('admin CLI (compiled, as operators run it)', () => {
   it('creates a tenant with a key, tops up, lists, creates and revokes keys', async () => {
-    const created = (await cli('tenants', 'create', '--name', 'cli tenant', '--credits', '250')) as { tenant: { id: string; name: string }; apiKey: string };
+    const created = (await cli('tenants', 'create', '--name', 'cli tenant', '--credits', '250')) as {
+      tenant: { id: string; name: string };
+      apiKey: string;
+    };
     expect(created).toEqual({ tenant: { id: expect.any(String), name: 'cli tenant' }, apiKey: expect.stringMatching(/^sk_sauti_/) });
     const tenantId = created.tenant.id;
 
@@ -27,14 +30,18 @@ describe('admin CLI (compiled, as operators run it)', () => {
     const revoked = (await cli('keys', 'revoke', second.key.id)) as { key: { revokedAt: string } };
     expect(revoked.key.revokedAt).toEqual(expect.any(String));
 
-    const keys = (await cli('keys', 'list', '--tenant', tenantId)) as { keys: Array<{ id: string; prefix: string; revokedAt: string | null }> };
+    const keys = (await cli('keys', 'list', '--tenant', tenantId)) as {
+      keys: Array<{ id: string; prefix: string; revokedAt: string | null }>;
+    };
     expect(keys.keys).toHaveLength(2);
     expect(keys.keys.filter((k) => k.revokedAt !== null).map((k) => k.id)).toEqual([second.key.id]);
     expect(JSON.stringify(keys)).not.toContain(created.apiKey);
   });
 
   it('rejects bad arguments with a usage error and exit code 2', async () => {
-    await expect(run(process.execPath, [CLI, 'credits', 'topup', '--tenant', 'x', '--amount', 'lots'], { env: process.env })).rejects.toMatchObject({
+    await expect(
+      run(process.execPath, [CLI, 'credits', 'topup', '--tenant', 'x', '--amount', 'lots'], { env: process.env }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--amount must be a whole number'),
     });

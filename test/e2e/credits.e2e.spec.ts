@@ -62,7 +62,9 @@ describe('CreditsService against Postgres', () => {
   it('keeps the CHECK: the balance can never go negative', async () => {
     const { tenantId } = await api.createTenant(5);
     await expect(sut.reserveForRequest(tenantId, 6, `req_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
-    await expect(api.app.get(DataSource).query(`UPDATE tenants SET credit_balance = -1 WHERE id = $1`, [tenantId])).rejects.toThrow(/tenants_credit_balance_non_negative/);
+    await expect(api.app.get(DataSource).query(`UPDATE tenants SET credit_balance = -1 WHERE id = $1`, [tenantId])).rejects.toThrow(
+      /tenants_credit_balance_non_negative/,
+    );
     expect(await sut.summary(tenantId)).toMatchObject({ balance: 5, ledgerSum: 5 });
   });
 

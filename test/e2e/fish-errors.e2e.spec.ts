@@ -51,20 +51,28 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
     it('the message names the field at fault', async () => {
       const { apiKey } = await api.createTenant(1000);
       expect((await createTask(api, apiKey, { text: TEXT, voiceId: 'no-such-voice' })).body.message).toContain("voiceId 'no-such-voice'");
-      expect((await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, engineModelId: 'x' })).body.message).toContain('engineModelId');
+      expect((await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, engineModelId: 'x' })).body.message).toContain(
+        'engineModelId',
+      );
       expect((await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'ogg' })).body.message).toContain("'format'");
     });
 
     it('fields the document does not define are ignored, not refused', async () => {
       const { apiKey } = await api.createTenant(1000);
-      expect((await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav', callbackUrl: 'https://example.com/hook' })).status).toBe(202);
+      expect(
+        (await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav', callbackUrl: 'https://example.com/hook' })).status,
+      ).toBe(202);
     });
 
     it('a body that is not JSON, not an object, or not declared as JSON', async () => {
       const { apiKey } = await api.createTenant(1000);
       expectFishError(await fishCall(api, 'POST', TASKS_PATH, { apiKey, rawBody: '{"text": ' }), 400, 'malformed_request');
       expectFishError(await fishCall(api, 'POST', TASKS_PATH, { apiKey, rawBody: '["text"]' }), 400, 'malformed_request');
-      expectFishError(await fishCall(api, 'POST', TASKS_PATH, { apiKey, rawBody: 'text=hi', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type');
+      expectFishError(
+        await fishCall(api, 'POST', TASKS_PATH, { apiKey, rawBody: 'text=hi', headers: { 'content-type': 'text/plain' } }),
+        415,
+        'unsupported_media_type',
+      );
     });
 
     it('an encoder missing on this deployment: 400 format_unavailable at creation, wav still accepted', async () => {
@@ -84,9 +92,18 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
   });
 
   it('401 authentication failed: no key, an unknown key, another scheme; on create, poll and profile', async () => {
-    for (const headers of [{}, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Basic dXNlcjpwYXNz' }] as Array<Record<string, string>>) {
-      for (const [method, path] of [['POST', TASKS_PATH], ['GET', `${TASKS_PATH}/job_123`], ['GET', '/api/open/v1/profile']]) {
-        const response = await fishCall(api, method, path, { headers, ...(method === 'POST' ? { body: { text: TEXT, voiceId: FAKE_VOICE } } : {}) });
+    for (const headers of [{}, { authorization: 'Bearer sk_not_a_real_key' }, { authorization: 'Basic dXNlcjpwYXNz' }] as Array<
+      Record<string, string>
+    >) {
+      for (const [method, path] of [
+        ['POST', TASKS_PATH],
+        ['GET', `${TASKS_PATH}/job_123`],
+        ['GET', '/api/open/v1/profile'],
+      ]) {
+        const response = await fishCall(api, method, path, {
+          headers,
+          ...(method === 'POST' ? { body: { text: TEXT, voiceId: FAKE_VOICE } } : {}),
+        });
         expectFishError(response, 401, 'unauthorized');
         expect(response.headers.get('www-authenticate')).toBe('Bearer');
       }
@@ -115,7 +132,13 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
 
   describe('429 too many create or poll requests, counted across api instances', () => {
     const limitTenant = async (tenantId: string, creates: number, polls: number) =>
-      api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_job_creates_per_minute = $2, rate_limit_job_polls_per_minute = $3 WHERE id = $1`, [tenantId, creates, polls]);
+      api.app
+        .get(DataSource)
+        .query(`UPDATE tenants SET rate_limit_job_creates_per_minute = $2, rate_limit_job_polls_per_minute = $3 WHERE id = $1`, [
+          tenantId,
+          creates,
+          polls,
+        ]);
 
     it('creates: 3 per minute shared by two instances; the 4th gets 429 with Retry-After; other keys are unaffected', async () => {
       const { tenantId, apiKey } = await api.createTenant(1000);
@@ -157,7 +180,8 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
     const { tenantId, apiKey } = await api.createTenant(1000);
     await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 2 WHERE id = $1`, [tenantId]);
     const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav' });
-    for (let index = 0; index < 3; index++) expect((await fishCall(other, 'GET', `${TASKS_PATH}/${created.body.id}`, { apiKey })).status).toBe(200);
+    for (let index = 0; index < 3; index++)
+      expect((await fishCall(other, 'GET', `${TASKS_PATH}/${created.body.id}`, { apiKey })).status).toBe(200);
     const statuses = [];
     for (const instance of [api, other, api]) statuses.push((await fishCall(instance, 'GET', '/api/open/v1/profile', { apiKey })).status);
     expect(statuses).toEqual([200, 200, 429]);

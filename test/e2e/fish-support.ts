@@ -27,12 +27,22 @@ export async function fishCall<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-export function createTask(api: Pick<TestApi, 'baseUrl'>, apiKey: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+export function createTask(
+  api: Pick<TestApi, 'baseUrl'>,
+  apiKey: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
   return fishCall(api, 'POST', TASKS_PATH, { apiKey, body, headers });
 }
 
 /** Polls with a short backoff until the task leaves queued/processing. */
-export async function pollUntilTerminal(api: Pick<TestApi, 'baseUrl'>, apiKey: string, taskId: string, timeoutMs = 45_000): Promise<Record<string, unknown>> {
+export async function pollUntilTerminal(
+  api: Pick<TestApi, 'baseUrl'>,
+  apiKey: string,
+  taskId: string,
+  timeoutMs = 45_000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await fishCall(api, 'GET', `${TASKS_PATH}/${taskId}`, { apiKey });
@@ -43,7 +53,10 @@ export async function pollUntilTerminal(api: Pick<TestApi, 'baseUrl'>, apiKey: s
   }
 }
 
-export async function download(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+export async function download(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
   const response = await fetch(url, { headers });
   return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
 }

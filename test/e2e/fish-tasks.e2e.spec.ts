@@ -29,47 +29,64 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
   });
 
   const ledger = async (reference: string) =>
-    (await api.app.get(DataSource).query(`SELECT kind, amount::int AS amount FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference])) as Array<{ kind: string; amount: number }>;
+    (await api.app
+      .get(DataSource)
+      .query(`SELECT kind, amount::int AS amount FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference])) as Array<{
+      kind: string;
+      amount: number;
+    }>;
 
   it.each([
     ['mp3', 'audio/mpeg', 'mp3', 'mp3', []],
     ['wav', 'audio/wav', 'wav', 'pcm_s16le', []],
     ['opus', 'audio/ogg; codecs=opus', 'ogg', 'opus', []],
     ['pcm', 'audio/pcm;rate=16000', 's16le', 'pcm_s16le', ['-f', 's16le', '-ar', '16000', '-ac', '1']],
-  ])('%s: 202 queued → succeeded with audioUrl → a decodable file over plain HTTP, credits reserved then charged', async (format, contentType, formatName, codec, probeInput) => {
-    const { tenantId, apiKey } = await api.createTenant(1000);
-    const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format });
-    expect(created.status).toBe(202);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(/^job_/), status: 'queued', format, characters: 18, credits: { reserved: 18 } });
-    expect(new Date(String(created.body.createdAt)).toISOString()).toBe(created.body.createdAt);
-    expect(created.headers.get('location')).toBe(`${TASKS_PATH}/${created.body.id}`);
+  ])(
+    '%s: 202 queued → succeeded with audioUrl → a decodable file over plain HTTP, credits reserved then charged',
+    async (format, contentType, formatName, codec, probeInput) => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format });
+      expect(created.status).toBe(202);
+      expect(created.body).toMatchObject({
+        id: expect.stringMatching(/^job_/),
+        status: 'queued',
+        format,
+        characters: 18,
+        credits: { reserved: 18 },
+      });
+      expect(new Date(String(created.body.createdAt)).toISOString()).toBe(created.body.createdAt);
+      expect(created.headers.get('location')).toBe(`${TASKS_PATH}/${created.body.id}`);
 
-    const done = await pollUntilTerminal(api, apiKey, String(created.body.id));
-    expect(done).toMatchObject({ id: created.body.id, status: 'succeeded', credits: { charged: 18 }, provider: 'fake' });
-    expect(Date.parse(String(done.completedAt))).toBeGreaterThanOrEqual(Date.parse(String(done.createdAt)));
-    const linkExpiry = Date.parse(String(done.expiresAt));
-    expect(linkExpiry - Date.now()).toBeGreaterThan(800_000);
-    expect(linkExpiry - Date.now()).toBeLessThanOrEqual(900_000);
+      const done = await pollUntilTerminal(api, apiKey, String(created.body.id));
+      expect(done).toMatchObject({ id: created.body.id, status: 'succeeded', credits: { charged: 18 }, provider: 'fake' });
+      expect(Date.parse(String(done.completedAt))).toBeGreaterThanOrEqual(Date.parse(String(done.createdAt)));
+      const linkExpiry = Date.parse(String(done.expiresAt));
+      expect(linkExpiry - Date.now()).toBeGreaterThan(800_000);
+      expect(linkExpiry - Date.now()).toBeLessThanOrEqual(900_000);
 
-    const url = new URL(String(done.audioUrl));
-    expect(url.origin).toBe(api.baseUrl);
-    expect(url.pathname).toBe(`${TASKS_PATH}/${created.body.id}/audio`);
-    expect([...url.searchParams.keys()].sort()).toEqual(['expires', 'kid', 'signature']);
-    const file = await download(url.toString());
-    expect(file.status).toBe(200);
-    expect(file.headers.get('content-type')).toBe(contentType);
-    expect(Number(file.headers.get('content-length'))).toBe(file.bytes.length);
-    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${created.body.id}.${format}"`);
-    expect(file.headers.get('x-tts-provider')).toBe('fake');
-    expect(file.headers.get('access-control-allow-origin')).toBe('*');
-    const probed = await probeAudio(file.bytes, format, probeInput as string[]);
-    expect(probed).toMatchObject({ formatName, codecName: codec, channels: 1 });
-    expect(probed.durationSeconds).toBeGreaterThan(0.4);
-    expect(probed.durationSeconds).toBeLessThan(0.7);
+      const url = new URL(String(done.audioUrl));
+      expect(url.origin).toBe(api.baseUrl);
+      expect(url.pathname).toBe(`${TASKS_PATH}/${created.body.id}/audio`);
+      expect([...url.searchParams.keys()].sort()).toEqual(['expires', 'kid', 'signature']);
+      const file = await download(url.toString());
+      expect(file.status).toBe(200);
+      expect(file.headers.get('content-type')).toBe(contentType);
+      expect(Number(file.headers.get('content-length'))).toBe(file.bytes.length);
+      expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${created.body.id}.${format}"`);
+      expect(file.headers.get('x-tts-provider')).toBe('fake');
+      expect(file.headers.get('access-control-allow-origin')).toBe('*');
+      const probed = await probeAudio(file.bytes, format, probeInput as string[]);
+      expect(probed).toMatchObject({ formatName, codecName: codec, channels: 1 });
+      expect(probed.durationSeconds).toBeGreaterThan(0.4);
+      expect(probed.durationSeconds).toBeLessThan(0.7);
 
-    expect(await ledger(String(created.body.id))).toEqual([{ kind: 'reserve', amount: -18 }, { kind: 'settle', amount: 0 }]);
-    expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 982, reserved: 0, ledgerSum: 982 });
-  });
+      expect(await ledger(String(created.body.id))).toEqual([
+        { kind: 'reserve', amount: -18 },
+        { kind: 'settle', amount: 0 },
+      ]);
+      expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 982, reserved: 0, ledgerSum: 982 });
+    },
+  );
 
   it('format defaults to mp3; byte ranges are served for players that seek', async () => {
     const { apiKey } = await api.createTenant(1000);
@@ -97,14 +114,21 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect((await download(String(done.audioUrl))).headers.get('x-tts-provider')).toBe('vits');
   });
 
-  it('engineModelId provider/model: the upstream gets the catalogue voice\'s own voice, or a non-catalogue voiceId as is', async () => {
+  it("engineModelId provider/model: the upstream gets the catalogue voice's own voice, or a non-catalogue voiceId as is", async () => {
     const { apiKey } = await api.createTenant(1000);
-    for (const [voiceId, upstreamVoice] of [[FAKE_VOICE, 'fake'], ['nova', 'nova']]) {
+    for (const [voiceId, upstreamVoice] of [
+      [FAKE_VOICE, 'fake'],
+      ['nova', 'nova'],
+    ]) {
       upstream.requests.length = 0;
       const created = await createTask(api, apiKey, { text: 'Jambo.', voiceId, engineModelId: 'fake/fake-model', format: 'wav' });
       expect(created.status).toBe(202);
       expect(await pollUntilTerminal(api, apiKey, String(created.body.id))).toMatchObject({ status: 'succeeded', provider: 'fake' });
-      expect(JSON.parse(upstream.requests[0].body.toString())).toMatchObject({ model: 'fake-model', voice: upstreamVoice, input: 'Jambo.' });
+      expect(JSON.parse(upstream.requests[0].body.toString())).toMatchObject({
+        model: 'fake-model',
+        voice: upstreamVoice,
+        input: 'Jambo.',
+      });
     }
   });
 
@@ -124,12 +148,20 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     try {
       const created = await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav' });
       const done = await pollUntilTerminal(api, apiKey, String(created.body.id));
-      expect(done).toMatchObject({ status: 'failed', error: { code: 'synthesis_rejected', message: expect.stringContaining('refuses') }, credits: { charged: 0 } });
+      expect(done).toMatchObject({
+        status: 'failed',
+        error: { code: 'synthesis_rejected', message: expect.stringContaining('refuses') },
+        credits: { charged: 0 },
+      });
       expect(done.audioUrl).toBeUndefined();
       expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 100, reserved: 0, ledgerSum: 100 });
     } finally {
       upstream.reset();
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: (await import('../fakes/scriptable-upstream')).toneWav(0.5, 16000) };
+      upstream.defaultResponse = {
+        status: 200,
+        headers: { 'content-type': 'audio/wav' },
+        body: (await import('../fakes/scriptable-upstream')).toneWav(0.5, 16000),
+      };
     }
   });
 
@@ -141,7 +173,11 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     expect(again.status).toBe(202);
     expect(again.body.id).toBe(first.body.id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expectFishError(await createTask(api, apiKey, { ...body, text: 'Another text.' }, { 'idempotency-key': 'batch-7-item-1' }), 400, 'idempotency_key_reused');
+    expectFishError(
+      await createTask(api, apiKey, { ...body, text: 'Another text.' }, { 'idempotency-key': 'batch-7-item-1' }),
+      400,
+      'idempotency_key_reused',
+    );
     const rows = await api.app.get(DataSource).query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]);
     expect(rows[0].n).toBe(1);
     await pollUntilTerminal(api, apiKey, String(first.body.id));
@@ -151,21 +187,39 @@ describe('Fish async tasks: create, poll, download (api in-process, worker as a 
     const text = 'Kazi ya kundi.';
     const price = [...text].length;
     const { tenantId, apiKey } = await api.createTenant(7 * price + price - 1);
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, index) => createTask(api, apiKey, { text, voiceId: FAKE_VOICE, format: 'wav' }, { 'idempotency-key': `batch-${index}` })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        createTask(api, apiKey, { text, voiceId: FAKE_VOICE, format: 'wav' }, { 'idempotency-key': `batch-${index}` }),
+      ),
+    );
     const accepted = responses.filter((response) => response.status === 202);
     expect(accepted).toHaveLength(7);
     for (const refused of responses.filter((response) => response.status !== 202)) expectFishError(refused, 402, 'insufficient_credits');
     const rows = await api.app.get(DataSource).query(`SELECT id FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]);
     expect(rows.map((row: { id: string }) => row.id).sort()).toEqual(accepted.map((response) => String(response.body.id)).sort());
 
-    for (const task of accepted) expect(await pollUntilTerminal(api, apiKey, String(task.body.id))).toMatchObject({ status: 'succeeded', credits: { charged: price } });
-    const kinds = await api.app.get(DataSource).query(`SELECT kind, count(*)::int AS n, sum(amount)::int AS total FROM credit_ledger WHERE tenant_id = $1 GROUP BY kind ORDER BY kind`, [tenantId]);
+    for (const task of accepted)
+      expect(await pollUntilTerminal(api, apiKey, String(task.body.id))).toMatchObject({
+        status: 'succeeded',
+        credits: { charged: price },
+      });
+    const kinds = await api.app
+      .get(DataSource)
+      .query(
+        `SELECT kind, count(*)::int AS n, sum(amount)::int AS total FROM credit_ledger WHERE tenant_id = $1 GROUP BY kind ORDER BY kind`,
+        [tenantId],
+      );
     expect(kinds).toEqual([
       { kind: 'reserve', n: 7, total: -7 * price },
       { kind: 'settle', n: 7, total: 0 },
       { kind: 'topup', n: 1, total: 8 * price - 1 },
     ]);
-    expect(await api.app.get(CreditsService).summary(tenantId)).toEqual({ tenantId, balance: price - 1, reserved: 0, ledgerSum: price - 1 });
+    expect(await api.app.get(CreditsService).summary(tenantId)).toEqual({
+      tenantId,
+      balance: price - 1,
+      reserved: 0,
+      ledgerSum: price - 1,
+    });
     const profile = await fishCall(api, 'GET', '/api/open/v1/profile', { apiKey });
     expect(profile.body).toMatchObject({ credits: { balance: price - 1, reserved: 0 }, tasks: { queued: 0, processing: 0 } });
   });

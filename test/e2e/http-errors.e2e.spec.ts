@@ -30,7 +30,10 @@ describe('HTTP errors outside any face', () => {
   });
 
   it('answers a body over the configured limit with 413', async () => {
-    const response = await request(api.baseUrl).post('/anything').set('content-type', 'application/json').send(JSON.stringify({ text: 'a'.repeat(5000) }));
+    const response = await request(api.baseUrl)
+      .post('/anything')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ text: 'a'.repeat(5000) }));
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe('payload_too_large');
   });

@@ -14,7 +14,14 @@ import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { startTestApi, TestApi } from '../support/test-api';
 
 function request(text: string): SynthesisRequest {
-  return { text, characters: [...text].length, route: 'sauti-test-v1', fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' };
+  return {
+    text,
+    characters: [...text].length,
+    route: 'sauti-test-v1',
+    fallbacks: [],
+    settings: { ...DEFAULT_VOICE_SETTINGS },
+    format: 'wav',
+  };
 }
 
 describe('job rules (no worker: rows are driven directly)', () => {
@@ -31,23 +38,41 @@ describe('job rules (no worker: rows are driven directly)', () => {
     dataSource = api.app.get(DataSource);
     const results = api.app.get<ResultStore>(RESULT_STORE);
     outcomes = new JobOutcomes(dataSource, results, api.app.get(CreditsService));
-    maintenance = new JobMaintenance(dataSource, api.app.get(getQueueToken(SYNTHESIS_QUEUE)), results, outcomes, api.app.get(AppConfig), api.app.get(RootLogger));
+    maintenance = new JobMaintenance(
+      dataSource,
+      api.app.get(getQueueToken(SYNTHESIS_QUEUE)),
+      results,
+      outcomes,
+      api.app.get(AppConfig),
+      api.app.get(RootLogger),
+    );
   });
   afterAll(() => api.close());
 
   async function finish(jobId: string): Promise<void> {
     const job = await outcomes.start(jobId);
-    const audio = { bytes: Buffer.from('RIFF-test-bytes'), format: 'wav' as const, contentType: 'audio/wav', extension: 'wav', sampleRate: 16000, durationSeconds: 1 };
+    const audio = {
+      bytes: Buffer.from('RIFF-test-bytes'),
+      format: 'wav' as const,
+      contentType: 'audio/wav',
+      extension: 'wav',
+      sampleRate: 16000,
+      durationSeconds: 1,
+    };
     await outcomes.succeed(job!, { audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
   }
 
   it('50 parallel creates with one Idempotency-Key → one job and one reservation', async () => {
     const { tenantId } = await api.createTenant(10_000);
     const body = request('Ombi moja tu.');
-    const created = await Promise.all(Array.from({ length: 50 }, () => jobs.create(tenantId, body, { face: 'sauti', idempotencyKey: 'key-50' })));
+    const created = await Promise.all(
+      Array.from({ length: 50 }, () => jobs.create(tenantId, body, { face: 'sauti', idempotencyKey: 'key-50' })),
+    );
     expect(new Set(created.map((c) => c.job.id)).size).toBe(1);
     expect(created.filter((c) => c.created)).toHaveLength(1);
-    const reserves = await dataSource.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE tenant_id = $1 AND kind = 'reserve'`, [tenantId]);
+    const reserves = await dataSource.query(`SELECT count(*)::int AS n FROM credit_ledger WHERE tenant_id = $1 AND kind = 'reserve'`, [
+      tenantId,
+    ]);
     expect(reserves[0].n).toBe(1);
     expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(10_000 - body.characters);
   });
@@ -55,9 +80,11 @@ describe('job rules (no worker: rows are driven directly)', () => {
   it('the same key with a different body → idempotency_key_reused', async () => {
     const { tenantId } = await api.createTenant(10_000);
     await jobs.create(tenantId, request('Maandishi ya kwanza.'), { face: 'sauti', idempotencyKey: 'key-diff' });
-    await expect(jobs.create(tenantId, request('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' })).rejects.toMatchObject({
-      code: 'idempotency_key_reused',
-    });
+    await expect(jobs.create(tenantId, request('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' })).rejects.toMatchObject(
+      {
+        code: 'idempotency_key_reused',
+      },
+    );
     const other = await api.createTenant(10_000);
     const { created } = await jobs.create(other.tenantId, request('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' });
     expect(created).toBe(true); // keys are per tenant
@@ -65,12 +92,14 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('insufficient credits creates no job', async () => {
     const { tenantId } = await api.createTenant(3);
-    await expect(jobs.create(tenantId, request('Hii ni ndefu kuliko salio.'), { face: 'sauti' })).rejects.toMatchObject({ code: 'insufficient_credits' });
+    await expect(jobs.create(tenantId, request('Hii ni ndefu kuliko salio.'), { face: 'sauti' })).rejects.toMatchObject({
+      code: 'insufficient_credits',
+    });
     const rows = await dataSource.query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]);
     expect(rows[0].n).toBe(0);
   });
 
-  it('another tenant\'s job id answers exactly like an unknown id', async () => {
+  it("another tenant's job id answers exactly like an unknown id", async () => {
     const owner = await api.createTenant(1000);
     const stranger = await api.createTenant(1000);
     const { job } = await jobs.create(owner.tenantId, request('Siri yangu.'), { face: 'sauti' });
@@ -84,7 +113,9 @@ describe('job rules (no worker: rows are driven directly)', () => {
   it('caps queued + running jobs per tenant with too_many_jobs and a Retry-After', async () => {
     const { tenantId } = await api.createTenant(100_000);
     await dataSource.query(`UPDATE tenants SET max_active_jobs = 3 WHERE id = $1`, [tenantId]);
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => jobs.create(tenantId, request(`Kazi ${i}.`), { face: 'sauti' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => jobs.create(tenantId, request(`Kazi ${i}.`), { face: 'sauti' })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected).toHaveLength(3);
@@ -93,7 +124,9 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('a custom TTL sets expires_at; after expiry the job is 404 and its bytes are gone; two sweepers delete once', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const created = await Promise.all([1, 2, 3].map((i) => jobs.create(tenantId, request(`Muda mfupi ${i}.`), { face: 'bifrost', resultTtlSeconds: 1 })));
+    const created = await Promise.all(
+      [1, 2, 3].map((i) => jobs.create(tenantId, request(`Muda mfupi ${i}.`), { face: 'bifrost', resultTtlSeconds: 1 })),
+    );
     for (const { job } of created) await finish(job.id);
     const done = await jobs.get(tenantId, created[0].job.id);
     expect(done.expiresAt!.getTime() - done.completedAt!.getTime()).toBe(1000);
@@ -107,7 +140,9 @@ describe('job rules (no worker: rows are driven directly)', () => {
       await expect(jobs.get(tenantId, job.id)).rejects.toMatchObject({ code: 'job_not_found' });
       await expect(jobs.getAudio(tenantId, job.id)).rejects.toMatchObject({ code: 'job_not_found' });
     }
-    const bytes = await dataSource.query(`SELECT count(*)::int AS n FROM job_results WHERE job_id = ANY($1)`, [created.map((c) => c.job.id)]);
+    const bytes = await dataSource.query(`SELECT count(*)::int AS n FROM job_results WHERE job_id = ANY($1)`, [
+      created.map((c) => c.job.id),
+    ]);
     expect(bytes[0].n).toBe(0);
   });
 

@@ -54,7 +54,9 @@ describe('async synthesis jobs (api in-process, worker as a child process)', () 
   };
   const status = (tenantId: string, id: string) => jobs.get(tenantId, id).then((job) => job.status);
   const ledger = async (reference: string) =>
-    (await api.app.get(DataSource).query(`SELECT kind FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference])).map((r: { kind: string }) => r.kind);
+    (await api.app.get(DataSource).query(`SELECT kind FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference])).map(
+      (r: { kind: string }) => r.kind,
+    );
 
   it('runs a job to success: one result, one reserve, one settle', async () => {
     const { tenantId } = await api.createTenant(1000);

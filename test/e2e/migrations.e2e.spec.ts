@@ -15,7 +15,9 @@ async function admin(sql: string): Promise<void> {
 }
 
 async function tables(dataSource: DataSource): Promise<string[]> {
-  const rows = await dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY 1`);
+  const rows = await dataSource.query(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY 1`,
+  );
   return rows.map((row: { tablename: string }) => row.tablename);
 }
 

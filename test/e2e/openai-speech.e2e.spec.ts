@@ -12,7 +12,10 @@ import { ffmpegChildren, probeAudio } from '../unit/audio/audio-probe';
 
 const THREE_SENTENCES = 'Habari ya asubuhi. Leo ni siku nzuri sana. Tutaonana kesho jioni.';
 /** Long enough for three router calls in a streaming plan: the first sentence, then ≤ 250, then the rest. */
-const LONG_TEXT = Array.from({ length: 8 }, (_, i) => `Sentensi namba ${i + 1} inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.`).join(' ');
+const LONG_TEXT = Array.from(
+  { length: 8 },
+  (_, i) => `Sentensi namba ${i + 1} inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.`,
+).join(' ');
 const UPSTREAM_DELAY_MS = 300;
 /** Each fake answer is 0.5 s of tone; pieces are separated by 0.2 s pauses. */
 const streamedSeconds = (calls: number) => calls * 0.5 + (calls - 1) * 0.2;
@@ -67,7 +70,9 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
 
   it('the openai SDK gets the whole file, billed per character, with who served it', async () => {
     const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
-    const response = await client.audio.speech.create({ model: 'vits/sauti-test-v1', voice: 'alloy', input: 'Habari ya leo, rafiki.', response_format: 'wav' }).asResponse();
+    const response = await client.audio.speech
+      .create({ model: 'vits/sauti-test-v1', voice: 'alloy', input: 'Habari ya leo, rafiki.', response_format: 'wav' })
+      .asResponse();
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('audio/wav');
     expect(response.headers.get('x-tts-provider')).toBe('vits');
@@ -81,7 +86,9 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   });
 
   it.each(FORMATS)('%s through the API decodes with ffprobe at the right duration', async (format) => {
-    const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format }).asResponse();
+    const response = await client.audio.speech
+      .create({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format })
+      .asResponse();
     const bytes = Buffer.from(await response.arrayBuffer());
     const contentType = response.headers.get('content-type')!;
     const rate = format === 'pcm' ? Number(/rate=(\d+)/.exec(contentType)![1]) : undefined;
@@ -94,9 +101,16 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   });
 
   it('stream_format "sse": a delta per piece, the first before the rest is synthesized, then done with usage', async () => {
-    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
+    upstream.defaultResponse = {
+      status: 200,
+      headers: { 'content-type': 'audio/wav' },
+      body: toneWav(0.5, 16000),
+      delayMs: UPSTREAM_DELAY_MS,
+    };
     try {
-      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'pcm', stream_format: 'sse' }).asResponse();
+      const response = await client.audio.speech
+        .create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'pcm', stream_format: 'sse' })
+        .asResponse();
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(response.headers.get('x-tts-provider')).toBe('fake');
       const events = await readSse(response.body!);
@@ -109,7 +123,10 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       expect(firstPiece).toBe('Sentensi namba 1 inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.');
       const done = events[events.length - 1];
       const characters = [...LONG_TEXT].length;
-      expect(done).toMatchObject({ type: 'speech.audio.done', usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters } });
+      expect(done).toMatchObject({
+        type: 'speech.audio.done',
+        usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters },
+      });
       const pcm = Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64')));
       expect(pcm.length / 2 / 24000).toBeCloseTo(streamedSeconds(3), 2);
     } finally {
@@ -118,9 +135,16 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   });
 
   it('stream_format "audio": chunked bytes, the first before the rest is synthesized, one valid file', async () => {
-    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
+    upstream.defaultResponse = {
+      status: 200,
+      headers: { 'content-type': 'audio/wav' },
+      body: toneWav(0.5, 16000),
+      delayMs: UPSTREAM_DELAY_MS,
+    };
     try {
-      const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' }).asResponse();
+      const response = await client.audio.speech
+        .create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' })
+        .asResponse();
       expect(response.headers.get('content-type')).toBe('audio/mpeg');
       expect(response.headers.get('content-length')).toBeNull();
       const chunks: Buffer[] = [];
@@ -148,7 +172,10 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
         .set('authorization', `Bearer ${apiKey}`)
         .send({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, stream_format: 'sse' });
       expect(response.status).toBe(502);
-      expect(response.body.error).toMatchObject({ type: 'server_error', code: expect.stringMatching(/provider_unavailable|all_providers_failed/) });
+      expect(response.body.error).toMatchObject({
+        type: 'server_error',
+        code: expect.stringMatching(/provider_unavailable|all_providers_failed/),
+      });
     } finally {
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
@@ -156,9 +183,14 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   });
 
   it('a failure after the first sentence ends the SSE stream with an error event and releases the credits', async () => {
-    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) }, { status: 500, body: { error: { message: 'boom' } } });
+    upstream.enqueue(
+      { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) },
+      { status: 500, body: { error: { message: 'boom' } } },
+    );
     const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
-    const response = await client.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'wav', stream_format: 'sse' }).asResponse();
+    const response = await client.audio.speech
+      .create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'wav', stream_format: 'sse' })
+      .asResponse();
     const events = await readSse(response.body!);
     expect(events[0].type).toBe('speech.audio.delta');
     expect(events[events.length - 1]).toMatchObject({ type: 'error', error: { type: 'server_error' } });
@@ -166,12 +198,22 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   });
 
   it('a client that hangs up mid-stream stops the synthesis and the encoder, and pays only for what it was sent', async () => {
-    upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: UPSTREAM_DELAY_MS };
+    upstream.defaultResponse = {
+      status: 200,
+      headers: { 'content-type': 'audio/wav' },
+      body: toneWav(0.5, 16000),
+      delayMs: UPSTREAM_DELAY_MS,
+    };
     const payer = await api.createTenant(10_000);
     const aborter = new AbortController();
     try {
       const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
-      const response = await payerClient.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'sse' }, { signal: aborter.signal }).asResponse();
+      const response = await payerClient.audio.speech
+        .create(
+          { model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'sse' },
+          { signal: aborter.signal },
+        )
+        .asResponse();
       const reader = response.body!.getReader();
       let text = '';
       while (!text.includes('speech.audio.delta')) text += new TextDecoder().decode((await reader.read()).value);
@@ -194,13 +236,19 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     const aborter = new AbortController();
     try {
       const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
-      const call = payerClient.audio.speech.create({ model: 'fake/fake-model', voice: 'nova', input: 'Habari ya leo, rafiki.', response_format: 'wav' }, { signal: aborter.signal }).catch((error: Error) => error);
+      const call = payerClient.audio.speech
+        .create(
+          { model: 'fake/fake-model', voice: 'nova', input: 'Habari ya leo, rafiki.', response_format: 'wav' },
+          { signal: aborter.signal },
+        )
+        .catch((error: Error) => error);
       const deadline = Date.now() + 10_000;
       while (upstream.calls === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect((await credits.summary(payer.tenantId)).reserved).toBe(22);
       aborter.abort();
       expect(await call).toBeInstanceOf(Error);
-      while ((await credits.summary(payer.tenantId)).reserved !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await credits.summary(payer.tenantId)).reserved !== 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
@@ -233,7 +281,9 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     ])('%s → 400 naming the field', async (_name, body, param) => {
       const response = await post(body);
       expect(response.status).toBe(400);
-      expect(response.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code: expect.any(String) } });
+      expect(response.body).toEqual({
+        error: { message: expect.any(String), type: 'invalid_request_error', param, code: expect.any(String) },
+      });
     });
 
     it('the SDK surfaces them as APIError with the status and message', async () => {
@@ -248,7 +298,11 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       const unauthenticated = await post(valid, null);
       expect(unauthenticated.status).toBe(401);
       expect(unauthenticated.body.error).toMatchObject({ type: 'authentication_error', code: 'unauthorized' });
-      const malformed = await request(api.baseUrl).post('/v1/audio/speech').set('authorization', `Bearer ${apiKey}`).set('content-type', 'application/json').send('{"model": ');
+      const malformed = await request(api.baseUrl)
+        .post('/v1/audio/speech')
+        .set('authorization', `Bearer ${apiKey}`)
+        .set('content-type', 'application/json')
+        .send('{"model": ');
       expect(malformed.status).toBe(400);
       expect(malformed.body.error.code).toBe('malformed_request');
       const wrongMethod = await request(api.baseUrl).get('/v1/audio/speech').set('authorization', `Bearer ${apiKey}`);

@@ -17,14 +17,36 @@ describe('routing through the Sauti face', () => {
         providers: [
           { id: 'vits', kind: 'vits' },
           { id: 'espeak', kind: 'espeak' },
-          { id: 'upstream', kind: 'openai-compatible', base_url: upstream.url, response_format: 'wav', default_voice: 'alloy', timeout_ms: 2000 },
+          {
+            id: 'upstream',
+            kind: 'openai-compatible',
+            base_url: upstream.url,
+            response_format: 'wav',
+            default_voice: 'alloy',
+            timeout_ms: 2000,
+          },
         ],
         retry: { max_retries: 1, base_delay_ms: 10, max_delay_ms: 20, max_retry_after_ms: 1000 },
       },
       'routes.yaml': {
         voices: [
-          { id: 'sauti-swahili-v1', name: 'Sauti Swahili', language: 'sw', sample_rate: 16000, chain: [{ provider: 'vits', voice: 'sauti-swahili-v1' }, { provider: 'espeak', voice: 'sw' }] },
-          { id: 'upstream-voice', name: 'Upstream', language: 'en', sample_rate: 16000, chain: [{ provider: 'upstream', voice: 'alloy', model: 'tts-1' }] },
+          {
+            id: 'sauti-swahili-v1',
+            name: 'Sauti Swahili',
+            language: 'sw',
+            sample_rate: 16000,
+            chain: [
+              { provider: 'vits', voice: 'sauti-swahili-v1' },
+              { provider: 'espeak', voice: 'sw' },
+            ],
+          },
+          {
+            id: 'upstream-voice',
+            name: 'Upstream',
+            language: 'en',
+            sample_rate: 16000,
+            chain: [{ provider: 'upstream', voice: 'alloy', model: 'tts-1' }],
+          },
         ],
       },
     });
@@ -38,7 +60,10 @@ describe('routing through the Sauti face', () => {
   });
 
   it('serves sauti-swahili-v1 with espeak when the VITS files are missing: x-tts-provider: espeak, 16 kHz WAV', async () => {
-    const response = await request(api.baseUrl).post('/v1/text-to-speech/sauti-swahili-v1').set('xi-api-key', apiKey).send({ text: 'Habari za asubuhi.' });
+    const response = await request(api.baseUrl)
+      .post('/v1/text-to-speech/sauti-swahili-v1')
+      .set('xi-api-key', apiKey)
+      .send({ text: 'Habari za asubuhi.' });
     expect(response.status).toBe(200);
     expect(response.headers['x-tts-provider']).toBe('espeak');
     const wav = decodeWav(Buffer.from(response.body.audio_base64, 'base64'));
@@ -49,12 +74,18 @@ describe('routing through the Sauti face', () => {
 
   it('names the upstream provider that served, and passes an upstream 400 message to the client', async () => {
     upstream.enqueue({ status: 200, body: toneWav(0.2, 24000) });
-    const served = await request(api.baseUrl).post('/v1/text-to-speech/upstream-voice').set('xi-api-key', apiKey).send({ text: 'Hello there.' });
+    const served = await request(api.baseUrl)
+      .post('/v1/text-to-speech/upstream-voice')
+      .set('xi-api-key', apiKey)
+      .send({ text: 'Hello there.' });
     expect(served.status).toBe(200);
     expect(served.headers['x-tts-provider']).toBe('upstream');
 
     upstream.enqueue({ status: 400, body: { error: { message: 'Input contains a forbidden phrase' } } });
-    const rejected = await request(api.baseUrl).post('/v1/text-to-speech/upstream-voice').set('xi-api-key', apiKey).send({ text: 'Hello again.' });
+    const rejected = await request(api.baseUrl)
+      .post('/v1/text-to-speech/upstream-voice')
+      .set('xi-api-key', apiKey)
+      .send({ text: 'Hello again.' });
     expect(rejected.status).toBeGreaterThanOrEqual(400);
     expect(rejected.status).toBeLessThan(500);
     expect(JSON.stringify(rejected.body)).toContain('Input contains a forbidden phrase');

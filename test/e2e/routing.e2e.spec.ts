@@ -18,19 +18,40 @@ describe('routing inside the api process', () => {
     expect(response.status).toBe(200);
     const details = response.body.details;
     expect(details['provider:espeak']).toMatchObject({ status: 'up', state: 'up', breaker: 'closed', kind: 'espeak' });
-    expect(details['provider:openai']).toMatchObject({ status: 'up', state: 'down', detail: 'environment variable OPENAI_API_KEY is not set', critical: false });
+    expect(details['provider:openai']).toMatchObject({
+      status: 'up',
+      state: 'down',
+      detail: 'environment variable OPENAI_API_KEY is not set',
+      critical: false,
+    });
     expect(details['provider:vits'].voices['sauti-swahili-v1']).toMatchObject({ available: false });
-    expect(details.catalog.voices['sauti-swahili-v1']).toMatchObject({ available: false, servedByFallback: true, fallbackProvider: 'espeak' });
+    expect(details.catalog.voices['sauti-swahili-v1']).toMatchObject({
+      available: false,
+      servedByFallback: true,
+      fallbackProvider: 'espeak',
+    });
   });
 
   it('serves sauti-swahili-v1 with espeak at 16 kHz when the VITS files are missing', async () => {
     const routed = await api.app.get(SynthesisRouter).synthesize(
-      { text: 'Habari za asubuhi.', characters: 18, route: 'sauti-swahili-v1', fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' },
+      {
+        text: 'Habari za asubuhi.',
+        characters: 18,
+        route: 'sauti-swahili-v1',
+        fallbacks: [],
+        settings: { ...DEFAULT_VOICE_SETTINGS },
+        format: 'wav',
+      },
       { requestId: 'e2e-1' },
     );
     expect(routed.provider).toBe('espeak');
     expect(routed.audio.sampleRate).toBe(16000);
-    expect(api.app.get(VoiceCatalog).get('sauti-swahili-v1')).toMatchObject({ engine: 'vits', available: false, servedByFallback: true, sampleRate: 16000 });
+    expect(api.app.get(VoiceCatalog).get('sauti-swahili-v1')).toMatchObject({
+      engine: 'vits',
+      available: false,
+      servedByFallback: true,
+      sampleRate: 16000,
+    });
   });
 
   it('exposes Prometheus metrics with requests labelled by face', async () => {

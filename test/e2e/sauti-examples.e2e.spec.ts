@@ -62,7 +62,8 @@ describe('Sauti documents: the curl and Python examples run unchanged', () => {
     if (jobId) text = text.replaceAll('job_abc123', jobId);
     return text;
   };
-  const shell = async (name: string, jobId?: string) => (await run('bash', ['-c', example(name, jobId)], { cwd: workDir, encoding: 'utf8' })).stdout;
+  const shell = async (name: string, jobId?: string) =>
+    (await run('bash', ['-c', example(name, jobId)], { cwd: workDir, encoding: 'utf8' })).stdout;
   const python = async (name: string, requestsModule: 'installed' | 'stand-in') => {
     const { PYTHONPATH: _inherited, ...inherited } = process.env;
     const env = requestsModule === 'stand-in' ? { ...inherited, PYTHONPATH: STANDIN } : inherited;
@@ -96,15 +97,23 @@ describe('Sauti documents: the curl and Python examples run unchanged', () => {
       status = JSON.parse(await shell('jobs-status.curl.sh', created.job_id));
       if (status.status !== 'succeeded') await new Promise((resolve) => setTimeout(resolve, 200));
     } while (status.status !== 'succeeded' && status.status !== 'failed' && Date.now() < deadline);
-    expect(status).toMatchObject({ job_id: created.job_id, status: 'succeeded', created_at: created.created_at, completed_at: expect.any(String) });
+    expect(status).toMatchObject({
+      job_id: created.job_id,
+      status: 'succeeded',
+      created_at: created.created_at,
+      completed_at: expect.any(String),
+    });
     await shell('jobs-audio.curl.sh', created.job_id);
     await expectPlayableWav(await readFile(join(workDir, 'long_speech.wav')));
   });
 
-  it.each(modules)('Jobs Python polling loop (requests %s) creates a job, polls until succeeded and writes a playable output.wav', async (requestsModule) => {
-    const stdout = await python('jobs-polling.py', requestsModule);
-    expect(stdout).toMatch(/^Job created: job_\w+\n/);
-    expect(stdout).toMatch(/Audio saved\.\n$/);
-    await expectPlayableWav(await readFile(join(workDir, 'output.wav')));
-  });
+  it.each(modules)(
+    'Jobs Python polling loop (requests %s) creates a job, polls until succeeded and writes a playable output.wav',
+    async (requestsModule) => {
+      const stdout = await python('jobs-polling.py', requestsModule);
+      expect(stdout).toMatch(/^Job created: job_\w+\n/);
+      expect(stdout).toMatch(/Audio saved\.\n$/);
+      await expectPlayableWav(await readFile(join(workDir, 'output.wav')));
+    },
+  );
 });

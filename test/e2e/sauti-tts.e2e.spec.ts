@@ -29,7 +29,10 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
   });
 
   const speak = (body: unknown, voice = TEST_VOICE, apiKey = key) =>
-    request(api.baseUrl).post(`/v1/text-to-speech/${voice}`).set('xi-api-key', apiKey).send(body as object);
+    request(api.baseUrl)
+      .post(`/v1/text-to-speech/${voice}`)
+      .set('xi-api-key', apiKey)
+      .send(body as object);
   const balance = async (tenant = tenantId) => (await api.app.get(CreditsService).summary(tenant)).balance;
 
   it('answers short text with base64 WAV (16-bit mono at the voice rate), the cost headers and the exact charge', async () => {
@@ -37,7 +40,13 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     const response = await speak({ text: 'Habari za asubuhi. Unafanya kazi vizuri.' });
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(Object.keys(response.body).sort()).toEqual(['audio_base64', 'characters_synthesized', 'content_type', 'duration_seconds', 'voice_id']);
+    expect(Object.keys(response.body).sort()).toEqual([
+      'audio_base64',
+      'characters_synthesized',
+      'content_type',
+      'duration_seconds',
+      'voice_id',
+    ]);
     expect(response.body).toMatchObject({ content_type: 'audio/wav', characters_synthesized: 40, voice_id: TEST_VOICE });
     const { durationSeconds } = expectSautiWav(Buffer.from(response.body.audio_base64, 'base64'));
     expect(response.body.duration_seconds).toBeCloseTo(durationSeconds, 2);
@@ -49,12 +58,18 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
   });
 
   it('accepts Authorization: Bearer as well as xi-api-key', async () => {
-    const response = await request(api.baseUrl).post(`/v1/text-to-speech/${TEST_VOICE}`).set('authorization', `Bearer ${key}`).send({ text: 'Karibu sana.' });
+    const response = await request(api.baseUrl)
+      .post(`/v1/text-to-speech/${TEST_VOICE}`)
+      .set('authorization', `Bearer ${key}`)
+      .send({ text: 'Karibu sana.' });
     expect(response.status).toBe(200);
   });
 
   it('serves sauti-swahili-v1 (eSpeak fallback when its model is not installed) at 16 kHz', async () => {
-    const response = await speak({ text: 'Karibu sana.', voice_settings: { speaking_rate: 1.0, noise_scale: 0.667, noise_scale_duration: 0.8 } }, 'sauti-swahili-v1');
+    const response = await speak(
+      { text: 'Karibu sana.', voice_settings: { speaking_rate: 1.0, noise_scale: 0.667, noise_scale_duration: 0.8 } },
+      'sauti-swahili-v1',
+    );
     expect(response.status).toBe(200);
     expect(['vits', 'espeak']).toContain(response.headers['x-tts-provider']);
     expectSautiWav(Buffer.from(response.body.audio_base64, 'base64'));
@@ -76,7 +91,11 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
         const response = await speak({ text: textOf(count, unit) }, FAKE_VOICE);
         expect(response.status).toBe(202);
         expect(Object.keys(response.body).sort()).toEqual(['created_at', 'job_id', 'status']);
-        expect(response.body).toMatchObject({ job_id: expect.stringMatching(/^job_/), status: 'queued', created_at: expect.stringMatching(ISO_SECONDS_UTC) });
+        expect(response.body).toMatchObject({
+          job_id: expect.stringMatching(/^job_/),
+          status: 'queued',
+          created_at: expect.stringMatching(ISO_SECONDS_UTC),
+        });
         expect(response.headers['x-character-count']).toBe(String(count));
         expect(response.headers['x-credits-reserved']).toBe(String(count));
       }
@@ -99,16 +118,44 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
       ['non-string text', { text: 42 }, "Field 'text' must be a string, got number."],
       ['empty text', { text: '' }, "Field 'text' must not be empty."],
       ['whitespace-only text', { text: ' \n\t ' }, "Field 'text' must not be whitespace only."],
-      ['a control character', { text: 'Habari\u0007 yako' }, "Field 'text' contains the control character U+0007 at character 6; only newline and tab are allowed."],
+      [
+        'a control character',
+        { text: 'Habari\u0007 yako' },
+        "Field 'text' contains the control character U+0007 at character 6; only newline and tab are allowed.",
+      ],
       ['a C1 control character', { text: 'Habari\u0085' }, /U\+0085/],
-      ['an unpaired surrogate', { text: 'Habari \ud800' }, "Field 'text' contains an unpaired UTF-16 surrogate; it must be valid Unicode text."],
-      ['an unknown top-level field', { text: 'Habari', model_id: 'x' }, "Field 'model_id' is not a recognised field; allowed: text, voice_settings."],
+      [
+        'an unpaired surrogate',
+        { text: 'Habari \ud800' },
+        "Field 'text' contains an unpaired UTF-16 surrogate; it must be valid Unicode text.",
+      ],
+      [
+        'an unknown top-level field',
+        { text: 'Habari', model_id: 'x' },
+        "Field 'model_id' is not a recognised field; allowed: text, voice_settings.",
+      ],
       ['a body that is not an object', ['Habari'], 'The request body must be a JSON object.'],
       ['voice_settings not an object', { text: 'Habari', voice_settings: 3 }, "Field 'voice_settings' must be a JSON object."],
-      ['an unknown voice setting', { text: 'Habari', voice_settings: { pitch: 2 } }, /^Field 'voice_settings.pitch' is not a recognised field/],
-      ['a negative speaking_rate', { text: 'Habari', voice_settings: { speaking_rate: -1 } }, "Field 'voice_settings.speaking_rate' must be a number from 0.25 to 4, got -1."],
-      ['an out-of-range noise_scale', { text: 'Habari', voice_settings: { noise_scale: 2.5 } }, "Field 'voice_settings.noise_scale' must be a number from 0 to 2, got 2.5."],
-      ['a "NaN" noise_scale_duration', { text: 'Habari', voice_settings: { noise_scale_duration: 'NaN' } }, /^Field 'voice_settings.noise_scale_duration' must be a number from 0 to 2, got "NaN"/],
+      [
+        'an unknown voice setting',
+        { text: 'Habari', voice_settings: { pitch: 2 } },
+        /^Field 'voice_settings.pitch' is not a recognised field/,
+      ],
+      [
+        'a negative speaking_rate',
+        { text: 'Habari', voice_settings: { speaking_rate: -1 } },
+        "Field 'voice_settings.speaking_rate' must be a number from 0.25 to 4, got -1.",
+      ],
+      [
+        'an out-of-range noise_scale',
+        { text: 'Habari', voice_settings: { noise_scale: 2.5 } },
+        "Field 'voice_settings.noise_scale' must be a number from 0 to 2, got 2.5.",
+      ],
+      [
+        'a "NaN" noise_scale_duration',
+        { text: 'Habari', voice_settings: { noise_scale_duration: 'NaN' } },
+        /^Field 'voice_settings.noise_scale_duration' must be a number from 0 to 2, got "NaN"/,
+      ],
     ];
     it.each(cases)('%s', async (_name, body, detail) => {
       const response = await speak(body);
@@ -124,7 +171,12 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
         body: bytes,
       });
       const text = await raw.text();
-      const response = { status: raw.status, text, body: JSON.parse(text), headers: Object.fromEntries(raw.headers) } as unknown as request.Response;
+      const response = {
+        status: raw.status,
+        text,
+        body: JSON.parse(text),
+        headers: Object.fromEntries(raw.headers),
+      } as unknown as request.Response;
       expectProblem(response, PUBLIC_BASE_URL, 422, 'unprocessable_content', 'The request body is not valid UTF-8.');
     });
 
@@ -153,7 +205,13 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     });
 
     it('404 for an unknown voice (checked before the body)', async () => {
-      expectProblem(await speak({ text: 'Habari' }, 'no-such-voice'), PUBLIC_BASE_URL, 404, 'not_found', /Voice 'no-such-voice' was not found/);
+      expectProblem(
+        await speak({ text: 'Habari' }, 'no-such-voice'),
+        PUBLIC_BASE_URL,
+        404,
+        'not_found',
+        /Voice 'no-such-voice' was not found/,
+      );
       expectProblem(await speak({}, 'no-such-voice'), PUBLIC_BASE_URL, 404, 'not_found');
     });
 
@@ -172,14 +230,24 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
 
     it('400 for malformed JSON, 413 for an oversized body, 415 for a non-JSON body', async () => {
       const post = () => request(api.baseUrl).post(`/v1/text-to-speech/${TEST_VOICE}`).set('xi-api-key', key);
-      expectProblem(await post().set('content-type', 'application/json').send('{"text": '), PUBLIC_BASE_URL, 400, 'bad_request', 'The request body is not valid JSON.');
+      expectProblem(
+        await post().set('content-type', 'application/json').send('{"text": '),
+        PUBLIC_BASE_URL,
+        400,
+        'bad_request',
+        'The request body is not valid JSON.',
+      );
       expectProblem(await post().send({ text: 'a'.repeat(300 * 1024) }), PUBLIC_BASE_URL, 413, 'content_too_large');
       expectProblem(await post().set('content-type', 'text/plain').send('Habari'), PUBLIC_BASE_URL, 415, 'unsupported_media_type');
     });
 
     it('429 with Retry-After past the per-key request limit; a text that becomes a job counts as a job creation', async () => {
       const limited = await api.createTenant(100_000);
-      await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 2, rate_limit_job_creates_per_minute = 1 WHERE id = $1`, [limited.tenantId]);
+      await api.app
+        .get(DataSource)
+        .query(`UPDATE tenants SET rate_limit_requests_per_minute = 2, rate_limit_job_creates_per_minute = 1 WHERE id = $1`, [
+          limited.tenantId,
+        ]);
       const first = await speak({ text: textOf(2001) }, FAKE_VOICE, limited.apiKey);
       expect(first.status).toBe(202);
       expect(first.headers['x-ratelimit-limit']).toBe('2');
@@ -196,8 +264,12 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
       const response = await speak({ text: 'Habari za asubuhi.' }, FAKE_VOICE);
       expectProblem(response, PUBLIC_BASE_URL, 503, 'service_unavailable');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
-      expect(response.body.detail).toMatch(new RegExp(`^Every provider for '${FAKE_VOICE}' failed: fake provider_unavailable \\(\\d+ ms\\)\\.$`));
-      expect(response.body.attempts).toEqual([{ provider: 'fake', outcome: 'provider_unavailable', duration_ms: expect.any(Number), retries: 0 }]);
+      expect(response.body.detail).toMatch(
+        new RegExp(`^Every provider for '${FAKE_VOICE}' failed: fake provider_unavailable \\(\\d+ ms\\)\\.$`),
+      );
+      expect(response.body.attempts).toEqual([
+        { provider: 'fake', outcome: 'provider_unavailable', duration_ms: expect.any(Number), retries: 0 },
+      ]);
       expect(JSON.stringify(response.body)).not.toContain('overloaded');
       expect(await balance()).toBe(before);
     });
@@ -229,11 +301,13 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     }).catch((error: { name: string }) => error);
     const credits = api.app.get(CreditsService);
     const deadline = Date.now() + 10_000;
-    while ((await credits.summary(caller.tenantId)).reserved === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await credits.summary(caller.tenantId)).reserved === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await credits.summary(caller.tenantId)).reserved).toBe(2000);
     controller.abort();
     expect(await call).toMatchObject({ name: 'AbortError' });
-    while ((await credits.summary(caller.tenantId)).reserved !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await credits.summary(caller.tenantId)).reserved !== 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await credits.summary(caller.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
   });
 
@@ -241,7 +315,11 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     const text = textOf(2500);
     const viaSpeech = await speak({ text }, FAKE_VOICE).set('Idempotency-Key', 'speech-and-jobs-1');
     expect(viaSpeech.status).toBe(202);
-    const viaJobs = await request(api.baseUrl).post('/v1/tts/jobs').set('xi-api-key', key).set('Idempotency-Key', 'speech-and-jobs-1').send({ text, voice_id: FAKE_VOICE });
+    const viaJobs = await request(api.baseUrl)
+      .post('/v1/tts/jobs')
+      .set('xi-api-key', key)
+      .set('Idempotency-Key', 'speech-and-jobs-1')
+      .send({ text, voice_id: FAKE_VOICE });
     expect(viaJobs.status).toBe(202);
     expect(viaJobs.body.job_id).toBe(viaSpeech.body.job_id);
     expect(viaJobs.headers['idempotent-replayed']).toBe('true');

@@ -37,13 +37,25 @@ describe('Sauti face: voices and the OpenAPI document', () => {
   it('GET /v1/voices/sauti-swahili-v1 says whether eSpeak is standing in for the model', async () => {
     const response = await request(api.baseUrl).get('/v1/voices/sauti-swahili-v1').set('xi-api-key', key);
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ voice_id: 'sauti-swahili-v1', language: 'sw', sample_rate: 16000, engine: 'vits', test_voice: false });
+    expect(response.body).toMatchObject({
+      voice_id: 'sauti-swahili-v1',
+      language: 'sw',
+      sample_rate: 16000,
+      engine: 'vits',
+      test_voice: false,
+    });
     // The tests run without its model files (as CI does, see routing.e2e.spec.ts): eSpeak serves it.
     expect(response.body).toMatchObject({ available: false, served_by_fallback: true, fallback_provider: 'espeak' });
   });
 
   it('404 for an unknown voice, 401 without a key', async () => {
-    expectProblem(await request(api.baseUrl).get('/v1/voices/nope').set('xi-api-key', key), PUBLIC_BASE_URL, 404, 'not_found', /Voice 'nope' was not found/);
+    expectProblem(
+      await request(api.baseUrl).get('/v1/voices/nope').set('xi-api-key', key),
+      PUBLIC_BASE_URL,
+      404,
+      'not_found',
+      /Voice 'nope' was not found/,
+    );
     expectProblem(await request(api.baseUrl).get('/v1/voices'), PUBLIC_BASE_URL, 401, 'unauthorized');
     expectProblem(await request(api.baseUrl).get('/v1/voices/a/b').set('xi-api-key', key), PUBLIC_BASE_URL, 404, 'not_found');
   });
@@ -55,7 +67,14 @@ describe('Sauti face: voices and the OpenAPI document', () => {
     const spec = (await request(api.baseUrl).get('/docs-json')).body;
     expect(spec.openapi).toMatch(/^3\./);
     expect(spec.servers).toEqual([{ url: PUBLIC_BASE_URL }]);
-    expect(Object.keys(spec.paths).sort()).toEqual(['/v1/text-to-speech/{voice_id}', '/v1/tts/jobs', '/v1/tts/jobs/{job_id}', '/v1/tts/jobs/{job_id}/audio', '/v1/voices', '/v1/voices/{voice_id}']);
+    expect(Object.keys(spec.paths).sort()).toEqual([
+      '/v1/text-to-speech/{voice_id}',
+      '/v1/tts/jobs',
+      '/v1/tts/jobs/{job_id}',
+      '/v1/tts/jobs/{job_id}/audio',
+      '/v1/voices',
+      '/v1/voices/{voice_id}',
+    ]);
     const speech = spec.paths['/v1/text-to-speech/{voice_id}'].post;
     expect(Object.keys(speech.responses)).toEqual(expect.arrayContaining(['200', '202', '401', '402', '404', '422', '429', '503']));
     expect(speech.responses['422'].content['application/problem+json']).toBeDefined();
@@ -64,6 +83,8 @@ describe('Sauti face: voices and the OpenAPI document', () => {
     expect(schemas.SautiVoiceSettingsDto.properties.noise_scale.example).toBe(0.667);
     expect(schemas.SautiJobStatusDto.properties.completed_at.example).toBe('2026-03-15T10:30:12Z');
     expect(schemas.SautiProblemDto.properties.detail.example).toBe("Field 'text' exceeds the maximum length of 5000 characters.");
-    expect(spec.components.securitySchemes['xi-api-key']).toEqual(expect.objectContaining({ type: 'apiKey', in: 'header', name: 'xi-api-key' }));
+    expect(spec.components.securitySchemes['xi-api-key']).toEqual(
+      expect.objectContaining({ type: 'apiKey', in: 'header', name: 'xi-api-key' }),
+    );
   });
 });

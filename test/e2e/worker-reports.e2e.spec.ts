@@ -53,13 +53,20 @@ describe('worker reports in the api’s /health/ready and /metrics', () => {
   });
 
   it('a breaker the worker opened shows under the provider, and the worker’s series are in /metrics', async () => {
-    const created = await request(api.baseUrl).post('/v1/async/audio/speech').set('authorization', `Bearer ${apiKey}`).send({ model: 'fake/fake-model', voice: 'nova', input: 'Haitafanikiwa.' });
+    const created = await request(api.baseUrl)
+      .post('/v1/async/audio/speech')
+      .set('authorization', `Bearer ${apiKey}`)
+      .send({ model: 'fake/fake-model', voice: 'nova', input: 'Haitafanikiwa.' });
     expect(created.status).toBe(202);
     // JOB_MAX_ATTEMPTS=2, no retries inside an attempt: two calls, two failures, breaker open.
-    await eventually(async () => {
-      const polled = await request(api.baseUrl).get(`/v1/async/audio/speech/${created.body.id}`).set('authorization', `Bearer ${apiKey}`);
-      return polled.body.status === 'failed' ? polled : undefined;
-    }, 'the job to fail', 30_000);
+    await eventually(
+      async () => {
+        const polled = await request(api.baseUrl).get(`/v1/async/audio/speech/${created.body.id}`).set('authorization', `Bearer ${apiKey}`);
+        return polled.body.status === 'failed' ? polled : undefined;
+      },
+      'the job to fail',
+      30_000,
+    );
     expect(upstream.calls).toBe(2);
 
     const fake = await eventually(async () => {
@@ -67,7 +74,11 @@ describe('worker reports in the api’s /health/ready and /metrics', () => {
       const report = ready.body.details['provider:fake'] as Json;
       return report.workers?.[workerId]?.breaker === 'open' ? report : undefined;
     }, 'the worker’s open breaker in /health/ready');
-    expect(fake).toMatchObject({ state: 'degraded', breaker: 'closed', workers: { [workerId]: { breaker: 'open', lastError: { code: 'provider_unavailable' } } } });
+    expect(fake).toMatchObject({
+      state: 'degraded',
+      breaker: 'closed',
+      workers: { [workerId]: { breaker: 'open', lastError: { code: 'provider_unavailable' } } },
+    });
     expect(fake.workers[workerId].lastError.message).toContain('down for the test');
 
     const metrics = await request(api.baseUrl).get('/metrics');

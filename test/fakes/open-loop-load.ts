@@ -67,10 +67,12 @@ let next = 0;
 /** LOAD_RATE requests/s for LOAD_SECONDS (env BENCH_LOAD_SECONDS, default 30) POSTed to `url`, from a worker thread. */
 export async function openLoopLoad(url: string, headers: Record<string, string>, body: string): Promise<LoadSide> {
   const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, headers, body, rate: LOAD_RATE, seconds: LOAD_SECONDS } });
-  const result = await new Promise<{ latencies: number[]; errors: number; non2xx: number; statuses: Record<string, number> }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
+  const result = await new Promise<{ latencies: number[]; errors: number; non2xx: number; statuses: Record<string, number> }>(
+    (resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    },
+  );
   await worker.terminate();
   return {
     requests: result.latencies.length + result.errors,

@@ -15,7 +15,9 @@ import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 
 /** The repository's config/ directory, from the TypeScript sources or from their compiled copy in dist/. */
-export const DEFAULT_CONFIG_DIR = [resolve(__dirname, '../../config'), resolve(__dirname, '../../../config')].find((dir) => existsSync(join(dir, 'pricing.yaml'))) ?? resolve('config');
+export const DEFAULT_CONFIG_DIR =
+  [resolve(__dirname, '../../config'), resolve(__dirname, '../../../config')].find((dir) => existsSync(join(dir, 'pricing.yaml'))) ??
+  resolve('config');
 
 /**
  * A temporary CONFIG_DIR: copies of every YAML file in config/, with the given files replaced
@@ -23,8 +25,10 @@ export const DEFAULT_CONFIG_DIR = [resolve(__dirname, '../../config'), resolve(_
  */
 export function writeConfigDir(files: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'sauti-config-'));
-  for (const name of readdirSync(DEFAULT_CONFIG_DIR)) if (name.endsWith('.yaml')) copyFileSync(join(DEFAULT_CONFIG_DIR, name), join(dir, name));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), typeof content === 'string' ? content : stringify(content));
+  for (const name of readdirSync(DEFAULT_CONFIG_DIR))
+    if (name.endsWith('.yaml')) copyFileSync(join(DEFAULT_CONFIG_DIR, name), join(dir, name));
+  for (const [name, content] of Object.entries(files))
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : stringify(content));
   return dir;
 }
 

@@ -82,7 +82,14 @@ export class ScriptableUpstream {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks), at: performance.now(), abandoned: false };
+      const recorded: RecordedRequest = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks),
+        at: performance.now(),
+        abandoned: false,
+      };
       this.requests.push(recorded);
       response.on('close', () => (recorded.abandoned = !response.writableFinished));
       const script = this.queue.shift() ?? this.defaultResponse;
@@ -100,8 +107,17 @@ export class ScriptableUpstream {
     }
     if (script.streamBytes !== undefined) return this.stream(script, response);
     const isJson = script.body !== undefined && typeof script.body === 'object' && !Buffer.isBuffer(script.body);
-    const body = script.body === undefined ? Buffer.alloc(0) : isJson ? Buffer.from(JSON.stringify(script.body)) : Buffer.from(script.body as string | Buffer);
-    response.writeHead(script.status ?? 200, { ...(isJson ? { 'content-type': 'application/json' } : {}), 'content-length': String(body.length), ...script.headers });
+    const body =
+      script.body === undefined
+        ? Buffer.alloc(0)
+        : isJson
+          ? Buffer.from(JSON.stringify(script.body))
+          : Buffer.from(script.body as string | Buffer);
+    response.writeHead(script.status ?? 200, {
+      ...(isJson ? { 'content-type': 'application/json' } : {}),
+      'content-length': String(body.length),
+      ...script.headers,
+    });
     response.end(body);
   }
 

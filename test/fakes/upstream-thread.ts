@@ -22,7 +22,10 @@ ScriptableUpstream.start().then((fake) => {
 `;
 
 export async function startUpstreamThread(bodyBytes: number): Promise<FakeUpstream> {
-  const worker = new Worker(FAKE_UPSTREAM, { eval: true, workerData: { module: require.resolve('./scriptable-upstream'), bytes: bodyBytes } });
+  const worker = new Worker(FAKE_UPSTREAM, {
+    eval: true,
+    workerData: { module: require.resolve('./scriptable-upstream'), bytes: bodyBytes },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

@@ -17,7 +17,11 @@ export interface ServiceProcess {
 export function spawnService(name: 'worker' | 'main', env: Record<string, string> = {}): ServiceProcess {
   const script = join(ROOT, 'dist', 'src', `${name}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm run check does)`);
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -15,6 +15,8 @@ function firstProblem(errors: ValidationError[], path: string[] = []): { field: 
 /** ValidationPipe's exceptionFactory: the first failing field as a domain error, so each face renders it. */
 export function validationErrorToTtsError(errors: ValidationError[]): TtsError {
   const problem = firstProblem(errors) ?? { field: 'body', message: 'is invalid' };
-  const message = problem.message.startsWith('Field ') ? problem.message : `Field '${problem.field}' ${problem.message.replace(problem.message.startsWith('property ') ? /^property \S+ / : /^\S+ /, '')}`;
+  const message = problem.message.startsWith('Field ')
+    ? problem.message
+    : `Field '${problem.field}' ${problem.message.replace(problem.message.startsWith('property ') ? /^property \S+ / : /^\S+ /, '')}`;
   return new TtsError('invalid_request', message, { field: problem.field });
 }

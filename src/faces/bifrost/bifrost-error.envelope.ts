@@ -15,11 +15,17 @@ export interface BifrostErrorContext {
 }
 
 /** Failures an upstream produced rather than this gateway: Bifrost marks them `is_bifrost_error: false`. */
-const UPSTREAM_CODES: ReadonlySet<TtsErrorCode> = new Set(['provider_rejected', 'provider_timeout', 'provider_unavailable', 'all_providers_failed']);
+const UPSTREAM_CODES: ReadonlySet<TtsErrorCode> = new Set([
+  'provider_rejected',
+  'provider_timeout',
+  'provider_unavailable',
+  'all_providers_failed',
+]);
 
 /** `provider/model` split the way Bifrost reports it; anything else is not attributable. */
 export function splitModel(model: unknown): { provider: string | null; modelRequested: string | null } {
-  if (typeof model !== 'string' || !model.includes('/')) return { provider: null, modelRequested: typeof model === 'string' && model !== '' ? model : null };
+  if (typeof model !== 'string' || !model.includes('/'))
+    return { provider: null, modelRequested: typeof model === 'string' && model !== '' ? model : null };
   const slash = model.indexOf('/');
   return { provider: model.slice(0, slash) || null, modelRequested: model.slice(slash + 1) || null };
 }
@@ -52,7 +58,11 @@ export class BifrostErrorEnvelope implements ErrorEnvelope {
     const body = request.body as Record<string, unknown> | undefined;
     const model = body && typeof body === 'object' ? body.model : undefined;
     const speech = request.path.startsWith(`${BIFROST_PATH_PREFIX}audio/speech`);
-    const rendered = bifrostError(error, { eventId: request.id, ...splitModel(model), requestType: speech ? BIFROST_SPEECH_REQUEST_TYPE : null });
+    const rendered = bifrostError(error, {
+      eventId: request.id,
+      ...splitModel(model),
+      requestType: speech ? BIFROST_SPEECH_REQUEST_TYPE : null,
+    });
     return { status: rendered.status, body: rendered.body };
   }
 }

@@ -54,12 +54,27 @@ export class BifrostJobPresenter {
         provider: job.provider,
         model: job.model,
         fallback_used: (job.routingAttempts ?? []).some((attempt) => attempt.outcome !== 'ok'),
-        attempts: (job.routingAttempts ?? []).map((attempt) => ({ provider: attempt.provider, model: attempt.model ?? attempt.voice, outcome: attempt.outcome, duration_ms: Math.round(attempt.durationMs) })),
+        attempts: (job.routingAttempts ?? []).map((attempt) => ({
+          provider: attempt.provider,
+          model: attempt.model ?? attempt.voice,
+          outcome: attempt.outcome,
+          duration_ms: Math.round(attempt.durationMs),
+        })),
         ...(request.withTimestamps
-          ? { timestamps: (result.segments ?? []).map((s) => ({ text: s.text, start_seconds: round3(s.startSeconds), end_seconds: round3(s.endSeconds) })) }
+          ? {
+              timestamps: (result.segments ?? []).map((s) => ({
+                text: s.text,
+                start_seconds: round3(s.startSeconds),
+                end_seconds: round3(s.endSeconds),
+              })),
+            }
           : {}),
         ignored_fields: fieldsIgnoredBy(kind, speechFieldsOf(request)),
-        extra_fields: { provider: this.requested(job).provider, model_requested: this.requested(job).modelRequested, request_type: BIFROST_SPEECH_REQUEST_TYPE },
+        extra_fields: {
+          provider: this.requested(job).provider,
+          model_requested: this.requested(job).modelRequested,
+          request_type: BIFROST_SPEECH_REQUEST_TYPE,
+        },
       },
     };
   }

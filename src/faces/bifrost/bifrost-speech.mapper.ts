@@ -12,14 +12,22 @@ export type BifrostInertField = 'enable_logging' | 'optimize_streaming_latency';
  */
 export function toSynthesisRequest(dto: BifrostSpeechRequestDto): SynthesisRequest {
   if (dto.stream_format === 'sse') {
-    throw new TtsError('invalid_request', "Field 'stream_format' cannot be 'sse' on an async request: async jobs do not stream. Use POST /v1/audio/speech to stream.", {
-      field: 'stream_format',
-    });
+    throw new TtsError(
+      'invalid_request',
+      "Field 'stream_format' cannot be 'sse' on an async request: async jobs do not stream. Use POST /v1/audio/speech to stream.",
+      {
+        field: 'stream_format',
+      },
+    );
   }
   if ((dto.pronunciation_dictionary_locators ?? []).length > 0) {
-    throw new TtsError('invalid_request', "Field 'pronunciation_dictionary_locators' is not supported: no provider here applies pronunciation dictionaries.", {
-      field: 'pronunciation_dictionary_locators',
-    });
+    throw new TtsError(
+      'invalid_request',
+      "Field 'pronunciation_dictionary_locators' is not supported: no provider here applies pronunciation dictionaries.",
+      {
+        field: 'pronunciation_dictionary_locators',
+      },
+    );
   }
   return {
     ...toOpenAiSynthesisRequest(dto),

@@ -43,7 +43,9 @@ export class FishAudioLinkSigner {
     } else {
       // Only outside production (the environment check refuses to start there without one).
       this.secret = randomBytes(32);
-      logger.pino.warn('AUDIO_URL_SIGNING_SECRET is not set: audio links are signed with a per-process key and only this process accepts them');
+      logger.pino.warn(
+        'AUDIO_URL_SIGNING_SECRET is not set: audio links are signed with a per-process key and only this process accepts them',
+      );
     }
   }
 
@@ -51,7 +53,11 @@ export class FishAudioLinkSigner {
   sign(taskId: string, origin: string, resultExpiresAt: Date | null, now = new Date()): SignedAudioLink {
     let expires = Math.floor(now.getTime() / 1000) + this.ttlSeconds;
     if (resultExpiresAt) expires = Math.min(expires, Math.floor(resultExpiresAt.getTime() / 1000));
-    const query = new URLSearchParams({ expires: String(expires), kid: this.keyId, signature: this.mac(this.keyId, taskId, String(expires)) });
+    const query = new URLSearchParams({
+      expires: String(expires),
+      kid: this.keyId,
+      signature: this.mac(this.keyId, taskId, String(expires)),
+    });
     return { url: `${this.baseUrl ?? origin}${fishTaskAudioPath(taskId)}?${query.toString()}`, expiresAt: new Date(expires * 1000) };
   }
 
@@ -62,10 +68,23 @@ export class FishAudioLinkSigner {
    */
   verify(taskId: string, query: AudioLinkQuery, now = new Date()): void {
     const { expires, kid, signature } = query;
-    if (typeof expires !== 'string' || typeof kid !== 'string' || typeof signature !== 'string' || !EXPIRES_PATTERN.test(expires) || !SIGNATURE_PATTERN.test(signature)) {
-      throw new TtsError('forbidden', 'This audio link is not valid: it needs the expires, kid and signature parameters it was issued with.');
+    if (
+      typeof expires !== 'string' ||
+      typeof kid !== 'string' ||
+      typeof signature !== 'string' ||
+      !EXPIRES_PATTERN.test(expires) ||
+      !SIGNATURE_PATTERN.test(signature)
+    ) {
+      throw new TtsError(
+        'forbidden',
+        'This audio link is not valid: it needs the expires, kid and signature parameters it was issued with.',
+      );
     }
-    if (kid !== this.keyId) throw new TtsError('forbidden', 'This audio link was signed with a key this service no longer accepts. Poll the task for a new audioUrl.');
+    if (kid !== this.keyId)
+      throw new TtsError(
+        'forbidden',
+        'This audio link was signed with a key this service no longer accepts. Poll the task for a new audioUrl.',
+      );
     const expected = Buffer.from(this.mac(kid, taskId, expires), 'ascii');
     const presented = Buffer.from(signature, 'ascii');
     if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) {

@@ -27,7 +27,14 @@ export function parseByteRange(header: string | undefined, size: number): { star
  * Writes task audio as a download. Byte ranges are honoured because browsers' <audio> elements (Safari
  * above all) seek with them when they play the `audioUrl` directly.
  */
-export function sendFishAudio(response: Response, rangeHeader: string | undefined, taskId: string, result: StoredResult, provider: string | null, linkExpiresAt: Date): void {
+export function sendFishAudio(
+  response: Response,
+  rangeHeader: string | undefined,
+  taskId: string,
+  result: StoredResult,
+  provider: string | null,
+  linkExpiresAt: Date,
+): void {
   const bytes = result.audio;
   const extension = audioFormatInfo(result.format).extension;
   const maxAge = Math.max(0, Math.floor((linkExpiresAt.getTime() - Date.now()) / 1000));

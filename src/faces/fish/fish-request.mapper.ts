@@ -52,9 +52,13 @@ export class FishRequestMapper {
       return this.aliasRoute(voice, engineModelId, alias.provider);
     }
     if (!engineModelId.includes('/')) {
-      throw new TtsError('unknown_provider', `Unknown engineModelId '${engineModelId}'. Use one of ${fishAliasNames().join(', ')} or a provider/model route.`, {
-        field: 'engineModelId',
-      });
+      throw new TtsError(
+        'unknown_provider',
+        `Unknown engineModelId '${engineModelId}'. Use one of ${fishAliasNames().join(', ')} or a provider/model route.`,
+        {
+          field: 'engineModelId',
+        },
+      );
     }
     return this.explicitRoute(voiceId, voice, engineModelId);
   }
@@ -63,7 +67,8 @@ export class FishRequestMapper {
   private aliasRoute(voice: RouteEntry, alias: string, providerId: string): RouteChoice {
     const target = voice.chain.find((step) => step.provider === providerId);
     const provider = this.providers.get(providerId);
-    if (!provider) throw new TtsError('unknown_provider', `Engine '${alias}' is not configured on this service.`, { field: 'engineModelId' });
+    if (!provider)
+      throw new TtsError('unknown_provider', `Engine '${alias}' is not configured on this service.`, { field: 'engineModelId' });
     if (!target) {
       if (providerId === 'espeak' && voice.language) return { route: `espeak/${voice.language}`, field: 'engineModelId' };
       throw new TtsError('unknown_provider', `Voice '${voice.id}' has no '${alias}' engine.`, { field: 'engineModelId' });
@@ -81,7 +86,10 @@ export class FishRequestMapper {
   private explicitRoute(voiceId: string, voice: RouteEntry | undefined, engineModelId: string): RouteChoice {
     const providerId = engineModelId.slice(0, engineModelId.indexOf('/'));
     const provider = this.providers.get(providerId);
-    if (!provider) throw new TtsError('unknown_provider', `Unknown provider '${providerId}' in engineModelId '${engineModelId}'.`, { field: 'engineModelId' });
+    if (!provider)
+      throw new TtsError('unknown_provider', `Unknown provider '${providerId}' in engineModelId '${engineModelId}'.`, {
+        field: 'engineModelId',
+      });
     if (ProviderRegistry.modelNamesVoice(provider)) {
       if (!voice) throw this.unknownVoice(voiceId);
       return { route: engineModelId, field: 'engineModelId' };
@@ -91,6 +99,8 @@ export class FishRequestMapper {
   }
 
   private unknownVoice(voiceId: string): TtsError {
-    return new TtsError('unknown_voice', `Unknown voiceId '${voiceId}': it is not a voice of this service's catalogue.`, { field: 'voiceId' });
+    return new TtsError('unknown_voice', `Unknown voiceId '${voiceId}': it is not a voice of this service's catalogue.`, {
+      field: 'voiceId',
+    });
   }
 }

@@ -53,7 +53,12 @@ export class FishTasksController {
 
   /** No API key: browsers and players fetch it directly; the signature is the permission. */
   @Get(FISH_TASK_AUDIO_PATH)
-  async audio(@Param('taskId') taskId: string, @Query() query: AudioLinkQuery, @Headers('range') range: string | undefined, @Res() response: Response): Promise<void> {
+  async audio(
+    @Param('taskId') taskId: string,
+    @Query() query: AudioLinkQuery,
+    @Headers('range') range: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
     const { result, provider, linkExpiresAt } = await this.tasks.audio(taskId, query);
     sendFishAudio(response, range, taskId, result, provider, linkExpiresAt);
   }

@@ -32,9 +32,16 @@ export class FishTasksService {
   ) {}
 
   /** Validates everything, then reserves credits and queues; a refused task leaves nothing behind. */
-  async create(principal: Principal, body: FishCreateTaskDto, idempotencyKey: string | undefined, origin: string): Promise<{ task: FishTaskView; created: boolean }> {
+  async create(
+    principal: Principal,
+    body: FishCreateTaskDto,
+    idempotencyKey: string | undefined,
+    origin: string,
+  ): Promise<{ task: FishTaskView; created: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new TtsError('invalid_request', 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.', { field: 'Idempotency-Key' });
+      throw new TtsError('invalid_request', 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.', {
+        field: 'Idempotency-Key',
+      });
     }
     const request = await this.requests.toSynthesisRequest(body);
     const { job, created } = await this.jobs.create(principal.tenantId, request, { face: 'fish', idempotencyKey });
@@ -52,7 +59,8 @@ export class FishTasksService {
       const { job, result } = await this.jobs.getAudioById(taskId);
       return { result, provider: job.provider, linkExpiresAt: new Date(Number(query.expires) * 1000) };
     } catch (error) {
-      if (error instanceof TtsError && error.code === 'job_not_found') throw new TtsError('link_expired', 'The audio behind this link has expired.');
+      if (error instanceof TtsError && error.code === 'job_not_found')
+        throw new TtsError('link_expired', 'The audio behind this link has expired.');
       throw error;
     }
   }

@@ -50,7 +50,10 @@ export function openAiErrorClass(error: TtsError): OpenAiErrorClass {
       return { status: 429, type: 'rate_limit_error' };
     case 'provider_rejected':
       // The upstream judged the request: its 4xx is the client's answer.
-      return { status: error.upstreamStatus && error.upstreamStatus >= 400 && error.upstreamStatus < 500 ? error.upstreamStatus : 422, type: 'invalid_request_error' };
+      return {
+        status: error.upstreamStatus && error.upstreamStatus >= 400 && error.upstreamStatus < 500 ? error.upstreamStatus : 422,
+        type: 'invalid_request_error',
+      };
     case 'provider_timeout':
       return { status: 504, type: 'server_error' };
     case 'provider_unavailable':

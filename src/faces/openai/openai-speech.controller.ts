@@ -15,7 +15,12 @@ export class OpenAiSpeechController {
   @Post()
   @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
   @RateLimit('requests')
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: OpenAiSpeechRequestDto, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: OpenAiSpeechRequestDto,
+    @Req() request: ServiceRequest,
+    @Res() response: Response,
+  ): Promise<void> {
     await this.speech.speak(principal.tenantId, body, { request, response });
   }
 

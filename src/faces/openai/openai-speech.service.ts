@@ -22,7 +22,9 @@ export class OpenAiSpeechService {
     const route = await this.synthesis.validate(request, OPENAI_FIELD_NAMES);
     if (dto.stream_format) return this.streamer.stream(tenantId, request, route, dto.stream_format, http);
     // A client that hangs up stops the synthesis and is charged nothing, as with the streamed answers.
-    const outcome = await abortOnDisconnect(http.response, (signal) => this.synthesis.synthesizeNow(tenantId, request, { requestId: http.request.id, signal }));
+    const outcome = await abortOnDisconnect(http.response, (signal) =>
+      this.synthesis.synthesizeNow(tenantId, request, { requestId: http.request.id, signal }),
+    );
     http.response.writeHead(200, {
       ...servedHeaders(this.registry, outcome.provider, request),
       'content-type': outcome.audio.contentType,

@@ -43,7 +43,13 @@ export class OpenAiSpeechStreamer {
     private readonly registry: ProviderRegistry,
   ) {}
 
-  async stream(tenantId: string, request: SynthesisRequest, route: ResolvedRoute, format: SpeechStreamFormat, http: { request: ServiceRequest; response: Response }): Promise<void> {
+  async stream(
+    tenantId: string,
+    request: SynthesisRequest,
+    route: ResolvedRoute,
+    format: SpeechStreamFormat,
+    http: { request: ServiceRequest; response: Response },
+  ): Promise<void> {
     const { response } = http;
     const price = this.synthesis.priceOf(request);
     const reference = `openai_stream_${randomUUID()}`;
@@ -58,7 +64,12 @@ export class OpenAiSpeechStreamer {
     try {
       encoder = this.encoders.createStream(route.sampleRate, request.format);
       const sink: SpeechStreamSink = format === 'sse' ? new SseSink(response, encoder) : new AudioSink(response, encoder);
-      for await (const sentence of synthesizeSentences(this.router, request, { requestId: http.request.id, signal: cancel.signal, plan: STREAM_PLAN, lookahead: STREAM_LOOKAHEAD })) {
+      for await (const sentence of synthesizeSentences(this.router, request, {
+        requestId: http.request.id,
+        signal: cancel.signal,
+        plan: STREAM_PLAN,
+        lookahead: STREAM_LOOKAHEAD,
+      })) {
         if (sentence.index === 0) sink.open(servedHeaders(this.registry, sentence.provider, request));
         this.write(encoder, sentence);
         sentCharacters += countCharacters(sentence.text);
@@ -84,7 +95,8 @@ export class OpenAiSpeechStreamer {
 
   /** A failed synthesis charges nothing; a client that left mid-stream pays for what it was sent. */
   private async finishBilling(reference: string, clientLeft: boolean, request: SynthesisRequest, sentCharacters: number): Promise<void> {
-    if (clientLeft && sentCharacters > 0) await this.credits.settle(reference, this.synthesis.priceOf({ route: request.route, characters: sentCharacters }));
+    if (clientLeft && sentCharacters > 0)
+      await this.credits.settle(reference, this.synthesis.priceOf({ route: request.route, characters: sentCharacters }));
     else await this.credits.release(reference);
   }
 }

@@ -55,7 +55,12 @@ export class SseSink implements SpeechStreamSink {
   ) {}
 
   open(headers: Record<string, string>): void {
-    this.response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    this.response.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
     this.encoder.output.on('data', (chunk: Buffer) => {
       this.pending.push(chunk);
       if (this.flushScheduled) return;

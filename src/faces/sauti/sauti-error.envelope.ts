@@ -86,7 +86,12 @@ function attemptsMember(error: TtsError): { attempts?: Array<Record<string, unkn
   const attempts = error.details?.attempts;
   if (error.code !== 'all_providers_failed' || !Array.isArray(attempts)) return {};
   return {
-    attempts: (attempts as AttemptRecord[]).map((attempt) => ({ provider: attempt.provider, outcome: attempt.outcome, duration_ms: Math.round(attempt.durationMs), retries: attempt.retries })),
+    attempts: (attempts as AttemptRecord[]).map((attempt) => ({
+      provider: attempt.provider,
+      outcome: attempt.outcome,
+      duration_ms: Math.round(attempt.durationMs),
+      retries: attempt.retries,
+    })),
   };
 }
 
@@ -124,7 +129,8 @@ export class SautiErrorEnvelope implements ErrorEnvelope {
     const headers: Record<string, string> = {};
     if (kind === UNAUTHORIZED) headers['www-authenticate'] = 'Bearer realm="sauti", charset="UTF-8"';
     if (kind === METHOD_NOT_ALLOWED && typeof error.details?.allow === 'string') headers.allow = error.details.allow;
-    if (kind === SERVICE_UNAVAILABLE && error.retryAfterSeconds === undefined) headers['retry-after'] = String(DEFAULT_UNAVAILABLE_RETRY_SECONDS);
+    if (kind === SERVICE_UNAVAILABLE && error.retryAfterSeconds === undefined)
+      headers['retry-after'] = String(DEFAULT_UNAVAILABLE_RETRY_SECONDS);
     return headers;
   }
 }

@@ -19,7 +19,11 @@ export class SautiJobAcceptedDto {
   @ApiProperty({ example: 'job_abc123' })
   job_id!: string;
 
-  @ApiProperty({ enum: SAUTI_JOB_STATUSES, example: 'queued', description: 'queued for a new job; the current status when an Idempotency-Key replays an earlier one.' })
+  @ApiProperty({
+    enum: SAUTI_JOB_STATUSES,
+    example: 'queued',
+    description: 'queued for a new job; the current status when an Idempotency-Key replays an earlier one.',
+  })
   status!: SautiJobStatus;
 
   @ApiProperty({ description: 'ISO-8601 UTC.', example: '2026-03-15T10:30:00Z' })

@@ -1,5 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../../common/request-context';
 import { JobService } from '../../jobs/job.service';
@@ -25,7 +35,11 @@ export class SautiJobsController {
   @RateLimit('job_creates')
   @HttpCode(202)
   @ApiOperation({ summary: 'Create an async synthesis job' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retrying with the same key and body returns the same job instead of a new one.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key and body returns the same job instead of a new one.',
+  })
   @ApiBody({ type: SautiCreateJobDto })
   @ApiAcceptedResponse({ type: SautiJobAcceptedDto })
   @SautiProblemResponses(401, 402, 404, 413, 415, 422, 429)
@@ -36,7 +50,13 @@ export class SautiJobsController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, limits: request.principal!.limits, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = {
+      tenantId: request.principal!.tenantId,
+      apiKeyId: request.principal!.apiKeyId,
+      limits: request.principal!.limits,
+      requestId: request.id,
+      idempotencyKey: parseIdempotencyKey(idempotencyKey),
+    };
     const { job, created } = await this.sauti.createJob(body, context);
     setCostHeaders(response, job.characters, job.credits, 'reserved');
     if (!created) response.setHeader(SAUTI_HEADERS.idempotentReplay, 'true');

@@ -9,7 +9,7 @@ const MEANINGS: Record<number, string> = {
   409: 'The job has not succeeded (yet): there is no audio to download.',
   413: 'The request body is larger than the configured limit.',
   415: 'The body is not application/json.',
-  422: "Validation failed; detail names the field, e.g. \"Field 'text' exceeds the maximum length of 5000 characters.\"",
+  422: 'Validation failed; detail names the field, e.g. "Field \'text\' exceeds the maximum length of 5000 characters."',
   429: 'Too many active jobs or requests; see Retry-After.',
   503: 'No engine can serve the voice right now; see Retry-After.',
 };

@@ -25,7 +25,10 @@ export class SautiProblemDto {
 
   @ApiPropertyOptional({
     description: 'When every provider failed (503): each one tried, in order, with its error code, the time spent and its retries.',
-    example: [{ provider: 'vits', outcome: 'provider_unavailable', duration_ms: 0, retries: 0 }, { provider: 'espeak', outcome: 'provider_timeout', duration_ms: 10002, retries: 0 }],
+    example: [
+      { provider: 'vits', outcome: 'provider_unavailable', duration_ms: 0, retries: 0 },
+      { provider: 'espeak', outcome: 'provider_timeout', duration_ms: 10002, retries: 0 },
+    ],
   })
   attempts?: Array<{ provider: string; outcome: string; duration_ms: number; retries: number }>;
 

@@ -28,7 +28,11 @@ function codePointLabel(character: string): string {
 /** The body as an object whose keys are all known; anything else is a 422 naming the field. */
 export function requireObject(body: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new TtsError('invalid_request', field === 'body' ? 'The request body must be a JSON object.' : `Field '${field}' must be a JSON object.`, { field });
+    throw new TtsError(
+      'invalid_request',
+      field === 'body' ? 'The request body must be a JSON object.' : `Field '${field}' must be a JSON object.`,
+      { field },
+    );
   }
   const prefix = field === 'body' ? '' : `${field}.`;
   const unknown = Object.keys(body).find((key) => !allowed.includes(key));
@@ -51,7 +55,10 @@ export function parseText(value: unknown): { text: string; characters: number } 
   const control = FORBIDDEN_CONTROL.exec(text);
   if (control) {
     const position = [...text.slice(0, control.index)].length;
-    throw invalid('text', `contains the control character ${codePointLabel(control[0])} at character ${position}; only newline and tab are allowed.`);
+    throw invalid(
+      'text',
+      `contains the control character ${codePointLabel(control[0])} at character ${position}; only newline and tab are allowed.`,
+    );
   }
   return { text, characters };
 }
@@ -92,7 +99,9 @@ export function parseIdempotencyKey(value: string | string[] | undefined): strin
   if (value === undefined) return undefined;
   const key = Array.isArray(value) ? value[0] : value;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new TtsError('invalid_request', "Header 'Idempotency-Key' must be 1 to 255 visible ASCII characters.", { field: 'Idempotency-Key' });
+    throw new TtsError('invalid_request', "Header 'Idempotency-Key' must be 1 to 255 visible ASCII characters.", {
+      field: 'Idempotency-Key',
+    });
   }
   return key;
 }

@@ -16,7 +16,10 @@ export function setupSautiSwagger(app: INestApplication, config: AppConfig): voi
       )
       .setVersion('1.0')
       .addServer(config.http.publicBaseUrl)
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'xi-api-key', description: 'Your API key (Authorization: Bearer <key> is accepted too).' }, 'xi-api-key')
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'xi-api-key', description: 'Your API key (Authorization: Bearer <key> is accepted too).' },
+        'xi-api-key',
+      )
       .build(),
     { include: [SautiModule] },
   );

@@ -10,7 +10,8 @@ import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import type { TenantLimits } from '../../config/rate-limits.config';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
-export type SautiSpeech = { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
+export type SautiSpeech =
+  { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
 
 export interface SautiCallContext {
   tenantId: string;

@@ -27,10 +27,17 @@ export class SautiTextToSpeechController {
     description: 'Up to 2,000 characters: 200 with base64 WAV. 2,001–5,000: 202 with a job_id (see Async Jobs). Over 5,000: 422.',
   })
   @ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1', description: 'The voice to use (see GET /v1/voices).' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Only for texts that become jobs: the same key and body return the same job.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Only for texts that become jobs: the same key and body return the same job.',
+  })
   @ApiBody({ type: SautiTextToSpeechDto })
   @ApiOkResponse({ type: SautiTextToSpeechResponseDto, description: 'Audio for texts up to 2,000 characters.' })
-  @ApiAcceptedResponse({ type: SautiJobAcceptedDto, description: 'Texts over 2,000 characters: a job, exactly as POST /v1/tts/jobs creates.' })
+  @ApiAcceptedResponse({
+    type: SautiJobAcceptedDto,
+    description: 'Texts over 2,000 characters: a job, exactly as POST /v1/tts/jobs creates.',
+  })
   @SautiProblemResponses(401, 402, 404, 413, 415, 422, 429, 503)
   async speak(
     @Param('voice_id') voiceId: string,
@@ -40,7 +47,13 @@ export class SautiTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
-    const context = { tenantId: request.principal!.tenantId, apiKeyId: request.principal!.apiKeyId, limits: request.principal!.limits, requestId: request.id, idempotencyKey: parseIdempotencyKey(idempotencyKey) };
+    const context = {
+      tenantId: request.principal!.tenantId,
+      apiKeyId: request.principal!.apiKeyId,
+      limits: request.principal!.limits,
+      requestId: request.id,
+      idempotencyKey: parseIdempotencyKey(idempotencyKey),
+    };
     const speech = await abortOnDisconnect(response, (signal) => this.sauti.speak(voiceId, body, { ...context, signal }));
     if (speech.kind === 'job') {
       response.status(202);

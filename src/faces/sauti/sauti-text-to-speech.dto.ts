@@ -2,7 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** Documentation shapes: bodies are checked by sauti-request.parser.ts, which counts characters as code points. */
 export class SautiVoiceSettingsDto {
-  @ApiPropertyOptional({ description: 'Speaking rate; 1.0 is the voice’s natural pace.', minimum: 0.25, maximum: 4, default: 1.0, example: 1.0 })
+  @ApiPropertyOptional({
+    description: 'Speaking rate; 1.0 is the voice’s natural pace.',
+    minimum: 0.25,
+    maximum: 4,
+    default: 1.0,
+    example: 1.0,
+  })
   speaking_rate?: number;
 
   @ApiPropertyOptional({ description: 'VITS noise_scale: variation in the voice.', minimum: 0, maximum: 2, default: 0.667, example: 0.667 })

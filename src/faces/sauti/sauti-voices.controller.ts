@@ -16,7 +16,10 @@ export class SautiVoicesController {
   constructor(private readonly catalog: VoiceCatalog) {}
 
   @Get()
-  @ApiOperation({ summary: 'List voices', description: 'Each voice with its sample rate, engine and whether a fallback currently serves it.' })
+  @ApiOperation({
+    summary: 'List voices',
+    description: 'Each voice with its sample rate, engine and whether a fallback currently serves it.',
+  })
   @ApiOkResponse({ type: SautiVoiceListDto })
   @SautiProblemResponses(401, 429)
   list(): SautiVoiceListDto {
@@ -30,7 +33,10 @@ export class SautiVoicesController {
   @SautiProblemResponses(401, 404, 429)
   show(@Param('voice_id') voiceId: string): SautiVoiceDto {
     const voice = this.catalog.get(voiceId);
-    if (!voice) throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field: 'voice_id' });
+    if (!voice)
+      throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, {
+        field: 'voice_id',
+      });
     return toVoice(voice);
   }
 }

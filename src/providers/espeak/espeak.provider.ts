@@ -3,7 +3,14 @@ import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
 import { EspeakSpeech, speak } from '../../espeak/espeak-speech';
 import { isEspeakVoice } from '../../espeak/espeak-voices';
-import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+import type {
+  ProviderCallOptions,
+  ProviderCapabilities,
+  ProviderHealth,
+  ProviderRequest,
+  SynthesizedAudio,
+  TtsProvider,
+} from '../tts-provider';
 
 /** eSpeak's default pace; speaking_rate scales it. */
 const DEFAULT_WORDS_PER_MINUTE = 175;
@@ -47,7 +54,10 @@ export class EspeakProvider implements TtsProvider {
       speech = await speak(request.text, request.voice, wordsPerMinute, options.signal);
     } catch (error) {
       if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
-      throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${request.voice}': ${(error as Error).message}`, { details: { provider: this.id }, cause: error });
+      throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${request.voice}': ${(error as Error).message}`, {
+        details: { provider: this.id },
+        cause: error,
+      });
     }
     if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
     return { samples: pcm16ToFloat(speech.pcm), sampleRate: speech.sampleRate };

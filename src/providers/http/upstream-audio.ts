@@ -1,4 +1,11 @@
-import { AudioContainer, AudioDecodeError, AudioDecoder, CompressedContainer, containerOfMediaType, sniffContainer } from '../../audio/audio-decoder';
+import {
+  AudioContainer,
+  AudioDecodeError,
+  AudioDecoder,
+  CompressedContainer,
+  containerOfMediaType,
+  sniffContainer,
+} from '../../audio/audio-decoder';
 import type { UpstreamResponseFormat } from '../../config/providers.config';
 import { decodeWav, pcm16ToFloat } from '../../audio/wav';
 import { isTimeoutReason } from './deadline';
@@ -7,10 +14,16 @@ import type { SynthesizedAudio } from '../tts-provider';
 import { transportError, UpstreamError } from './upstream-error';
 
 /** What a provider asked its upstream for: a WAV file, raw 16-bit PCM at an agreed rate, or a compressed file. */
-export type AskedEncoding = { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: CompressedContainer };
+export type AskedEncoding =
+  { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: CompressedContainer };
 
 /** The file each compressed response format comes in. */
-const CONTAINERS: Record<Exclude<UpstreamResponseFormat, 'wav' | 'pcm'>, CompressedContainer> = { mp3: 'mp3', opus: 'ogg', aac: 'aac', flac: 'flac' };
+const CONTAINERS: Record<Exclude<UpstreamResponseFormat, 'wav' | 'pcm'>, CompressedContainer> = {
+  mp3: 'mp3',
+  opus: 'ogg',
+  aac: 'aac',
+  flac: 'flac',
+};
 
 /** What asking for `format` (raw PCM at `pcmSampleRate`) means for reading the answer. */
 export function askedEncodingFor(format: UpstreamResponseFormat, pcmSampleRate: number): AskedEncoding {
@@ -50,8 +63,12 @@ export async function readUpstreamAudio(
 ): Promise<SynthesizedAudio> {
   const contentType = response.headers['content-type'];
   const sniffed = sniffContainer(response.body);
-  const container = asked.kind === 'pcm' ? (containerOfMediaType(contentType) && sniffed) : (sniffed ?? (asked.kind === 'compressed' ? asked.container : undefined));
-  if (container === undefined) return asked.kind === 'pcm' ? audioFromPcm16(provider, response.body, asked.sampleRate) : audioFromWav(provider, response.body);
+  const container =
+    asked.kind === 'pcm'
+      ? containerOfMediaType(contentType) && sniffed
+      : (sniffed ?? (asked.kind === 'compressed' ? asked.container : undefined));
+  if (container === undefined)
+    return asked.kind === 'pcm' ? audioFromPcm16(provider, response.body, asked.sampleRate) : audioFromWav(provider, response.body);
   if (container === 'wav') return audioFromWav(provider, response.body);
   try {
     return await decoder.decode(response.body, container, options);
@@ -60,12 +77,23 @@ export async function readUpstreamAudio(
   }
 }
 
-function decodeError(provider: string, container: AudioContainer, asked: AskedEncoding, error: unknown, options: { signal: AbortSignal; timeoutMs: number }): UpstreamError {
+function decodeError(
+  provider: string,
+  container: AudioContainer,
+  asked: AskedEncoding,
+  error: unknown,
+  options: { signal: AbortSignal; timeoutMs: number },
+): UpstreamError {
   if (!(error instanceof AudioDecodeError)) return unreadable(provider, `${container} that could not be decoded`, error);
   switch (error.reason) {
     case 'no_decoder': {
       const instead = asked.kind === 'compressed' ? '' : ` (asked for ${asked.kind})`;
-      return new UpstreamError('provider_unavailable', `${provider} sent ${container} audio${instead}; ${error.message}. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.`, false, { provider, cause: error });
+      return new UpstreamError(
+        'provider_unavailable',
+        `${provider} sent ${container} audio${instead}; ${error.message}. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.`,
+        false,
+        { provider, cause: error },
+      );
     }
     case 'aborted':
     case 'timed_out':
@@ -75,7 +103,10 @@ function decodeError(provider: string, container: AudioContainer, asked: AskedEn
     case 'unreadable':
       return unreadable(provider, error.message, error);
     case 'too_large':
-      return new UpstreamError('provider_unavailable', `${provider}: ${error.message}; decoding was stopped`, false, { provider, cause: error });
+      return new UpstreamError('provider_unavailable', `${provider}: ${error.message}; decoding was stopped`, false, {
+        provider,
+        cause: error,
+      });
   }
 }
 

@@ -39,7 +39,10 @@ export function errorFromResponse(provider: string, status: number, body: Buffer
   const upstreamMessage = extractUpstreamMessage(body);
   const said = upstreamMessage ? `: ${upstreamMessage}` : '';
   if (REQUEST_FAULT_STATUSES.has(status)) {
-    return new UpstreamError('provider_rejected', `${provider} rejected the request (HTTP ${status})${said}`, false, { provider, upstreamStatus: status });
+    return new UpstreamError('provider_rejected', `${provider} rejected the request (HTTP ${status})${said}`, false, {
+      provider,
+      upstreamStatus: status,
+    });
   }
   const transient = status === 408 || status === 429 || status >= 500;
   return new UpstreamError('provider_unavailable', `${provider} answered HTTP ${status}${said}`, transient, {
@@ -51,7 +54,10 @@ export function errorFromResponse(provider: string, status: number, body: Buffer
 
 /** The human message in an upstream's JSON error, whichever dialect it speaks (OpenAI, ElevenLabs, RFC 7807, Sauti, plain). */
 export function extractUpstreamMessage(body: Buffer): string | undefined {
-  const text = body.subarray(0, 64 * 1024).toString('utf8').trim();
+  const text = body
+    .subarray(0, 64 * 1024)
+    .toString('utf8')
+    .trim();
   if (text === '') return undefined;
   let parsed: unknown;
   try {
@@ -91,7 +97,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /** A transport-level failure (no HTTP answer) as a typed error. */
-export function transportError(provider: string, kind: 'timeout' | 'connect_timeout' | 'connection' | 'too_large' | 'redirect', detail: string, cause?: unknown): UpstreamError {
+export function transportError(
+  provider: string,
+  kind: 'timeout' | 'connect_timeout' | 'connection' | 'too_large' | 'redirect',
+  detail: string,
+  cause?: unknown,
+): UpstreamError {
   switch (kind) {
     case 'timeout':
       return new UpstreamError('provider_timeout', `${provider} did not answer in time (${detail})`, true, { provider, cause });
@@ -100,7 +111,10 @@ export function transportError(provider: string, kind: 'timeout' | 'connect_time
     case 'connection':
       return new UpstreamError('provider_unavailable', `${provider} is unreachable: ${detail}`, true, { provider, cause });
     case 'too_large':
-      return new UpstreamError('provider_unavailable', `${provider} sent a response larger than ${detail}; it was cut off`, false, { provider, cause });
+      return new UpstreamError('provider_unavailable', `${provider} sent a response larger than ${detail}; it was cut off`, false, {
+        provider,
+        cause,
+      });
     case 'redirect':
       return new UpstreamError('provider_unavailable', `${provider} redirected the request: ${detail}`, false, { provider, cause });
   }

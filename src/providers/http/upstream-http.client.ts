@@ -75,9 +75,12 @@ export class UpstreamHttpClient {
     } catch {
       throw transportError(provider, 'redirect', `HTTP ${answer.status} to an unreadable location`);
     }
-    if (to.origin !== from.origin) throw transportError(provider, 'redirect', `HTTP ${answer.status} to another host (${to.origin}) refused`);
-    if (!FOLLOWABLE_REDIRECTS.has(answer.status)) throw transportError(provider, 'redirect', `HTTP ${answer.status} would change the method; refused`);
-    if (followed >= this.policy.max_same_host_redirects) throw transportError(provider, 'redirect', `more than ${this.policy.max_same_host_redirects} redirects`);
+    if (to.origin !== from.origin)
+      throw transportError(provider, 'redirect', `HTTP ${answer.status} to another host (${to.origin}) refused`);
+    if (!FOLLOWABLE_REDIRECTS.has(answer.status))
+      throw transportError(provider, 'redirect', `HTTP ${answer.status} would change the method; refused`);
+    if (followed >= this.policy.max_same_host_redirects)
+      throw transportError(provider, 'redirect', `more than ${this.policy.max_same_host_redirects} redirects`);
     return to;
   }
 
@@ -109,17 +112,26 @@ export class UpstreamHttpClient {
       });
       outgoing.on('socket', (socket: Socket) => {
         if (!socket.connecting) return; // a kept-alive socket is already connected
-        connectTimer = setTimeout(() => finish(transportError(request.provider, 'connect_timeout', `${this.policy.connect_timeout_ms} ms`)), this.policy.connect_timeout_ms);
+        connectTimer = setTimeout(
+          () => finish(transportError(request.provider, 'connect_timeout', `${this.policy.connect_timeout_ms} ms`)),
+          this.policy.connect_timeout_ms,
+        );
         socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
-      outgoing.on('error', (error: NodeJS.ErrnoException) => finish(transportError(request.provider, 'connection', error.code ?? error.message, error)));
+      outgoing.on('error', (error: NodeJS.ErrnoException) =>
+        finish(transportError(request.provider, 'connection', error.code ?? error.message, error)),
+      );
       outgoing.on('response', (response) => this.readBody(request.provider, response, (error, answer) => finish(error, answer)));
       outgoing.end(body);
     });
   }
 
   /** Streams the body in, stopping at the size cap; redirects are not read at all. */
-  private readBody(provider: string, response: IncomingMessage, done: (error: UpstreamError | undefined, answer?: RawAnswer) => void): void {
+  private readBody(
+    provider: string,
+    response: IncomingMessage,
+    done: (error: UpstreamError | undefined, answer?: RawAnswer) => void,
+  ): void {
     const status = response.statusCode ?? 0;
     const location = status >= 300 && status < 400 ? response.headers.location : undefined;
     if (location !== undefined) {
@@ -143,13 +155,18 @@ export class UpstreamHttpClient {
       chunks.push(chunk);
     });
     response.on('end', () => done(undefined, { status, headers: response.headers, body: Buffer.concat(chunks) }));
-    response.on('error', (error: NodeJS.ErrnoException) => done(transportError(provider, 'connection', `response cut short (${error.code ?? error.message})`, error)));
+    response.on('error', (error: NodeJS.ErrnoException) =>
+      done(transportError(provider, 'connection', `response cut short (${error.code ?? error.message})`, error)),
+    );
     response.on('aborted', () => done(transportError(provider, 'connection', 'response cut short')));
   }
 
   private abortError(request: UpstreamRequest, deadline: Deadline): UpstreamError {
     // The caller's signal usually carries the route target's own timeout: that is a timeout too.
-    if (deadline.timedOut || isTimeoutReason(request.signal.reason)) return transportError(request.provider, 'timeout', `${request.timeoutMs} ms`);
-    return new UpstreamError('provider_unavailable', `${request.provider}: call cancelled by the caller`, false, { provider: request.provider });
+    if (deadline.timedOut || isTimeoutReason(request.signal.reason))
+      return transportError(request.provider, 'timeout', `${request.timeoutMs} ms`);
+    return new UpstreamError('provider_unavailable', `${request.provider}: call cancelled by the caller`, false, {
+      provider: request.provider,
+    });
   }
 }

@@ -1,6 +1,13 @@
 import type { AudioDecoder } from '../../audio/audio-decoder';
 import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
-import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+import type {
+  ProviderCallOptions,
+  ProviderCapabilities,
+  ProviderHealth,
+  ProviderRequest,
+  SynthesizedAudio,
+  TtsProvider,
+} from '../tts-provider';
 import { AskedEncoding, askedEncodingFor, readUpstreamAudio } from './upstream-audio';
 import type { UpstreamHttpClient, UpstreamResponse } from './upstream-http.client';
 import { UpstreamError } from './upstream-error';
@@ -70,7 +77,9 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
 
   async checkHealth(): Promise<ProviderHealth> {
     const reason = this.unavailableReason();
-    return reason ? { status: 'down', detail: reason } : { status: 'up', detail: `upstream ${new URL(this.entry.base_url as string).origin}` };
+    return reason
+      ? { status: 'down', detail: reason }
+      : { status: 'up', detail: `upstream ${new URL(this.entry.base_url as string).origin}` };
   }
 
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {

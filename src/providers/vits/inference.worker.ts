@@ -42,7 +42,11 @@ function session(modelPath: string): Promise<InferenceSession> {
 }
 
 function int64(values: number[], dims: number[]): Tensor {
-  return new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 function float32(values: number[], dims: number[]): Tensor {
@@ -70,7 +74,11 @@ export function feeds(inputNames: readonly string[], task: InferTask): Record<st
     result.noise_scale_w = float32([task.noiseW], [1]);
   } else if (has('input_ids')) {
     result.input_ids = int64(task.ids, [1, n]);
-    if (has('attention_mask')) result.attention_mask = int64(task.ids.map(() => 1), [1, n]);
+    if (has('attention_mask'))
+      result.attention_mask = int64(
+        task.ids.map(() => 1),
+        [1, n],
+      );
   } else {
     throw new Error(`unsupported VITS model inputs: ${inputNames.join(', ')}`);
   }

@@ -4,7 +4,14 @@ import { AppConfig } from '../../config/app-config';
 import type { VoiceEntry } from '../../config/voices.config';
 import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
-import type { ProviderCallOptions, ProviderCapabilities, ProviderHealth, ProviderRequest, SynthesizedAudio, TtsProvider } from '../tts-provider';
+import type {
+  ProviderCallOptions,
+  ProviderCapabilities,
+  ProviderHealth,
+  ProviderRequest,
+  SynthesizedAudio,
+  TtsProvider,
+} from '../tts-provider';
 import { InferencePool } from './inference.pool';
 import { loadVoiceModel, VoiceLoadResult, VoiceModel } from './voice-models';
 import { synthesizeWithVoice } from './vits.synthesizer';
@@ -21,7 +28,10 @@ function callSignal(options: ProviderCallOptions): { signal: AbortSignal; dispos
   const fromCaller = () => controller.abort(options.signal.reason);
   if (options.signal.aborted) fromCaller();
   else options.signal.addEventListener('abort', fromCaller, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException(`vits call exceeded ${options.timeoutMs} ms`, 'TimeoutError')), Math.max(1, options.timeoutMs));
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`vits call exceeded ${options.timeoutMs} ms`, 'TimeoutError')),
+    Math.max(1, options.timeoutMs),
+  );
   return {
     signal: controller.signal,
     dispose: () => {
@@ -68,7 +78,12 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   }
 
   capabilities(): ProviderCapabilities {
-    return { voices: this.voiceStates().filter((s) => s.available).map((s) => s.id), maxTextLength: VITS_MAX_TEXT_LENGTH };
+    return {
+      voices: this.voiceStates()
+        .filter((s) => s.available)
+        .map((s) => s.id),
+      maxTextLength: VITS_MAX_TEXT_LENGTH,
+    };
   }
 
   /** Declared voices, installed or not: a missing one fails with provider_unavailable so a route can fall back. */
@@ -85,7 +100,11 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
     const voice = this.requireVoice(request.voice);
     if (request.text.length > VITS_MAX_TEXT_LENGTH) {
-      throw new TtsError('text_too_long', `text is ${request.text.length} characters; the vits provider takes at most ${VITS_MAX_TEXT_LENGTH}`, { field: 'text' });
+      throw new TtsError(
+        'text_too_long',
+        `text is ${request.text.length} characters; the vits provider takes at most ${VITS_MAX_TEXT_LENGTH}`,
+        { field: 'text' },
+      );
     }
     const call = callSignal(options);
     try {
@@ -102,7 +121,9 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     const states = this.voiceStates();
     const voices: NonNullable<ProviderHealth['voices']> = {};
     for (const state of states) {
-      voices[state.id] = state.available ? { available: true, testVoice: state.model.testVoice } : { available: false, reason: state.voice.reason, testVoice: state.voice.testVoice };
+      voices[state.id] = state.available
+        ? { available: true, testVoice: state.model.testVoice }
+        : { available: false, reason: state.voice.reason, testVoice: state.voice.testVoice };
     }
     const availableCount = states.filter((s) => s.available).length;
     const status = availableCount === states.length ? 'up' : availableCount === 0 ? 'down' : 'degraded';
@@ -123,7 +144,8 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   private requireVoice(id: string): VoiceModel {
     const state = this.state(id);
     if (!state) throw new TtsError('unknown_voice', `the vits provider has no voice '${id}'`, { field: 'voice' });
-    if (!state.available) throw new TtsError('provider_unavailable', `voice ${id} is unavailable: ${state.voice.reason}`, { details: { voice: id } });
+    if (!state.available)
+      throw new TtsError('provider_unavailable', `voice ${id} is unavailable: ${state.voice.reason}`, { details: { voice: id } });
     return state.model;
   }
 

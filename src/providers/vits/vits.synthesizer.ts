@@ -18,7 +18,8 @@ const CHUNKS_IN_FLIGHT_PER_REQUEST = 2;
 export function abortError(signal: AbortSignal): TtsError {
   const reason: unknown = signal.reason;
   if (reason instanceof TtsError) return reason;
-  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError') return new TtsError('provider_timeout', 'vits synthesis timed out', { cause: reason });
+  if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError')
+    return new TtsError('provider_timeout', 'vits synthesis timed out', { cause: reason });
   return new TtsError('provider_unavailable', 'vits synthesis was cancelled', { cause: reason });
 }
 
@@ -46,7 +47,14 @@ export interface PreparedChunk {
 
 async function piperChunkIds(voice: PiperVoiceModel, chunks: TextChunk[], signal: AbortSignal): Promise<PreparedChunk[]> {
   const clauses = chunks.map((chunk) => clausesOf(chunk.text));
-  const phonemes = await unlessAborted(phonemizeClauses(clauses.flat().map((c) => c.words), voice.espeakVoice, signal), signal);
+  const phonemes = await unlessAborted(
+    phonemizeClauses(
+      clauses.flat().map((c) => c.words),
+      voice.espeakVoice,
+      signal,
+    ),
+    signal,
+  );
   let next = 0;
   return chunks.map((chunk, index) => {
     const own = phonemes.slice(next, next + clauses[index].length);
@@ -61,7 +69,10 @@ export async function prepareText(voice: VoiceModel, text: string, signal: Abort
 }
 
 async function prepare(voice: VoiceModel, chunks: TextChunk[], signal: AbortSignal): Promise<PreparedChunk[]> {
-  const prepared = voice.format === 'piper' ? await piperChunkIds(voice, chunks, signal) : chunks.map((chunk) => ({ chunk, ids: mmsIds(chunk.text, voice.vocabulary).ids }));
+  const prepared =
+    voice.format === 'piper'
+      ? await piperChunkIds(voice, chunks, signal)
+      : chunks.map((chunk) => ({ chunk, ids: mmsIds(chunk.text, voice.vocabulary).ids }));
   // BOS/EOS/pad alone (or MMS blanks alone) carry nothing to say.
   return prepared.filter((p) => p.ids.length > 3);
 }
@@ -106,7 +117,12 @@ export interface VitsSynthesisInput {
 }
 
 /** Text → normalised chunks → ids (eSpeak in a worker thread for Piper) → ONNX runs in worker threads → one buffer. */
-export async function synthesizeWithVoice(voice: VoiceModel, input: VitsSynthesisInput, pool: InferencePool, signal: AbortSignal): Promise<SynthesizedAudio> {
+export async function synthesizeWithVoice(
+  voice: VoiceModel,
+  input: VitsSynthesisInput,
+  pool: InferencePool,
+  signal: AbortSignal,
+): Promise<SynthesizedAudio> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
   const prepared = await prepareText(voice, input.text, signal);

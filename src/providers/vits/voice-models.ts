@@ -72,7 +72,8 @@ interface PiperConfigFile {
 function readPiper(entry: VoiceEntry, files: { model: string; config: string }): PiperVoiceModel {
   const parsed = JSON.parse(readFileSync(files.config, 'utf8')) as PiperConfigFile;
   if (!parsed.phoneme_id_map || !parsed.audio?.sample_rate) throw new Error(`${files.config} has no phoneme_id_map or audio.sample_rate`);
-  if (parsed.phoneme_type && parsed.phoneme_type !== 'espeak') throw new Error(`phoneme_type '${parsed.phoneme_type}' is not supported (only espeak)`);
+  if (parsed.phoneme_type && parsed.phoneme_type !== 'espeak')
+    throw new Error(`phoneme_type '${parsed.phoneme_type}' is not supported (only espeak)`);
   return {
     id: entry.id,
     format: 'piper',
@@ -104,7 +105,10 @@ function readMms(entry: VoiceEntry, files: { model: string; config: string }): M
 export function loadVoiceModel(entry: VoiceEntry, voicesDir: string): VoiceLoadResult {
   const files = voiceFiles(entry, voicesDir);
   const missing = [files.model, files.config].filter((path) => !existsSync(path));
-  const unavailable = (reason: string): VoiceLoadResult => ({ available: false, voice: { id: entry.id, testVoice: entry.test_voice, reason } });
+  const unavailable = (reason: string): VoiceLoadResult => ({
+    available: false,
+    voice: { id: entry.id, testVoice: entry.test_voice, reason },
+  });
   if (missing.length > 0) return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
   try {
     return { available: true, model: entry.format === 'piper' ? readPiper(entry, files) : readMms(entry, files) };

@@ -73,7 +73,12 @@ function describeFetchError(error: unknown): string {
 }
 
 /** Streams the body into `temp`, aborting when no bytes arrive for `timeoutMs`. */
-async function streamToFile(response: Response, temp: string, timeoutMs: number, controller: AbortController): Promise<{ bytes: number; sha256: string }> {
+async function streamToFile(
+  response: Response,
+  temp: string,
+  timeoutMs: number,
+  controller: AbortController,
+): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const out = createWriteStream(temp, { flags: 'wx' });
   let bytes = 0;
@@ -127,7 +132,9 @@ export function catalogEntry(catalog: VoiceCatalogConfig, voiceId: string) {
   const entry = catalog.voices.find((voice) => voice.id === voiceId);
   if (!entry) {
     const known = catalog.voices.map((voice) => voice.id).join(', ') || 'none';
-    throw new TtsError('unknown_voice', `voice '${voiceId}' is not in config/voice-catalog.yaml (installable: ${known})`, { field: 'voice' });
+    throw new TtsError('unknown_voice', `voice '${voiceId}' is not in config/voice-catalog.yaml (installable: ${known})`, {
+      field: 'voice',
+    });
   }
   return entry;
 }

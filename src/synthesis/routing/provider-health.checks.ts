@@ -39,7 +39,12 @@ export class ProviderHealthChecks implements OnModuleInit {
     // Redis being down is reported by its own check; this one then shows the api's view alone.
     const workers = (await this.workers?.providerStates(provider.id).catch(() => undefined)) ?? {};
     const breakers = [state.breaker, ...Object.values(workers).map((view) => view.breaker)];
-    const status = reason || own.status === 'down' ? 'down' : breakers.some((breaker) => breaker !== 'closed') || own.status === 'degraded' ? 'degraded' : 'up';
+    const status =
+      reason || own.status === 'down'
+        ? 'down'
+        : breakers.some((breaker) => breaker !== 'closed') || own.status === 'degraded'
+          ? 'degraded'
+          : 'up';
     return {
       status,
       kind: provider.kind,
@@ -52,11 +57,22 @@ export class ProviderHealthChecks implements OnModuleInit {
 
   private voicesReport(): ReadinessReport {
     const voices = this.catalog.list();
-    const status = voices.some((voice) => !voice.available && !voice.servedByFallback) ? 'down' : voices.some((voice) => !voice.available) ? 'degraded' : 'up';
+    const status = voices.some((voice) => !voice.available && !voice.servedByFallback)
+      ? 'down'
+      : voices.some((voice) => !voice.available)
+        ? 'degraded'
+        : 'up';
     return {
       status,
       voices: Object.fromEntries(
-        voices.map((voice) => [voice.id, { available: voice.available, servedByFallback: voice.servedByFallback, ...(voice.fallbackProvider ? { fallbackProvider: voice.fallbackProvider } : {}) }]),
+        voices.map((voice) => [
+          voice.id,
+          {
+            available: voice.available,
+            servedByFallback: voice.servedByFallback,
+            ...(voice.fallbackProvider ? { fallbackProvider: voice.fallbackProvider } : {}),
+          },
+        ]),
       ),
     };
   }

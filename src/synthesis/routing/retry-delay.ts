@@ -5,7 +5,12 @@ import type { RetryPolicy } from '../../config/providers.config';
  * otherwise exponential backoff with full jitter (AWS's recommendation: spreads a crowd of retries).
  * Undefined means "do not retry here": the Retry-After is longer than the configured bound.
  */
-export function retryDelayMs(policy: RetryPolicy, retry: number, retryAfterMs: number | undefined, random: () => number = Math.random): number | undefined {
+export function retryDelayMs(
+  policy: RetryPolicy,
+  retry: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number | undefined {
   if (retryAfterMs !== undefined) return retryAfterMs <= policy.max_retry_after_ms ? retryAfterMs : undefined;
   const ceiling = Math.min(policy.max_delay_ms, policy.base_delay_ms * 2 ** (retry - 1));
   return Math.round(random() * ceiling);

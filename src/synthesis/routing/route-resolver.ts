@@ -46,7 +46,13 @@ export class RouteResolver {
 
   private primary(request: RouteQuery, field: string): ResolvedRoute {
     const named = this.voices.get(request.route) ?? this.models.get(request.route);
-    if (named) return { key: request.route, sampleRate: named.sample_rate, language: named.language, targets: named.chain.map((target) => this.fromEntry(target)) };
+    if (named)
+      return {
+        key: request.route,
+        sampleRate: named.sample_rate,
+        language: named.language,
+        targets: named.chain.map((target) => this.fromEntry(target)),
+      };
     if (!request.route.includes('/')) throw new TtsError('unknown_voice', `Unknown voice '${request.route}'.`, { field });
     const target = this.implicitTarget(request.route, request.voice, field, 'unknown_voice');
     const catalogueVoice = this.voices.get(target.voice);
@@ -62,11 +68,17 @@ export class RouteResolver {
   private fallbackTargets(fallback: string, voice: string | undefined, field: string): RouteTarget[] {
     const named = this.voices.get(fallback) ?? this.models.get(fallback);
     if (named) return named.chain.map((target) => this.fromEntry(target));
-    if (!fallback.includes('/')) throw new TtsError('unknown_provider', `Fallback '${fallback}' is not a provider/model string.`, { field });
+    if (!fallback.includes('/'))
+      throw new TtsError('unknown_provider', `Fallback '${fallback}' is not a provider/model string.`, { field });
     return [this.implicitTarget(fallback, voice, field, 'unknown_provider')];
   }
 
-  private implicitTarget(key: string, voice: string | undefined, field: string, unknownProviderCode: 'unknown_voice' | 'unknown_provider'): RouteTarget {
+  private implicitTarget(
+    key: string,
+    voice: string | undefined,
+    field: string,
+    unknownProviderCode: 'unknown_voice' | 'unknown_provider',
+  ): RouteTarget {
     const slash = key.indexOf('/');
     const providerId = key.slice(0, slash);
     const model = key.slice(slash + 1);
@@ -81,7 +93,8 @@ export class RouteResolver {
     }
     const chosenVoice = voice ?? entry?.default_voice;
     if (!chosenVoice) throw new TtsError('invalid_request', `'${key}' needs a voice.`, { field: 'voice' });
-    if (!provider.supports(chosenVoice, model)) throw new TtsError('unknown_voice', `Provider '${providerId}' has no model '${model}'.`, { field });
+    if (!provider.supports(chosenVoice, model))
+      throw new TtsError('unknown_voice', `Provider '${providerId}' has no model '${model}'.`, { field });
     return { provider: providerId, voice: chosenVoice, model, timeoutMs };
   }
 

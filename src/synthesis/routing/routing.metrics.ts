@@ -15,15 +15,27 @@ export class RoutingMetrics {
   private readonly realTimeFactor: Histogram<'provider'>;
 
   constructor(metrics: MetricsRegistry) {
-    this.attempts = metrics.counter({ name: 'tts_provider_attempts_total', help: 'Calls to providers (each retry counts), by outcome', labelNames: ['provider', 'outcome'] });
-    this.failures = metrics.counter({ name: 'tts_provider_failures_total', help: 'Failed provider calls by error code', labelNames: ['provider', 'code'] });
+    this.attempts = metrics.counter({
+      name: 'tts_provider_attempts_total',
+      help: 'Calls to providers (each retry counts), by outcome',
+      labelNames: ['provider', 'outcome'],
+    });
+    this.failures = metrics.counter({
+      name: 'tts_provider_failures_total',
+      help: 'Failed provider calls by error code',
+      labelNames: ['provider', 'code'],
+    });
     this.latency = metrics.histogram({
       name: 'tts_provider_call_duration_seconds',
       help: 'Duration of one provider call',
       labelNames: ['provider'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this.breaker = metrics.gauge({ name: 'tts_provider_breaker_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open', labelNames: ['provider'] });
+    this.breaker = metrics.gauge({
+      name: 'tts_provider_breaker_state',
+      help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
+      labelNames: ['provider'],
+    });
     this.realTimeFactor = metrics.histogram({
       name: 'tts_local_engine_rtf',
       help: 'Real-time factor of local engines (synthesis time / audio duration; below 1 is faster than real time)',

@@ -57,7 +57,13 @@ export class SynthesisRouter {
       const result = await this.tryTarget(target, request, route, { requestId: options.requestId, signal });
       attempts.push(result.record);
       if ('audio' in result) {
-        return { audio: await this.toRouteRate(result.audio, route.sampleRate), provider: target.provider, voice: target.voice, ...(target.model ? { model: target.model } : {}), attempts };
+        return {
+          audio: await this.toRouteRate(result.audio, route.sampleRate),
+          provider: target.provider,
+          voice: target.voice,
+          ...(target.model ? { model: target.model } : {}),
+          attempts,
+        };
       }
       if (signal.aborted) throw this.cancelled(signal, attempts);
       if (result.failFast) throw withAttempts(result.error, attempts);
@@ -65,10 +71,18 @@ export class SynthesisRouter {
       const after = result.error.retryAfterSeconds;
       if (after !== undefined) retryAfterSeconds = Math.min(after, retryAfterSeconds ?? after);
     }
-    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map(describeAttempt).join(', ')}.`, { details: { attempts }, retryAfterSeconds });
+    throw new TtsError('all_providers_failed', `Every provider for '${route.key}' failed: ${attempts.map(describeAttempt).join(', ')}.`, {
+      details: { attempts },
+      retryAfterSeconds,
+    });
   }
 
-  private async tryTarget(target: RouteTarget, request: SynthesisRequest, route: ResolvedRoute, options: { requestId: string; signal: AbortSignal }): Promise<TargetResult> {
+  private async tryTarget(
+    target: RouteTarget,
+    request: SynthesisRequest,
+    route: ResolvedRoute,
+    options: { requestId: string; signal: AbortSignal },
+  ): Promise<TargetResult> {
     const started = performance.now();
     const record = (outcome: AttemptRecord['outcome'], retries: number, message?: string): AttemptRecord => ({
       provider: target.provider,
@@ -100,7 +114,8 @@ export class SynthesisRouter {
       if (!permit) {
         const open = `circuit open, next probe in ${Math.ceil(breaker.retryInMs() / 1000)} s`;
         // A retry refused by a breaker that this target's own failures opened keeps their cause.
-        if (lastError) return { error: lastError, record: record(lastError.code, retries - 1, `${lastError.message}; then ${open}`), failFast: false };
+        if (lastError)
+          return { error: lastError, record: record(lastError.code, retries - 1, `${lastError.message}; then ${open}`), failFast: false };
         const error = new TtsError('provider_unavailable', `${provider.id}: ${open}`, { details: { provider: provider.id } });
         return { error, record: record('provider_unavailable', retries, error.message), failFast: false };
       }
@@ -111,7 +126,10 @@ export class SynthesisRouter {
       lastError = error;
       if (options.signal.aborted) return { error, record: record(error.code, retries, error.message), failFast: false };
       if (error.code === 'provider_rejected') return { error, record: record(error.code, retries, error.message), failFast: true };
-      const delay = retries < this.config.providers.retry.max_retries && this.retryable(provider, error) ? retryDelayMs(this.config.providers.retry, retries + 1, (error as UpstreamError).retryAfterMs) : undefined;
+      const delay =
+        retries < this.config.providers.retry.max_retries && this.retryable(provider, error)
+          ? retryDelayMs(this.config.providers.retry, retries + 1, (error as UpstreamError).retryAfterMs)
+          : undefined;
       if (delay === undefined) return { error, record: record(error.code, retries, error.message), failFast: false };
       try {
         await sleep(delay, options.signal);
@@ -132,8 +150,13 @@ export class SynthesisRouter {
     const started = performance.now();
     const deadline = new Deadline(options.signal, target.timeoutMs);
     try {
-      const audio = await provider.synthesize(request, { signal: deadline.signal, timeoutMs: target.timeoutMs, requestId: options.requestId });
-      if (!(audio.sampleRate > 0) || audio.samples.length === 0) throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
+      const audio = await provider.synthesize(request, {
+        signal: deadline.signal,
+        timeoutMs: target.timeoutMs,
+        requestId: options.requestId,
+      });
+      if (!(audio.sampleRate > 0) || audio.samples.length === 0)
+        throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
       const seconds = (performance.now() - started) / 1000;
       breaker.recordSuccess(options.permit);
       this.states.recordSuccess(provider.id, request.voice, seconds * 1000, audio.sampleRate);
@@ -145,7 +168,8 @@ export class SynthesisRouter {
       const milliseconds = performance.now() - started;
       this.metrics.call(provider.id, error.code, milliseconds / 1000);
       if (options.signal.aborted) breaker.release(options.permit);
-      else if (error.code === 'provider_rejected') breaker.recordSuccess(options.permit); // the upstream is healthy: it judged the request
+      else if (error.code === 'provider_rejected')
+        breaker.recordSuccess(options.permit); // the upstream is healthy: it judged the request
       else breaker.recordFailure(options.permit);
       this.states.recordFailure(provider.id, error.code, error.message, milliseconds);
       return { error };
@@ -157,7 +181,10 @@ export class SynthesisRouter {
   /** Why a target is skipped without a call: no key, voice files missing, or text beyond its limit. */
   private skipReason(provider: TtsProvider, voice: string, text: string): string | undefined {
     const limit = provider.capabilities().maxTextLength;
-    return this.registry.voiceUnavailableReason(provider, voice) ?? (text.length > limit ? `text of ${text.length} characters exceeds its limit of ${limit}` : undefined);
+    return (
+      this.registry.voiceUnavailableReason(provider, voice) ??
+      (text.length > limit ? `text of ${text.length} characters exceeds its limit of ${limit}` : undefined)
+    );
   }
 
   /** Only what can succeed when repeated: local engines and permanent upstream failures are not retried. */

@@ -33,7 +33,10 @@ export class VoiceCatalog {
   /** A local engine's declared rate (VITS knows its model's), else the rate the provider last answered at. */
   private nativeRate(providerId: string, voice: string): number | undefined {
     const provider = this.registry.get(providerId) as { sampleRateOf?: (voice: string) => number | undefined } | undefined;
-    return (typeof provider?.sampleRateOf === 'function' ? provider.sampleRateOf(voice) : undefined) ?? this.states.nativeSampleRate(providerId, voice);
+    return (
+      (typeof provider?.sampleRateOf === 'function' ? provider.sampleRateOf(voice) : undefined) ??
+      this.states.nativeSampleRate(providerId, voice)
+    );
   }
 
   private describe(entry: RouteEntry): CatalogVoice {

@@ -1,7 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AudioContainer, AudioDecodeError, AudioDecoder, CompressedContainer, containerOfMediaType, sniffContainer } from '../../../src/audio/audio-decoder';
+import {
+  AudioContainer,
+  AudioDecodeError,
+  AudioDecoder,
+  CompressedContainer,
+  containerOfMediaType,
+  sniffContainer,
+} from '../../../src/audio/audio-decoder';
 import { encodeAudio } from '../../../src/audio/audio-encoder';
 import type { AudioFormat } from '../../../src/audio/audio-format';
 import { encodeWav, floatToPcm16 } from '../../../src/audio/wav';

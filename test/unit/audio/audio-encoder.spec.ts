@@ -131,7 +131,8 @@ describe('encodeAudio failures', () => {
   it('a missing ffmpeg makes the encoded formats unavailable, never wav and pcm', async () => {
     const location = { ffmpegPath: join(directory, 'no-such-ffmpeg') };
 
-    for (const format of ['mp3', 'opus', 'aac', 'flac'] as const) await expectTtsError(encodeAudio(samples, 16000, format, location), 'format_unavailable');
+    for (const format of ['mp3', 'opus', 'aac', 'flac'] as const)
+      await expectTtsError(encodeAudio(samples, 16000, format, location), 'format_unavailable');
     expect((await encodeAudio(samples, 16000, 'wav', location)).bytes.length).toBe(44 + samples.length * 2);
     expect([...(await availableFormats(location))].sort()).toEqual(['pcm', 'wav']);
   });

@@ -54,13 +54,22 @@ export async function probeAudio(bytes: Buffer, extension: string, inputArgument
 }
 
 /** Decodes with ffmpeg to mono 16-bit PCM at `sampleRate`: what a player would hear. */
-export async function decodeToPcm(bytes: Buffer, extension: string, sampleRate: number, inputArguments: string[] = []): Promise<Int16Array> {
+export async function decodeToPcm(
+  bytes: Buffer,
+  extension: string,
+  sampleRate: number,
+  inputArguments: string[] = [],
+): Promise<Int16Array> {
   const ffmpeg = requiredBinary(locateFfmpeg(), 'ffmpeg');
   return withTempFile(bytes, extension, async (path) => {
-    const { stdout } = await run(ffmpeg, ['-v', 'error', ...inputArguments, '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'], {
-      encoding: 'buffer',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+      ffmpeg,
+      ['-v', 'error', ...inputArguments, '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'],
+      {
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     return new Int16Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 2));
   });
 }

@@ -11,7 +11,14 @@ import { decodeToPcm, dominantFrequency, ffmpegChildren, probeAudio, sine } from
 
 const SAMPLE_RATE = 16000;
 const SECONDS = 1.5;
-const EXPECTED_CODEC: Record<AudioFormat, string> = { wav: 'pcm_s16le', pcm: 'pcm_s16le', mp3: 'mp3', opus: 'opus', aac: 'aac', flac: 'flac' };
+const EXPECTED_CODEC: Record<AudioFormat, string> = {
+  wav: 'pcm_s16le',
+  pcm: 'pcm_s16le',
+  mp3: 'mp3',
+  opus: 'opus',
+  aac: 'aac',
+  flac: 'flac',
+};
 
 /** Everything `output` emits, and a promise of its first chunk, so a test can wait for it before `end()`. */
 function collect(output: Readable): { chunks: Buffer[]; first: Promise<Buffer>; ended: Promise<Buffer> } {
@@ -31,7 +38,9 @@ function collect(output: Readable): { chunks: Buffer[]; first: Promise<Buffer>; 
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 

@@ -10,9 +10,15 @@ import { espeakLines, phonemizeClauses, speak } from '../../../src/espeak/espeak
  */
 function oneShot(functionName: 'phonemize' | 'speakToWav', text: string): Buffer {
   const runtime = resolve(__dirname, '../../../dist/src/espeak/espeak-runtime.js');
-  const call = functionName === 'phonemize' ? `phonemize(process.argv[1], 'sw').then((lines) => JSON.stringify(lines))` : `speakToWav(process.argv[1], 'sw', 175).then((wav) => Buffer.from(wav).toString('base64'))`;
+  const call =
+    functionName === 'phonemize'
+      ? `phonemize(process.argv[1], 'sw').then((lines) => JSON.stringify(lines))`
+      : `speakToWav(process.argv[1], 'sw', 175).then((wav) => Buffer.from(wav).toString('base64'))`;
   const script = `require(${JSON.stringify(runtime)}).${call}.then((out) => process.stdout.write(out))`;
-  return Buffer.from(execFileSync(process.execPath, ['-e', script, text], { encoding: 'utf8' }), functionName === 'phonemize' ? 'utf8' : 'base64');
+  return Buffer.from(
+    execFileSync(process.execPath, ['-e', script, text], { encoding: 'utf8' }),
+    functionName === 'phonemize' ? 'utf8' : 'base64',
+  );
 }
 
 function rms(pcm: Buffer): number {
@@ -27,7 +33,9 @@ describe('eSpeak sessions', () => {
 
   it('phonemizes like a one-shot eSpeak run, call after call, in one session', async () => {
     const clauses = ['Habari za asubuhi', 'Ninapenda chai ya tangawizi', 'Watoto wanacheza mpira uwanjani'];
-    const reference = clauses.map((clause) => (JSON.parse(oneShot('phonemize', clause).toString()) as string[]).join(' ').replace(/\u200d/g, ''));
+    const reference = clauses.map((clause) =>
+      (JSON.parse(oneShot('phonemize', clause).toString()) as string[]).join(' ').replace(/\u200d/g, ''),
+    );
     for (let round = 0; round < 3; round++) expect(await phonemizeClauses(clauses, 'sw')).toEqual(reference);
     expect(espeakSessions.size).toBe(1);
   });

@@ -22,11 +22,22 @@ describe('x-bf-async-job-result-ttl', () => {
 });
 
 describe('Bifrost body → neutral request', () => {
-  const dto = (extra: Partial<BifrostSpeechRequestDto> = {}) => ({ model: 'vits/sauti-test-v1', input: 'Habari', voice: 'alloy', ...extra }) as BifrostSpeechRequestDto;
+  const dto = (extra: Partial<BifrostSpeechRequestDto> = {}) =>
+    ({ model: 'vits/sauti-test-v1', input: 'Habari', voice: 'alloy', ...extra }) as BifrostSpeechRequestDto;
 
   it('maps speed to the speaking rate, mp3 by default, and keeps what providers may use', () => {
-    const sut = toSynthesisRequest(dto({ speed: 1.5, language_code: 'sw', instructions: 'calm', with_timestamps: true, fallbacks: ['espeak/sw'] }));
-    expect(sut).toMatchObject({ route: 'vits/sauti-test-v1', voice: 'alloy', format: 'mp3', language: 'sw', instructions: 'calm', withTimestamps: true, fallbacks: ['espeak/sw'] });
+    const sut = toSynthesisRequest(
+      dto({ speed: 1.5, language_code: 'sw', instructions: 'calm', with_timestamps: true, fallbacks: ['espeak/sw'] }),
+    );
+    expect(sut).toMatchObject({
+      route: 'vits/sauti-test-v1',
+      voice: 'alloy',
+      format: 'mp3',
+      language: 'sw',
+      instructions: 'calm',
+      withTimestamps: true,
+      fallbacks: ['espeak/sw'],
+    });
     expect(sut.settings.speakingRate).toBe(1.5);
   });
 
@@ -35,7 +46,9 @@ describe('Bifrost body → neutral request', () => {
   });
 
   it('refuses sse, pronunciation dictionaries and blank input, naming the field', () => {
-    expect(() => toSynthesisRequest(dto({ stream_format: 'sse' }))).toThrow(expect.objectContaining({ code: 'invalid_request', field: 'stream_format' }));
+    expect(() => toSynthesisRequest(dto({ stream_format: 'sse' }))).toThrow(
+      expect.objectContaining({ code: 'invalid_request', field: 'stream_format' }),
+    );
     expect(() => toSynthesisRequest(dto({ pronunciation_dictionary_locators: [{ pronunciation_dictionary_id: 'x' }] }))).toThrow(
       expect.objectContaining({ field: 'pronunciation_dictionary_locators' }),
     );
@@ -45,7 +58,11 @@ describe('Bifrost body → neutral request', () => {
 
 describe('fields a provider kind does not honour', () => {
   it('vits: the model names the voice, no instructions or language', () => {
-    expect(fieldsIgnoredBy('vits', { voice: 'alloy', speed: 2, instructions: 'x', language_code: 'sw' })).toEqual(['voice', 'instructions', 'language_code']);
+    expect(fieldsIgnoredBy('vits', { voice: 'alloy', speed: 2, instructions: 'x', language_code: 'sw' })).toEqual([
+      'voice',
+      'instructions',
+      'language_code',
+    ]);
   });
   it('openai-compatible honours voice, speed and instructions', () => {
     expect(fieldsIgnoredBy('openai-compatible', { voice: 'nova', speed: 4, instructions: 'x' })).toEqual([]);

@@ -18,10 +18,14 @@ describe('FishAudioLinkSigner', () => {
 
   it('signs a link on the caller origin that verifies for its task until it expires', () => {
     const link = sut.sign('job_a', 'http://127.0.0.1:4000', null, now);
-    expect(link.url).toMatch(/^http:\/\/127\.0\.0\.1:4000\/api\/open\/v1\/speech\/tts\/jobs\/job_a\/audio\?expires=\d+&kid=k7&signature=[A-Za-z0-9_-]{43}$/);
+    expect(link.url).toMatch(
+      /^http:\/\/127\.0\.0\.1:4000\/api\/open\/v1\/speech\/tts\/jobs\/job_a\/audio\?expires=\d+&kid=k7&signature=[A-Za-z0-9_-]{43}$/,
+    );
     expect(link.expiresAt.toISOString()).toBe('2026-01-01T00:10:00.000Z');
     expect(() => sut.verify('job_a', queryOf(link.url), new Date(now.getTime() + 599_000))).not.toThrow();
-    expect(() => sut.verify('job_a', queryOf(link.url), new Date(now.getTime() + 600_000))).toThrow(expect.objectContaining({ code: 'link_expired' }));
+    expect(() => sut.verify('job_a', queryOf(link.url), new Date(now.getTime() + 600_000))).toThrow(
+      expect.objectContaining({ code: 'link_expired' }),
+    );
   });
 
   it('never outlives the result', () => {
@@ -35,7 +39,13 @@ describe('FishAudioLinkSigner', () => {
     expect(() => sut.verify('job_b', query, now)).toThrow(forbidden);
     expect(() => sut.verify('job_a', { ...query, expires: String(Number(query.expires) + 1) }, now)).toThrow(forbidden);
     expect(() => sut.verify('job_a', { ...query, kid: 'k1' }, now)).toThrow(forbidden);
-    expect(() => signerWith({ AUDIO_URL_KEY_ID: 'k7', AUDIO_URL_SIGNING_SECRET: 'another-secret-of-at-least-32-characters' }).verify('job_a', query, now)).toThrow(forbidden);
+    expect(() =>
+      signerWith({ AUDIO_URL_KEY_ID: 'k7', AUDIO_URL_SIGNING_SECRET: 'another-secret-of-at-least-32-characters' }).verify(
+        'job_a',
+        query,
+        now,
+      ),
+    ).toThrow(forbidden);
     expect(() => sut.verify('job_a', { ...query, signature: `${query.signature}=` }, now)).toThrow(forbidden);
     expect(() => sut.verify('job_a', { ...query, signature: ['a', 'b'] }, now)).toThrow(forbidden);
     expect(() => sut.verify('job_a', { expires: query.expires, kid: query.kid }, now)).toThrow(forbidden);

@@ -15,7 +15,12 @@ describe('SynthesisRouter against scripted upstreams', () => {
   let sut: RoutingContext;
 
   beforeAll(async () => {
-    [primary, secondary, eleven, peer] = await Promise.all([ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start()]);
+    [primary, secondary, eleven, peer] = await Promise.all([
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+    ]);
   });
 
   beforeEach(async () => {
@@ -24,7 +29,12 @@ describe('SynthesisRouter against scripted upstreams', () => {
       fake.defaultResponse = { status: 500, body: { error: { message: 'unscripted' } } };
     }
     // VOICES_DIR points nowhere: the VITS voice's files are missing.
-    sut = await startRoutingContext(configFor(writeConfigDir(routingTestFiles({ primary, secondary, eleven, peer })), { ...TEST_SECRETS, VOICES_DIR: '/nonexistent/voices' }));
+    sut = await startRoutingContext(
+      configFor(writeConfigDir(routingTestFiles({ primary, secondary, eleven, peer })), {
+        ...TEST_SECRETS,
+        VOICES_DIR: '/nonexistent/voices',
+      }),
+    );
   });
 
   afterEach(() => sut.close());
@@ -92,7 +102,11 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(skipped.provider).toBe('secondary');
     expect(skipped.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable' });
     expect(skipped.attempts[0].message).toContain('circuit open');
-    expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'degraded', breaker: 'open', lastError: { code: 'provider_unavailable' } });
+    expect(await providerReport(sut, 'primary')).toMatchObject({
+      status: 'degraded',
+      breaker: 'open',
+      lastError: { code: 'provider_unavailable' },
+    });
 
     await new Promise((resolve) => setTimeout(resolve, 350));
     primary.defaultResponse = WAV;
@@ -106,7 +120,10 @@ describe('SynthesisRouter against scripted upstreams', () => {
     eleven.defaultResponse = { status: 503, body: { detail: { status: 'busy', message: 'overloaded' } } };
     const audio = toneWav(0.1, 16000).toString('base64');
     peer.enqueue({ status: 200, body: { audio_base64: audio, content_type: 'audio/wav' } });
-    const routed = await sut.router.synthesize(request('primary/tts-1', { voice: 'echo', fallbacks: ['eleven/eleven_multilingual_v2', 'peer/sauti-swahili-v1'] }), { requestId: 'f1' });
+    const routed = await sut.router.synthesize(
+      request('primary/tts-1', { voice: 'echo', fallbacks: ['eleven/eleven_multilingual_v2', 'peer/sauti-swahili-v1'] }),
+      { requestId: 'f1' },
+    );
     expect(routed.provider).toBe('peer');
     expect(routed.attempts.map((attempt) => [attempt.provider, attempt.outcome])).toEqual([
       ['primary', 'provider_unavailable'],
@@ -117,27 +134,46 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(routed.audio.sampleRate).toBe(24000);
     expect(eleven.requests[0].path).toBe('/v1/text-to-speech/echo?output_format=pcm_16000');
     expect(eleven.requests[0].headers['xi-api-key']).toBe('xi-eleven-test');
-    expect(JSON.parse(eleven.requests[0].body.toString())).toMatchObject({ text: 'Habari za asubuhi.', model_id: 'eleven_multilingual_v2' });
+    expect(JSON.parse(eleven.requests[0].body.toString())).toMatchObject({
+      text: 'Habari za asubuhi.',
+      model_id: 'eleven_multilingual_v2',
+    });
     expect(peer.requests[0].path).toBe('/v1/text-to-speech/sauti-swahili-v1');
     expect(peer.requests[0].headers['xi-api-key']).toBe('sauti-peer-test');
   });
 
   it('rejects an unknown provider in fallbacks and an unknown voice or model, naming the face field', async () => {
-    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['nowhere/tts-1'] })).toThrow(expect.objectContaining({ code: 'unknown_provider', field: 'fallbacks' }));
-    expect(() => sut.router.resolve({ route: 'no-such-voice', fallbacks: [] })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'voice_id' }));
-    expect(() => sut.router.resolve({ route: 'eleven/not-a-model', voice: 'x', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
-    expect(() => sut.router.resolve({ route: 'nowhere/tts-1', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
+    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['nowhere/tts-1'] })).toThrow(
+      expect.objectContaining({ code: 'unknown_provider', field: 'fallbacks' }),
+    );
+    expect(() => sut.router.resolve({ route: 'no-such-voice', fallbacks: [] })).toThrow(
+      expect.objectContaining({ code: 'unknown_voice', field: 'voice_id' }),
+    );
+    expect(() => sut.router.resolve({ route: 'eleven/not-a-model', voice: 'x', fallbacks: [] }, { route: 'model' })).toThrow(
+      expect.objectContaining({ code: 'unknown_voice', field: 'model' }),
+    );
+    expect(() => sut.router.resolve({ route: 'nowhere/tts-1', fallbacks: [] }, { route: 'model' })).toThrow(
+      expect.objectContaining({ code: 'unknown_voice', field: 'model' }),
+    );
     // eSpeak's own voice list decides: a language it lacks is unknown before anything is billed.
-    expect(() => sut.router.resolve({ route: 'espeak/zz', fallbacks: [] }, { route: 'model' })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'model' }));
-    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['espeak/sw+nosuchvariant'] })).toThrow(expect.objectContaining({ code: 'unknown_voice', field: 'fallbacks' }));
-    expect(sut.router.resolve({ route: 'espeak/sw-tz', fallbacks: [] }).targets).toEqual([expect.objectContaining({ provider: 'espeak', voice: 'sw-tz' })]);
+    expect(() => sut.router.resolve({ route: 'espeak/zz', fallbacks: [] }, { route: 'model' })).toThrow(
+      expect.objectContaining({ code: 'unknown_voice', field: 'model' }),
+    );
+    expect(() => sut.router.resolve({ route: 'duo', fallbacks: ['espeak/sw+nosuchvariant'] })).toThrow(
+      expect.objectContaining({ code: 'unknown_voice', field: 'fallbacks' }),
+    );
+    expect(sut.router.resolve({ route: 'espeak/sw-tz', fallbacks: [] }).targets).toEqual([
+      expect.objectContaining({ provider: 'espeak', voice: 'sw-tz' }),
+    ]);
     const error = await failure(sut.router.synthesize(request('duo', { fallbacks: ['nowhere/x'] }), { requestId: 'f2' }));
     expect(error.code).toBe('unknown_provider');
     expect(primary.calls).toBe(0);
   });
 
   it('lists every attempt when all providers fail', async () => {
-    const error = await failure(sut.router.synthesize(request('duo', { voice: 'alloy', fallbacks: ['dead/tts-1', 'keyless/tts-1'] }), { requestId: 'a1' }));
+    const error = await failure(
+      sut.router.synthesize(request('duo', { voice: 'alloy', fallbacks: ['dead/tts-1', 'keyless/tts-1'] }), { requestId: 'a1' }),
+    );
     expect(error.code).toBe('all_providers_failed');
     const attempts = error.details?.attempts as { provider: string; outcome: string; durationMs: number; message: string }[];
     expect(attempts.map((attempt) => attempt.provider)).toEqual(['primary', 'secondary', 'dead', 'keyless']);
@@ -166,7 +202,10 @@ describe('SynthesisRouter against scripted upstreams', () => {
   it('cuts off an oversized body with a typed error, streamed or declared', async () => {
     primary.enqueue({ streamBytes: 3 * 1024 * 1024 });
     const streamed = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o1' }));
-    expect((streamed.details?.attempts as { outcome: string; message: string; retries: number }[])[0]).toMatchObject({ outcome: 'provider_unavailable', retries: 0 });
+    expect((streamed.details?.attempts as { outcome: string; message: string; retries: number }[])[0]).toMatchObject({
+      outcome: 'provider_unavailable',
+      retries: 0,
+    });
     expect((streamed.details?.attempts as { message: string }[])[0].message).toContain('larger than 1048576 bytes');
     primary.enqueue({ body: Buffer.alloc(2 * 1024 * 1024) });
     const declared = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o2' }));
@@ -181,10 +220,22 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(routed.audio.sampleRate).toBe(16000);
     expect(routed.audio.samples.length).toBeGreaterThan(8000);
     expect(routed.attempts[0]).toMatchObject({ provider: 'vits', outcome: 'provider_unavailable' });
-    expect(sut.catalog.get('sauti-swahili-v1')).toMatchObject({ available: false, servedByFallback: true, fallbackProvider: 'espeak', sampleRate: 16000, engine: 'vits' });
-    const catalog = await sut.health.all().find((check) => check.key === 'catalog')?.check();
+    expect(sut.catalog.get('sauti-swahili-v1')).toMatchObject({
+      available: false,
+      servedByFallback: true,
+      fallbackProvider: 'espeak',
+      sampleRate: 16000,
+      engine: 'vits',
+    });
+    const catalog = await sut.health
+      .all()
+      .find((check) => check.key === 'catalog')
+      ?.check();
     expect(catalog).toMatchObject({ status: 'degraded', voices: { 'sauti-swahili-v1': { available: false, servedByFallback: true } } });
-    const vitsVoices = await sut.health.all().find((check) => check.key === 'voices')?.check();
+    const vitsVoices = await sut.health
+      .all()
+      .find((check) => check.key === 'voices')
+      ?.check();
     expect(vitsVoices).toMatchObject({ voices: { 'sauti-swahili-v1': { available: false } } });
     expect(await providerReport(sut, 'vits')).toMatchObject({ voices: { 'sauti-swahili-v1': { available: false } } });
   });
@@ -203,14 +254,20 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('skips a target whose text limit the request exceeds', async () => {
     peer.enqueue({ status: 200, body: { audio_base64: toneWav(0.1, 16000).toString('base64') } });
-    const routed = await sut.router.synthesize(request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }), { requestId: 'l1' });
+    const routed = await sut.router.synthesize(
+      request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }),
+      { requestId: 'l1' },
+    );
     expect(primary.calls).toBe(0);
     expect(routed.attempts[0].message).toContain('exceeds its limit of 5000');
     expect(routed.provider).toBe('peer');
   });
 
   it('reports a provider without its key as down with the reason, and records provider metrics', async () => {
-    expect(await providerReport(sut, 'keyless')).toMatchObject({ status: 'down', detail: 'environment variable ROUTING_TEST_UNSET_KEY is not set' });
+    expect(await providerReport(sut, 'keyless')).toMatchObject({
+      status: 'down',
+      detail: 'environment variable ROUTING_TEST_UNSET_KEY is not set',
+    });
     primary.enqueue(WAV);
     await sut.router.synthesize(request('duo'), { requestId: 'm1' });
     const text = await sut.metrics.render();
@@ -220,5 +277,8 @@ describe('SynthesisRouter against scripted upstreams', () => {
 });
 
 async function providerReport(context: RoutingContext, provider: string) {
-  return context.health.all().find((check) => check.key === `provider:${provider}`)?.check();
+  return context.health
+    .all()
+    .find((check) => check.key === `provider:${provider}`)
+    ?.check();
 }

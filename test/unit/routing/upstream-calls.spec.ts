@@ -30,7 +30,12 @@ describe('upstream calls', () => {
   let sut: RoutingContext;
 
   beforeAll(async () => {
-    [primary, secondary, eleven, peer] = await Promise.all([ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start(), ScriptableUpstream.start()]);
+    [primary, secondary, eleven, peer] = await Promise.all([
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+      ScriptableUpstream.start(),
+    ]);
     silent = await silentTcpServer();
   });
 
@@ -40,7 +45,12 @@ describe('upstream calls', () => {
       fake.defaultResponse = { status: 500, body: { error: { message: 'boom' } } };
     }
     const files = routingTestFiles({ primary, secondary, eleven, peer });
-    files['providers.yaml'].providers.push({ id: 'tls', kind: 'openai-compatible', base_url: `https://127.0.0.1:${silent.port}`, timeout_ms: 5000 } as never);
+    files['providers.yaml'].providers.push({
+      id: 'tls',
+      kind: 'openai-compatible',
+      base_url: `https://127.0.0.1:${silent.port}`,
+      timeout_ms: 5000,
+    } as never);
     sut = await startRoutingContext(configFor(writeConfigDir(files), TEST_SECRETS));
   });
 
@@ -54,9 +64,17 @@ describe('upstream calls', () => {
   it('maps the client model and voice to the upstream ids and sends the speed, clamped to each upstream range', async () => {
     primary.enqueue(WAV, WAV);
     eleven.enqueue(PCM);
-    await sut.router.synthesize(request('primary/tts-hd', { voice: 'narrator', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 1.5 } }), { requestId: 'm1' });
-    await sut.router.synthesize(request('primary/tts-1', { voice: 'echo', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 9 } }), { requestId: 'm2' });
-    await sut.router.synthesize(request('eleven/eleven_multilingual_v2', { voice: 'rachel', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 0.5 } }), { requestId: 'm3' });
+    await sut.router.synthesize(
+      request('primary/tts-hd', { voice: 'narrator', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 1.5 } }),
+      { requestId: 'm1' },
+    );
+    await sut.router.synthesize(request('primary/tts-1', { voice: 'echo', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 9 } }), {
+      requestId: 'm2',
+    });
+    await sut.router.synthesize(
+      request('eleven/eleven_multilingual_v2', { voice: 'rachel', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 0.5 } }),
+      { requestId: 'm3' },
+    );
     expect(JSON.parse(primary.requests[0].body.toString())).toMatchObject({ model: 'upstream-hd-2', voice: 'onyx', speed: 1.5 });
     expect(JSON.parse(primary.requests[1].body.toString())).toMatchObject({ model: 'tts-1', voice: 'echo', speed: 4 });
     expect(JSON.parse(eleven.requests[0].body.toString())).toMatchObject({ voice_settings: { speed: 0.7 } });
@@ -125,7 +143,10 @@ describe('upstream calls', () => {
     secondary.defaultResponse = PCM;
     primary.defaultResponse = { status: 500, body: { error: { message: 'boom' } }, delayMs: 100 };
     // Two requests fail twice each; the third failure opens the breaker, so neither gets its last retry.
-    const both = await Promise.all([sut.router.synthesize(request('duo'), { requestId: 'q1' }), sut.router.synthesize(request('duo'), { requestId: 'q2' })]);
+    const both = await Promise.all([
+      sut.router.synthesize(request('duo'), { requestId: 'q1' }),
+      sut.router.synthesize(request('duo'), { requestId: 'q2' }),
+    ]);
     expect(primary.calls).toBe(4);
     for (const routed of both) {
       expect(routed.provider).toBe('secondary');

@@ -28,9 +28,36 @@ function files(fake: ScriptableUpstream, http: Record<string, number> = {}) {
     },
     'routes.yaml': {
       voices: [
-        { id: 'compressed-first', name: 'mp3 upstream, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'mp3only', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
-        { id: 'unasked-first', name: 'wav upstream answering mp3, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'wavasked', voice: 'alloy' }, { provider: 'backup', voice: 'alloy' }] },
-        { id: 'hurried', name: 'mp3 upstream with a short budget, then a PCM one', language: 'en', sample_rate: 16000, chain: [{ provider: 'mp3only', voice: 'alloy', timeout_ms: 300 }, { provider: 'backup', voice: 'alloy' }] },
+        {
+          id: 'compressed-first',
+          name: 'mp3 upstream, then a PCM one',
+          language: 'en',
+          sample_rate: 16000,
+          chain: [
+            { provider: 'mp3only', voice: 'alloy' },
+            { provider: 'backup', voice: 'alloy' },
+          ],
+        },
+        {
+          id: 'unasked-first',
+          name: 'wav upstream answering mp3, then a PCM one',
+          language: 'en',
+          sample_rate: 16000,
+          chain: [
+            { provider: 'wavasked', voice: 'alloy' },
+            { provider: 'backup', voice: 'alloy' },
+          ],
+        },
+        {
+          id: 'hurried',
+          name: 'mp3 upstream with a short budget, then a PCM one',
+          language: 'en',
+          sample_rate: 16000,
+          chain: [
+            { provider: 'mp3only', voice: 'alloy', timeout_ms: 300 },
+            { provider: 'backup', voice: 'alloy' },
+          ],
+        },
       ],
       models: [],
       implicit_sample_rate: 16000,
@@ -42,7 +69,8 @@ const request = (route: string) => routeRequest(route);
 
 const tone = (seconds: number, sampleRate: number) => toneSamples(seconds, sampleRate, 300, 0.4);
 
-const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) => context.audio.samples.length / context.audio.sampleRate;
+const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) =>
+  context.audio.samples.length / context.audio.sampleRate;
 
 describe('upstreams that answer compressed audio', () => {
   let fake: ScriptableUpstream;
@@ -85,7 +113,10 @@ describe('upstreams that answer compressed audio', () => {
     });
 
     it('decodes mp3 sent to a request for wav, and mp3 declared as such to a request for pcm', async () => {
-      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 });
+      fake.enqueue(
+        { status: 200, headers: { 'content-type': 'audio/wav' }, body: mp3 },
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 },
+      );
       const fromWav = await sut.router.synthesize(request('wavasked/tts-1'), { requestId: 'd3' });
       const fromPcm = await sut.router.synthesize(request('pcmasked/tts-1'), { requestId: 'd4' });
       for (const routed of [fromWav, fromPcm]) {
@@ -119,7 +150,9 @@ describe('upstreams that answer compressed audio', () => {
       expect(routed.provider).toBe('backup');
       expect(fake.calls).toBe(2);
       expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_unavailable', retries: 0 });
-      expect(routed.attempts[0].message).toMatch(/^mp3only sent audio that cannot be read: ffmpeg (could not decode|found no audio in) the mp3 data/);
+      expect(routed.attempts[0].message).toMatch(
+        /^mp3only sent audio that cannot be read: ffmpeg (could not decode|found no audio in) the mp3 data/,
+      );
     });
   });
 
@@ -139,7 +172,12 @@ describe('upstreams that answer compressed audio', () => {
 
     it('a decode that outlives the attempt budget is a timeout: ffmpeg is killed and the next target serves', async () => {
       sut = await startRoutingContext(configFor(writeConfigDir(files(fake)), { FFMPEG_PATH: join(directory, 'ffmpeg') }));
-      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 }, { status: 200, body: Buffer.alloc(3200) });
+      fake.enqueue(
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 },
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 },
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3 },
+        { status: 200, body: Buffer.alloc(3200) },
+      );
       const routed = await sut.router.synthesize(request('hurried'), { requestId: 'b1' });
       expect(routed.provider).toBe('backup');
       expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_timeout', retries: 2 });
@@ -182,7 +220,10 @@ describe('upstreams that answer compressed audio', () => {
     afterEach(() => sut.close());
 
     it('reports an mp3-only upstream down with the reason and skips it without calling it', async () => {
-      const report = await sut.health.all().find((check) => check.key === 'provider:mp3only')?.check();
+      const report = await sut.health
+        .all()
+        .find((check) => check.key === 'provider:mp3only')
+        ?.check();
       expect(report).toMatchObject({ status: 'down', detail: expect.stringContaining('response_format mp3 needs ffmpeg') });
       fake.enqueue({ status: 200, body: Buffer.alloc(3200) });
       const routed = await sut.router.synthesize(request('compressed-first'), { requestId: 'n1' });
@@ -203,7 +244,10 @@ describe('upstreams that answer compressed audio', () => {
     });
 
     it('still reads WAV and PCM answers, which need no ffmpeg', async () => {
-      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: encodeWav(tone(0.5, 24000), 24000) }, { status: 200, body: Buffer.alloc(4800) });
+      fake.enqueue(
+        { status: 200, headers: { 'content-type': 'audio/wav' }, body: encodeWav(tone(0.5, 24000), 24000) },
+        { status: 200, body: Buffer.alloc(4800) },
+      );
       const fromWav = await sut.router.synthesize(request('wavasked/tts-1'), { requestId: 'n4' });
       const fromPcm = await sut.router.synthesize(request('pcmasked/tts-1'), { requestId: 'n5' });
       expect([fromWav.provider, seconds(fromWav)]).toEqual(['wavasked', 0.5]);

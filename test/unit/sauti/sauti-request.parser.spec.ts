@@ -23,12 +23,18 @@ describe('Sauti request parser', () => {
     it('accepts exactly 5,000 characters of astral-plane text and refuses 5,001 with the document wording', () => {
       expect(parseText('😀'.repeat(5000)).characters).toBe(5000);
       const error = failure(() => parseText('😀'.repeat(5001)));
-      expect(error).toMatchObject({ code: 'invalid_request', field: 'text', message: "Field 'text' exceeds the maximum length of 5000 characters." });
+      expect(error).toMatchObject({
+        code: 'invalid_request',
+        field: 'text',
+        message: "Field 'text' exceeds the maximum length of 5000 characters.",
+      });
     });
 
     it('allows newline and tab, refuses other C0/C1 controls and DEL, giving the position in characters', () => {
       expect(parseText('Habari\nyako\tleo').characters).toBe(15);
-      expect(failure(() => parseText('😀\r')).message).toBe("Field 'text' contains the control character U+000D at character 1; only newline and tab are allowed.");
+      expect(failure(() => parseText('😀\r')).message).toBe(
+        "Field 'text' contains the control character U+000D at character 1; only newline and tab are allowed.",
+      );
       expect(failure(() => parseText('a\u007f')).message).toMatch(/U\+007F/);
       expect(failure(() => parseText('a\u009f')).message).toMatch(/U\+009F/);
     });
@@ -50,7 +56,9 @@ describe('Sauti request parser', () => {
 
     it('refuses unknown keys and out-of-range values, naming the field', () => {
       expect(failure(() => parseVoiceSettings({ speakingRate: 1 })).field).toBe('voice_settings.speakingRate');
-      expect(failure(() => parseVoiceSettings({ speaking_rate: 0.1 })).message).toBe("Field 'voice_settings.speaking_rate' must be a number from 0.25 to 4, got 0.1.");
+      expect(failure(() => parseVoiceSettings({ speaking_rate: 0.1 })).message).toBe(
+        "Field 'voice_settings.speaking_rate' must be a number from 0.25 to 4, got 0.1.",
+      );
       expect(failure(() => parseVoiceSettings({ noise_scale: -0.1 })).field).toBe('voice_settings.noise_scale');
       expect(failure(() => parseVoiceSettings({ noise_scale_duration: true })).field).toBe('voice_settings.noise_scale_duration');
     });

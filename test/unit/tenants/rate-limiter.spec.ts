@@ -26,7 +26,8 @@ describe('RateLimiter (sliding window in Redis)', () => {
   it('allows the limit, then refuses with a Retry-After within the window', async () => {
     const key = subject();
     const decisions = [];
-    for (let index = 0; index < 6; index++) decisions.push(await (index % 2 ? peer : sut).consume(key, [{ bucket: 'job_creates', limit: 5 }]));
+    for (let index = 0; index < 6; index++)
+      decisions.push(await (index % 2 ? peer : sut).consume(key, [{ bucket: 'job_creates', limit: 5 }]));
     expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, true, true, true, false]);
     expect(decisions.slice(0, 5).map((decision) => decision.remaining.job_creates)).toEqual([4, 3, 2, 1, 0]);
     expect(decisions[5].retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -36,13 +37,18 @@ describe('RateLimiter (sliding window in Redis)', () => {
 
   it('exactly the limit under concurrency from two connections', async () => {
     const key = subject();
-    const decisions = await Promise.all(Array.from({ length: 40 }, (_, index) => (index % 2 ? peer : sut).consume(key, [{ bucket: 'polls', limit: 10 }])));
+    const decisions = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => (index % 2 ? peer : sut).consume(key, [{ bucket: 'polls', limit: 10 }])),
+    );
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
   });
 
   it('charges all rules or none: a refusal by one bucket leaves the others untouched', async () => {
     const key = subject();
-    const rules = [{ bucket: 'requests', limit: 10 }, { bucket: 'job_creates', limit: 2 }];
+    const rules = [
+      { bucket: 'requests', limit: 10 },
+      { bucket: 'job_creates', limit: 2 },
+    ];
     await sut.consume(key, rules);
     await sut.consume(key, rules);
     const refused = await sut.consume(key, rules);
@@ -65,14 +71,20 @@ describe('RateLimiter (sliding window in Redis)', () => {
   it('enforce throws rate_limited with retryAfterSeconds', async () => {
     const key = subject();
     await sut.enforce(key, [{ bucket: 'job_polls', limit: 1 }]);
-    await expect(sut.enforce(key, [{ bucket: 'job_polls', limit: 1 }])).rejects.toMatchObject({ code: 'rate_limited', retryAfterSeconds: expect.any(Number) });
+    await expect(sut.enforce(key, [{ bucket: 'job_polls', limit: 1 }])).rejects.toMatchObject({
+      code: 'rate_limited',
+      retryAfterSeconds: expect.any(Number),
+    });
   });
 
   it('Redis unreachable: service_unavailable, not an unlimited pass', async () => {
     const config = AppConfig.load({ ...process.env, REDIS_URL: 'redis://127.0.0.1:1/0' });
     const cut = new RedisConnection(config, new RootLogger(config));
     try {
-      await expect(new RateLimiter(cut).enforce(subject(), [{ bucket: 'requests', limit: 5 }])).rejects.toMatchObject({ code: 'service_unavailable', retryAfterSeconds: 5 });
+      await expect(new RateLimiter(cut).enforce(subject(), [{ bucket: 'requests', limit: 5 }])).rejects.toMatchObject({
+        code: 'service_unavailable',
+        retryAfterSeconds: 5,
+      });
     } finally {
       cut.client.disconnect();
     }

@@ -30,7 +30,13 @@ describe('InferencePool', () => {
 
     it('drops a waiting task whose signal aborts, and never runs it', async () => {
       const before = sut.completed;
-      const busy = sut.infer({ modelPath: MODEL, ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)), noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 });
+      const busy = sut.infer({
+        modelPath: MODEL,
+        ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)),
+        noiseScale: 0.667,
+        lengthScale: 1,
+        noiseW: 0.8,
+      });
       const controller = new AbortController();
       const dropped = sut.infer({ modelPath: MODEL, ids: [1, 0, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }, controller.signal);
       expect(sut.queued).toBe(1);
@@ -43,7 +49,13 @@ describe('InferencePool', () => {
     });
 
     it('phonemizes outside its threads: a busy pool does not delay phonemization', async () => {
-      const busy = sut.infer({ modelPath: MODEL, ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)), noiseScale: 0.667, lengthScale: 1, noiseW: 0.8 });
+      const busy = sut.infer({
+        modelPath: MODEL,
+        ids: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0 : 20)),
+        noiseScale: 0.667,
+        lengthScale: 1,
+        noiseW: 0.8,
+      });
       const phonemes = await phonemizeClauses(['habari za asubuhi'], 'sw');
       expect(sut.queued).toBe(0);
       expect(phonemes).toEqual(['habˈari za ˌasubˈuhi']);
@@ -51,11 +63,15 @@ describe('InferencePool', () => {
     });
 
     it('rejects at once when the signal is already aborted', async () => {
-      await expect(sut.infer({ modelPath: MODEL, ids: [1, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }, AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
+      await expect(
+        sut.infer({ modelPath: MODEL, ids: [1, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }, AbortSignal.abort(new Error('late'))),
+      ).rejects.toThrow('late');
     });
 
     it('reports a broken model as an error, not a crash', async () => {
-      await expect(sut.infer({ modelPath: join(__dirname, 'no-such-model.onnx'), ids: [1, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 })).rejects.toThrow();
+      await expect(
+        sut.infer({ modelPath: join(__dirname, 'no-such-model.onnx'), ids: [1, 2], noiseScale: 0, lengthScale: 1, noiseW: 0 }),
+      ).rejects.toThrow();
       const after = await sut.infer({ modelPath: MODEL, ids: [1, 2, 3], noiseScale: 0, lengthScale: 1, noiseW: 0 });
       expect(after.length).toBe(3 * 400);
     });

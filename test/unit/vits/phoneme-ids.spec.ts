@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path';
 import { phonemizeClauses } from '../../../src/espeak/espeak-speech';
 import { clausesOf, joinClausePhonemes, mmsIds, parseMmsVocabulary, PhonemeIdMap, piperIds } from '../../../src/providers/vits/phoneme-ids';
 
-const testVoiceConfig = JSON.parse(readFileSync(join(__dirname, '../../fixtures/voices/sauti-test-v1.onnx.json'), 'utf8')) as { phoneme_id_map: PhonemeIdMap };
+const testVoiceConfig = JSON.parse(readFileSync(join(__dirname, '../../fixtures/voices/sauti-test-v1.onnx.json'), 'utf8')) as {
+  phoneme_id_map: PhonemeIdMap;
+};
 const map = testVoiceConfig.phoneme_id_map;
 
 /** What Piper would feed the model, computed independently from eSpeak's own output. */
@@ -27,7 +29,13 @@ function espeakOwnIpa(sentence: string): string {
 }
 
 describe('Piper phoneme ids', () => {
-  const sentences = ['Habari za asubuhi', 'Unafanya kazi vizuri', 'Ninapenda chai ya tangawizi', 'Watoto wanacheza mpira uwanjani', 'Mvua kubwa imenyesha jana usiku'];
+  const sentences = [
+    'Habari za asubuhi',
+    'Unafanya kazi vizuri',
+    'Ninapenda chai ya tangawizi',
+    'Watoto wanacheza mpira uwanjani',
+    'Mvua kubwa imenyesha jana usiku',
+  ];
 
   it("matches eSpeak NG's own IPA for several Swahili sentences, mapped through the voice's phoneme map", async () => {
     const batched = await phonemizeClauses(sentences, 'sw');
@@ -54,7 +62,10 @@ describe('Piper phoneme ids', () => {
     const { ids } = piperIds('ab,', map);
     expect(ids).toEqual([map['^'][0], map['_'][0], map.a[0], map['_'][0], map.b[0], map['_'][0], map[','][0], map['_'][0], map.$[0]]);
     const clauses = clausesOf('Habari, rafiki yangu.');
-    expect(clauses).toEqual([{ words: 'Habari', punctuation: ',' }, { words: 'rafiki yangu', punctuation: '.' }]);
+    expect(clauses).toEqual([
+      { words: 'Habari', punctuation: ',' },
+      { words: 'rafiki yangu', punctuation: '.' },
+    ]);
     expect(joinClausePhonemes(clauses, ['habˈari', 'rafˈiki jˈaŋɡu'])).toBe('habˈari, rafˈiki jˈaŋɡu.');
   });
 
@@ -78,6 +89,11 @@ describe('MMS ids', () => {
   });
 
   it('reads a Hugging Face vocab.json', () => {
-    expect(parseMmsVocabulary('{"a": 3, " ": 7}', 'vocab.json')).toEqual(new Map([['a', 3], [' ', 7]]));
+    expect(parseMmsVocabulary('{"a": 3, " ": 7}', 'vocab.json')).toEqual(
+      new Map([
+        ['a', 3],
+        [' ', 7],
+      ]),
+    );
   });
 });

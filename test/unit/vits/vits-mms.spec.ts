@@ -18,8 +18,14 @@ describe('VitsProvider with an MMS-format voice', () => {
     dir = mkdtempSync(join(tmpdir(), 'sauti-mms-'));
     writeFileSync(join(dir, 'mms-test.onnx'), buildTestVoiceModel('sherpa'));
     writeFileSync(join(dir, 'tokens.txt'), testMmsTokens());
-    const voices = plainToInstance(VoicesConfig, { voices: [{ id: 'mms-test', format: 'mms', model: 'mms-test.onnx', config: 'tokens.txt', test_voice: true }] });
-    const config = { voices, paths: { voicesDir: dir, configDir: 'config' }, inference: { poolSize: 1, threadsPerWorker: 1 } } as unknown as AppConfig;
+    const voices = plainToInstance(VoicesConfig, {
+      voices: [{ id: 'mms-test', format: 'mms', model: 'mms-test.onnx', config: 'tokens.txt', test_voice: true }],
+    });
+    const config = {
+      voices,
+      paths: { voicesDir: dir, configDir: 'config' },
+      inference: { poolSize: 1, threadsPerWorker: 1 },
+    } as unknown as AppConfig;
     sut = new VitsProvider(config);
   });
   afterAll(async () => {
@@ -28,7 +34,10 @@ describe('VitsProvider with an MMS-format voice', () => {
   });
 
   const say = (text: string, settings: Partial<VoiceSettings> = {}) =>
-    sut.synthesize({ text, voice: 'mms-test', settings: { ...DEFAULT_VOICE_SETTINGS, ...settings } }, { signal: new AbortController().signal, timeoutMs: 30_000, requestId: 'test' });
+    sut.synthesize(
+      { text, voice: 'mms-test', settings: { ...DEFAULT_VOICE_SETTINGS, ...settings } },
+      { signal: new AbortController().signal, timeoutMs: 30_000, requestId: 'test' },
+    );
 
   it('maps characters with blanks interleaved and synthesizes at 16 kHz', async () => {
     const audio = await say('Habari');

@@ -20,7 +20,12 @@ describe('VitsProvider with the generated test voice', () => {
   let sut: VitsProvider;
   let registry: HealthRegistry;
 
-  const say = (text: string, settings: Partial<VoiceSettings> = {}, signal = new AbortController().signal, voice = 'sauti-test-v1'): Promise<SynthesizedAudio> => {
+  const say = (
+    text: string,
+    settings: Partial<VoiceSettings> = {},
+    signal = new AbortController().signal,
+    voice = 'sauti-test-v1',
+  ): Promise<SynthesizedAudio> => {
     const request: ProviderRequest = { text, voice, settings: { ...DEFAULT_VOICE_SETTINGS, ...settings } };
     return sut.synthesize(request, { signal, timeoutMs: 30_000, requestId: 'test' });
   };
@@ -102,18 +107,29 @@ describe('VitsProvider with the generated test voice', () => {
     const pending = say(Array.from({ length: 20 }, () => SENTENCE).join(' '), {}, controller.signal);
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'provider_unavailable' });
-    await expect(say(SENTENCE, {}, AbortSignal.abort(new DOMException('late', 'TimeoutError')))).rejects.toMatchObject({ code: 'provider_timeout' });
+    await expect(say(SENTENCE, {}, AbortSignal.abort(new DOMException('late', 'TimeoutError')))).rejects.toMatchObject({
+      code: 'provider_timeout',
+    });
   });
 
   it('turns its own timeout into provider_timeout', async () => {
-    const request: ProviderRequest = { text: Array.from({ length: 30 }, () => SENTENCE).join(' '), voice: 'sauti-test-v1', settings: DEFAULT_VOICE_SETTINGS };
+    const request: ProviderRequest = {
+      text: Array.from({ length: 30 }, () => SENTENCE).join(' '),
+      voice: 'sauti-test-v1',
+      settings: DEFAULT_VOICE_SETTINGS,
+    };
     const started = Date.now();
-    await expect(sut.synthesize(request, { signal: new AbortController().signal, timeoutMs: 5, requestId: 'test' })).rejects.toMatchObject({ code: 'provider_timeout' });
+    await expect(sut.synthesize(request, { signal: new AbortController().signal, timeoutMs: 5, requestId: 'test' })).rejects.toMatchObject({
+      code: 'provider_timeout',
+    });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('rejects invalid settings, unknown voices, and voices whose files are missing', async () => {
-    await expect(say(SENTENCE, { speakingRate: Number.NaN })).rejects.toMatchObject({ code: 'invalid_request', field: 'voice_settings.speaking_rate' });
+    await expect(say(SENTENCE, { speakingRate: Number.NaN })).rejects.toMatchObject({
+      code: 'invalid_request',
+      field: 'voice_settings.speaking_rate',
+    });
     await expect(say(SENTENCE, {}, undefined, 'no-such-voice')).rejects.toMatchObject({ code: 'unknown_voice' });
     const missing = await say(SENTENCE, {}, undefined, 'sauti-swahili-v1').catch((error: TtsError) => error);
     expect(missing).toMatchObject({ code: 'provider_unavailable' });

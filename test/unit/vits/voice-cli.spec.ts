@@ -11,17 +11,22 @@ const CLI = resolve(__dirname, '../../../dist/src/cli.js');
 /** A loopback port nothing listens on any more: the download is refused, as without a network. */
 function closedPort(): Promise<number> {
   const server = createServer();
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as AddressInfo;
-    server.close(() => done(port));
-  }));
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    }),
+  );
 }
 
 describe('voices CLI', () => {
   let voicesDir: string;
   let mirror: string;
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, VOICES_DIR: voicesDir, VOICE_CATALOG_BASE_URL: mirror } });
+    spawnSync(process.execPath, [CLI, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, VOICES_DIR: voicesDir, VOICE_CATALOG_BASE_URL: mirror },
+    });
 
   beforeAll(async () => (mirror = `http://127.0.0.1:${await closedPort()}`));
 

@@ -32,7 +32,11 @@ function startServer(): Promise<{ server: Server; baseUrl: string; requests: str
     }
     response.end(body);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }),
+    ),
+  );
 }
 
 function catalog(baseUrl: string, modelSha = sha256(MODEL)): VoiceCatalogConfig {
@@ -49,7 +53,9 @@ function catalog(baseUrl: string, modelSha = sha256(MODEL)): VoiceCatalogConfig 
   });
 }
 
-const voices = plainToInstance(VoicesConfig, { voices: [{ id: 'sauti-test-v1', format: 'piper', model: 'sauti-test-v1.onnx', test_voice: true }] });
+const voices = plainToInstance(VoicesConfig, {
+  voices: [{ id: 'sauti-test-v1', format: 'piper', model: 'sauti-test-v1.onnx', test_voice: true }],
+});
 
 describe('voice installer against a local HTTP server', () => {
   let server: Server;
@@ -67,7 +73,14 @@ describe('voice installer against a local HTTP server', () => {
   });
   afterEach(() => rmSync(voicesDir, { recursive: true, force: true }));
 
-  const options = (extra: Partial<InstallVoiceOptions> = {}): InstallVoiceOptions => ({ voiceId: 'sauti-test-v1', catalog: catalog(baseUrl), voices, voicesDir, timeoutMs: 5000, ...extra });
+  const options = (extra: Partial<InstallVoiceOptions> = {}): InstallVoiceOptions => ({
+    voiceId: 'sauti-test-v1',
+    catalog: catalog(baseUrl),
+    voices,
+    voicesDir,
+    timeoutMs: 5000,
+    ...extra,
+  });
 
   it('installs a voice the provider can then load, and a second install is a no-op', async () => {
     const first = await installVoice(options());
@@ -90,7 +103,9 @@ describe('voice installer against a local HTTP server', () => {
   });
 
   it('leaves no half file when the connection drops mid-body', async () => {
-    await expect(installVoice(options({ baseUrl: `${baseUrl}/drop` }))).rejects.toMatchObject({ message: expect.stringContaining('sauti-test-v1.onnx') });
+    await expect(installVoice(options({ baseUrl: `${baseUrl}/drop` }))).rejects.toMatchObject({
+      message: expect.stringContaining('sauti-test-v1.onnx'),
+    });
     expect(readdirSync(voicesDir)).toEqual([]);
   });
 
@@ -114,6 +129,9 @@ describe('voice installer against a local HTTP server', () => {
   });
 
   it('names the installable voices when asked for an unknown one', async () => {
-    await expect(installVoice(options({ voiceId: 'nope' }))).rejects.toMatchObject({ code: 'unknown_voice', message: expect.stringContaining('sauti-test-v1') });
+    await expect(installVoice(options({ voiceId: 'nope' }))).rejects.toMatchObject({
+      code: 'unknown_voice',
+      message: expect.stringContaining('sauti-test-v1'),
+    });
   });
 });

@@ -37,7 +37,11 @@ describe('validateVoiceSettings', () => {
   });
 
   it('maps speaking_rate to length_scale = voice length_scale / speaking_rate', () => {
-    expect(toVitsScales({ speakingRate: 2, noiseScale: 0.5, noiseScaleDuration: 0.7 })).toEqual({ noiseScale: 0.5, lengthScale: 0.5, noiseW: 0.7 });
+    expect(toVitsScales({ speakingRate: 2, noiseScale: 0.5, noiseScaleDuration: 0.7 })).toEqual({
+      noiseScale: 0.5,
+      lengthScale: 0.5,
+      noiseW: 0.7,
+    });
     expect(toVitsScales({ speakingRate: 0.5, noiseScale: 0.667, noiseScaleDuration: 0.8 }, 1.1).lengthScale).toBeCloseTo(2.2);
   });
 });

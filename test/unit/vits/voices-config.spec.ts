@@ -16,13 +16,21 @@ describe('voices.yaml and voice-catalog.yaml', () => {
       ['sauti-test-v1', 'piper', true, 'test/fixtures/voices'],
     ]);
     const catalog = loadYamlFile('config', 'voice-catalog.yaml', VoiceCatalogConfig);
-    expect(catalog.voices.find((v) => v.id === 'sauti-swahili-v1')?.files.map((f) => f.name)).toEqual(['sw_CD-lanfrica-medium.onnx', 'sw_CD-lanfrica-medium.onnx.json']);
+    expect(catalog.voices.find((v) => v.id === 'sauti-swahili-v1')?.files.map((f) => f.name)).toEqual([
+      'sw_CD-lanfrica-medium.onnx',
+      'sw_CD-lanfrica-medium.onnx.json',
+    ]);
   });
 
   it('names each bad field', () => {
-    writeFileSync(join(dir, 'voices.yaml'), 'voices:\n  - { id: a, format: wav, model: a.onnx }\n  - { id: a, format: piper, model: b.onnx }\n');
+    writeFileSync(
+      join(dir, 'voices.yaml'),
+      'voices:\n  - { id: a, format: wav, model: a.onnx }\n  - { id: a, format: piper, model: b.onnx }\n',
+    );
     expect(() => loadYamlFile(dir, 'voices.yaml', VoicesConfig)).toThrow(/voices: voice ids must be unique[\s\S]*voices\.0\.format/);
     writeFileSync(join(dir, 'voice-catalog.yaml'), 'voices:\n  - id: a\n    files: [{ name: ../x.onnx, url: not-a-url, sha256: nope }]\n');
-    expect(() => loadYamlFile(dir, 'voice-catalog.yaml', VoiceCatalogConfig)).toThrow(/name must be a bare file name[\s\S]*url[\s\S]*sha256/);
+    expect(() => loadYamlFile(dir, 'voice-catalog.yaml', VoiceCatalogConfig)).toThrow(
+      /name must be a bare file name[\s\S]*url[\s\S]*sha256/,
+    );
   });
 });
