@@ -4,7 +4,7 @@ import { Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
 import { RESULT_STORE, ResultStore } from '../storage/result-store';
-import type { SynthesisOutcome } from '../synthesis/synthesis.service';
+import type { RenderedSpeech } from '../synthesis/speech.types';
 import { SynthesisJobEntity } from './synthesis-job.entity';
 
 /**
@@ -31,7 +31,7 @@ export class JobOutcomes {
     return this.dataSource.getRepository(SynthesisJobEntity).findOneByOrFail({ id: jobId });
   }
 
-  async succeed(job: SynthesisJobEntity, outcome: Omit<SynthesisOutcome, 'credits'>): Promise<boolean> {
+  async succeed(job: SynthesisJobEntity, outcome: RenderedSpeech): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const [rows] = await manager.query(
         `UPDATE synthesis_jobs SET status = 'succeeded', provider = $2, model = $3, routing_attempts = $4::jsonb,
@@ -44,11 +44,11 @@ export class JobOutcomes {
       await this.results.save(
         job.id,
         {
-          audio: outcome.audio.bytes,
-          contentType: outcome.audio.contentType,
-          format: outcome.audio.format,
-          durationSeconds: outcome.audio.durationSeconds,
-          sampleRate: outcome.audio.sampleRate,
+          audio: outcome.bytes,
+          contentType: outcome.contentType,
+          format: outcome.format,
+          durationSeconds: outcome.durationSeconds,
+          sampleRate: outcome.sampleRate,
           ...(outcome.segments ? { segments: outcome.segments } : {}),
         },
         manager,

@@ -9,7 +9,6 @@ import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
 import { RESULT_STORE, ResultStore, StoredResult } from '../storage/result-store';
-import { SynthesisService } from '../synthesis/synthesis.service';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
 import { newJobId, requestHash } from './job-ids';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
@@ -42,7 +41,6 @@ export class JobService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue<SynthesisJobData>,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
-    private readonly synthesis: SynthesisService,
     private readonly config: AppConfig,
     private readonly logger: RootLogger,
   ) {}
@@ -102,7 +100,7 @@ export class JobService {
       errorCode: null,
       errorMessage: null,
       characters: request.characters,
-      credits: this.synthesis.priceOf(request),
+      credits: this.config.pricing.creditsFor(request.route, request.characters),
       resultTtlSeconds: ttl,
       startedAt: null,
       completedAt: null,

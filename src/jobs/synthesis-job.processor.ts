@@ -3,7 +3,7 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { toTtsError } from '../common/errors/to-tts-error';
 import { TtsErrorCode } from '../common/tts-error';
 import { RootLogger } from '../logging/root-logger';
-import { SynthesisService } from '../synthesis/synthesis.service';
+import { SpeechService } from '../synthesis/speech.service';
 import { JobOutcomes } from './job-outcomes';
 import type { SynthesisJobData } from './job-queue';
 
@@ -21,7 +21,7 @@ const TRANSIENT: ReadonlySet<TtsErrorCode> = new Set([
 export class SynthesisJobProcessor {
   constructor(
     private readonly outcomes: JobOutcomes,
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
     private readonly logger: RootLogger,
   ) {}
 
@@ -29,7 +29,7 @@ export class SynthesisJobProcessor {
     const job = await this.outcomes.start(bullJob.data.jobId);
     if (!job) return; // finished by an earlier run, expired, or never committed
     try {
-      const outcome = await this.synthesis.render(job.request, { requestId: job.id });
+      const outcome = await this.speech.render(job.request, { requestId: job.id });
       await this.outcomes.succeed(job, outcome);
     } catch (exception) {
       const error = toTtsError(exception);

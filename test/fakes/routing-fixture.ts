@@ -12,7 +12,7 @@ import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsRegistry } from '../../src/metrics/metrics.registry';
 import { RoutingModule } from '../../src/synthesis/routing/routing.module';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
-import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
+import { VoiceCatalog } from '../../src/synthesis/voice-catalog';
 
 /** The repository's config/ directory, from the TypeScript sources or from their compiled copy in dist/. */
 export const DEFAULT_CONFIG_DIR =

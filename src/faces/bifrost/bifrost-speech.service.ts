@@ -2,9 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import { JobService } from '../../jobs/job.service';
-import { ProviderRegistry } from '../../providers/provider.registry';
-import { SynthesisService } from '../../synthesis/synthesis.service';
-import { fieldsIgnoredBy, speechFieldsOf } from '../openai/speech-field-support';
+import { SpeechService } from '../../synthesis/speech.service';
 import { BifrostJobPresenter } from './bifrost-job.presenter';
 import type { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { inertFieldsSet, resultTtlFromHeader, toSynthesisRequest } from './bifrost-speech.mapper';
@@ -22,21 +20,18 @@ export interface BifrostReply {
 @Injectable()
 export class BifrostSpeechService {
   constructor(
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
     private readonly jobs: JobService,
-    private readonly registry: ProviderRegistry,
     private readonly presenter: BifrostJobPresenter,
     private readonly config: AppConfig,
   ) {}
 
   async create(tenantId: string, dto: BifrostSpeechRequestDto, ttlHeader: string | string[] | undefined): Promise<BifrostReply> {
-    const request = toSynthesisRequest(dto);
-    const route = await this.synthesis.validate(request, FIELD_NAMES);
+    const prepared = await this.speech.prepare(toSynthesisRequest(dto), FIELD_NAMES);
     const resultTtlSeconds = resultTtlFromHeader(ttlHeader, this.config.jobs.defaultResultTtlSeconds);
-    const { job } = await this.jobs.create(tenantId, request, { face: 'bifrost', resultTtlSeconds });
+    const { job } = await this.speech.submit(prepared, { tenantId }, { face: 'bifrost', resultTtlSeconds });
     // Who will serve is known only at the end (fallbacks); the route's first target is the expected one.
-    const expectedKind = this.registry.get(route.targets[0]?.provider ?? '')?.kind;
-    const ignored = [...fieldsIgnoredBy(expectedKind, speechFieldsOf(request)), ...inertFieldsSet(dto)];
+    const ignored = [...this.speech.ignoredFields(prepared.request, prepared.route.targets[0]?.provider), ...inertFieldsSet(dto)];
     const headers: Record<string, string> = { 'x-bf-async-job-result-ttl': String(resultTtlSeconds) };
     if (ignored.length > 0) headers['x-ignored-fields'] = ignored.join(', ');
     return { status: 202, body: this.presenter.accepted(job), headers };

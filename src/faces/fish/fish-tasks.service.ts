@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { CreditsService } from '../../billing/credits.service';
 import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { JobService } from '../../jobs/job.service';
+import { SpeechService } from '../../synthesis/speech.service';
 import type { StoredResult } from '../../storage/result-store';
+import { AccountService } from '../../tenants/account.service';
 import { TenantsService } from '../../tenants/tenants.service';
 import { FishAudioLinkSigner, AudioLinkQuery } from './fish-audio-link.signer';
 import type { FishCreateTaskDto } from './fish-create-task.dto';
@@ -25,9 +26,10 @@ const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export class FishTasksService {
   constructor(
     private readonly jobs: JobService,
+    private readonly speech: SpeechService,
     private readonly requests: FishRequestMapper,
     private readonly links: FishAudioLinkSigner,
-    private readonly credits: CreditsService,
+    private readonly account: AccountService,
     private readonly tenants: TenantsService,
   ) {}
 
@@ -43,8 +45,8 @@ export class FishTasksService {
         field: 'Idempotency-Key',
       });
     }
-    const request = await this.requests.toSynthesisRequest(body);
-    const { job, created } = await this.jobs.create(principal.tenantId, request, { face: 'fish', idempotencyKey });
+    const prepared = await this.requests.prepare(body);
+    const { job, created } = await this.speech.submit(prepared, principal, { face: 'fish', idempotencyKey });
     return { task: this.view(job, origin), created };
   }
 
@@ -68,14 +70,14 @@ export class FishTasksService {
   async profile(principal: Principal): Promise<FishProfileView> {
     const [tenant, summary, counts] = await Promise.all([
       this.tenants.get(principal.tenantId),
-      this.credits.summary(principal.tenantId),
+      this.account.creditsOf(principal.tenantId),
       this.jobs.activeCounts(principal.tenantId),
     ]);
     const limits = this.tenants.limitsOf(tenant);
     return {
       tenant: { id: tenant.id, name: tenant.name },
       apiKeyId: principal.apiKeyId,
-      credits: { balance: summary.balance, reserved: summary.reserved },
+      credits: summary,
       rateLimits: {
         requestsPerMinute: limits.requests_per_minute,
         jobCreatesPerMinute: limits.job_creates_per_minute,

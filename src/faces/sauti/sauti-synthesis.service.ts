@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { TtsError } from '../../common/tts-error';
-import { JobService } from '../../jobs/job.service';
 import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
-import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
-import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
+import { PreparedSpeech, SpeechService } from '../../synthesis/speech.service';
+import type { BilledSpeech } from '../../synthesis/speech.types';
 import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import type { TenantLimits } from '../../config/rate-limits.config';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
 export type SautiSpeech =
-  { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
+  { kind: 'audio'; voiceId: string; outcome: BilledSpeech } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
 
 export interface SautiCallContext {
   tenantId: string;
@@ -26,9 +25,7 @@ export interface SautiCallContext {
 @Injectable()
 export class SautiSynthesisService {
   constructor(
-    private readonly catalog: VoiceCatalog,
-    private readonly synthesis: SynthesisService,
-    private readonly jobs: JobService,
+    private readonly speech: SpeechService,
     private readonly rateLimits: KeyRateLimits,
   ) {}
 
@@ -36,14 +33,13 @@ export class SautiSynthesisService {
   async speak(voiceId: string, body: unknown, context: SautiCallContext): Promise<SautiSpeech> {
     // The path names the resource: an unknown voice is a 404 whatever the body holds.
     this.requireCatalogueVoice(voiceId, 'voice_id');
-    const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
-    await this.validateVoice(request, 'voice_id');
-    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) {
+    const prepared = await this.prepare(toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings'])), 'voice_id');
+    if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) {
       // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
       await this.rateLimits.charge(context, 'job_creates');
-      return { kind: 'job', ...(await this.enqueue(request, context)) };
+      return { kind: 'job', ...(await this.enqueue(prepared, context)) };
     }
-    const outcome = await this.synthesis.synthesizeNow(context.tenantId, request, { requestId: context.requestId, signal: context.signal });
+    const outcome = await this.speech.speak(prepared, { tenantId: context.tenantId, requestId: context.requestId }, context.signal);
     return { kind: 'audio', voiceId, outcome };
   }
 
@@ -51,24 +47,22 @@ export class SautiSynthesisService {
   async createJob(body: unknown, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
     const fields = requireObject(body, 'body', ['text', 'voice_id', 'voice_settings']);
     const voiceId = parseVoiceId(fields.voice_id, 'voice_id');
-    const request = toSynthesisRequest(voiceId, fields);
-    await this.validateVoice(request, 'voice_id');
-    return this.enqueue(request, context);
+    return this.enqueue(await this.prepare(toSynthesisRequest(voiceId, fields), 'voice_id'), context);
   }
 
-  private enqueue(request: SynthesisRequest, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
-    return this.jobs.create(context.tenantId, request, { face: 'sauti', idempotencyKey: context.idempotencyKey });
+  private enqueue(prepared: PreparedSpeech, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
+    return this.speech.submit(prepared, context, { face: 'sauti', idempotencyKey: context.idempotencyKey });
   }
 
   /** Only catalogue voices are Sauti voices (`provider/model` keys are other faces' business). */
   private requireCatalogueVoice(voiceId: string, field: string): void {
-    if (!this.catalog.get(voiceId)) {
+    if (!this.speech.voice(voiceId)) {
       throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field });
     }
   }
 
-  private async validateVoice(request: SynthesisRequest, field: string): Promise<void> {
+  private prepare(request: SynthesisRequest, field: string): Promise<PreparedSpeech> {
     this.requireCatalogueVoice(request.route, field);
-    await this.synthesis.validate(request, { route: field, format: 'format' });
+    return this.speech.prepare(request, { route: field, format: 'format' });
   }
 }
