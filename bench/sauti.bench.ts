@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import { percentile, postJson, round, Suite } from './suite';
 
 const ROUNDS = Number(process.env.BENCH_SAUTI_ROUNDS ?? 40);
@@ -71,7 +71,7 @@ export const sautiSuite: Suite = {
     const { AppConfig } = await import('../src/config/app-config');
     const { TenantsService } = await import('../src/tenants/tenants.service');
     const { ProviderRegistry } = await import('../src/providers/provider.registry');
-    const { VoiceCatalog } = await import('../src/synthesis/voice-catalog');
+    const { VoiceCatalog } = await import('../src/synthesis/routing/voice-catalog');
     const { DataSource } = await import('typeorm');
     const database = await ownDatabase();
     const config = AppConfig.load({ ...process.env, ...database.env });

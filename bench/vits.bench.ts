@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InferenceSession } from 'onnxruntime-node';
 import { AppConfig } from '../src/config/app-config';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import { InferencePool, MAX_DEFAULT_POOL_SIZE } from '../src/providers/vits/inference.pool';
 import { feeds } from '../src/providers/vits/inference.worker';
 import { vitsSessionOptions } from '../src/providers/vits/session-options';

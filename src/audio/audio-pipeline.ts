@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TtsError } from '../common/tts-error';
 import { AudioFormat, audioFormatInfo, contentTypeFor } from './audio-format';
 import type { AudioStream, OutputSpec } from './audio-stream';
-import { passesThrough } from './audio-stream';
+import { collectBytes, onePiece, passesThrough } from './audio-stream';
 import {
   availableFormats,
   encodedSampleRate,
@@ -17,6 +17,8 @@ import { FfmpegPool, ffmpegTransform } from './ffmpeg-stream';
 import { readPcm } from './pcm-reader';
 import { StreamResampler } from './resample';
 import { encodeSamples } from './stream-encoders';
+import { floatToPcm16 } from './wav';
+import { wholeFile } from './whole-file';
 
 /** Audio on its way to a client: the stream plus what the response needs to say about it. */
 export interface ClientAudio extends AudioStream {
@@ -25,6 +27,18 @@ export interface ClientAudio extends AudioStream {
   passedThrough: boolean;
   /** Samples encoded so far (undefined when passed through): after the stream ends, its length. */
   samplesWritten(): number | undefined;
+}
+
+/** A provider's file that cannot be turned into samples here: unreadable, or no decoder in this deployment. */
+export class UndecodableAudioError extends Error {
+  constructor(
+    readonly reason: 'no_decoder' | 'unreadable',
+    message: string,
+    readonly format: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** Samples resampled in one go before the event loop gets a turn (~1 ms of work). */
@@ -71,7 +85,8 @@ export class AudioPipeline {
     return encodedSampleRate(target.format, target.sampleRate);
   }
 
-  convert(source: AudioStream, target: OutputSpec): ClientAudio {
+  /** `source` as `target` asks; `signal` stops the ffmpeg processes it uses (decoding, encoding) at once. */
+  convert(source: AudioStream, target: OutputSpec, signal?: AbortSignal): ClientAudio {
     if (passesThrough(source.descriptor, target)) {
       return {
         ...source,
@@ -92,9 +107,10 @@ export class AudioPipeline {
     const chunks = encoderErrors(
       target.format,
       encodeSamples(
-        counted(this.samples(source, rate)),
+        counted(this.samples(source, rate, signal)),
         { format: target.format, sampleRate: rate, bitrateKbps: target.bitrateKbps, totalSamples },
         this.pool,
+        signal,
       ),
     );
     const byteLength =
@@ -112,9 +128,9 @@ export class AudioPipeline {
   }
 
   /** The stream's audio as mono float samples at `sampleRate`, as it arrives. */
-  async *samples(source: AudioStream, sampleRate: number): AsyncGenerator<Float32Array> {
+  async *samples(source: AudioStream, sampleRate: number, signal?: AbortSignal): AsyncGenerator<Float32Array> {
     let resampler: StreamResampler | undefined;
-    for await (const chunk of readPcm(source, (stream, rate) => this.decode(stream, rate), sampleRate)) {
+    for await (const chunk of readPcm(source, (stream, rate) => this.decode(stream, rate, signal), sampleRate)) {
       if (chunk.sampleRate === sampleRate) {
         yield chunk.samples;
         continue;
@@ -131,14 +147,40 @@ export class AudioPipeline {
     if (tail && tail.length > 0) yield tail;
   }
 
+  /** Whole samples as one file of `target` (fixtures, benches and stored results). */
+  async encode(samples: Float32Array, sampleRate: number, target: OutputSpec): Promise<{ bytes: Buffer; durationSeconds: number }> {
+    const source = {
+      descriptor: { format: 'pcm' as const, sampleRate, channels: 1 },
+      byteLength: samples.length * 2,
+      chunks: onePiece(floatToPcm16(samples)),
+    };
+    const audio = this.convert(source, target);
+    return wholeFile(target.format, await collectBytes(audio.chunks), audio.descriptor.sampleRate, audio.samplesWritten());
+  }
+
+  /** ffmpeg processes started ahead and waiting for a request. */
+  processesReady(): number {
+    return this.pool?.ready() ?? 0;
+  }
+
   close(): void {
     this.pool?.close();
   }
 
-  private decode(stream: AudioStream, sampleRate: number): AsyncIterable<Buffer> {
+  /** A compressed file's audio via ffmpeg; a file that cannot be decoded is the provider's fault, not the client's. */
+  private async *decode(stream: AudioStream, sampleRate: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const format = stream.descriptor.format;
     if (!this.pool)
-      throw new TtsError('format_unavailable', `decoding ${stream.descriptor.format} needs ffmpeg, which this deployment does not have`);
-    return ffmpegTransform(this.pool.take(ffmpegDecodeArguments(sampleRate)), stream.chunks);
+      throw new UndecodableAudioError('no_decoder', `decoding ${format} needs ffmpeg, which this deployment does not have`, format);
+    try {
+      yield* ffmpegTransform(this.pool.take(ffmpegDecodeArguments(sampleRate)), stream.chunks, { signal });
+    } catch (error) {
+      if (!(error instanceof FfmpegRunError)) throw error;
+      const said = error.exit.stderr.split('\n').filter(Boolean).slice(-2).join(' ').slice(0, 300);
+      throw new UndecodableAudioError('unreadable', `ffmpeg could not decode the ${format} data (${said || error.message})`, format, {
+        cause: error,
+      });
+    }
   }
 }
 

@@ -22,7 +22,7 @@ interface ReadyProcess {
  * Idle processes do not keep the Node process alive.
  */
 export class FfmpegPool {
-  private readonly ready = new Map<string, ReadyProcess[]>();
+  private readonly waiting = new Map<string, ReadyProcess[]>();
   private closed = false;
 
   constructor(private readonly ffmpegPath: string) {}
@@ -30,9 +30,10 @@ export class FfmpegPool {
   /** A started ffmpeg with these arguments, ready for input. */
   take(args: string[]): ChildProcessWithoutNullStreams {
     const key = args.join('\u0000');
-    const list = this.ready.get(key) ?? [];
+    const list = this.waiting.get(key) ?? [];
     let taken: ChildProcessWithoutNullStreams | undefined;
-    for (let next = list.shift(); next && !taken; next = list.shift()) {
+    while (!taken && list.length > 0) {
+      const next = list.shift() as ReadyProcess;
       clearTimeout(next.timer);
       if (next.child.exitCode === null && next.child.signalCode === null) taken = next.child;
       else next.child.kill('SIGKILL');
@@ -43,15 +44,22 @@ export class FfmpegPool {
     return child;
   }
 
+  /** Processes started and waiting to be taken. */
+  ready(): number {
+    let count = 0;
+    for (const list of this.waiting.values()) count += list.length;
+    return count;
+  }
+
   /** Stops every idle process (on shutdown). Processes in use end with their streams. */
   close(): void {
     this.closed = true;
-    for (const list of this.ready.values()) for (const ready of list.splice(0)) stop(ready);
+    for (const list of this.waiting.values()) for (const ready of list.splice(0)) stop(ready);
   }
 
   private refill(key: string, args: string[]): void {
-    const list = this.ready.get(key) ?? [];
-    this.ready.set(key, list);
+    const list = this.waiting.get(key) ?? [];
+    this.waiting.set(key, list);
     while (!this.closed && list.length < READY_PER_ARGUMENTS) {
       const child = spawnFfmpeg(this.ffmpegPath, args);
       child.on('error', () => undefined); // a binary that cannot start shows up when the process is taken
@@ -63,7 +71,7 @@ export class FfmpegPool {
   }
 
   private retire(key: string, ready: ReadyProcess): void {
-    const list = this.ready.get(key);
+    const list = this.waiting.get(key);
     const index = list?.indexOf(ready) ?? -1;
     if (list && index >= 0) list.splice(index, 1);
     stop(ready);
@@ -86,6 +94,8 @@ function setReferenced(child: ChildProcessWithoutNullStreams, referenced: boolea
 export interface FfmpegTransformOptions {
   /** Kill ffmpeg once it has written more than this; the stream fails with reason `too_large`. */
   maxOutputBytes?: number;
+  /** Kill ffmpeg when this aborts; the stream fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -127,6 +137,9 @@ export async function* ffmpegTransform(
   })();
   let completed = false;
   let written = 0;
+  const onAbort = () => child.kill('SIGKILL');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       written += chunk.length;
@@ -137,6 +150,7 @@ export async function* ffmpegTransform(
     }
     const { code, signal } = await exited;
     await pump;
+    if (options.signal?.aborted) throw options.signal.reason;
     if (inputFailure !== undefined) throw inputFailure;
     if (startError && child.pid === undefined)
       throw new FfmpegRunError('not_started', startError.message, undefined, { cause: startError });
@@ -147,6 +161,7 @@ export async function* ffmpegTransform(
     completed = true;
   } finally {
     clearTimeout(finishTimer);
+    options.signal?.removeEventListener('abort', onAbort);
     if (!completed) child.kill('SIGKILL');
   }
 }

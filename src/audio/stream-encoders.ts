@@ -24,6 +24,7 @@ export function encodeSamples(
   samples: AsyncIterable<Float32Array>,
   target: EncodeTarget,
   pool: FfmpegPool | undefined,
+  signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   switch (target.format) {
     case 'pcm':
@@ -37,7 +38,7 @@ export function encodeSamples(
     case 'flac': {
       if (!pool) throw new Error(`${target.format} needs ffmpeg`);
       const child = pool.take(ffmpegEncodeArguments(target.format, target.sampleRate, target.bitrateKbps));
-      return ffmpegTransform(child, encodePcm(samples));
+      return ffmpegTransform(child, encodePcm(samples), { signal });
     }
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ClientAudio } from '../audio/audio-pipeline';
 import { AudioPipeline } from '../audio/audio-pipeline';
-import { collectBytes, onePiece, OutputSpec } from '../audio/audio-stream';
-import { floatToPcm16 } from '../audio/wav';
+import { AudioStream, collectBytes, onePiece, OutputSpec } from '../audio/audio-stream';
+import { floatToPcm16, pcm16ToFloat } from '../audio/wav';
 import { wholeFile } from '../audio/whole-file';
 import { AppConfig } from '../config/app-config';
 import { CreateJobOptions, CreatedJob, JobService } from '../jobs/job.service';
@@ -76,16 +76,20 @@ export class SpeechService {
     const reference = await this.billing.reserve(caller.tenantId, price);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
-    let routed: RoutedStream;
-    let audio: ClientAudio;
+    let routed: RoutedStream<ClientAudio>;
     try {
-      routed = await this.router.open(prepared.route, request, { requestId: caller.requestId, signal: controller.signal, output });
-      audio = this.pipeline.convert(routed.audio, output);
+      routed = await this.router.open(prepared.route, request, {
+        requestId: caller.requestId,
+        signal: controller.signal,
+        output,
+        convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
+      });
     } catch (error) {
       this.billing.finish(reference, price, false);
       stop();
       throw error;
     }
+    const audio = routed.audio;
     const billed = this.billing.billed(audio.chunks, reference, price, stop);
     return {
       ...this.servedBy(routed, request),
@@ -125,8 +129,9 @@ export class SpeechService {
         requestId: options.requestId,
         signal: controller.signal,
         output: prepared.output,
+        convert: (own, callSignal) => this.pipeline.convert(own, prepared.output, callSignal),
       });
-      const audio = this.pipeline.convert(routed.audio, prepared.output);
+      const audio = routed.audio;
       const bytes = await collectBytes(audio.chunks);
       return { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) };
     } finally {
@@ -159,9 +164,18 @@ export class SpeechService {
     const { request, route } = prepared;
     const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
     const speakOne = async (text: string, signal: AbortSignal): Promise<SpokenSentence> => {
-      const routed = await this.router.open(route, { ...request, text }, { requestId: options.requestId, signal, output: pcmAtRouteRate });
+      const routed = await this.router.open(
+        route,
+        { ...request, text },
+        {
+          requestId: options.requestId,
+          signal,
+          output: pcmAtRouteRate,
+          convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
+        },
+      );
       const parts: Float32Array[] = [];
-      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+      for await (const samples of readPcmSamples(routed.audio)) parts.push(samples);
       return {
         samples: concatSamples(parts),
         provider: routed.provider,
@@ -230,4 +244,9 @@ function concatSamples(parts: Float32Array[]): Float32Array {
     at += part.length;
   }
   return joined;
+}
+
+/** Raw 16-bit PCM chunks as float samples. */
+async function* readPcmSamples(audio: AudioStream): AsyncGenerator<Float32Array> {
+  for await (const chunk of audio.chunks) yield pcm16ToFloat(chunk);
 }

@@ -8,7 +8,7 @@ import { JobOutcomes } from '../../src/jobs/job-outcomes';
 import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { RootLogger } from '../../src/logging/root-logger';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { startTestApi, TestApi } from '../support/test-api';

@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
-import { VoiceCatalog } from '../../src/synthesis/voice-catalog';
+import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 import { startTestApi, TestApi } from '../support/test-api';
 
 describe('routing inside the api process', () => {

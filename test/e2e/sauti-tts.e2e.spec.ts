@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
-import { VoiceCatalog } from '../../src/synthesis/voice-catalog';
+import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { encodeWav } from '../../src/audio/wav';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import { startTestApi, TestApi } from '../support/test-api';
 

@@ -2,9 +2,9 @@ import type { AudioStream } from '../../audio/audio-stream';
 import type { AttemptRecord } from '../speech.types';
 
 /** A route's audio, from the target that served it. */
-export interface RoutedStream {
-  /** The provider's own audio; its first bytes have arrived. */
-  audio: AudioStream;
+export interface RoutedStream<T extends AudioStream = AudioStream> {
+  /** The provider's audio as the caller converted it; its first bytes exist. */
+  audio: T;
   /** Who served it (for `x-tts-provider`). */
   provider: string;
   voice: string;

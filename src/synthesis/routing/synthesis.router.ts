@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { UndecodableAudioError } from '../../audio/audio-pipeline';
 import type { AudioDescriptor, AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
@@ -15,17 +16,30 @@ import { RoutingMetrics } from './routing.metrics';
 import type { AttemptRecord } from '../speech.types';
 import type { ResolvedRoute, RoutedStream, RouteFieldNames, RouteTarget } from './routing.types';
 
-type TargetResult = { audio: AudioStream; record: AttemptRecord } | { error: TtsError; record: AttemptRecord; failFast: boolean };
+type TargetResult<T> = { audio: T; record: AttemptRecord } | { error: TtsError; record: AttemptRecord; failFast: boolean };
 
-/** What a routed call needs besides the request: who asks, what the client will get, and when to give up. */
-export interface RouteCallOptions {
+/**
+ * What a routed call needs besides the request: who asks, what the client will get, when to give up,
+ * and how a provider's audio becomes the client's (the pipeline). A target has served once the
+ * converted stream's first bytes exist, so a provider whose answer cannot be converted (an unreadable
+ * file, say) is one that failed, and the next target is tried.
+ */
+export interface RouteCallOptions<T extends AudioStream> {
   requestId: string;
   signal: AbortSignal;
   output: OutputSpec;
+  convert: (audio: AudioStream, signal: AbortSignal) => T;
 }
 
 function asTtsError(error: unknown, provider: string): TtsError {
   if (error instanceof TtsError) return error;
+  if (error instanceof UndecodableAudioError) {
+    const fix = error.reason === 'no_decoder' ? '. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.' : '';
+    return new TtsError('provider_unavailable', `${provider} sent audio that cannot be read: ${error.message}${fix}`, {
+      details: { provider },
+      cause: error,
+    });
+  }
   // A provider that throws something untyped has a bug; the client sees only that it failed.
   return new TtsError('provider_unavailable', `${provider} failed unexpectedly`, { details: { provider }, cause: error });
 }
@@ -54,7 +68,11 @@ export class SynthesisRouter {
   }
 
   /** Opens the first target of `route` that starts speaking; the stream is that provider's own audio. */
-  async open(route: ResolvedRoute, request: SynthesisRequest, options: RouteCallOptions): Promise<RoutedStream> {
+  async open<T extends AudioStream>(
+    route: ResolvedRoute,
+    request: SynthesisRequest,
+    options: RouteCallOptions<T>,
+  ): Promise<RoutedStream<T>> {
     const { signal } = options;
     const attempts: AttemptRecord[] = [];
     let retryAfterSeconds: number | undefined;
@@ -83,12 +101,12 @@ export class SynthesisRouter {
     });
   }
 
-  private async tryTarget(
+  private async tryTarget<T extends AudioStream>(
     target: RouteTarget,
     request: SynthesisRequest,
     route: ResolvedRoute,
-    options: RouteCallOptions,
-  ): Promise<TargetResult> {
+    options: RouteCallOptions<T>,
+  ): Promise<TargetResult<T>> {
     const started = performance.now();
     const record = (outcome: AttemptRecord['outcome'], retries: number, message?: string): AttemptRecord => ({
       provider: target.provider,
@@ -126,7 +144,7 @@ export class SynthesisRouter {
         const error = new TtsError('provider_unavailable', `${provider.id}: ${open}`, { details: { provider: provider.id } });
         return { error, record: record('provider_unavailable', retries, error.message), failFast: false };
       }
-      const outcome = await this.call(provider, providerRequest, target, { requestId: options.requestId, signal: options.signal, permit });
+      const outcome = await this.call(provider, providerRequest, target, { ...options, permit });
       // After retries, the record keeps what was retried so a slow success can be explained.
       if ('audio' in outcome) return { audio: outcome.audio, record: record('ok', retries, lastError && `after ${lastError.message}`) };
       const error = outcome.error;
@@ -150,33 +168,34 @@ export class SynthesisRouter {
    * One call to one provider, with the target's timeout, until its first audio bytes: feeds the
    * breaker, the health state and the metrics. The timeout keeps running while the stream flows.
    */
-  private async call(
+  private async call<T extends AudioStream>(
     provider: TtsProvider,
     request: ProviderRequest,
     target: RouteTarget,
-    options: { requestId: string; signal: AbortSignal; permit: BreakerPermit },
-  ): Promise<{ audio: AudioStream } | { error: TtsError }> {
+    options: RouteCallOptions<T> & { permit: BreakerPermit },
+  ): Promise<{ audio: T } | { error: TtsError }> {
     const breaker = this.states.breaker(provider.id);
     const started = performance.now();
     const deadline = new Deadline(options.signal, target.timeoutMs);
     let streaming = false;
     try {
-      const audio = await provider.synthesize(request, {
-        signal: deadline.signal,
-        timeoutMs: target.timeoutMs,
-        requestId: options.requestId,
-      });
+      const own = await untilAborted(
+        provider.synthesize(request, { signal: deadline.signal, timeoutMs: target.timeoutMs, requestId: options.requestId }),
+        deadline.signal,
+      );
+      const audio = options.convert(own, deadline.signal);
       const chunks = audio.chunks[Symbol.asyncIterator]();
-      let first = await chunks.next();
-      while (!first.done && first.value.length === 0) first = await chunks.next();
+      let first = await untilAborted(chunks.next(), deadline.signal);
+      while (!first.done && first.value.length === 0) first = await untilAborted(chunks.next(), deadline.signal);
       if (first.done)
         throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
       const milliseconds = performance.now() - started;
       breaker.recordSuccess(options.permit);
-      this.states.recordSuccess(provider.id, request.voice, milliseconds, audio.descriptor.sampleRate);
+      this.states.recordSuccess(provider.id, request.voice, milliseconds, own.descriptor.sampleRate);
       this.metrics.firstAudioAfter(provider.id, milliseconds / 1000);
       streaming = true;
-      return { audio: { ...audio, chunks: this.flowing(provider, audio.descriptor, first.value, chunks, { deadline, started }) } };
+      const flowing = this.flowing(provider, own.descriptor, first.value, chunks, { deadline, started });
+      return { audio: { ...audio, chunks: flowing } };
     } catch (thrown) {
       const error = this.failure(thrown, provider, deadline);
       const milliseconds = performance.now() - started;
@@ -282,5 +301,18 @@ function withAttempts(error: TtsError, attempts: AttemptRecord[]): TtsError {
     retryAfterSeconds: error.retryAfterSeconds,
     details: { ...error.details, attempts },
     cause: error,
+  });
+}
+
+/** Settles with `work`, or rejects with the signal's reason once it aborts: no provider can hold a call past its deadline. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

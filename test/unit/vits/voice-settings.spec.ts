@@ -1,5 +1,5 @@
 import { TtsError } from '../../../src/common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/common/voice-settings';
 import { toVitsScales, validateVoiceSettings } from '../../../src/providers/vits/voice-settings.validation';
 
 function rejection(settings: Record<string, unknown>): TtsError {
