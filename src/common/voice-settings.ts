@@ -10,7 +10,11 @@ export interface VoiceSettings {
   noiseScaleDuration: number;
 }
 
-export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({ speakingRate: 1.0, noiseScale: 0.667, noiseScaleDuration: 0.8 });
+export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({
+  speakingRate: 1.0,
+  noiseScale: 0.667,
+  noiseScaleDuration: 0.8,
+});
 /**
  * Allowed ranges for the VITS knobs, named as the Sauti API names them so any face can reuse the
  * messages. Beyond these the models produce noise, silence or minutes of audio:
@@ -48,4 +52,3 @@ function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return JSON.stringify(value) ?? String(value);
 }
-

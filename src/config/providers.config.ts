@@ -205,7 +205,9 @@ export class ProvidersConfig {
       const formats = UPSTREAM_FORMATS[entry.kind] ?? [];
       const offered = formats.length > 0 ? formats.join(', ') : 'none';
       if (entry.response_format !== undefined && !formats.includes(entry.response_format)) {
-        problems.push(`providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${offered})`);
+        problems.push(
+          `providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${offered})`,
+        );
       }
       for (const format of entry.native_formats ?? []) {
         if (!formats.includes(format)) {

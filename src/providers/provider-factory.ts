@@ -42,12 +42,7 @@ export function buildProviders(config: AppConfig, upstream: UpstreamTools, engin
   return config.providers.providers.map((entry) => buildOne(config, entry, upstream, engines));
 }
 
-function buildOne(
-  config: AppConfig,
-  entry: ProviderEntry,
-  upstream: UpstreamTools,
-  engines: Map<string, TtsProvider>,
-): TtsProvider {
+function buildOne(config: AppConfig, entry: ProviderEntry, upstream: UpstreamTools, engines: Map<string, TtsProvider>): TtsProvider {
   const key = config.upstreamKeys.get(entry.id);
   switch (entry.kind) {
     case 'vits':

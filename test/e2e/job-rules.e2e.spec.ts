@@ -55,11 +55,10 @@ describe('job rules (no worker: rows are driven directly)', () => {
       bytes: Buffer.from('RIFF-test-bytes'),
       format: 'wav' as const,
       contentType: 'audio/wav',
-      extension: 'wav',
       sampleRate: 16000,
       durationSeconds: 1,
     };
-    await outcomes.succeed(job!, { audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
+    await outcomes.succeed(job!, { ...audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
   }
 
   it('50 parallel creates with one Idempotency-Key → one job and one reservation', async () => {

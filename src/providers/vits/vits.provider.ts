@@ -22,7 +22,7 @@ import { speakWithVoice } from './vits.synthesizer';
 export const VITS_MAX_TEXT_LENGTH = 20_000;
 
 /** VITS speaks the voice the model names, at any speed the knobs allow; it takes no instructions or language hint. */
-const VITS_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
+export const VITS_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
 
 /**
  * The product's own voices: VITS models (Piper or MMS-TTS ONNX exports) run by onnxruntime-node in
