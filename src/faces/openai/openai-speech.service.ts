@@ -16,10 +16,13 @@ export function servedHeaders(speech: Pick<SpeechStream, 'provider' | 'ignoredFi
   };
 }
 
+/** Files whose header states their length: a file client gets them whole, with exact sizes, when the length is not known up front. */
+const NEEDS_WHOLE = new Set(['wav', 'flac']);
+
 /**
  * OpenAI-compatible speech, streamed as it is produced in all three shapes: the file (chunked, or with
- * its length when known), `stream_format: "audio"` and `"sse"`. The one exception is a WAV file whose
- * length is not known before it ends: its header must carry exact sizes, so it is sent whole.
+ * its length when known), `stream_format: "audio"` and `"sse"`. The exception is a WAV or FLAC file we
+ * encode whose length is not known before it ends: its header must carry exact sizes, so it is sent whole.
  */
 @Injectable()
 export class OpenAiSpeechService {
@@ -33,8 +36,8 @@ export class OpenAiSpeechService {
       const speech = await this.speech.stream(prepared, { tenantId, requestId: http.request.id }, left.signal);
       const headers = servedHeaders(speech);
       if (dto.stream_format === 'sse') return await sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
-      const wholeWav = !dto.stream_format && speech.format === 'wav' && !speech.passedThrough && speech.byteLength === undefined;
-      if (!wholeWav)
+      const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;
+      if (!whole)
         return await sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
       const file = await this.speech.collect(speech);
       speech.markDelivered();
