@@ -8,13 +8,14 @@ import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { jobsSuite } from './jobs.bench';
+import { proxySuite } from './proxy.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, proxySuite, jobsSuite, bifrostSuite, sautiSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

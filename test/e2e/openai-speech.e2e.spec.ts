@@ -18,7 +18,6 @@ const LONG_TEXT = Array.from(
   { length: 8 },
   (_, i) => `Sentensi namba ${i + 1} inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.`,
 ).join(' ');
-const UPSTREAM_DELAY_MS = 300;
 /** A second of tone at 24 kHz as our encoder writes `format` (what an upstream answering that format sends). */
 async function encodedTone(format: AudioFormat): Promise<Buffer> {
   const pipeline = new AudioPipeline();
