@@ -1,7 +1,9 @@
 /**
  * Sample-rate conversion with a windowed-sinc (Blackman) low-pass interpolator: band-limited, so
- * downsampling does not alias and nothing is dropped. The cut-off sits at 95% of the lower Nyquist
- * frequency; each output sample is a weighted sum of the input samples within ZERO_CROSSINGS lobes.
+ * downsampling does not alias and nothing is dropped. The cut-off sits at 87% of the lower Nyquist
+ * frequency, so the filter's transition band ends below it and anything above comes out under −70 dB
+ * (at 95% a tone just above the new Nyquist frequency aliased back at −21 dB); each output sample is a
+ * weighted sum of the input samples within ZERO_CROSSINGS lobes.
  * For rational ratios (all the usual rates) the kernels are computed once per phase.
  *
  * Kept rather than libsamplerate-js: see docs/libraries.md (measured speed and quality).
@@ -9,8 +11,8 @@
 
 /** Sinc lobes on each side: 16 gives a steep transition band and ~-74 dB stop band with Blackman. */
 const ZERO_CROSSINGS = 16;
-/** Fraction of the lower Nyquist frequency kept: leaves the filter room to roll off. */
-const ROLLOFF = 0.95;
+/** Fraction of the lower Nyquist frequency kept: the filter rolls off entirely below the new Nyquist frequency. */
+const ROLLOFF = 0.87;
 /** Largest phase table kept; exotic ratios beyond it compute each kernel on the fly. */
 const MAX_CACHED_PHASES = 4096;
 

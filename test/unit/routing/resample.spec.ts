@@ -96,3 +96,22 @@ describe('StreamResampler', () => {
     expect(out.length + sut.end().length).toBe(1600);
   });
 });
+
+describe('resampling quality (22,050 → 16,000 Hz, the Piper-voice case)', () => {
+  /** Level in dB re full scale at `frequency`. */
+  const levelDb = (samples: Float32Array, sampleRate: number, frequency: number) =>
+    20 * Math.log10(toneAmplitude(samples, sampleRate, frequency) + 1e-12);
+
+  it('keeps a 1 kHz tone at its frequency and level, with nothing beside it', () => {
+    const sut = resample(sine(1000, 22050, 1, 1), 22050, 16000);
+    expect(levelDb(sut, 16000, 1000)).toBeCloseTo(0, 1);
+    expect(levelDb(sut, 16000, 1100)).toBeLessThan(-60);
+  });
+
+  it('lets no tone above the new Nyquist frequency alias back above −60 dB', () => {
+    for (let frequency = 8200; frequency <= 11000; frequency += 400) {
+      const sut = resample(sine(frequency, 22050, 0.5, 1), 22050, 16000);
+      expect(levelDb(sut, 16000, 16000 - frequency)).toBeLessThan(-60);
+    }
+  });
+});
