@@ -9,14 +9,14 @@ import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { jobsSuite } from './jobs.bench';
 import { proxySuite } from './proxy.bench';
-import { resamplerSuite } from './resampler.bench';
+import { codecsSuite } from './codecs.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, proxySuite, resamplerSuite, jobsSuite, bifrostSuite, sautiSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, proxySuite, codecsSuite, jobsSuite, bifrostSuite, sautiSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

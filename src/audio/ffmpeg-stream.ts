@@ -40,7 +40,10 @@ export class FfmpegPool {
     }
     const child = taken ?? spawnFfmpeg(this.ffmpegPath, args);
     setReferenced(child, true);
-    if (!this.closed) setImmediate(() => this.refill(key, args));
+    // The replacement starts once this one has finished, so its start-up does not compete with the request for the CPU.
+    child.once('close', () => {
+      if (!this.closed) this.refill(key, args);
+    });
     return child;
   }
 
