@@ -115,6 +115,16 @@ export class Environment {
   @Max(60_000)
   WORKER_REPORT_INTERVAL_MS = 5000;
 
+  /**
+   * Lifetime of a request's credit hold: its process renews it every third of this while the request
+   * lives; a hold not renewed for this long (its process died) is released by the worker's maintenance.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  CREDIT_HOLD_TTL_SECONDS = 60;
+
   /** Inference worker threads per process (0 = one per core, at most 4). */
   @Type(() => Number)
   @IsInt()

@@ -1,15 +1,25 @@
 import { Module } from '@nestjs/common';
 import { JobMaintenance } from './job-maintenance';
+import { JobMaintenanceScheduler } from './job-maintenance.scheduler';
 import { JobOutcomes } from './job-outcomes';
 import { JobWorkers } from './job-workers';
 import { JobsModule } from './jobs.module';
+import { MaintenanceRunRepository } from './maintenance-run.repository';
 import { SynthesisJobProcessor } from './synthesis-job.processor';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
 
 /** The worker process's side of jobs: the processor, housekeeping and the heartbeat. */
 @Module({
   imports: [JobsModule],
-  providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobWorkers, WorkerHeartbeatService],
-  exports: [JobMaintenance, JobOutcomes],
+  providers: [
+    JobOutcomes,
+    SynthesisJobProcessor,
+    JobMaintenance,
+    MaintenanceRunRepository,
+    JobMaintenanceScheduler,
+    JobWorkers,
+    WorkerHeartbeatService,
+  ],
+  exports: [JobMaintenance, JobOutcomes, JobMaintenanceScheduler],
 })
 export class JobsWorkerModule {}
