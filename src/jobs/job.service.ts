@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import type { EntityManager } from 'typeorm';
 import { asInsufficientCredits } from '../billing/credits.service';
 import { TtsError } from '../common/tts-error';
 import { withTimeout } from '../common/with-timeout';
@@ -34,7 +35,6 @@ export interface CreatedJob {
   created: boolean;
 }
 
-const UNIQUE_VIOLATION = '23505';
 /** Raised by create_synthesis_job() when the tenant row does not exist. */
 const TENANT_NOT_FOUND_SQLSTATE = 'SC404';
 const TOO_MANY_JOBS_RETRY_SECONDS = 5;
@@ -55,30 +55,37 @@ export class JobService {
   /**
    * Writes the job row and reserves its credits in one statement, then enqueues. If Redis is
    * down the row waits, `queued`, for the worker's relay: the job is never lost.
+   *
+   * With an Idempotency-Key, an earlier job with that key is returned (`created: false`) and nothing
+   * is charged, not even the job-creation limit (`admit` runs only for a new job). Concurrent creates
+   * with one key are serialised on the key, so exactly one creates and the others replay it.
    */
   async create(tenantId: string, request: SynthesisRequest, options: CreateJobOptions): Promise<CreatedJob> {
     const ttl = options.resultTtlSeconds ?? this.config.jobs.defaultResultTtlSeconds;
     const hash = requestHash(options.face, request, ttl);
-    if (options.idempotencyKey) {
-      const earlier = await this.jobs.findByIdempotencyKey(tenantId, options.idempotencyKey);
+    const key = options.idempotencyKey;
+    let outcome: CreatedJob;
+    if (key) {
+      // Most replays are sequential retries: answered without a transaction.
+      const earlier = await this.jobs.findByIdempotencyKey(tenantId, key);
       if (earlier) return { job: this.sameRequestOrThrow(earlier, hash), created: false };
+      outcome = await this.jobs.withIdempotencyKeyLock(tenantId, key, async (manager) => {
+        const winner = await this.jobs.findByIdempotencyKey(tenantId, key, manager);
+        if (winner) return { job: this.sameRequestOrThrow(winner, hash), created: false };
+        await options.admit?.();
+        return { job: await this.insertAndReserve(tenantId, request, options, ttl, hash, manager), created: true };
+      });
+      if (!outcome.created) return outcome;
+    } else {
+      await options.admit?.();
+      outcome = { job: await this.insertAndReserve(tenantId, request, options, ttl, hash), created: true };
     }
-    await options.admit?.();
-    let job: SynthesisJobEntity;
-    try {
-      job = await this.insertAndReserve(tenantId, request, options, ttl, hash);
-    } catch (error) {
-      const duplicateKey = (error as { code?: string }).code === UNIQUE_VIOLATION && options.idempotencyKey;
-      if (!duplicateKey) throw error;
-      const winner = await this.jobs.findByIdempotencyKey(tenantId, options.idempotencyKey!);
-      if (!winner) throw error;
-      return { job: this.sameRequestOrThrow(winner, hash), created: false };
-    }
+    const { job } = outcome;
     // Bounded: with Redis down the queue may wait for a connection; the row is already durable.
     await withTimeout(enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch(
       (error: Error) => this.logger.pino.warn({ jobId: job.id, err: error.message }, 'enqueue failed; the relay will enqueue the job'),
     );
-    return { job, created: true };
+    return outcome;
   }
 
   /** The row and its reservation commit or vanish together (SynthesisJobRepository.insertWithReservation). */
@@ -88,6 +95,7 @@ export class JobService {
     options: CreateJobOptions,
     ttl: number,
     hash: string,
+    manager?: EntityManager,
   ): Promise<SynthesisJobEntity> {
     const job = Object.assign(new SynthesisJobEntity(), {
       id: newJobId(),
@@ -112,7 +120,7 @@ export class JobService {
     } satisfies Omit<SynthesisJobEntity, 'createdAt'>);
     let inserted;
     try {
-      inserted = await this.jobs.insertWithReservation(job, this.config.rateLimits.defaults.max_active_jobs);
+      inserted = await this.jobs.insertWithReservation(job, this.config.rateLimits.defaults.max_active_jobs, manager);
     } catch (error) {
       if ((error as { code?: string }).code === TENANT_NOT_FOUND_SQLSTATE)
         throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);

@@ -44,8 +44,12 @@ export class SynthesisJobRepository {
    * CreateJobFunction): it locks the tenant row, so that tenant's creations are serialised and the
    * active-job cap is exact. Raises SC404 (no tenant), SC402 (credits) or 23505 (idempotency key taken).
    */
-  async insertWithReservation(job: SynthesisJobEntity, defaultMaxActiveJobs: number): Promise<JobInsertOutcome> {
-    const rows: Array<{ created_at: Date | null; active: number; active_limit: number }> = await this.dataSource.query(
+  async insertWithReservation(
+    job: SynthesisJobEntity,
+    defaultMaxActiveJobs: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<JobInsertOutcome> {
+    const rows: Array<{ created_at: Date | null; active: number; active_limit: number }> = await manager.query(
       `SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         job.id,
@@ -64,8 +68,24 @@ export class SynthesisJobRepository {
     return { createdAt, active, activeLimit };
   }
 
-  findByIdempotencyKey(tenantId: string, key: string): Promise<SynthesisJobEntity | null> {
-    return this.dataSource.getRepository(SynthesisJobEntity).findOneBy({ tenantId, idempotencyKey: key });
+  findByIdempotencyKey(
+    tenantId: string,
+    key: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<SynthesisJobEntity | null> {
+    return manager.getRepository(SynthesisJobEntity).findOneBy({ tenantId, idempotencyKey: key });
+  }
+
+  /**
+   * Runs `work` in a transaction that holds a lock on this tenant's Idempotency-Key (an advisory
+   * transaction lock on a hash of both), so concurrent creates with one key run one after another:
+   * the first creates the job, the others find it. Committed when `work` resolves.
+   */
+  withIdempotencyKeyLock<T>(tenantId: string, key: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`synthesis_jobs.idempotency_key:${tenantId}:${key}`]);
+      return work(manager);
+    });
   }
 
   /** The job when it belongs to `tenantId`; null for an unknown id and for another tenant's job alike. */
