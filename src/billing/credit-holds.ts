@@ -106,9 +106,12 @@ export class CreditHolds implements OnModuleInit, OnApplicationShutdown {
   private async retry(reference: string, pending: PendingFinish): Promise<void> {
     if (this.pending.get(reference) !== pending) return;
     try {
-      await pending.finish();
+      const finished = await pending.finish();
       if (this.pending.get(reference) === pending) this.ended(reference);
-      this.logger.pino.info({ reference, attempts: pending.attempt + 2 }, 'credit reservation finished after PostgreSQL came back');
+      const message = finished
+        ? 'credit reservation finished after PostgreSQL came back'
+        : 'credit reservation had already ended (its hold expired and the sweeper released it)';
+      this.logger.pino.info({ reference, attempts: pending.attempt + 2 }, message);
     } catch (error) {
       if (this.pending.get(reference) !== pending) return;
       if (pending.attempt === 0)
