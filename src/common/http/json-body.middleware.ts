@@ -30,6 +30,7 @@ function rejectInvalidUtf8(_request: unknown, _response: unknown, body: Buffer, 
 }
 
 /** U+0000, and UTF-16 surrogates that do not form a pair (in a `u` regex a surrogate class matches only those). */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDFFF]/u;
 const MAX_DEPTH = 32;
 
