@@ -58,12 +58,10 @@ function firstUnstorable(value: unknown, path: string, depth = 0): { field: stri
 function rejectUnstorableStrings(request: ServiceRequest, _response: Response, next: NextFunction): void {
   const found = request.body === undefined ? undefined : firstUnstorable(request.body, 'body');
   if (!found) return next();
-  const what = found.nul ? 'a NUL character (U+0000)' : 'an unpaired UTF-16 surrogate';
-  next(
-    new TtsError('invalid_request', `Field '${found.field}' contains ${what}; it must be valid Unicode text without NUL.`, {
-      field: found.field,
-    }),
-  );
+  const detail = found.nul
+    ? 'contains a NUL character (U+0000), which no field accepts.'
+    : 'contains an unpaired UTF-16 surrogate; it must be valid Unicode text.';
+  next(new TtsError('invalid_request', `Field '${found.field}' ${detail}`, { field: found.field }));
 }
 
 export function jsonBodyParser(limitBytes: number) {
