@@ -4,10 +4,8 @@ import { describeOutage } from '../common/errors/dependency-outage';
 import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
 import { JobMaintenance } from './job-maintenance';
-import { MaintenanceRunRepository } from './maintenance-run.repository';
+import { MAINTENANCE_TASK, MaintenanceRunRepository } from './maintenance-run.repository';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
-
-export const MAINTENANCE_TASK = 'job-maintenance';
 
 /**
  * A round may start this soon after the last one (a fraction of the interval): timers of several

@@ -4,22 +4,13 @@ import { JobMaintenanceScheduler } from './job-maintenance.scheduler';
 import { JobOutcomes } from './job-outcomes';
 import { JobWorkers } from './job-workers';
 import { JobsModule } from './jobs.module';
-import { MaintenanceRunRepository } from './maintenance-run.repository';
 import { SynthesisJobProcessor } from './synthesis-job.processor';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
 
 /** The worker process's side of jobs: the processor, housekeeping and the heartbeat. */
 @Module({
   imports: [JobsModule],
-  providers: [
-    JobOutcomes,
-    SynthesisJobProcessor,
-    JobMaintenance,
-    MaintenanceRunRepository,
-    JobMaintenanceScheduler,
-    JobWorkers,
-    WorkerHeartbeatService,
-  ],
+  providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobMaintenanceScheduler, JobWorkers, WorkerHeartbeatService],
   exports: [JobMaintenance, JobOutcomes, JobMaintenanceScheduler],
 })
 export class JobsWorkerModule {}

@@ -8,6 +8,7 @@ import { RoutingModule } from '../synthesis/routing/routing.module';
 import { SynthesisService } from '../synthesis/synthesis.service';
 import { JobService } from './job.service';
 import { SYNTHESIS_QUEUE } from './queue-names';
+import { MaintenanceRunRepository } from './maintenance-run.repository';
 import { SynthesisJobRepository } from './synthesis-job.repository';
 
 const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE });
@@ -19,8 +20,18 @@ const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE });
     { provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] },
     SynthesisService,
     SynthesisJobRepository,
+    MaintenanceRunRepository,
     JobService,
   ],
-  exports: [AudioEncoder, SynthesisService, SynthesisJobRepository, JobService, RoutingModule, StorageModule, QUEUES],
+  exports: [
+    AudioEncoder,
+    SynthesisService,
+    SynthesisJobRepository,
+    MaintenanceRunRepository,
+    JobService,
+    RoutingModule,
+    StorageModule,
+    QUEUES,
+  ],
 })
 export class JobsModule {}

@@ -2,6 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+/** The one periodic task today: expiry sweep, stuck-job check, abandoned credit holds, outbox relay. */
+export const MAINTENANCE_TASK = 'job-maintenance';
+
+export interface MaintenanceRun {
+  startedAt: Date;
+  startedBy: string;
+  /** Seconds since it started, by the database's clock (the one that wrote `startedAt`). */
+  ageSeconds: number;
+}
+
 /** The table `maintenance_runs` (migration MaintenanceRuns): when each periodic task last started, and where. */
 @Injectable()
 export class MaintenanceRunRepository {
@@ -23,8 +33,11 @@ export class MaintenanceRunRepository {
     return rows.length > 0;
   }
 
-  async lastRun(task: string): Promise<{ startedAt: Date; startedBy: string } | undefined> {
-    const rows = await this.dataSource.query(`SELECT started_at, started_by FROM maintenance_runs WHERE task = $1`, [task]);
-    return rows[0] ? { startedAt: rows[0].started_at, startedBy: rows[0].started_by } : undefined;
+  async lastRun(task: string): Promise<MaintenanceRun | undefined> {
+    const rows = await this.dataSource.query(
+      `SELECT started_at, started_by, EXTRACT(EPOCH FROM now() - started_at) AS age FROM maintenance_runs WHERE task = $1`,
+      [task],
+    );
+    return rows[0] ? { startedAt: rows[0].started_at, startedBy: rows[0].started_by, ageSeconds: Number(rows[0].age) } : undefined;
   }
 }

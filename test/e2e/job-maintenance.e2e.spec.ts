@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import request_ from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreditHolds } from '../../src/billing/credit-holds';
 import { CreditsService } from '../../src/billing/credits.service';
 import { AppConfig } from '../../src/config/app-config';
 import { JobMaintenance } from '../../src/jobs/job-maintenance';
-import { JobMaintenanceScheduler, MAINTENANCE_TASK } from '../../src/jobs/job-maintenance.scheduler';
+import { JobMaintenanceScheduler } from '../../src/jobs/job-maintenance.scheduler';
 import { JobOutcomes } from '../../src/jobs/job-outcomes';
 import { JobService } from '../../src/jobs/job.service';
-import { MaintenanceRunRepository } from '../../src/jobs/maintenance-run.repository';
+import { MAINTENANCE_TASK, MaintenanceRunRepository } from '../../src/jobs/maintenance-run.repository';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import type { WorkerHeartbeatService } from '../../src/jobs/worker-heartbeat.service';
@@ -83,6 +84,21 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
     expect(['host-a:1', 'host-b:2', 'host-c:3', 'host-d:4', 'host-e:5']).toContain(last?.startedBy);
     await new Promise((resolve) => setTimeout(resolve, 850)); // 0.8 × MAINTENANCE_INTERVAL_MS
     expect((await Promise.all(workers.map((worker) => worker.runRound()))).filter(Boolean)).toHaveLength(1);
+  });
+
+  it('/health/ready reports when and where maintenance last ran, and a silence of three intervals as degraded (never a 503)', async () => {
+    await dataSource.query(`DELETE FROM maintenance_runs WHERE task = $1`, [MAINTENANCE_TASK]);
+    expect(await scheduler('host-z:9').runRound()).toBe(true);
+    const fresh = await request_(api.baseUrl).get('/health/ready');
+    expect(fresh.body.details.maintenance).toMatchObject({ state: 'up', by: 'host-z:9', ageSeconds: expect.any(Number) });
+    await dataSource.query(`UPDATE maintenance_runs SET started_at = now() - interval '1 minute' WHERE task = $1`, [MAINTENANCE_TASK]);
+    const stale = await request_(api.baseUrl).get('/health/ready');
+    expect(stale.status).toBe(200);
+    expect(stale.body.details.maintenance).toMatchObject({
+      state: 'degraded',
+      by: 'host-z:9',
+      message: expect.stringMatching(/No job maintenance round/),
+    });
   });
 
   it('a queued job whose queue entry was lost (Redis flushed) is enqueued again', async () => {
