@@ -91,7 +91,7 @@ export class Environment {
   @Max(3_600_000)
   MAINTENANCE_INTERVAL_MS = 15_000;
 
-  /** The relay re-enqueues `queued` rows older than this that have no BullMQ job. */
+  /** The relay re-enqueues `queued` and `running` rows older than this that have no BullMQ job. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
