@@ -75,6 +75,10 @@ export class AppConfig {
     };
   }
 
+  get billing() {
+    return { holdTtlSeconds: this.environment.CREDIT_HOLD_TTL_SECONDS };
+  }
+
   get inference() {
     return { poolSize: this.environment.INFERENCE_POOL_SIZE, threadsPerWorker: this.environment.INFERENCE_THREADS };
   }

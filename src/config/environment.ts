@@ -91,7 +91,7 @@ export class Environment {
   @Max(3_600_000)
   MAINTENANCE_INTERVAL_MS = 15_000;
 
-  /** The relay re-enqueues `queued` rows older than this that have no BullMQ job. */
+  /** The relay re-enqueues `queued` and `running` rows older than this that have no BullMQ job. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -114,6 +114,16 @@ export class Environment {
   @Min(100)
   @Max(60_000)
   WORKER_REPORT_INTERVAL_MS = 5000;
+
+  /**
+   * Lifetime of a request's credit hold: its process renews it every third of this while the request
+   * lives; a hold not renewed for this long (its process died) is released by the worker's maintenance.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  CREDIT_HOLD_TTL_SECONDS = 60;
 
   /** Inference worker threads per process (0 = one per core, at most 4). */
   @Type(() => Number)

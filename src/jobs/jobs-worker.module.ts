@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JobMaintenance } from './job-maintenance';
+import { JobMaintenanceScheduler } from './job-maintenance.scheduler';
 import { JobOutcomes } from './job-outcomes';
 import { JobWorkers } from './job-workers';
 import { JobsModule } from './jobs.module';
@@ -9,7 +10,7 @@ import { WorkerHeartbeatService } from './worker-heartbeat.service';
 /** The worker process's side of jobs: the processor, housekeeping and the heartbeat. */
 @Module({
   imports: [JobsModule],
-  providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobWorkers, WorkerHeartbeatService],
-  exports: [JobMaintenance, JobOutcomes],
+  providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobMaintenanceScheduler, JobWorkers, WorkerHeartbeatService],
+  exports: [JobMaintenance, JobOutcomes, JobMaintenanceScheduler],
 })
 export class JobsWorkerModule {}

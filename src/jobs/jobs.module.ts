@@ -7,9 +7,11 @@ import { StorageModule } from '../storage/storage.module';
 import { RoutingModule } from '../synthesis/routing/routing.module';
 import { SynthesisService } from '../synthesis/synthesis.service';
 import { JobService } from './job.service';
-import { MAINTENANCE_QUEUE, SYNTHESIS_QUEUE } from './queue-names';
+import { SYNTHESIS_QUEUE } from './queue-names';
+import { MaintenanceRunRepository } from './maintenance-run.repository';
+import { SynthesisJobRepository } from './synthesis-job.repository';
 
-const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINTENANCE_QUEUE });
+const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE });
 
 /** Synthesis (sync) and job creation/reading: what the api's faces use. No processors here. */
 @Module({
@@ -17,8 +19,19 @@ const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINT
   providers: [
     { provide: AudioEncoder, useFactory: (config: AppConfig) => new AudioEncoder(config.ffmpeg), inject: [AppConfig] },
     SynthesisService,
+    SynthesisJobRepository,
+    MaintenanceRunRepository,
     JobService,
   ],
-  exports: [AudioEncoder, SynthesisService, JobService, RoutingModule, StorageModule, QUEUES],
+  exports: [
+    AudioEncoder,
+    SynthesisService,
+    SynthesisJobRepository,
+    MaintenanceRunRepository,
+    JobService,
+    RoutingModule,
+    StorageModule,
+    QUEUES,
+  ],
 })
 export class JobsModule {}

@@ -7,6 +7,7 @@ import { JobMaintenance } from '../../src/jobs/job-maintenance';
 import { JobOutcomes } from '../../src/jobs/job-outcomes';
 import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
+import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import { RootLogger } from '../../src/logging/root-logger';
 import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
@@ -37,9 +38,11 @@ describe('job rules (no worker: rows are driven directly)', () => {
     jobs = api.app.get(JobService);
     dataSource = api.app.get(DataSource);
     const results = api.app.get<ResultStore>(RESULT_STORE);
-    outcomes = new JobOutcomes(dataSource, results, api.app.get(CreditsService));
+    const repository = api.app.get(SynthesisJobRepository);
+    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService));
     maintenance = new JobMaintenance(
       dataSource,
+      repository,
       api.app.get(getQueueToken(SYNTHESIS_QUEUE)),
       results,
       outcomes,

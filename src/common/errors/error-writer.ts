@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { ServiceRequest } from '../request-context';
+import { describeOutage } from './dependency-outage';
 import { toTtsError } from './to-tts-error';
 import type { ErrorEnvelopes } from './error-envelopes';
 
@@ -18,6 +19,12 @@ export function writeError(
   const error = toTtsError(exception);
   if (error.code === 'internal') {
     logger.error({ err: error.cause ?? error, requestId: request.id, path: request.path }, 'unexpected error');
+  } else if (error.code === 'service_unavailable') {
+    // The service's own state, not a bug: a warning naming what failed, without a stack.
+    logger.warn(
+      { requestId: request.id, path: request.path, code: error.code, reason: error.cause ? describeOutage(error.cause) : error.message },
+      'dependency unavailable; answered 503',
+    );
   } else if (error.code === 'all_providers_failed') {
     // Envelopes show clients codes and durations only; the providers' own messages are for operators.
     logger.warn(

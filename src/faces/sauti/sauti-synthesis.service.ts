@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import { TtsError } from '../../common/tts-error';
 import { JobService } from '../../jobs/job.service';
 import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
@@ -20,6 +21,8 @@ export interface SautiCallContext {
   requestId: string;
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** Where the job-creation limit's x-ratelimit-* headers go, when a job is created. */
+  response?: Response;
 }
 
 /** The Sauti dialect's use of the engine: which texts are spoken now and which become jobs. */
@@ -38,11 +41,8 @@ export class SautiSynthesisService {
     this.requireCatalogueVoice(voiceId, 'voice_id');
     const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
     await this.validateVoice(request, 'voice_id');
-    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) {
-      // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
-      await this.rateLimits.charge(context, 'job_creates');
-      return { kind: 'job', ...(await this.enqueue(request, context)) };
-    }
+    // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
+    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(request, context)) };
     const outcome = await this.synthesis.synthesizeNow(context.tenantId, request, { requestId: context.requestId, signal: context.signal });
     return { kind: 'audio', voiceId, outcome };
   }
@@ -56,8 +56,13 @@ export class SautiSynthesisService {
     return this.enqueue(request, context);
   }
 
+  /** The key's job-creation limit is charged only when a job is created: an idempotent replay costs nothing. */
   private enqueue(request: SynthesisRequest, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
-    return this.jobs.create(context.tenantId, request, { face: 'sauti', idempotencyKey: context.idempotencyKey });
+    return this.jobs.create(context.tenantId, request, {
+      face: 'sauti',
+      idempotencyKey: context.idempotencyKey,
+      admit: () => this.rateLimits.charge(context, 'job_creates', context.response),
+    });
   }
 
   /** Only catalogue voices are Sauti voices (`provider/model` keys are other faces' business). */
