@@ -9,6 +9,7 @@ import { RESULT_STORE, ResultStore } from '../storage/result-store';
 import { JobOutcomes } from './job-outcomes';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
 import { SYNTHESIS_QUEUE } from './queue-names';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 export interface SweepReport {
   expired: number;
@@ -29,6 +30,7 @@ export class JobMaintenance {
     private readonly outcomes: JobOutcomes,
     private readonly config: AppConfig,
     private readonly logger: RootLogger,
+    private readonly webhookOutbox: WebhookOutbox,
   ) {}
 
   /**
@@ -38,10 +40,13 @@ export class JobMaintenance {
   async sweep(): Promise<SweepReport> {
     const { expired, resultsDeleted } = await this.dataSource.transaction(async (manager) => {
       const [rows] = await manager.query(
-        `UPDATE synthesis_jobs SET status = 'expired' WHERE status IN ('succeeded', 'failed') AND expires_at <= now() RETURNING id`,
+        `UPDATE synthesis_jobs SET status = 'expired' WHERE status IN ('succeeded', 'failed') AND expires_at <= now() RETURNING id, tenant_id`,
       );
       const ids = rows.map((row: { id: string }) => row.id);
-      return { expired: ids.length, resultsDeleted: await this.results.delete(ids, manager) };
+      const resultsDeleted = await this.results.delete(ids, manager);
+      const jobs = rows.map((row: { id: string; tenant_id: string }) => ({ id: row.id, tenantId: row.tenant_id }));
+      await this.webhookOutbox.recordJobEvent(manager, 'job.expired', jobs);
+      return { expired: ids.length, resultsDeleted };
     });
     const stalled = await this.failStalled();
     const [released] = await this.dataSource.query(

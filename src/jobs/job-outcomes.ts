@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
 import { RESULT_STORE, ResultStore } from '../storage/result-store';
 import type { SynthesisOutcome } from '../synthesis/synthesis.service';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { SynthesisJobEntity } from './synthesis-job.entity';
 
 /**
@@ -18,6 +19,7 @@ export class JobOutcomes {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
     private readonly credits: CreditsService,
+    private readonly webhookOutbox: WebhookOutbox,
   ) {}
 
   /** Marks the job running; undefined when it is already finished, expired or unknown. */
@@ -54,6 +56,7 @@ export class JobOutcomes {
         manager,
       );
       await this.credits.settle(job.id, job.credits, manager);
+      await this.webhookOutbox.recordJobEvent(manager, 'job.succeeded', [{ id: job.id, tenantId: job.tenantId }]);
       return true;
     });
   }
@@ -65,11 +68,12 @@ export class JobOutcomes {
         `UPDATE synthesis_jobs SET status = 'failed', error_code = $2, error_message = $3,
                 routing_attempts = COALESCE($4::jsonb, routing_attempts), completed_at = now(),
                 expires_at = now() + make_interval(secs => result_ttl_seconds)
-          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+          WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, tenant_id`,
         [jobId, code, message, attempts === undefined ? null : JSON.stringify(attempts)],
       );
       if (rows.length === 0) return false;
       await this.credits.release(jobId, manager);
+      await this.webhookOutbox.recordJobEvent(manager, 'job.failed', [{ id: jobId, tenantId: rows[0].tenant_id }]);
       return true;
     });
   }

@@ -3,12 +3,13 @@ import { JobMaintenance } from './job-maintenance';
 import { JobOutcomes } from './job-outcomes';
 import { JobWorkers } from './job-workers';
 import { JobsModule } from './jobs.module';
+import { WebhooksWorkerModule } from '../webhooks/webhooks-worker.module';
 import { SynthesisJobProcessor } from './synthesis-job.processor';
 import { WorkerHeartbeatService } from './worker-heartbeat.service';
 
-/** The worker process's side of jobs: the processor, housekeeping and the heartbeat. */
+/** The worker process's side of jobs: the processor, housekeeping, the heartbeat, and the webhooks of finished jobs. */
 @Module({
-  imports: [JobsModule],
+  imports: [JobsModule, WebhooksWorkerModule],
   providers: [JobOutcomes, SynthesisJobProcessor, JobMaintenance, JobWorkers, WorkerHeartbeatService],
   exports: [JobMaintenance, JobOutcomes],
 })
