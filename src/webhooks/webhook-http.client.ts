@@ -79,17 +79,23 @@ function readSnippet(response: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = () => resolve(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8'));
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+    };
+    const done = () => settle(() => resolve(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8')));
     response.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
       if (size >= RESPONSE_SNIPPET_BYTES) {
-        response.destroy();
         done();
+        response.destroy();
       }
     });
     response.on('end', done);
-    response.on('error', (error) => (size >= RESPONSE_SNIPPET_BYTES ? done() : reject(error)));
-    response.on('aborted', () => reject(new WebhookTransportError('the receiver closed the connection mid-answer')));
+    response.on('error', (error) => settle(() => reject(error)));
+    response.on('close', () => settle(() => reject(new WebhookTransportError('the receiver closed the connection mid-answer'))));
   });
 }
