@@ -335,7 +335,6 @@ describe('completion webhooks (api in-process, worker as a child process, a rece
         await startWorker();
         receiver.answer({ redirectTo: 'http://169.254.169.254/latest/meta-data/' }, { redirectTo: `${target.url}/internal` });
         const jobId = await sautiJob(apiKey);
-        await receiver.waitFor(() => receiver.forJob(jobId).length === 3);
         const [redirected] = await until(async () => {
           const log = await deliveryLog(apiKey, webhookId);
           return log[0]?.last_status_code === 302 ? log : undefined;
@@ -344,6 +343,7 @@ describe('completion webhooks (api in-process, worker as a child process, a rece
           status: 'pending',
           last_error: expect.stringMatching(/^answered 302; redirects are not followed \(Location: http/),
         });
+        await receiver.waitFor(() => receiver.forJob(jobId).length === 3);
         const [entry] = await until(async () => {
           const log = await deliveryLog(apiKey, webhookId);
           return log[0]?.status === 'delivered' ? log : undefined;
