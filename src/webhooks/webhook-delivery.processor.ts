@@ -25,6 +25,14 @@ function describe(result: AttemptResult): string {
   return `answered ${status}${body ? `: ${body}` : ''}`;
 }
 
+/** `259200000` → `3 days`, `7200000` → `2 h`, `1000` → `1 s`: for reasons people read. */
+function spoken(milliseconds: number): string {
+  const seconds = Math.round(milliseconds / 1000);
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  return `${seconds} s`;
+}
+
 /**
  * One delivery attempt (worker process): claim the row, sign the payload, POST it to the checked
  * address, and record the outcome. 2xx delivers; 410 disables the endpoint; anything else (another
@@ -114,7 +122,7 @@ export class WebhookDeliveryProcessor {
     const { disabled } = await this.endpoints.recordFailure(
       delivery.endpointId,
       this.config.webhooks.disableAfterMs,
-      `every delivery failed for ${this.config.webhooks.disableAfterMs / 1000} s; last: ${error}`.slice(0, 500),
+      `every delivery failed for ${spoken(this.config.webhooks.disableAfterMs)}; last: ${error}`.slice(0, 500),
     );
     const delays = this.config.webhooks.retryDelaysMs;
     const attemptInSchedule = delivery.attempts - delivery.scheduleBase;

@@ -279,6 +279,32 @@ describe('completion webhooks (api in-process, worker as a child process, a rece
     expect(entry).toMatchObject({ status: 'failed', last_status_code: 500, last_error: expect.stringMatching(/disabled after failing/) });
   });
 
+  it('gives up when the schedule runs out; a manual retry starts it over with the same webhook-id', async () => {
+    const { apiKey, webhookId } = await tenantWithWebhook();
+    await startWorker({ WEBHOOK_RETRY_SCHEDULE: '100ms,200ms' });
+    receiver.defaultStatus = 500;
+    const jobId = await sautiJob(apiKey);
+    const [gaveUp] = await until(async () => {
+      const log = await deliveryLog(apiKey, webhookId);
+      return log[0]?.status === 'failed' ? log : undefined;
+    });
+    expect(gaveUp).toMatchObject({ attempts: 3, last_status_code: 500, next_attempt_at: null });
+    expect(gaveUp.last_error).toMatch(/^answered 500; gave up after 3 attempts$/);
+    expect(receiver.forJob(jobId)).toHaveLength(3);
+    expect((await webhook(apiKey, webhookId)).enabled).toBe(true);
+
+    receiver.defaultStatus = 204;
+    const retried = await http().post(`/v1/webhooks/${webhookId}/deliveries/${gaveUp.id}/retry`).set('xi-api-key', apiKey);
+    expect(retried.status).toBe(202);
+    await receiver.waitFor(() => receiver.forJob(jobId).length === 4);
+    expect(new Set(receiver.forJob(jobId).map((delivery) => delivery.id))).toEqual(new Set([gaveUp.id]));
+    const [delivered] = await until(async () => {
+      const log = await deliveryLog(apiKey, webhookId);
+      return log[0]?.status === 'delivered' ? log : undefined;
+    });
+    expect(delivered).toMatchObject({ attempts: 4, last_status_code: 204 });
+  });
+
   it('a worker killed between the job’s completion and the delivery, with the queue lost too: a new worker still delivers it', async () => {
     const { apiKey } = await tenantWithWebhook();
     await startWorker();
