@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { WebhookEndpointsRepository } from '../../src/webhooks/webhook-endpoints.repository';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { FAKE_VOICE, startJobFixture } from './job-fixture';
@@ -43,9 +44,10 @@ export interface WebhookFixture {
 /**
  * The webhook e2e set-up: the api in-process, a worker child process per test (started by the test,
  * so it can choose settings), the fake upstream voice of the job fixture and a receiver on loopback.
- * Registers the jest hooks of the calling describe block.
+ * Registers the jest hooks of the calling describe block, and removes its endpoints at the end.
  */
 export function useWebhookFixture(): WebhookFixture {
+  const endpoints: string[] = [];
   const fixture = {
     http: () => request(fixture.api.baseUrl),
     async startWorker(overrides: Record<string, string> = {}) {
@@ -59,6 +61,7 @@ export function useWebhookFixture(): WebhookFixture {
       const created = await fixture.http().post('/v1/webhooks').set('xi-api-key', apiKey).send({ url: fixture.receiver.url, events });
       expect(created.status).toBe(201);
       fixture.receiver.secrets = [created.body.secret];
+      endpoints.push(created.body.id);
       return { apiKey, tenantId, webhookId: created.body.id as string, secret: created.body.secret as string };
     },
     async sautiJob(apiKey: string, text = 'Habari za asubuhi.') {
@@ -92,6 +95,8 @@ export function useWebhookFixture(): WebhookFixture {
     fixture.upstream.reset();
   });
   afterAll(async () => {
+    // Their pending deliveries would otherwise be relayed to later test files' workers (one database per run).
+    for (const id of endpoints) await fixture.api.app.get(WebhookEndpointsRepository).delete(undefined, id);
     await fixture.api.close();
     await fixture.upstream.close();
   });
