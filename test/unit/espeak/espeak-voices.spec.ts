@@ -13,7 +13,7 @@ describe('eSpeak voice names', () => {
     const { stdout } = await run(process.execPath, [script, '--stdout']);
     const committed = readFileSync(join(__dirname, '../../../src/espeak/espeak-voice-list.ts'), 'utf8');
     expect(stdout).toBe(committed);
-    for (const name of ["'sw'", "'swahili'", "'en-us'", "'gmw/en-us'", "'zh'", "'f3'"]) expect(stdout).toContain(name);
+    for (const name of ['"sw"', '"swahili"', '"en-us"', '"gmw/en-us"', '"zh"', '"f3"']) expect(stdout).toContain(name);
   });
 
   it.each(['sw', 'SW', 'Swahili', 'en-us', 'EN-US', 'gmw/en-US', 'zh', 'cmn', 'en-gb-x-rp', 'en+f3', 'en+F3', 'en+Alex', 'sw-tz'])(
