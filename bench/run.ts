@@ -11,10 +11,11 @@ import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
+import { webhooksSuite } from './webhooks.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite, webhooksSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

@@ -5,6 +5,7 @@ import { CreditFunctions1763810000000 } from './1763810000000-credit-functions';
 import { CreateJobFunction1763820000000 } from './1763820000000-create-job-function';
 import { CreditHolds1763830000000 } from './1763830000000-credit-holds';
 import { MaintenanceRuns1763831000000 } from './1763831000000-maintenance-runs';
+import { Webhooks1763840000000 } from './1763840000000-webhooks';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CreateJobFunction1763820000000,
   CreditHolds1763830000000,
   MaintenanceRuns1763831000000,
+  Webhooks1763840000000,
 ];

@@ -12,6 +12,7 @@ import { JobsApiModule } from './jobs/jobs-api.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
 import { AccountController } from './tenants/account.controller';
+import { WebhooksApiModule } from './webhooks/webhooks-api.module';
 
 /** The HTTP api process: faces, health, metrics. No job processors run here. */
 @Module({})
@@ -28,6 +29,7 @@ export class ApiModule {
         MetricsHttpModule,
         JobsModule,
         JobsApiModule,
+        WebhooksApiModule,
         SautiModule,
         FishModule,
         BifrostModule,

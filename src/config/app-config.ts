@@ -6,6 +6,7 @@ import { RateLimitsConfig } from './rate-limits.config';
 import { VoiceCatalogConfig, VoicesConfig } from './voices.config';
 import { crossCheckRouting, RoutesConfig } from './routes.config';
 import { UpstreamKeys } from './upstream-keys';
+import { webhookSettings, WebhookSettings } from './webhook-settings';
 import { loadYamlFile } from './yaml-file';
 
 /**
@@ -21,6 +22,8 @@ export class AppConfig {
   readonly routes: RoutesConfig;
   /** Upstream API keys from the variables providers.yaml names (`secretSource` is the environment). */
   readonly upstreamKeys: UpstreamKeys;
+  /** Completion webhooks: retry schedule, timeouts, address rules (src/webhooks). */
+  readonly webhooks: WebhookSettings;
 
   constructor(
     readonly environment: Environment,
@@ -34,6 +37,7 @@ export class AppConfig {
     this.routes = loadYamlFile(environment.CONFIG_DIR, 'routes.yaml', RoutesConfig);
     crossCheckRouting(this.providers, this.routes);
     this.upstreamKeys = new UpstreamKeys(this.providers, secretSource);
+    this.webhooks = webhookSettings(environment);
   }
 
   static load(source: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const DURATION = String.raw`\s*\d{1,9}\s*(?:ms|s|m|h)\s*`;
+/** Comma-separated durations: `500ms,5s,5m,2h`. */
+export const WEBHOOK_SCHEDULE_PATTERN = new RegExp(`^${DURATION}(?:,${DURATION})*$`);
+const NETWORK = String.raw`\s*[0-9A-Fa-f:.]+/\d{1,3}\s*`;
+/** Comma-separated CIDR networks, or nothing. */
+export const WEBHOOK_NETWORK_LIST_PATTERN = new RegExp(`^(?:${NETWORK}(?:,${NETWORK})*)?$`);
 
 /**
  * Every environment variable the service reads. Parsed and validated once at start-up
@@ -180,6 +187,53 @@ export class Environment {
   @Min(10)
   @Max(24 * 3600)
   AUDIO_URL_TTL_SECONDS = 900;
+
+  /**
+   * Delays between webhook delivery attempts, comma-separated durations (`500ms`, `5s`, `5m`, `2h`):
+   * one attempt at once, then one after each delay. The default spreads 8 attempts over about 31 hours.
+   */
+  @Matches(WEBHOOK_SCHEDULE_PATTERN, { message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,5m,2h' })
+  WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,14h';
+
+  /** One delivery attempt: connecting, sending and the receiver's answer must fit in this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** An endpoint whose deliveries have failed without a success for this long is disabled. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 3 * 24 * 3600;
+
+  /** After a secret rotation the old secret keeps signing (beside the new one) for this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  WEBHOOK_SECRET_GRACE_SECONDS = 24 * 3600;
+
+  /** Plain-http endpoints (development only): deliveries are signed but not encrypted. */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  WEBHOOK_ALLOW_HTTP = false;
+
+  /**
+   * Networks (CIDR, comma-separated) an endpoint may resolve to although they are loopback, private,
+   * link-local or metadata addresses: `127.0.0.1/32` for a receiver on the same machine.
+   */
+  @Matches(WEBHOOK_NETWORK_LIST_PATTERN, { message: 'WEBHOOK_ALLOWED_NETWORKS must be comma-separated CIDR networks' })
+  WEBHOOK_ALLOWED_NETWORKS = '';
+
+  /** Deliveries one worker process sends at once (they wait on the network, not the CPU). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEBHOOK_CONCURRENCY = 16;
 }
 
 export class EnvironmentError extends Error {

@@ -10,6 +10,7 @@ import { JobOutcomes } from './job-outcomes';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
 import { SYNTHESIS_QUEUE } from './queue-names';
 import { SynthesisJobRepository } from './synthesis-job.repository';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 export interface SweepReport {
   expired: number;
@@ -34,6 +35,7 @@ export class JobMaintenance {
     private readonly outcomes: JobOutcomes,
     private readonly config: AppConfig,
     private readonly logger: RootLogger,
+    private readonly webhookOutbox: WebhookOutbox,
   ) {}
 
   /**
@@ -42,8 +44,13 @@ export class JobMaintenance {
    */
   async sweep(): Promise<SweepReport> {
     const { expired, resultsDeleted } = await this.dataSource.transaction(async (manager) => {
-      const ids = await this.jobs.expireFinished(manager);
-      return { expired: ids.length, resultsDeleted: await this.results.delete(ids, manager) };
+      const jobs = await this.jobs.expireFinished(manager);
+      const resultsDeleted = await this.results.delete(
+        jobs.map((job) => job.id),
+        manager,
+      );
+      await this.webhookOutbox.recordJobEvent(manager, 'job.expired', jobs);
+      return { expired: jobs.length, resultsDeleted };
     });
     const stalled = await this.failStalled();
     const keysReleased = await this.jobs.releaseIdempotencyKeysOlderThan(this.config.jobs.idempotencyKeyTtlHours);

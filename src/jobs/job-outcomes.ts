@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
 import { RESULT_STORE, ResultStore } from '../storage/result-store';
 import type { SynthesisOutcome } from '../synthesis/synthesis.service';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { SynthesisJobEntity } from './synthesis-job.entity';
 import { SynthesisJobRepository } from './synthesis-job.repository';
 
@@ -20,6 +21,7 @@ export class JobOutcomes {
     private readonly jobs: SynthesisJobRepository,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
     private readonly credits: CreditsService,
+    private readonly webhookOutbox: WebhookOutbox,
   ) {}
 
   /** Marks the job running; undefined when it is already finished, expired or unknown. */
@@ -44,6 +46,7 @@ export class JobOutcomes {
         manager,
       );
       await this.credits.settle(job.id, job.credits, manager);
+      await this.webhookOutbox.recordJobEvent(manager, 'job.succeeded', [{ id: job.id, tenantId: job.tenantId }]);
       return true;
     });
   }
@@ -51,8 +54,10 @@ export class JobOutcomes {
   /** Fails a queued or running job and releases its credits. */
   async fail(jobId: string, code: string, message: string, attempts?: unknown): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      if (!(await this.jobs.markFailed(manager, jobId, code, message, attempts))) return false;
+      const tenantId = await this.jobs.markFailed(manager, jobId, code, message, attempts);
+      if (tenantId === undefined) return false;
       await this.credits.release(jobId, manager);
+      await this.webhookOutbox.recordJobEvent(manager, 'job.failed', [{ id: jobId, tenantId }]);
       return true;
     });
   }

@@ -156,6 +156,11 @@ export class JobService {
     return job;
   }
 
+  /** A job whatever its status, expired included (webhook payloads describe every final state). */
+  findById(jobId: string): Promise<SynthesisJobEntity | null> {
+    return this.jobs.findById(jobId);
+  }
+
   async getAudio(tenantId: string, jobId: string): Promise<{ job: SynthesisJobEntity; result: StoredResult }> {
     return this.audioOf(await this.get(tenantId, jobId));
   }

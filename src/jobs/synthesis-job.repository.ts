@@ -129,16 +129,16 @@ export class SynthesisJobRepository {
     return rows.length > 0;
   }
 
-  /** `queued` or `running` → `failed` with a code; false when the job had already finished. */
-  async markFailed(manager: EntityManager, id: string, code: string, message: string, attempts?: unknown): Promise<boolean> {
+  /** `queued` or `running` → `failed` with a code; its tenant, or undefined when the job had already finished. */
+  async markFailed(manager: EntityManager, id: string, code: string, message: string, attempts?: unknown): Promise<string | undefined> {
     const [rows] = await manager.query(
       `UPDATE synthesis_jobs SET status = 'failed', error_code = $2, error_message = $3,
               routing_attempts = COALESCE($4::jsonb, routing_attempts), completed_at = now(),
               expires_at = now() + make_interval(secs => result_ttl_seconds)
-        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+        WHERE id = $1 AND status IN ('queued', 'running') RETURNING tenant_id`,
       [id, code, message, attempts === undefined ? null : JSON.stringify(attempts)],
     );
-    return rows.length > 0;
+    return rows[0]?.tenant_id;
   }
 
   /** `running` → `queued` with the last error visible, while the queue holds the job for a later attempt. */
@@ -153,11 +153,11 @@ export class SynthesisJobRepository {
    * Finished jobs past expires_at → `expired`. The UPDATE takes the row locks, so two sweeps at once
    * expire each job exactly once; the caller deletes the results of the ids returned.
    */
-  async expireFinished(manager: EntityManager): Promise<string[]> {
+  async expireFinished(manager: EntityManager): Promise<Array<{ id: string; tenantId: string }>> {
     const [rows] = await manager.query(
-      `UPDATE synthesis_jobs SET status = 'expired' WHERE status IN ('succeeded', 'failed') AND expires_at <= now() RETURNING id`,
+      `UPDATE synthesis_jobs SET status = 'expired' WHERE status IN ('succeeded', 'failed') AND expires_at <= now() RETURNING id, tenant_id`,
     );
-    return rows.map((row: { id: string }) => row.id);
+    return rows.map((row: { id: string; tenant_id: string }) => ({ id: row.id, tenantId: row.tenant_id }));
   }
 
   async runningLongerThan(seconds: number): Promise<string[]> {

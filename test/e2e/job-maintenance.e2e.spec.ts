@@ -14,6 +14,9 @@ import { MAINTENANCE_TASK, MaintenanceRunRepository } from '../../src/jobs/maint
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import type { WorkerHeartbeatService } from '../../src/jobs/worker-heartbeat.service';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
+import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
+import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { RootLogger } from '../../src/logging/root-logger';
 import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
 import { redisOptions } from '../../src/redis/redis-options';
@@ -48,7 +51,13 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
     jobs = api.app.get(JobService);
     queue = api.app.get(getQueueToken(SYNTHESIS_QUEUE));
     const repository = api.app.get(SynthesisJobRepository);
-    const outcomes = new JobOutcomes(dataSource, repository, api.app.get(RESULT_STORE), api.app.get(CreditsService));
+    const webhookOutbox = new WebhookOutbox(
+      dataSource,
+      api.app.get(getQueueToken(WEBHOOK_QUEUE)),
+      new WebhookDeliveriesRepository(dataSource),
+      api.app.get(RootLogger),
+    );
+    const outcomes = new JobOutcomes(dataSource, repository, api.app.get(RESULT_STORE), api.app.get(CreditsService), webhookOutbox);
     maintenance = new JobMaintenance(
       dataSource,
       repository,
@@ -57,6 +66,7 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
       outcomes,
       api.config,
       api.app.get(RootLogger),
+      webhookOutbox,
     );
     runs = new MaintenanceRunRepository(dataSource);
   });

@@ -12,6 +12,9 @@ import { RootLogger } from '../../src/logging/root-logger';
 import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
+import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
+import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { startTestApi, TestApi } from '../support/test-api';
 
 function request(text: string): SynthesisRequest {
@@ -39,7 +42,14 @@ describe('job rules (no worker: rows are driven directly)', () => {
     dataSource = api.app.get(DataSource);
     const results = api.app.get<ResultStore>(RESULT_STORE);
     const repository = api.app.get(SynthesisJobRepository);
-    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService));
+    // Constructed by hand, so no after-commit enqueue: deliveries these tests record stay in the outbox.
+    const webhookOutbox = new WebhookOutbox(
+      dataSource,
+      api.app.get(getQueueToken(WEBHOOK_QUEUE)),
+      new WebhookDeliveriesRepository(dataSource),
+      api.app.get(RootLogger),
+    );
+    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService), webhookOutbox);
     maintenance = new JobMaintenance(
       dataSource,
       repository,
@@ -48,6 +58,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
       outcomes,
       api.app.get(AppConfig),
       api.app.get(RootLogger),
+      webhookOutbox,
     );
   });
   afterAll(() => api.close());
