@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+export interface TenantSpend {
+  /** Credits charged (settled) since 00:00 UTC today, and since the 1st of this month (UTC). */
+  today: number;
+  month: number;
+  /** Credits held by reservations that are neither settled nor released yet. */
+  reserved: number;
+}
+
+/**
+ * What tenants spent, from the credit ledger: a settle row's charge is its reservation minus the refund
+ * it records, dated by the settle. The one place the dashboard asks about spend: point it at the usage
+ * service when that lands, and nothing else changes.
+ */
+@Injectable()
+export class TenantSpendReader {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async spendOf(tenantIds: string[]): Promise<Map<string, TenantSpend>> {
+    const spend = new Map<string, TenantSpend>(tenantIds.map((id) => [id, { today: 0, month: 0, reserved: 0 }]));
+    if (tenantIds.length === 0) return spend;
+    const [charged, reserved] = await Promise.all([
+      this.dataSource.query(
+        `SELECT s.tenant_id,
+                COALESCE(sum(-r.amount - s.amount) FILTER (WHERE s.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::float8 AS today,
+                COALESCE(sum(-r.amount - s.amount), 0)::float8 AS month
+           FROM credit_ledger s JOIN credit_ledger r ON r.reference = s.reference AND r.kind = 'reserve'
+          WHERE s.tenant_id = ANY($1::uuid[]) AND s.kind = 'settle'
+            AND s.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+          GROUP BY s.tenant_id`,
+        [tenantIds],
+      ),
+      this.dataSource.query(
+        `SELECT r.tenant_id, COALESCE(sum(-r.amount), 0)::float8 AS reserved
+           FROM credit_ledger r
+          WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve'
+            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
+          GROUP BY r.tenant_id`,
+        [tenantIds],
+      ),
+    ]);
+    for (const row of charged as Array<{ tenant_id: string; today: number; month: number }>)
+      Object.assign(spend.get(row.tenant_id)!, { today: row.today, month: row.month });
+    for (const row of reserved as Array<{ tenant_id: string; reserved: number }>) spend.get(row.tenant_id)!.reserved = row.reserved;
+    return spend;
+  }
+}
