@@ -107,7 +107,12 @@ describe('admin API: access', () => {
     expect(form.status).toBe(415);
     expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(1000);
 
-    const real = await request(api.baseUrl).post(path).set('cookie', cookie).set('x-csrf-token', csrf).set('origin', api.baseUrl).send({ amount: 500 });
+    const real = await request(api.baseUrl)
+      .post(path)
+      .set('cookie', cookie)
+      .set('x-csrf-token', csrf)
+      .set('origin', api.baseUrl)
+      .send({ amount: 500 });
     expect(real.status).toBe(200);
     expect(real.body).toEqual({ tenant_id: tenantId, balance: 1500 });
 
@@ -145,7 +150,9 @@ describe('admin API: access', () => {
   it('limits sign-in attempts per address', async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 12; attempt++)
-      statuses.push((await request(api.baseUrl).post('/admin/v1/session').set('x-forwarded-for', '203.0.113.9').send({ token: 'wrong' })).status);
+      statuses.push(
+        (await request(api.baseUrl).post('/admin/v1/session').set('x-forwarded-for', '203.0.113.9').send({ token: 'wrong' })).status,
+      );
     expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
@@ -153,7 +160,13 @@ describe('admin API: access', () => {
   it('documents /admin/v1 in its own OpenAPI document', async () => {
     const document = await request(api.baseUrl).get('/admin/docs-json');
     expect(document.status).toBe(200);
-    for (const path of ['/admin/v1/overview', '/admin/v1/tenants', '/admin/v1/tenants/{tenantId}/credits', '/admin/v1/failures', '/admin/v1/try'])
+    for (const path of [
+      '/admin/v1/overview',
+      '/admin/v1/tenants',
+      '/admin/v1/tenants/{tenantId}/credits',
+      '/admin/v1/failures',
+      '/admin/v1/try',
+    ])
       expect(Object.keys(document.body.paths)).toContain(path);
     expect(document.body.components.securitySchemes).toHaveProperty('admin-token');
     void FLAKY_PROVIDER;

@@ -27,9 +27,14 @@ describe('admin API: what the dashboard shows', () => {
   it('lists a tenant with balance, reserved credits, spend today and this month (from the ledger) and top voices', async () => {
     const { tenantId, apiKey } = await api.createTenant(10_000, `spender-${Date.now()}`);
     for (const text of ['Habari za asubuhi.', 'Karibu sana.'])
-      expect((await request(api.baseUrl).post('/v1/text-to-speech/sauti-test-v1').set('xi-api-key', apiKey).send({ text })).status).toBe(200);
+      expect((await request(api.baseUrl).post('/v1/text-to-speech/sauti-test-v1').set('xi-api-key', apiKey).send({ text })).status).toBe(
+        200,
+      );
     // A job (over 2,000 characters) whose credits stay reserved while nobody works on it.
-    const job = await request(api.baseUrl).post('/v1/tts/jobs').set('xi-api-key', apiKey).send({ text: 'Habari. '.repeat(300), voice_id: 'sauti-test-v1' });
+    const job = await request(api.baseUrl)
+      .post('/v1/tts/jobs')
+      .set('xi-api-key', apiKey)
+      .send({ text: 'Habari. '.repeat(300), voice_id: 'sauti-test-v1' });
     expect(job.status).toBe(202);
     const spent = 'Habari za asubuhi.'.length + 'Karibu sana.'.length;
     const reserved = 'Habari. '.repeat(300).length;
@@ -92,9 +97,19 @@ describe('admin API: what the dashboard shows', () => {
     expect(all.status).toBe(200);
     expect(all.body.failures.map((failure: { kind: string }) => failure.kind)).toEqual(['job', 'request']);
     const [job, requestFailure] = all.body.failures;
-    expect(job).toMatchObject({ request_id: 'job_admin_failed_1', code: 'provider_timeout', route: 'sauti-test-v1', tenant_name: 'failing tenant' });
+    expect(job).toMatchObject({
+      request_id: 'job_admin_failed_1',
+      code: 'provider_timeout',
+      route: 'sauti-test-v1',
+      tenant_name: 'failing tenant',
+    });
     expect(job.attempts[0]).toMatchObject({ provider: 'vits', outcome: 'provider_timeout' });
-    expect(requestFailure).toMatchObject({ request_id: 'req-flaky-1', face: 'openai', endpoint: 'POST /v1/audio/speech', tenant_id: tenantId });
+    expect(requestFailure).toMatchObject({
+      request_id: 'req-flaky-1',
+      face: 'openai',
+      endpoint: 'POST /v1/audio/speech',
+      tenant_id: tenantId,
+    });
     expect(requestFailure.attempts[0]).toMatchObject({ provider: FLAKY_PROVIDER });
 
     const byProvider = await admin('get', `/failures?kind=request&provider=${FLAKY_PROVIDER}&tenant_id=${tenantId}`);
@@ -141,13 +156,17 @@ describe('admin API: what the dashboard shows', () => {
   it('speaks a text on the chosen route, billed to the chosen tenant', async () => {
     const { tenantId } = await api.createTenant(1000);
     const routes = await admin('get', '/routes');
-    expect(routes.body.map((route: { id: string }) => route.id)).toEqual(expect.arrayContaining(['sauti-swahili-v1', 'sauti-test-v1', 'espeak/sw']));
+    expect(routes.body.map((route: { id: string }) => route.id)).toEqual(
+      expect.arrayContaining(['sauti-swahili-v1', 'sauti-test-v1', 'espeak/sw']),
+    );
     const spoken = await admin('post', '/try').send({ text: 'Habari za asubuhi.', route: 'sauti-test-v1', tenant_id: tenantId });
     expect(spoken.status).toBe(200);
     expect(spoken.body).toMatchObject({ provider: 'vits', characters: 18, credits: 18, balance: 982, content_type: 'audio/wav' });
     expect(Buffer.from(spoken.body.audio_base64, 'base64').subarray(0, 4).toString()).toBe('RIFF');
     const poor = await api.createTenant(1);
-    expect((await admin('post', '/try').send({ text: 'Habari za asubuhi.', route: 'sauti-test-v1', tenant_id: poor.tenantId })).status).toBe(402);
+    expect(
+      (await admin('post', '/try').send({ text: 'Habari za asubuhi.', route: 'sauti-test-v1', tenant_id: poor.tenantId })).status,
+    ).toBe(402);
     expect((await admin('post', '/try').send({ text: 'Habari', route: 'no-such-voice', tenant_id: tenantId })).status).toBe(400);
   });
 });
