@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
+import { dashboardSuite } from './dashboard.bench';
 import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
@@ -14,7 +15,7 @@ import { vitsSuite } from './vits.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite, dashboardSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

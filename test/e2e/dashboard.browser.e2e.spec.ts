@@ -133,11 +133,15 @@ describe('ops dashboard in headless Chromium', () => {
     await page.getByRole('button', { name: 'Speak' }).click();
     await page.getByTestId('try-summary').waitFor({ timeout: 20_000 });
     const audio = page.getByTestId('try-audio');
-    await page.waitForFunction(() => {
-      const element = document.querySelector('[data-testid="try-audio"]') as HTMLAudioElement | null;
-      return element !== null && Number.isFinite(element.duration) && element.duration > 0;
-    });
-    const duration = await audio.evaluate((element: HTMLAudioElement) => element.duration);
+    // The element learns its duration once the audio's metadata has loaded.
+    const durationOf = () => audio.evaluate((element) => (element as unknown as { duration: number }).duration);
+    let duration = await durationOf();
+    for (
+      const deadline = Date.now() + 10_000;
+      !(Number.isFinite(duration) && duration > 0) && Date.now() < deadline;
+      duration = await durationOf()
+    )
+      await page.waitForTimeout(100);
     expect(duration).toBeGreaterThan(0.5);
     const summary = await page.getByTestId('try-summary').textContent();
     expect(summary).toContain('Served by vits');
@@ -168,7 +172,11 @@ describe('ops dashboard in headless Chromium', () => {
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(`${api.baseUrl}/dashboard/#overview`);
     await phone.locator(`tr[data-provider="${FLAKY_PROVIDER}"]`).waitFor();
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    type Root = { document: { documentElement: { scrollWidth: number; clientWidth: number } } };
+    const overflow = await phone.evaluate(() => {
+      const root = (globalThis as unknown as Root).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(phone, '10-phone-overview');
     await phone.getByRole('button', { name: 'Sign out' }).click();

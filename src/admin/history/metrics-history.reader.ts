@@ -16,6 +16,15 @@ import { RedisConnection } from '../../redis/redis-connection';
 
 type SlotFields = Map<string, number>;
 
+interface SlotPoint {
+  kind: HistoryKind;
+  subject: string;
+  perSecond: number;
+  failures: number;
+  p50: number | null;
+  p95: number | null;
+}
+
 /** Slots this far behind now are complete (every process has flushed into them) and are kept in memory. */
 const SETTLED_AFTER_SLOTS = 3;
 
@@ -55,6 +64,8 @@ export interface RecentSubject extends RecentFigures {
 @Injectable()
 export class MetricsHistoryReader {
   private readonly settled = new Map<number, SlotFields>();
+  /** Each settled slot's chart points, computed once. */
+  private readonly settledPoints = new Map<number, SlotPoint[]>();
 
   constructor(private readonly redis: RedisConnection) {}
 
@@ -69,14 +80,14 @@ export class MetricsHistoryReader {
     const slots = await this.slots(Math.ceil(first / HISTORY_SLOT_SECONDS) * HISTORY_SLOT_SECONDS, last, now);
     const providers: Record<string, SubjectSeries> = {};
     const faces: Record<string, SubjectSeries> = {};
-    slots.forEach(([, fields], index) => {
-      for (const [kind, subject, counts] of totalsBySubject(fields)) {
-        const target = kind === 'p' ? providers : faces;
-        const series = (target[subject] ??= emptySeries(slots.length));
-        series.per_second[index] = round(counts.calls / HISTORY_SLOT_SECONDS);
-        series.failures[index] = counts.failures;
-        series.p50_ms[index] = quantileMs(counts, 0.5) ?? null;
-        series.p95_ms[index] = quantileMs(counts, 0.95) ?? null;
+    slots.forEach(([slot, fields], index) => {
+      for (const point of this.pointsOf(slot, fields)) {
+        const target = point.kind === 'p' ? providers : faces;
+        const series = (target[point.subject] ??= emptySeries(slots.length));
+        series.per_second[index] = point.perSecond;
+        series.failures[index] = point.failures;
+        series.p50_ms[index] = point.p50;
+        series.p95_ms[index] = point.p95;
       }
     });
     return { slot_seconds: HISTORY_SLOT_SECONDS, slots: slots.map(([slot]) => slot), providers, faces };
@@ -109,6 +120,21 @@ export class MetricsHistoryReader {
     return result;
   }
 
+  private pointsOf(slot: number, fields: SlotFields): SlotPoint[] {
+    const cached = this.settledPoints.get(slot);
+    if (cached) return cached;
+    const points = totalsBySubject(fields).map(([kind, subject, counts]) => ({
+      kind,
+      subject,
+      perSecond: round(counts.calls / HISTORY_SLOT_SECONDS),
+      failures: counts.failures,
+      p50: quantileMs(counts, 0.5) ?? null,
+      p95: quantileMs(counts, 0.95) ?? null,
+    }));
+    if (this.settled.get(slot) === fields) this.settledPoints.set(slot, points);
+    return points;
+  }
+
   /** [slot start, its fields] for every slot from `first` to `last` inclusive; settled ones from memory. */
   private async slots(first: number, last: number, now: number): Promise<Array<[number, SlotFields]>> {
     const wanted: number[] = [];
@@ -139,7 +165,11 @@ export class MetricsHistoryReader {
   }
 
   private forgetBefore(slot: number): void {
-    for (const cached of this.settled.keys()) if (cached < slot) this.settled.delete(cached);
+    for (const cached of this.settled.keys())
+      if (cached < slot) {
+        this.settled.delete(cached);
+        this.settledPoints.delete(cached);
+      }
   }
 }
 

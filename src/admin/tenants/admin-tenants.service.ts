@@ -72,12 +72,16 @@ export class AdminTenantsService {
     return { total, tenants: await this.describe(rows) };
   }
 
+  /** One tenant; its reserved credits exactly from the ledger, as `credits show` reports them. */
   async get(tenantId: string): Promise<AdminTenantDto> {
     const tenant = await this.tenants.get(requireUuid(tenantId, 'tenant'));
-    const [described] = await this.describe([
-      { id: tenant.id, name: tenant.name, credit_balance: String(tenant.creditBalance), created_at: tenant.createdAt, total: '1' },
+    const [[described], summary] = await Promise.all([
+      this.describe([
+        { id: tenant.id, name: tenant.name, credit_balance: String(tenant.creditBalance), created_at: tenant.createdAt, total: '1' },
+      ]),
+      this.credits.summary(tenant.id),
     ]);
-    return described;
+    return { ...described, balance: summary.balance, reserved: summary.reserved };
   }
 
   async create(name: string, credits: number): Promise<AdminCreatedTenantDto> {

@@ -6,7 +6,7 @@ export interface TenantSpend {
   /** Credits charged (settled) since 00:00 UTC today, and since the 1st of this month (UTC). */
   today: number;
   month: number;
-  /** Credits held by reservations that are neither settled nor released yet. */
+  /** Credits held by jobs in progress and by requests in flight (CreditsService.summary has the exact ledger figure). */
   reserved: number;
 }
 
@@ -33,12 +33,18 @@ export class TenantSpendReader {
           GROUP BY s.tenant_id`,
         [tenantIds],
       ),
+      // Held credits: jobs still queued or running (their reservation ends with them), plus requests of the last
+      // hour still unsettled (a request never runs that long; see docs/dashboard.md). Both read small indexes,
+      // where the exact anti-join over every reservation a tenant ever made grows with its history.
       this.dataSource.query(
-        `SELECT r.tenant_id, COALESCE(sum(-r.amount), 0)::float8 AS reserved
-           FROM credit_ledger r
-          WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve'
-            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
-          GROUP BY r.tenant_id`,
+        `SELECT tenant_id, sum(held)::float8 AS reserved FROM (
+           SELECT tenant_id, credits AS held FROM synthesis_jobs WHERE status IN ('queued', 'running') AND tenant_id = ANY($1::uuid[])
+           UNION ALL
+           SELECT r.tenant_id, -r.amount FROM credit_ledger r
+            WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve' AND r.created_at > now() - interval '1 hour'
+              AND NOT EXISTS (SELECT 1 FROM synthesis_jobs j WHERE j.id = r.reference)
+              AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
+         ) held GROUP BY tenant_id`,
         [tenantIds],
       ),
     ]);
