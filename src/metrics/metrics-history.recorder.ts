@@ -47,7 +47,8 @@ export class MetricsHistoryRecorder implements OnApplicationBootstrap, BeforeApp
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.record();
+    // Without Redis there is nothing to add to; waiting on a dead connection would only delay the shutdown.
+    if (this.redis.client.status === 'ready') await this.record();
   }
 
   /** Writes what was counted since the last call into the slot that `at` falls in. Tests call it directly. */

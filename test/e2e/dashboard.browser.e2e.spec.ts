@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { dashboardDirectory } from '../../src/admin/dashboard/dashboard-static';
 import { CreditsService } from '../../src/billing/credits.service';
 import { ScriptableUpstream } from '../fakes/scriptable-upstream';
@@ -189,5 +190,23 @@ describe('ops dashboard in headless Chromium', () => {
           .set('cookie', (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; '))
       ).status,
     ).toBe(401);
+  });
+
+  it('says how to turn the dashboard on when it is off, and shows nothing else', async () => {
+    const off = await startTestApi({ ADMIN_TOKEN: '' });
+    try {
+      // Admin keys left active by other test files would turn it on.
+      await off.app.get(DataSource).query(`UPDATE admin_keys SET revoked_at = now() WHERE revoked_at IS NULL`);
+      const offPage = await context.newPage();
+      await offPage.goto(`${off.baseUrl}/dashboard/`);
+      const message = offPage.getByTestId('disabled-message');
+      await message.waitFor();
+      expect(await message.textContent()).toContain('ADMIN_TOKEN');
+      expect(await offPage.getByLabel('Admin token or admin key').count()).toBe(0);
+      await screenshot(offPage, '12-dashboard-off');
+      await offPage.close();
+    } finally {
+      await off.close();
+    }
   });
 });

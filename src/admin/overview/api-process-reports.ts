@@ -42,6 +42,8 @@ export class ApiProcessReports implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    // Without Redis the report expires by itself; waiting on a dead connection would only delay the shutdown.
+    if (this.redis.client.status !== 'ready') return;
     await this.redis.client
       .multi()
       .del(this.redis.key(REPORT_KEY, this.processLabel))
