@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
+import { dashboardSuite } from './dashboard.bench';
 import { jobsSuite } from './jobs.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
@@ -15,7 +16,7 @@ import { webhooksSuite } from './webhooks.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite, webhooksSuite];
+export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite, webhooksSuite, dashboardSuite];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

@@ -6,6 +6,7 @@ import { CreateJobFunction1763820000000 } from './1763820000000-create-job-funct
 import { CreditHolds1763830000000 } from './1763830000000-credit-holds';
 import { MaintenanceRuns1763831000000 } from './1763831000000-maintenance-runs';
 import { Webhooks1763840000000 } from './1763840000000-webhooks';
+import { AdminDashboard1763860000000 } from './1763860000000-admin-dashboard';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreditHolds1763830000000,
   MaintenanceRuns1763831000000,
   Webhooks1763840000000,
+  AdminDashboard1763860000000,
 ];

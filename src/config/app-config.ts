@@ -1,4 +1,5 @@
 import type { FfmpegLocation } from '../audio/ffmpeg';
+import { hashApiKey } from '../tenants/api-key-material';
 import { Environment, loadEnvironment } from './environment';
 import { PricingConfig } from './pricing.config';
 import { ProvidersConfig } from './providers.config';
@@ -100,6 +101,16 @@ export class AppConfig {
       ttlSeconds: env.AUDIO_URL_TTL_SECONDS,
       baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, ''),
     };
+  }
+
+  /**
+   * The admin API and dashboard: the admin token's SHA-256 (the plaintext is not kept), session idle
+   * lifetime and the live view's refresh period.
+   */
+  get admin() {
+    const env = this.environment;
+    const tokenSha256 = env.ADMIN_TOKEN ? hashApiKey(env.ADMIN_TOKEN) : env.ADMIN_TOKEN_SHA256?.toLowerCase();
+    return { tokenSha256, sessionIdleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000, refreshSeconds: env.DASHBOARD_REFRESH_SECONDS };
   }
 
   /** The ffmpeg used to encode and decode audio: FFMPEG_PATH, or (unset) the npm-installed build. */

@@ -234,6 +234,35 @@ export class Environment {
   @Min(1)
   @Max(256)
   WEBHOOK_CONCURRENCY = 16;
+  /**
+   * Turns on the ops dashboard (`/dashboard`) and the admin API (`/admin/v1/`): the token an operator signs
+   * in with, or sends as `Authorization: Bearer`. Only its SHA-256 is kept in memory. Prefer
+   * ADMIN_TOKEN_SHA256 where the environment is written to disk. Admin keys made with
+   * `npm run cli -- admin-keys create` turn them on too.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'ADMIN_TOKEN must be at least 32 characters (npm run cli -- admin-keys token makes one)' })
+  ADMIN_TOKEN?: string;
+
+  /** The hex SHA-256 of the admin token, so the token itself is stored nowhere (`admin-keys token` prints both). */
+  @IsOptional()
+  @Matches(/^[0-9a-f]{64}$/i, { message: 'ADMIN_TOKEN_SHA256 must be 64 hexadecimal characters (a SHA-256)' })
+  ADMIN_TOKEN_SHA256?: string;
+
+  /** A dashboard session unused for this long ends (every request renews it; 7 days at most in all). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5)
+  @Max(7 * 24 * 60)
+  ADMIN_SESSION_IDLE_MINUTES = 720;
+
+  /** How often the dashboard's live view asks for fresh figures. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  DASHBOARD_REFRESH_SECONDS = 5;
 }
 
 export class EnvironmentError extends Error {
@@ -242,11 +271,24 @@ export class EnvironmentError extends Error {
   }
 }
 
+/** Variables without a default: `new Environment()` has no key for them, so they are listed here. */
+const OPTIONAL_VARIABLES = [
+  'AUDIO_URL_SIGNING_SECRET',
+  'AUDIO_URL_BASE_URL',
+  'VOICE_CATALOG_BASE_URL',
+  'FFMPEG_PATH',
+  'ADMIN_TOKEN',
+  'ADMIN_TOKEN_SHA256',
+];
+
+/** Never repeated in an error message: start-up errors end up in logs. */
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'AUDIO_URL_SIGNING_SECRET']);
+
 /** Parses and validates the environment; throws an EnvironmentError naming every bad variable. */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment());
   const present: Record<string, string> = {};
-  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'AUDIO_URL_BASE_URL', 'VOICE_CATALOG_BASE_URL', 'FFMPEG_PATH']) {
+  for (const key of [...known, ...OPTIONAL_VARIABLES]) {
     const value = source[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
@@ -254,11 +296,17 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
   const errors = validateSync(environment, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new EnvironmentError(
-      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (got ${JSON.stringify(error.value)})`),
+      errors.map((error) => {
+        const got = SECRET_VARIABLES.has(error.property) ? 'a value that is not shown' : JSON.stringify(error.value);
+        return `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (got ${got})`;
+      }),
     );
   }
   if (environment.NODE_ENV === 'production' && !environment.AUDIO_URL_SIGNING_SECRET) {
     throw new EnvironmentError(['AUDIO_URL_SIGNING_SECRET: required when NODE_ENV=production']);
+  }
+  if (environment.ADMIN_TOKEN && environment.ADMIN_TOKEN_SHA256) {
+    throw new EnvironmentError(['ADMIN_TOKEN, ADMIN_TOKEN_SHA256: set one of them, not both']);
   }
   return environment;
 }
