@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY web ./web
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts

@@ -3,23 +3,24 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 
 /**
- * A database and Redis prefix of the benchmarks' own (`sauti_bench`, `sauti-bench`), created fresh
+ * A database and Redis prefix of the benchmarks' own (`sauti_bench`, `sauti-bench`, or a suite's own name
+ * so suites run side by side never drop each other's database), created fresh
  * and migrated, so `npm run bench` never touches development data. Returns the environment to use
  * for in-process apps and child processes.
  */
-export async function prepareBenchEnvironment(): Promise<Record<string, string>> {
+export async function prepareBenchEnvironment(database = 'sauti_bench'): Promise<Record<string, string>> {
   const server = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
   const env = {
-    DATABASE_URL: `${server}/sauti_bench`,
+    DATABASE_URL: `${server}/${database}`,
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/10',
-    QUEUE_PREFIX: 'sauti-bench',
+    QUEUE_PREFIX: database.replace(/_/g, '-'),
     LOG_LEVEL: 'warn',
     API_KEY_CACHE_TTL_MS: '5000',
   };
   const admin = new Client({ connectionString: `${server}/postgres` });
   await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS sauti_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE sauti_bench');
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
   const dataSource = await new DataSource(dataSourceOptions(env.DATABASE_URL)).initialize();
   await dataSource.runMigrations({ transaction: 'each' });

@@ -7,7 +7,7 @@
  *   2. added latency, sequential, for pcm, wav and mp3 answered at once (pass-through), and for mp3
  *      transcoded from a PCM-only upstream;
  *   3. added latency under an open-loop load of 200 requests/s.
- * Portkey is installed by the bench into bench/.cache at a pinned version. Its 1.15.2 build fails every
+ * Portkey is installed by the bench into a temporary folder at a pinned version. Its 1.15.2 build fails every
  * audio request on Node 20 with `TypeError: immutable` (it sets headers on the upstream's Response,
  * whose Headers undici made immutable; Portkey-AI/gateway issues 1389 and 1550); a preload that wraps
  * globalThis.fetch so upstream responses get fresh Headers makes it work, and the output says so.
@@ -16,6 +16,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AudioPipeline } from '../src/audio/audio-pipeline';
@@ -114,9 +115,9 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`${url} did not answer within 60 s:\n${output()}`);
 }
 
-/** Portkey at the pinned version in bench/.cache (installed from npm on first use), with the fetch workaround. */
+/** Portkey at the pinned version in a temporary folder (installed from npm on first use, kept for the next run), with the fetch workaround. */
 async function startPortkey(): Promise<{ url: string; stop(): void }> {
-  const directory = join(ROOT, 'bench', '.cache', `portkey-${PORTKEY_VERSION}`);
+  const directory = join(tmpdir(), `sauti-bench-portkey-${PORTKEY_VERSION}`);
   const server = join(directory, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
   if (!existsSync(server)) {
     mkdirSync(directory, { recursive: true });

@@ -3,6 +3,10 @@ import { SynthesisJobs1763790000000 } from './1763790000000-synthesis-jobs';
 import { JobResultSegments1763800000000 } from './1763800000000-job-result-segments';
 import { CreditFunctions1763810000000 } from './1763810000000-credit-functions';
 import { CreateJobFunction1763820000000 } from './1763820000000-create-job-function';
+import { CreditHolds1763830000000 } from './1763830000000-credit-holds';
+import { MaintenanceRuns1763831000000 } from './1763831000000-maintenance-runs';
+import { Webhooks1763840000000 } from './1763840000000-webhooks';
+import { AdminDashboard1763860000000 } from './1763860000000-admin-dashboard';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +15,8 @@ export const MIGRATIONS = [
   JobResultSegments1763800000000,
   CreditFunctions1763810000000,
   CreateJobFunction1763820000000,
+  CreditHolds1763830000000,
+  MaintenanceRuns1763831000000,
+  Webhooks1763840000000,
+  AdminDashboard1763860000000,
 ];

@@ -23,10 +23,16 @@ else
   key=$(cli keys create --tenant "$demo_id" --name quickstart --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).apiKey))')
 fi
 
+# An admin key for the ops dashboard; --replace revokes the one an earlier quickstart printed.
+admin_key=$(cli admin-keys create --name quickstart --replace --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).adminKey))')
+
 port=${PORT:-3000}
 cat <<MSG
 
   Demo tenant API key (shown once): $key
+
+  Ops dashboard: http://localhost:$port/dashboard
+  Admin key to sign in with (shown once): $admin_key
 
   Try it:
     curl -s http://localhost:$port/health/ready

@@ -2,10 +2,13 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Response } from 'express';
+import { setupAdminSwagger } from './admin/admin-swagger.setup';
+import { serveDashboard } from './admin/dashboard/dashboard-static';
 import { ApiModule } from './api.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { ErrorEnvelopes } from './common/errors/error-envelopes';
 import { writeError } from './common/errors/error-writer';
+import { RequestFailureListeners } from './common/errors/request-failures';
 import { validationErrorToTtsError } from './common/errors/validation-error';
 import { accessLogMiddleware } from './common/http/access-log.middleware';
 import { jsonBodyParser, requireJsonContentType } from './common/http/json-body.middleware';
@@ -32,6 +35,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.set('etag', false);
 
   const envelopes = app.get(ErrorEnvelopes);
+  const failures = app.get(RequestFailureListeners);
   app.use(requestIdMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   app.use(accessLogMiddleware(logger.pino));
@@ -39,13 +43,15 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.use(jsonBodyParser(config.http.bodyLimitBytes));
   // Body parsing fails before Nest's pipeline: render those failures in the face's envelope here.
   app.use((error: unknown, request: ServiceRequest, response: Response, _next: NextFunction) =>
-    writeError(error, request, response, envelopes, logger.pino),
+    writeError(error, request, response, envelopes, logger.pino, failures),
   );
 
-  app.useGlobalFilters(new AllExceptionsFilter(envelopes, logger));
+  app.useGlobalFilters(new AllExceptionsFilter(envelopes, logger, failures));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationErrorToTtsError }),
   );
   setupSautiSwagger(app, config);
+  setupAdminSwagger(app, config);
+  serveDashboard(app);
   return app;
 }

@@ -10,10 +10,13 @@ import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsHistoryModule } from './metrics/metrics-history.recorder';
 import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
+import { AdminModule } from './admin/admin.module';
 import { AccountController } from './tenants/account.controller';
+import { WebhooksApiModule } from './webhooks/webhooks-api.module';
 
-/** The HTTP api process: faces, health, metrics. No job processors run here. */
+/** The HTTP api process: faces, health, metrics, the admin API and dashboard. No job processors run here. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -28,10 +31,13 @@ export class ApiModule {
         MetricsHttpModule,
         JobsModule,
         JobsApiModule,
+        WebhooksApiModule,
         SautiModule,
         FishModule,
         BifrostModule,
         OpenAiModule,
+        MetricsHistoryModule,
+        AdminModule,
       ],
       controllers: [AccountController],
     };

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminKeysModule } from './admin/auth/admin-keys.module';
 import { BillingModule } from './billing/billing.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -22,6 +23,7 @@ export class CoreModule {
       HealthRegistryModule,
       BillingModule,
       TenantsModule,
+      AdminKeysModule,
     ];
     return { module: CoreModule, global: true, imports: modules, exports: modules };
   }

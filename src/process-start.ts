@@ -37,7 +37,10 @@ export function closeOnSignals(app: Closable, graceMs = 30_000): void {
     setTimeout(() => process.exit(1), graceMs).unref();
     app.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: Error) => {
+        createPino('info', 'shutdown').warn({ err: error.message }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', shutdown);

@@ -3,6 +3,7 @@ import { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
 import { JobsWorkerModule } from './jobs/jobs-worker.module';
+import { MetricsHistoryModule } from './metrics/metrics-history.recorder';
 
 /** The worker process: BullMQ processors, outbox relay and sweeper. No HTTP. */
 @Module({})
@@ -10,7 +11,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker'), JobsWorkerModule],
+      imports: [CoreModule.forRoot(config), BullmqRootModule.forRole('worker'), JobsWorkerModule, MetricsHistoryModule],
     };
   }
 }

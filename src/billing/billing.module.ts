@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CreditHolds } from './credit-holds';
 import { CreditsService } from './credits.service';
 
-@Module({ providers: [CreditsService], exports: [CreditsService] })
+@Module({ providers: [CreditHolds, CreditsService], exports: [CreditHolds, CreditsService] })
 export class BillingModule {}

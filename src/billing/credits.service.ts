@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TtsError } from '../common/tts-error';
+import { CreditHolds } from './credit-holds';
 
 export interface CreditSummary {
   tenantId: string;
@@ -39,10 +40,15 @@ const REQUEST_COMMIT = `set_config('synchronous_commit', 'off', true), `;
 /**
  * The tenant's balance and its append-only ledger, changed together in one transaction.
  * Every operation is idempotent by reference: a retried settle or release changes nothing.
+ * A request's reservation is held by this process until it ends (CreditHolds): a settle or release
+ * that cannot reach PostgreSQL is retried, and a process that dies leaves it to the sweeper.
  */
 @Injectable()
 export class CreditsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly holds: CreditHolds,
+  ) {}
 
   async topUp(tenantId: string, amount: number, reference = `topup_${randomUUID()}`): Promise<number> {
     if (!Number.isSafeInteger(amount) || amount <= 0)
@@ -66,20 +72,21 @@ export class CreditsService {
   /**
    * Holds `amount` credits for `reference`, for one HTTP request (synchronous or streamed speech). One
    * conditional UPDATE decides (never read-then-write); reserving the same reference twice holds once.
-   * Committed without waiting for the WAL flush: see REQUEST_COMMIT. (A job's reservation is written
-   * with its row, durably, by create_synthesis_job().)
+   * The same statement writes the hold: this process owns the reservation until the deadline, which
+   * it renews while the request lives (CreditHolds). Committed without waiting for the WAL flush: see
+   * REQUEST_COMMIT. (A job's reservation is written with its row, durably, by create_synthesis_job().)
    */
   async reserveForRequest(tenantId: string, amount: number, reference: string): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     try {
-      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar)`, [
-        tenantId,
-        amount,
-        reference,
-      ]);
+      await this.dataSource.query(
+        `SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar), hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer)`,
+        [tenantId, amount, reference, this.holds.owner, this.holds.ttlSeconds],
+      );
     } catch (error) {
       throw asInsufficientCredits(error, amount);
     }
+    this.holds.track(reference);
   }
 
   /**
@@ -87,7 +94,8 @@ export class CreditsService {
    * Returns false when there is no open reservation for `reference` (already settled or released).
    */
   settle(reference: string, charged?: number, manager?: EntityManager): Promise<boolean> {
-    return this.finish(manager ?? this.dataSource.manager, '', reference, 'settle', charged ?? null);
+    if (manager) return this.finish(manager, '', reference, 'settle', charged ?? null);
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'settle', charged ?? null));
   }
 
   /**
@@ -96,12 +104,16 @@ export class CreditsService {
    * losing one of those would charge for audio that was not delivered.
    */
   settleRequest(reference: string, charged: number): Promise<boolean> {
-    return this.finish(this.dataSource.manager, REQUEST_COMMIT, reference, 'settle', charged);
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, REQUEST_COMMIT, reference, 'settle', charged));
   }
 
-  /** Ends a reservation as not charged: the whole amount goes back to the balance. */
+  /**
+   * Ends a reservation as not charged: the whole amount goes back to the balance. Without `manager`
+   * (a request's reservation), a release that cannot reach PostgreSQL is retried until it succeeds.
+   */
   release(reference: string, manager?: EntityManager): Promise<boolean> {
-    return this.finish(manager ?? this.dataSource.manager, '', reference, 'release', 0);
+    if (manager) return this.finish(manager, '', reference, 'release', 0);
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'release', 0));
   }
 
   private async finish(

@@ -1,4 +1,5 @@
 import type { FfmpegLocation } from '../audio/ffmpeg';
+import { hashApiKey } from '../tenants/api-key-material';
 import { Environment, loadEnvironment } from './environment';
 import { PricingConfig } from './pricing.config';
 import { ProvidersConfig } from './providers.config';
@@ -6,6 +7,7 @@ import { RateLimitsConfig } from './rate-limits.config';
 import { VoiceCatalogConfig, VoicesConfig } from './voices.config';
 import { crossCheckRouting, RoutesConfig } from './routes.config';
 import { UpstreamKeys } from './upstream-keys';
+import { webhookSettings, WebhookSettings } from './webhook-settings';
 import { loadYamlFile } from './yaml-file';
 
 /**
@@ -21,6 +23,8 @@ export class AppConfig {
   readonly routes: RoutesConfig;
   /** Upstream API keys from the variables providers.yaml names (`secretSource` is the environment). */
   readonly upstreamKeys: UpstreamKeys;
+  /** Completion webhooks: retry schedule, timeouts, address rules (src/webhooks). */
+  readonly webhooks: WebhookSettings;
 
   constructor(
     readonly environment: Environment,
@@ -34,6 +38,7 @@ export class AppConfig {
     this.routes = loadYamlFile(environment.CONFIG_DIR, 'routes.yaml', RoutesConfig);
     crossCheckRouting(this.providers, this.routes);
     this.upstreamKeys = new UpstreamKeys(this.providers, secretSource);
+    this.webhooks = webhookSettings(environment);
   }
 
   static load(source: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -75,6 +80,10 @@ export class AppConfig {
     };
   }
 
+  get billing() {
+    return { holdTtlSeconds: this.environment.CREDIT_HOLD_TTL_SECONDS };
+  }
+
   get inference() {
     return { poolSize: this.environment.INFERENCE_POOL_SIZE, threadsPerWorker: this.environment.INFERENCE_THREADS };
   }
@@ -92,6 +101,16 @@ export class AppConfig {
       ttlSeconds: env.AUDIO_URL_TTL_SECONDS,
       baseUrl: env.AUDIO_URL_BASE_URL?.replace(/\/+$/, ''),
     };
+  }
+
+  /**
+   * The admin API and dashboard: the admin token's SHA-256 (the plaintext is not kept), session idle
+   * lifetime and the live view's refresh period.
+   */
+  get admin() {
+    const env = this.environment;
+    const tokenSha256 = env.ADMIN_TOKEN ? hashApiKey(env.ADMIN_TOKEN) : env.ADMIN_TOKEN_SHA256?.toLowerCase();
+    return { tokenSha256, sessionIdleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000, refreshSeconds: env.DASHBOARD_REFRESH_SECONDS };
   }
 
   /** The ffmpeg used to encode and decode audio: FFMPEG_PATH, or (unset) the npm-installed build. */

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const DURATION = String.raw`\s*\d{1,9}\s*(?:ms|s|m|h)\s*`;
+/** Comma-separated durations: `500ms,5s,5m,2h`. */
+export const WEBHOOK_SCHEDULE_PATTERN = new RegExp(`^${DURATION}(?:,${DURATION})*$`);
+const NETWORK = String.raw`\s*[0-9A-Fa-f:.]+/\d{1,3}\s*`;
+/** Comma-separated CIDR networks, or nothing. */
+export const WEBHOOK_NETWORK_LIST_PATTERN = new RegExp(`^(?:${NETWORK}(?:,${NETWORK})*)?$`);
 
 /**
  * Every environment variable the service reads. Parsed and validated once at start-up
@@ -91,7 +98,7 @@ export class Environment {
   @Max(3_600_000)
   MAINTENANCE_INTERVAL_MS = 15_000;
 
-  /** The relay re-enqueues `queued` rows older than this that have no BullMQ job. */
+  /** The relay re-enqueues `queued` and `running` rows older than this that have no BullMQ job. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -114,6 +121,16 @@ export class Environment {
   @Min(100)
   @Max(60_000)
   WORKER_REPORT_INTERVAL_MS = 5000;
+
+  /**
+   * Lifetime of a request's credit hold: its process renews it every third of this while the request
+   * lives; a hold not renewed for this long (its process died) is released by the worker's maintenance.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(3600)
+  CREDIT_HOLD_TTL_SECONDS = 60;
 
   /** Inference worker threads per process (0 = one per core, at most 4). */
   @Type(() => Number)
@@ -170,6 +187,82 @@ export class Environment {
   @Min(10)
   @Max(24 * 3600)
   AUDIO_URL_TTL_SECONDS = 900;
+
+  /**
+   * Delays between webhook delivery attempts, comma-separated durations (`500ms`, `5s`, `5m`, `2h`):
+   * one attempt at once, then one after each delay. The default spreads 8 attempts over about 31 hours.
+   */
+  @Matches(WEBHOOK_SCHEDULE_PATTERN, { message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,5m,2h' })
+  WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,14h';
+
+  /** One delivery attempt: connecting, sending and the receiver's answer must fit in this. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** An endpoint whose deliveries have failed without a success for this long is disabled. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 3 * 24 * 3600;
+
+  /** After a secret rotation the old secret keeps signing (beside the new one) for this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  WEBHOOK_SECRET_GRACE_SECONDS = 24 * 3600;
+
+  /** Plain-http endpoints (development only): deliveries are signed but not encrypted. */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  WEBHOOK_ALLOW_HTTP = false;
+
+  /**
+   * Networks (CIDR, comma-separated) an endpoint may resolve to although they are loopback, private,
+   * link-local or metadata addresses: `127.0.0.1/32` for a receiver on the same machine.
+   */
+  @Matches(WEBHOOK_NETWORK_LIST_PATTERN, { message: 'WEBHOOK_ALLOWED_NETWORKS must be comma-separated CIDR networks' })
+  WEBHOOK_ALLOWED_NETWORKS = '';
+
+  /** Deliveries one worker process sends at once (they wait on the network, not the CPU). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEBHOOK_CONCURRENCY = 16;
+  /**
+   * Turns on the ops dashboard (`/dashboard`) and the admin API (`/admin/v1/`): the token an operator signs
+   * in with, or sends as `Authorization: Bearer`. Only its SHA-256 is kept in memory. Prefer
+   * ADMIN_TOKEN_SHA256 where the environment is written to disk. Admin keys made with
+   * `npm run cli -- admin-keys create` turn them on too.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'ADMIN_TOKEN must be at least 32 characters (npm run cli -- admin-keys token makes one)' })
+  ADMIN_TOKEN?: string;
+
+  /** The hex SHA-256 of the admin token, so the token itself is stored nowhere (`admin-keys token` prints both). */
+  @IsOptional()
+  @Matches(/^[0-9a-f]{64}$/i, { message: 'ADMIN_TOKEN_SHA256 must be 64 hexadecimal characters (a SHA-256)' })
+  ADMIN_TOKEN_SHA256?: string;
+
+  /** A dashboard session unused for this long ends (every request renews it; 7 days at most in all). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(5)
+  @Max(7 * 24 * 60)
+  ADMIN_SESSION_IDLE_MINUTES = 720;
+
+  /** How often the dashboard's live view asks for fresh figures. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  DASHBOARD_REFRESH_SECONDS = 5;
 }
 
 export class EnvironmentError extends Error {
@@ -178,11 +271,24 @@ export class EnvironmentError extends Error {
   }
 }
 
+/** Variables without a default: `new Environment()` has no key for them, so they are listed here. */
+const OPTIONAL_VARIABLES = [
+  'AUDIO_URL_SIGNING_SECRET',
+  'AUDIO_URL_BASE_URL',
+  'VOICE_CATALOG_BASE_URL',
+  'FFMPEG_PATH',
+  'ADMIN_TOKEN',
+  'ADMIN_TOKEN_SHA256',
+];
+
+/** Never repeated in an error message: start-up errors end up in logs. */
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'AUDIO_URL_SIGNING_SECRET']);
+
 /** Parses and validates the environment; throws an EnvironmentError naming every bad variable. */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment());
   const present: Record<string, string> = {};
-  for (const key of [...known, 'AUDIO_URL_SIGNING_SECRET', 'AUDIO_URL_BASE_URL', 'VOICE_CATALOG_BASE_URL', 'FFMPEG_PATH']) {
+  for (const key of [...known, ...OPTIONAL_VARIABLES]) {
     const value = source[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
@@ -190,11 +296,17 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
   const errors = validateSync(environment, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new EnvironmentError(
-      errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (got ${JSON.stringify(error.value)})`),
+      errors.map((error) => {
+        const got = SECRET_VARIABLES.has(error.property) ? 'a value that is not shown' : JSON.stringify(error.value);
+        return `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')} (got ${got})`;
+      }),
     );
   }
   if (environment.NODE_ENV === 'production' && !environment.AUDIO_URL_SIGNING_SECRET) {
     throw new EnvironmentError(['AUDIO_URL_SIGNING_SECRET: required when NODE_ENV=production']);
+  }
+  if (environment.ADMIN_TOKEN && environment.ADMIN_TOKEN_SHA256) {
+    throw new EnvironmentError(['ADMIN_TOKEN, ADMIN_TOKEN_SHA256: set one of them, not both']);
   }
   return environment;
 }

@@ -1,12 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
 
-/** `job_` and 24 lowercase base-36-ish characters: URL-safe, unguessable (120 bits). */
+/** `job_` and 20 characters of [a-z0-9]: URL-safe, unguessable (120 bits). */
 export function newJobId(): string {
   return `job_${randomBytes(15)
     .toString('base64url')
     .replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'z'))
     .toLowerCase()}`;
+}
+
+/**
+ * What any job id this service issued looks like (the column is varchar(40)). Anything else (a NUL
+ * byte, a path, a thousand characters) cannot name a job, so it is answered as unknown without a query.
+ */
+const POSSIBLE_JOB_ID = /^job_[a-z0-9]{1,36}$/;
+
+export function isPossibleJobId(id: string): boolean {
+  return POSSIBLE_JOB_ID.test(id);
 }
 
 function canonical(value: unknown): string {

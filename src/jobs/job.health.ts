@@ -4,10 +4,11 @@ import { Queue } from 'bullmq';
 import { HealthRegistry } from '../health/health-registry';
 import type { ReadinessReport } from '../health/readiness-check';
 import { AppConfig } from '../config/app-config';
+import { MAINTENANCE_TASK, MaintenanceRunRepository } from './maintenance-run.repository';
 import { SYNTHESIS_QUEUE } from './queue-names';
 import { WorkerReports } from './worker-reports';
 
-/** `/health/ready` entries for the synthesis queue and the worker processes' heartbeats. */
+/** `/health/ready` entries for the synthesis queue, the worker processes' heartbeats and the job maintenance. */
 @Injectable()
 export class JobHealthChecks implements OnModuleInit {
   constructor(
@@ -15,6 +16,7 @@ export class JobHealthChecks implements OnModuleInit {
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue,
     private readonly workers: WorkerReports,
     private readonly config: AppConfig,
+    private readonly runs: MaintenanceRunRepository,
   ) {}
 
   onModuleInit(): void {
@@ -41,5 +43,22 @@ export class JobHealthChecks implements OnModuleInit {
             };
       },
     });
+    this.registry.register({ key: 'maintenance', critical: false, check: () => this.maintenance() });
+  }
+
+  /**
+   * When the job maintenance last ran, and where. Silence for three intervals means expired results
+   * are kept, stuck jobs are not failed and jobs Redis lost are not relayed: reported, never a 503.
+   */
+  private async maintenance(): Promise<ReadinessReport> {
+    const last = await this.runs.lastRun(MAINTENANCE_TASK);
+    const windowSeconds = Math.round((3 * this.config.jobs.maintenanceIntervalMs) / 1000);
+    const lastRound = last && { lastRoundAt: last.startedAt.toISOString(), by: last.startedBy, ageSeconds: Math.round(last.ageSeconds) };
+    if (last && last.ageSeconds <= windowSeconds) return { status: 'up', ...lastRound };
+    return {
+      status: 'degraded',
+      ...lastRound,
+      message: `No job maintenance round in the last ${windowSeconds} s: expired results stay, stuck jobs are not failed and jobs lost by Redis are not relayed until a worker runs (npm run start:worker).`,
+    };
   }
 }

@@ -1,8 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { asInsufficientCredits } from '../billing/credits.service';
 import { TtsError } from '../common/tts-error';
 import { withTimeout } from '../common/with-timeout';
@@ -10,16 +9,23 @@ import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
 import { RESULT_STORE, ResultStore, StoredResult } from '../storage/result-store';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
-import { newJobId, requestHash } from './job-ids';
+import { isPossibleJobId, newJobId, requestHash } from './job-ids';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
 import { SYNTHESIS_QUEUE } from './queue-names';
 import { SynthesisJobEntity } from './synthesis-job.entity';
+import { SynthesisJobRepository } from './synthesis-job.repository';
 
 export interface CreateJobOptions {
   face: FaceName;
   idempotencyKey?: string;
   /** Seconds the result is kept after completion; the configured default when absent. */
   resultTtlSeconds?: number;
+  /**
+   * Runs only when a new job is about to be created, never for an idempotent replay: where a face
+   * charges the key's job-creation rate limit (a replay creates nothing, so it costs nothing).
+   * Whatever it throws refuses the create.
+   */
+  admit?: () => Promise<void>;
 }
 
 export interface CreatedJob {
@@ -28,7 +34,6 @@ export interface CreatedJob {
   created: boolean;
 }
 
-const UNIQUE_VIOLATION = '23505';
 /** Raised by create_synthesis_job() when the tenant row does not exist. */
 const TENANT_NOT_FOUND_SQLSTATE = 'SC404';
 const TOO_MANY_JOBS_RETRY_SECONDS = 5;
@@ -38,7 +43,7 @@ const ENQUEUE_TIMEOUT_MS = 2000;
 @Injectable()
 export class JobService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobs: SynthesisJobRepository,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue<SynthesisJobData>,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
     private readonly config: AppConfig,
@@ -46,46 +51,51 @@ export class JobService {
   ) {}
 
   /**
-   * Writes the job row and reserves its credits in one transaction, then enqueues. If Redis is
+   * Writes the job row and reserves its credits in one statement, then enqueues. If Redis is
    * down the row waits, `queued`, for the worker's relay: the job is never lost.
+   *
+   * With an Idempotency-Key, an earlier job with that key is returned (`created: false`) and nothing
+   * is charged, not even the job-creation limit (`admit` runs only for a new job). Concurrent creates
+   * with one key are serialised on the key, so exactly one creates and the others replay it.
    */
   async create(tenantId: string, request: SynthesisRequest, options: CreateJobOptions): Promise<CreatedJob> {
     const ttl = options.resultTtlSeconds ?? this.config.jobs.defaultResultTtlSeconds;
     const hash = requestHash(options.face, request, ttl);
-    if (options.idempotencyKey) {
-      const earlier = await this.findByIdempotencyKey(tenantId, options.idempotencyKey);
+    const key = options.idempotencyKey;
+    let outcome: CreatedJob;
+    if (key) {
+      // Most replays are sequential retries: answered without a transaction.
+      const earlier = await this.jobs.findByIdempotencyKey(tenantId, key);
       if (earlier) return { job: this.sameRequestOrThrow(earlier, hash), created: false };
+      outcome = await this.jobs.withIdempotencyKeyLock(tenantId, key, async (manager) => {
+        const winner = await this.jobs.findByIdempotencyKey(tenantId, key, manager);
+        if (winner) return { job: this.sameRequestOrThrow(winner, hash), created: false };
+        await options.admit?.();
+        return { job: await this.insertAndReserve(tenantId, request, options, ttl, hash, manager), created: true };
+      });
+      if (!outcome.created) return outcome;
+    } else {
+      await options.admit?.();
+      outcome = { job: await this.insertAndReserve(tenantId, request, options, ttl, hash), created: true };
     }
-    let job: SynthesisJobEntity;
-    try {
-      job = await this.insertAndReserve(tenantId, request, options, ttl, hash);
-    } catch (error) {
-      const duplicateKey = (error as { code?: string }).code === UNIQUE_VIOLATION && options.idempotencyKey;
-      if (!duplicateKey) throw error;
-      const winner = await this.findByIdempotencyKey(tenantId, options.idempotencyKey!);
-      if (!winner) throw error;
-      return { job: this.sameRequestOrThrow(winner, hash), created: false };
-    }
+    const { job } = outcome;
     // Bounded: with Redis down the queue may wait for a connection; the row is already durable.
     await withTimeout(enqueueSynthesis(this.queue, job.id, this.config.jobs.maxAttempts), ENQUEUE_TIMEOUT_MS, 'enqueue timed out').catch(
       (error: Error) => this.logger.pino.warn({ jobId: job.id, err: error.message }, 'enqueue failed; the relay will enqueue the job'),
     );
-    return { job, created: true };
+    return outcome;
   }
 
-  /**
-   * The row and its credit reservation in one statement (create_synthesis_job, migration
-   * CreateJobFunction): it locks the tenant row, so this tenant's creations are serialised and the
-   * active-job cap is exact, and the row and the reservation commit or vanish together.
-   */
+  /** The row and its reservation commit or vanish together (SynthesisJobRepository.insertWithReservation). */
   private async insertAndReserve(
     tenantId: string,
     request: SynthesisRequest,
     options: CreateJobOptions,
     ttl: number,
     hash: string,
+    manager?: EntityManager,
   ): Promise<SynthesisJobEntity> {
-    const job = this.dataSource.getRepository(SynthesisJobEntity).create({
+    const job = Object.assign(new SynthesisJobEntity(), {
       id: newJobId(),
       tenantId,
       face: options.face,
@@ -105,45 +115,24 @@ export class JobService {
       startedAt: null,
       completedAt: null,
       expiresAt: null,
-    });
-    let rows: { created_at: Date | null; active: number; active_limit: number }[];
+    } satisfies Omit<SynthesisJobEntity, 'createdAt'>);
+    let inserted;
     try {
-      rows = await this.dataSource.query(
-        `SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          job.id,
-          tenantId,
-          job.face,
-          JSON.stringify(request),
-          hash,
-          job.idempotencyKey,
-          job.characters,
-          job.credits,
-          ttl,
-          this.config.rateLimits.defaults.max_active_jobs,
-        ],
-      );
+      inserted = await this.jobs.insertWithReservation(job, this.config.rateLimits.defaults.max_active_jobs, manager);
     } catch (error) {
       if ((error as { code?: string }).code === TENANT_NOT_FOUND_SQLSTATE)
         throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
       throw asInsufficientCredits(error, job.credits);
     }
-    const [{ created_at: createdAt, active, active_limit: limit }] = rows;
-    if (!createdAt) {
+    if (!inserted.createdAt) {
       throw new TtsError(
         'too_many_jobs',
-        `This account already has ${active} jobs queued or running (limit ${limit}). Wait for some to finish.`,
-        {
-          retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS,
-        },
+        `This account already has ${inserted.active} jobs queued or running (limit ${inserted.activeLimit}). Wait for some to finish.`,
+        { retryAfterSeconds: TOO_MANY_JOBS_RETRY_SECONDS },
       );
     }
-    job.createdAt = createdAt;
+    job.createdAt = inserted.createdAt;
     return job;
-  }
-
-  private findByIdempotencyKey(tenantId: string, key: string): Promise<SynthesisJobEntity | null> {
-    return this.dataSource.getRepository(SynthesisJobEntity).findOneBy({ tenantId, idempotencyKey: key });
   }
 
   private sameRequestOrThrow(job: SynthesisJobEntity, hash: string): SynthesisJobEntity {
@@ -155,11 +144,19 @@ export class JobService {
     return job;
   }
 
-  /** The tenant's job; another tenant's id, an unknown id and an expired job all answer job_not_found. */
+  /**
+   * The tenant's job; another tenant's id, an unknown id, an expired job and an id that no job can
+   * have (checked before any query) all answer job_not_found with the same wording.
+   */
   async get(tenantId: string, jobId: string): Promise<SynthesisJobEntity> {
-    const job = await this.dataSource.getRepository(SynthesisJobEntity).findOneBy({ id: jobId, tenantId });
-    if (!job || job.status === 'expired') throw new TtsError('job_not_found', `Job ${jobId} was not found.`);
+    const job = isPossibleJobId(jobId) ? await this.jobs.findOfTenant(tenantId, jobId) : null;
+    if (!job || job.status === 'expired') throw jobNotFound(jobId);
     return job;
+  }
+
+  /** A job whatever its status, expired included (webhook payloads describe every final state). */
+  findById(jobId: string): Promise<SynthesisJobEntity | null> {
+    return this.jobs.findById(jobId);
   }
 
   async getAudio(tenantId: string, jobId: string): Promise<{ job: SynthesisJobEntity; result: StoredResult }> {
@@ -168,8 +165,8 @@ export class JobService {
 
   /** For links whose signature already proves the caller may download (Fish `audioUrl`). */
   async getAudioById(jobId: string): Promise<{ job: SynthesisJobEntity; result: StoredResult }> {
-    const job = await this.dataSource.getRepository(SynthesisJobEntity).findOneBy({ id: jobId });
-    if (!job || job.status === 'expired') throw new TtsError('job_not_found', `Job ${jobId} was not found.`);
+    const job = isPossibleJobId(jobId) ? await this.jobs.findById(jobId) : null;
+    if (!job || job.status === 'expired') throw jobNotFound(jobId);
     return this.audioOf(job);
   }
 
@@ -178,17 +175,18 @@ export class JobService {
     if (job.status !== 'succeeded')
       throw new TtsError('job_not_ready', `Job ${job.id} is ${job.status}; audio is available once it has succeeded.`);
     const result = await this.results.load(job.id);
-    if (!result) throw new TtsError('job_not_found', `Job ${job.id} was not found.`);
+    if (!result) throw jobNotFound(job.id);
     return { job, result };
   }
 
   /** Queued and running jobs of a tenant (Fish profile). */
-  async activeCounts(tenantId: string): Promise<{ queued: number; running: number }> {
-    const rows = await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*) FILTER (WHERE status = 'running')::int AS running
-         FROM synthesis_jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
-      [tenantId],
-    );
-    return { queued: rows[0].queued, running: rows[0].running };
+  activeCounts(tenantId: string): Promise<{ queued: number; running: number }> {
+    return this.jobs.activeCounts(tenantId);
   }
+}
+
+/** An id that is not one of ours is not echoed back raw (it may hold control characters or be huge). */
+function jobNotFound(jobId: string): TtsError {
+  const shown = isPossibleJobId(jobId) ? jobId : JSON.stringify(jobId.length > 64 ? `${jobId.slice(0, 64)}…` : jobId);
+  return new TtsError('job_not_found', `Job ${shown} was not found.`);
 }

@@ -6,14 +6,16 @@ import { RoutingModule } from '../synthesis/routing/routing.module';
 import { RequestBilling } from '../synthesis/request-billing';
 import { SpeechService } from '../synthesis/speech.service';
 import { JobService } from './job.service';
-import { MAINTENANCE_QUEUE, SYNTHESIS_QUEUE } from './queue-names';
+import { SYNTHESIS_QUEUE } from './queue-names';
+import { MaintenanceRunRepository } from './maintenance-run.repository';
+import { SynthesisJobRepository } from './synthesis-job.repository';
 
-const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE }, { name: MAINTENANCE_QUEUE });
+const QUEUES = BullModule.registerQueue({ name: SYNTHESIS_QUEUE });
 
 /** The speech use case (sync, streamed, jobs) and job creation/reading: what the faces use. No processors here. */
 @Module({
   imports: [RoutingModule, StorageModule, MetricsModule, QUEUES],
-  providers: [SpeechService, RequestBilling, JobService],
-  exports: [SpeechService, JobService, RoutingModule, StorageModule, QUEUES],
+  providers: [SpeechService, RequestBilling, SynthesisJobRepository, MaintenanceRunRepository, JobService],
+  exports: [SpeechService, SynthesisJobRepository, MaintenanceRunRepository, JobService, RoutingModule, StorageModule, QUEUES],
 })
 export class JobsModule {}

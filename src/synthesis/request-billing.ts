@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { CreditsService } from '../billing/credits.service';
 import { RootLogger } from '../logging/root-logger';
-
-/** Waits between tries of a settle or release that failed (the database restarting, say). */
-const FINISH_RETRY_DELAYS_MS = [200, 1000, 5000, 15000];
 
 /**
  * The one billing rule of a synchronous or streamed request, for every face: credits are reserved
  * before anything is synthesized; once audio has been delivered the reservation is settled in full,
  * whatever ends the stream (its end, a provider failing halfway, the client hanging up); when nothing
  * was delivered it is released in full. The client never waits for the settle: it runs once the last
- * byte is out, and a settle or release that fails is tried again in the background. Audio that was
- * delivered is never released, so a failed settle cannot give audio away while this process lives; a
- * reservation left open by a crash is released by the sweeper (docs/architecture.md, "Billing").
+ * byte is out, and a settle or release that fails is tried again in the background (CreditHolds).
+ * Audio that was delivered is never released, so a failed settle cannot give audio away while this
+ * process lives; a reservation left open by a crash is released by the sweeper at its hold's deadline
+ * (docs/architecture.md, "Billing").
  */
 @Injectable()
 export class RequestBilling {
@@ -58,30 +55,15 @@ export class RequestBilling {
     return { chunks: watched(), delivered: () => (delivered = true) };
   }
 
-  /** Settles (charged) or releases a reservation, retrying in the background; never rejects. */
+  /**
+   * Settles (charged) or releases a reservation in the background; never rejects. A settle or release
+   * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
+   * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
+   */
   finish(reference: string, amount: number, charged: boolean): void {
-    void this.finishWithRetries(reference, amount, charged);
-  }
-
-  private async finishWithRetries(reference: string, amount: number, charged: boolean): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (charged) await this.credits.settleRequest(reference, amount);
-        else await this.credits.release(reference);
-        return;
-      } catch (error) {
-        const delay = FINISH_RETRY_DELAYS_MS[attempt];
-        const what = charged ? 'settle' : 'release';
-        if (delay === undefined) {
-          this.logger.pino.error(
-            { reference, err: (error as Error).message },
-            `request ${what} failed; the reservation stays open for the sweeper`,
-          );
-          return;
-        }
-        this.logger.pino.warn({ reference, attempt: attempt + 1, err: (error as Error).message }, `request ${what} failed; trying again`);
-        await sleep(delay, undefined, { ref: false });
-      }
-    }
+    const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
+    finished.catch((error: Error) =>
+      this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
+    );
   }
 }

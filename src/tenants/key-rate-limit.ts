@@ -13,9 +13,17 @@ import { RateLimiter, RateLimitRule } from './rate-limiter';
 export type LimitedAction = 'requests' | 'job_creates' | 'job_polls';
 
 const RATE_LIMIT_ACTION = Symbol('RATE_LIMIT_ACTION');
+const CHARGED_BY_HANDLER = 'charged_by_handler';
 
 /** Marks a handler with the counter KeyRateLimitGuard charges; unmarked handlers charge `requests`. */
 export const RateLimit = (action: LimitedAction) => SetMetadata(RATE_LIMIT_ACTION, action);
+
+/**
+ * Marks a handler that charges its counter itself (KeyRateLimits.charge), once it knows the request
+ * does what the counter counts: job creation, where an idempotent replay creates nothing and so
+ * costs nothing. The guard charges nothing for it.
+ */
+export const RateLimitedByHandler = () => SetMetadata(RATE_LIMIT_ACTION, CHARGED_BY_HANDLER);
 
 function ruleFor(action: LimitedAction, limits: TenantLimits): RateLimitRule {
   switch (action) {
@@ -55,10 +63,11 @@ export class KeyRateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const action = this.reflector.get<LimitedAction | undefined>(RATE_LIMIT_ACTION, context.getHandler()) ?? 'requests';
+    const action = this.reflector.get<LimitedAction | typeof CHARGED_BY_HANDLER | undefined>(RATE_LIMIT_ACTION, context.getHandler());
+    if (action === CHARGED_BY_HANDLER) return true;
     const request = context.switchToHttp().getRequest<ServiceRequest>();
     if (!request.principal) throw new Error('KeyRateLimitGuard must run after ApiKeyGuard');
-    await this.limits.charge(request.principal, action, context.switchToHttp().getResponse<Response>());
+    await this.limits.charge(request.principal, action ?? 'requests', context.switchToHttp().getResponse<Response>());
     return true;
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { CreditHolds } from '../../src/billing/credit-holds';
 import { CreditsService } from '../../src/billing/credits.service';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { startTestApi, TestApi } from '../support/test-api';
@@ -73,7 +74,7 @@ describe('CreditsService against Postgres', () => {
     // One connection, so the statement after each call runs on the connection that call used.
     const single = await new DataSource(dataSourceOptions(api.config.database.url, { extra: { max: 1 } })).initialize();
     try {
-      const credits = new CreditsService(single);
+      const credits = new CreditsService(single, api.app.get(CreditHolds));
       const setting = async () => (await single.query(`SELECT current_setting('synchronous_commit') AS value`))[0].value;
       const reference = `sync_${randomUUID()}`;
       await credits.reserveForRequest(tenantId, 30, reference);

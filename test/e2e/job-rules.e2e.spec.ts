@@ -7,10 +7,14 @@ import { JobMaintenance } from '../../src/jobs/job-maintenance';
 import { JobOutcomes } from '../../src/jobs/job-outcomes';
 import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
+import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import { RootLogger } from '../../src/logging/root-logger';
 import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
+import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
+import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
+import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { startTestApi, TestApi } from '../support/test-api';
 
 function request(text: string): SynthesisRequest {
@@ -37,14 +41,24 @@ describe('job rules (no worker: rows are driven directly)', () => {
     jobs = api.app.get(JobService);
     dataSource = api.app.get(DataSource);
     const results = api.app.get<ResultStore>(RESULT_STORE);
-    outcomes = new JobOutcomes(dataSource, results, api.app.get(CreditsService));
+    const repository = api.app.get(SynthesisJobRepository);
+    // Constructed by hand, so no after-commit enqueue: deliveries these tests record stay in the outbox.
+    const webhookOutbox = new WebhookOutbox(
+      dataSource,
+      api.app.get(getQueueToken(WEBHOOK_QUEUE)),
+      new WebhookDeliveriesRepository(dataSource),
+      api.app.get(RootLogger),
+    );
+    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService), webhookOutbox);
     maintenance = new JobMaintenance(
       dataSource,
+      repository,
       api.app.get(getQueueToken(SYNTHESIS_QUEUE)),
       results,
       outcomes,
       api.app.get(AppConfig),
       api.app.get(RootLogger),
+      webhookOutbox,
     );
   });
   afterAll(() => api.close());

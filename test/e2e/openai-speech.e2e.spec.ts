@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AudioPipeline } from '../../src/audio/audio-pipeline';
 import { decodeWav, floatToPcm16 } from '../../src/audio/wav';
 import { CreditsService } from '../../src/billing/credits.service';
+import { RequestFailure, RequestFailureListeners } from '../../src/common/errors/request-failures';
 import type { AudioFormat } from '../../src/synthesis/synthesis-request';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { toneSamples, toneWav } from '../fakes/scriptable-upstream';

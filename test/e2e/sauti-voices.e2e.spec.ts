@@ -74,6 +74,11 @@ describe('Sauti face: voices and the OpenAPI document', () => {
       '/v1/tts/jobs/{job_id}/audio',
       '/v1/voices',
       '/v1/voices/{voice_id}',
+      '/v1/webhooks',
+      '/v1/webhooks/{webhook_id}',
+      '/v1/webhooks/{webhook_id}/deliveries',
+      '/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry',
+      '/v1/webhooks/{webhook_id}/rotate-secret',
     ]);
     const speech = spec.paths['/v1/text-to-speech/{voice_id}'].post;
     expect(Object.keys(speech.responses)).toEqual(expect.arrayContaining(['200', '202', '401', '402', '404', '422', '429', '503']));

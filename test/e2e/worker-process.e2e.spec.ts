@@ -16,7 +16,9 @@ describe('worker process', () => {
       expect(heartbeats).toHaveLength(1);
 
       const started = Date.now();
-      expect(await worker.stop('SIGTERM')).toBe(0);
+      const code = await worker.stop('SIGTERM');
+      if (code !== 0) console.log(worker.output());
+      expect(code).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(await redis.keys(heartbeatPattern)).toEqual([]);
       expect(worker.output()).not.toMatch(/"level":"(error|fatal)"/);

@@ -16,6 +16,27 @@ export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream;
   await failLeftoverJobs();
   const upstream = await ScriptableUpstream.start();
   upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+  return {
+    upstream,
+    env: {
+      CONFIG_DIR: fakeUpstreamConfigDir(upstream),
+      // A queue of this fixture's own: a worker never picks up another test file's BullMQ jobs.
+      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-${randomBytes(3).toString('hex')}`,
+      FAKE_UPSTREAM_KEY: 'fake-key',
+      JOB_LOCK_DURATION_MS: '2000',
+      MAINTENANCE_INTERVAL_MS: '300',
+      JOB_RELAY_MIN_AGE_MS: '0',
+      JOB_MAX_ATTEMPTS: '2',
+      INFERENCE_POOL_SIZE: '2',
+    },
+  };
+}
+
+/**
+ * A CONFIG_DIR whose catalogue adds `fake-upstream-voice`, served only by the OpenAI-compatible
+ * `upstream` (provider `fake`, key variable FAKE_UPSTREAM_KEY), without retries or a breaker that opens.
+ */
+export function fakeUpstreamConfigDir(upstream: ScriptableUpstream): string {
   const providers = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'providers.yaml'), 'utf8'));
   providers.providers.push({
     id: 'fake',
@@ -50,21 +71,7 @@ export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream;
     sample_rate: 16000,
     chain: [{ provider: 'fake', voice: 'fake', model: 'fake-model', timeout_ms: 60_000 }],
   });
-  const configDir = writeConfigDir({ 'providers.yaml': providers, 'routes.yaml': routes });
-  return {
-    upstream,
-    env: {
-      CONFIG_DIR: configDir,
-      // A queue of this fixture's own: a worker never picks up another test file's BullMQ jobs.
-      QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-${randomBytes(3).toString('hex')}`,
-      FAKE_UPSTREAM_KEY: 'fake-key',
-      JOB_LOCK_DURATION_MS: '2000',
-      MAINTENANCE_INTERVAL_MS: '300',
-      JOB_RELAY_MIN_AGE_MS: '0',
-      JOB_MAX_ATTEMPTS: '2',
-      INFERENCE_POOL_SIZE: '2',
-    },
-  };
+  return writeConfigDir({ 'providers.yaml': providers, 'routes.yaml': routes });
 }
 
 /**

@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,4 +45,21 @@ export function spawnService(name: 'worker' | 'main', env: Record<string, string
       return exited;
     },
   };
+}
+
+/** A loopback port that was free a moment ago (for a child process that must be told its port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The api as a child process on a free loopback port, once it listens. */
+export async function spawnApi(env: Record<string, string> = {}): Promise<ServiceProcess & { baseUrl: string }> {
+  const port = await freePort();
+  const api = spawnService('main', { ...env, HOST: '127.0.0.1', PORT: String(port) });
+  await api.waitForOutput(/api listening/);
+  return Object.assign(api, { baseUrl: `http://127.0.0.1:${port}` });
 }

@@ -1,8 +1,10 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { ServiceRequest } from '../request-context';
+import { describeOutage } from './dependency-outage';
 import { toTtsError } from './to-tts-error';
 import type { ErrorEnvelopes } from './error-envelopes';
+import { isOperatorFailure, RequestFailureListeners } from './request-failures';
 
 /**
  * Writes any failure as JSON in the envelope of the face that owns the path. Shared by the Nest
@@ -14,10 +16,17 @@ export function writeError(
   response: Response,
   envelopes: ErrorEnvelopes,
   logger: Logger,
+  failures?: RequestFailureListeners,
 ): void {
   const error = toTtsError(exception);
   if (error.code === 'internal') {
     logger.error({ err: error.cause ?? error, requestId: request.id, path: request.path }, 'unexpected error');
+  } else if (error.code === 'service_unavailable') {
+    // The service's own state, not a bug: a warning naming what failed, without a stack.
+    logger.warn(
+      { requestId: request.id, path: request.path, code: error.code, reason: error.cause ? describeOutage(error.cause) : error.message },
+      'dependency unavailable; answered 503',
+    );
   } else if (error.code === 'all_providers_failed') {
     // Envelopes show clients codes and durations only; the providers' own messages are for operators.
     logger.warn(
@@ -25,11 +34,27 @@ export function writeError(
       'synthesis failed on every provider tried',
     );
   }
+  const envelope = envelopes.forPath(request.path);
+  const rendered = envelope.render(error, request);
+  if (failures && isOperatorFailure(rendered.status, error.details)) {
+    failures.notify({
+      requestId: request.id,
+      at: new Date().toISOString(),
+      method: request.method,
+      path: request.path,
+      face: envelope.face,
+      status: rendered.status,
+      code: error.code,
+      message: error.message,
+      tenantId: request.principal?.tenantId,
+      tenantName: request.principal?.tenantName,
+      attempts: Array.isArray(error.details?.attempts) ? error.details.attempts : undefined,
+    });
+  }
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const rendered = envelopes.forPath(request.path).render(error, request);
   response.status(rendered.status);
   response.setHeader('x-request-id', request.id);
   if (error.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));

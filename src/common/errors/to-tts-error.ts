@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { TtsError, TtsErrorCode } from '../tts-error';
+import { isDependencyOutage, outageError } from './dependency-outage';
 
 interface BodyParserError {
   type?: string;
@@ -41,8 +42,9 @@ function fromBodyParser(error: BodyParserError): TtsError | undefined {
 }
 
 /**
- * Turns anything thrown while serving a request into a TtsError. Unknown exceptions become
- * `internal` with a fixed message: their text may carry internals and is only logged.
+ * Turns anything thrown while serving a request into a TtsError. PostgreSQL or Redis out of reach is
+ * `service_unavailable` (503, Retry-After). Unknown exceptions become `internal` with a fixed
+ * message: their text may carry internals and is only logged.
  */
 export function toTtsError(exception: unknown): TtsError {
   if (exception instanceof TtsError) return exception;
@@ -56,5 +58,6 @@ export function toTtsError(exception: unknown): TtsError {
     const parsed = fromBodyParser(exception as BodyParserError);
     if (parsed) return parsed;
   }
+  if (isDependencyOutage(exception)) return outageError(exception);
   return new TtsError('internal', 'An unexpected error occurred.', { cause: exception });
 }

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { KeyRateLimitGuard, RateLimit, RateLimitedByHandler } from '../../tenants/key-rate-limit';
 import { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { BifrostReply, BifrostSpeechService } from './bifrost-speech.service';
 
@@ -17,16 +17,18 @@ function send(response: Response, reply: BifrostReply): void {
 export class BifrostSpeechController {
   constructor(private readonly speech: BifrostSpeechService) {}
 
+  /** `Idempotency-Key`: the same key and body return the same job (202, `idempotent-replayed: true`), uncharged. */
   @Post()
   @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
-  @RateLimit('job_creates')
+  @RateLimitedByHandler()
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: BifrostSpeechRequestDto,
     @Headers('x-bf-async-job-result-ttl') ttl: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    send(response, await this.speech.create(principal.tenantId, body, ttl));
+    send(response, await this.speech.create(principal, body, { ttlHeader: ttl, idempotencyKey }, response));
   }
 
   @Get(':job_id')

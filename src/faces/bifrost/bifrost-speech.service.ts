@@ -1,14 +1,23 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+import { IDEMPOTENT_REPLAY_HEADER, parseIdempotencyKey } from '../../common/http/idempotency-key';
+import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import { JobService } from '../../jobs/job.service';
 import { SpeechService } from '../../synthesis/speech.service';
+import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import { BifrostJobPresenter } from './bifrost-job.presenter';
 import type { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { inertFieldsSet, resultTtlFromHeader, toSynthesisRequest } from './bifrost-speech.mapper';
 
 /** The face's names for the neutral request's fields, so routing errors point at the client's own. */
 const FIELD_NAMES = { route: 'model', fallbacks: 'fallbacks', format: 'response_format' };
+
+export interface BifrostCreateHeaders {
+  ttlHeader?: string | string[];
+  idempotencyKey?: string | string[];
+}
 
 export interface BifrostReply {
   status: number;
@@ -24,17 +33,34 @@ export class BifrostSpeechService {
     private readonly jobs: JobService,
     private readonly presenter: BifrostJobPresenter,
     private readonly config: AppConfig,
+    private readonly rateLimits: KeyRateLimits,
   ) {}
 
-  async create(tenantId: string, dto: BifrostSpeechRequestDto, ttlHeader: string | string[] | undefined): Promise<BifrostReply> {
+  /**
+   * Accepts a job. With an `Idempotency-Key`, the same key and body (and result TTL) return the
+   * first job instead of a new one; the key's job-creation limit is charged only for a new job.
+   */
+  async create(
+    principal: Principal,
+    dto: BifrostSpeechRequestDto,
+    headers: BifrostCreateHeaders,
+    response?: Response,
+  ): Promise<BifrostReply> {
+    const idempotencyKey = parseIdempotencyKey(headers.idempotencyKey);
     const prepared = await this.speech.prepare(toSynthesisRequest(dto), FIELD_NAMES);
-    const resultTtlSeconds = resultTtlFromHeader(ttlHeader, this.config.jobs.defaultResultTtlSeconds);
-    const { job } = await this.speech.submit(prepared, { tenantId }, { face: 'bifrost', resultTtlSeconds });
+    const resultTtlSeconds = resultTtlFromHeader(headers.ttlHeader, this.config.jobs.defaultResultTtlSeconds);
+    const { job, created } = await this.speech.submit(prepared, principal, {
+      face: 'bifrost',
+      resultTtlSeconds,
+      idempotencyKey,
+      admit: () => this.rateLimits.charge(principal, 'job_creates', response),
+    });
     // Who will serve is known only at the end (fallbacks); the route's first target is the expected one.
     const ignored = [...this.speech.ignoredFields(prepared.request, prepared.route.targets[0]?.provider), ...inertFieldsSet(dto)];
-    const headers: Record<string, string> = { 'x-bf-async-job-result-ttl': String(resultTtlSeconds) };
-    if (ignored.length > 0) headers['x-ignored-fields'] = ignored.join(', ');
-    return { status: 202, body: this.presenter.accepted(job), headers };
+    const replyHeaders: Record<string, string> = { 'x-bf-async-job-result-ttl': String(resultTtlSeconds) };
+    if (ignored.length > 0) replyHeaders['x-ignored-fields'] = ignored.join(', ');
+    if (!created) replyHeaders[IDEMPOTENT_REPLAY_HEADER] = 'true';
+    return { status: 202, body: this.presenter.accepted(job), headers: replyHeaders };
   }
 
   async poll(tenantId: string, jobId: string): Promise<BifrostReply> {

@@ -1,5 +1,6 @@
 import { All, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
+import { IDEMPOTENT_REPLAY_HEADER } from '../../common/http/idempotency-key';
 import type { Principal, ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
@@ -7,7 +8,7 @@ import type { AudioLinkQuery } from './fish-audio-link.signer';
 import { sendFishAudio } from './fish-audio.response';
 import { FishCreateTaskPipe } from './fish-create-task.pipe';
 import type { FishCreateTaskDto } from './fish-create-task.dto';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { KeyRateLimitGuard, RateLimit, RateLimitedByHandler } from '../../tenants/key-rate-limit';
 import { FISH_TASK_AUDIO_PATH, FISH_TASK_PATH, FISH_TASKS_PATH, fishTaskPath } from './fish-routes';
 import type { FishTaskView } from './fish-task.mapper';
 import { FishTasksService } from './fish-tasks.service';
@@ -29,7 +30,7 @@ export class FishTasksController {
   @Post(FISH_TASKS_PATH)
   @HttpCode(202)
   @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
-  @RateLimit('job_creates')
+  @RateLimitedByHandler()
   async create(
     @CurrentPrincipal() principal: Principal,
     // Typed loosely so the global whitelist pipe skips it; FishCreateTaskPipe validates with Fish's rules.
@@ -38,9 +39,10 @@ export class FishTasksController {
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<FishTaskView> {
-    const { task, created } = await this.tasks.create(principal, body as unknown as FishCreateTaskDto, idempotencyKey, originOf(request));
+    const dto = body as unknown as FishCreateTaskDto;
+    const { task, created } = await this.tasks.create(principal, dto, idempotencyKey, originOf(request), response);
     response.setHeader('location', fishTaskPath(task.id));
-    if (!created) response.setHeader('idempotent-replayed', 'true');
+    if (!created) response.setHeader(IDEMPOTENT_REPLAY_HEADER, 'true');
     return task;
   }
 

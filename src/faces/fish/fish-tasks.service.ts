@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import type { Principal } from '../../common/request-context';
+import { parseIdempotencyKey } from '../../common/http/idempotency-key';
 import { TtsError } from '../../common/tts-error';
+import { isPossibleJobId } from '../../jobs/job-ids';
 import { JobService } from '../../jobs/job.service';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { StoredResult } from '../../storage/result-store';
 import { AccountService } from '../../tenants/account.service';
+import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import { TenantsService } from '../../tenants/tenants.service';
 import { FishAudioLinkSigner, AudioLinkQuery } from './fish-audio-link.signer';
 import type { FishCreateTaskDto } from './fish-create-task.dto';
@@ -19,8 +23,6 @@ export interface FishProfileView {
   tasks: { queued: number; processing: number };
 }
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
 /** The Fish face's use of jobs: tasks in, task objects with signed links out. */
 @Injectable()
 export class FishTasksService {
@@ -31,22 +33,27 @@ export class FishTasksService {
     private readonly links: FishAudioLinkSigner,
     private readonly account: AccountService,
     private readonly tenants: TenantsService,
+    private readonly rateLimits: KeyRateLimits,
   ) {}
 
-  /** Validates everything, then reserves credits and queues; a refused task leaves nothing behind. */
+  /**
+   * Validates everything, then reserves credits and queues; a refused task leaves nothing behind.
+   * The key's job-creation limit is charged only when a task is created: a replay costs nothing.
+   */
   async create(
     principal: Principal,
     body: FishCreateTaskDto,
     idempotencyKey: string | undefined,
     origin: string,
+    response?: Response,
   ): Promise<{ task: FishTaskView; created: boolean }> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new TtsError('invalid_request', 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.', {
-        field: 'Idempotency-Key',
-      });
-    }
+    const key = parseIdempotencyKey(idempotencyKey);
     const prepared = await this.requests.prepare(body);
-    const { job, created } = await this.speech.submit(prepared, principal, { face: 'fish', idempotencyKey });
+    const { job, created } = await this.speech.submit(prepared, principal, {
+      face: 'fish',
+      idempotencyKey: key,
+      admit: () => this.rateLimits.charge(principal, 'job_creates', response),
+    });
     return { task: this.view(job, origin), created };
   }
 
@@ -56,6 +63,8 @@ export class FishTasksService {
 
   /** For a signed link: no API key, the signature is the permission. A result gone since is a dead link. */
   async audio(taskId: string, query: AudioLinkQuery): Promise<{ result: StoredResult; provider: string | null; linkExpiresAt: Date }> {
+    // A task id no task can have is an unknown task, whatever the signature says.
+    if (!isPossibleJobId(taskId)) throw new TtsError('job_not_found', 'This task does not exist.');
     this.links.verify(taskId, query);
     try {
       const { job, result } = await this.jobs.getAudioById(taskId);

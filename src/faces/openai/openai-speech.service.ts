@@ -37,8 +37,7 @@ export class OpenAiSpeechService {
       const headers = servedHeaders(speech);
       if (dto.stream_format === 'sse') return await sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
       const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;
-      if (!whole)
-        return await sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
+      if (!whole) return await sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
       const file = await this.speech.collect(speech);
       speech.markDelivered();
       sendAudioFile(response, file.bytes, speech.contentType, headers);

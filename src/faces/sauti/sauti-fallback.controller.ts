@@ -11,7 +11,16 @@ import { allowedMethodsFor } from './sauti-routes';
 @ApiExcludeController()
 @Controller()
 export class SautiFallbackController {
-  @All(['v1/text-to-speech', 'v1/text-to-speech/*rest', 'v1/tts', 'v1/tts/*rest', 'v1/voices', 'v1/voices/*rest'])
+  @All([
+    'v1/text-to-speech',
+    'v1/text-to-speech/*rest',
+    'v1/tts',
+    'v1/tts/*rest',
+    'v1/voices',
+    'v1/voices/*rest',
+    'v1/webhooks',
+    'v1/webhooks/*rest',
+  ])
   unmatched(@Req() request: ServiceRequest): never {
     const allowed = allowedMethodsFor(request.path);
     if (allowed && !allowed.includes(request.method)) {

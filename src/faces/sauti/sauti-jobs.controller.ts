@@ -16,7 +16,7 @@ import { JobService } from '../../jobs/job.service';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
 import { SautiCreateJobDto, SautiJobAcceptedDto, SautiJobStatusDto } from './sauti-job.dto';
 import { SautiProblemResponses } from './sauti-openapi';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { KeyRateLimitGuard, RateLimit, RateLimitedByHandler } from '../../tenants/key-rate-limit';
 import { parseIdempotencyKey } from './sauti-request.parser';
 import { SAUTI_HEADERS, setCostHeaders, toJobAccepted, toJobStatus } from './sauti-response.mapper';
 import { SautiSynthesisService } from './sauti-synthesis.service';
@@ -32,7 +32,7 @@ export class SautiJobsController {
   ) {}
 
   @Post()
-  @RateLimit('job_creates')
+  @RateLimitedByHandler()
   @HttpCode(202)
   @ApiOperation({ summary: 'Create an async synthesis job' })
   @ApiHeader({
@@ -56,6 +56,7 @@ export class SautiJobsController {
       limits: request.principal!.limits,
       requestId: request.id,
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
+      response,
     };
     const { job, created } = await this.sauti.createJob(body, context);
     setCostHeaders(response, job.characters, job.credits, 'reserved');

@@ -91,16 +91,5 @@ export function toSynthesisRequest(voiceId: string, body: Record<string, unknown
   return { text, characters, route: voiceId, fallbacks: [], settings: parseVoiceSettings(body.voice_settings), format: 'wav' };
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
-
-/** The `Idempotency-Key` header: 1–255 visible ASCII characters, or absent. */
-export function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const key = Array.isArray(value) ? value[0] : value;
-  if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new TtsError('invalid_request', "Header 'Idempotency-Key' must be 1 to 255 visible ASCII characters.", {
-      field: 'Idempotency-Key',
-    });
-  }
-  return key;
-}
+/** The shared rule for the `Idempotency-Key` header (src/common/http/idempotency-key.ts). */
+export { parseIdempotencyKey } from '../../common/http/idempotency-key';

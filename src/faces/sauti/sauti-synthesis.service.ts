@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import { TtsError } from '../../common/tts-error';
 import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
@@ -19,6 +20,8 @@ export interface SautiCallContext {
   requestId: string;
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /** Where the job-creation limit's x-ratelimit-* headers go, when a job is created. */
+  response?: Response;
 }
 
 /** The Sauti dialect's use of the engine: which texts are spoken now and which become jobs. */
@@ -34,11 +37,8 @@ export class SautiSynthesisService {
     // The path names the resource: an unknown voice is a 404 whatever the body holds.
     this.requireCatalogueVoice(voiceId, 'voice_id');
     const prepared = await this.prepare(toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings'])), 'voice_id');
-    if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) {
-      // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
-      await this.rateLimits.charge(context, 'job_creates');
-      return { kind: 'job', ...(await this.enqueue(prepared, context)) };
-    }
+    // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
+    if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(prepared, context)) };
     const outcome = await this.speech.speak(prepared, { tenantId: context.tenantId, requestId: context.requestId }, context.signal);
     return { kind: 'audio', voiceId, outcome };
   }
@@ -50,8 +50,13 @@ export class SautiSynthesisService {
     return this.enqueue(await this.prepare(toSynthesisRequest(voiceId, fields), 'voice_id'), context);
   }
 
+  /** The key's job-creation limit is charged only when a job is created: an idempotent replay costs nothing. */
   private enqueue(prepared: PreparedSpeech, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
-    return this.speech.submit(prepared, context, { face: 'sauti', idempotencyKey: context.idempotencyKey });
+    return this.speech.submit(prepared, context, {
+      face: 'sauti',
+      idempotencyKey: context.idempotencyKey,
+      admit: () => this.rateLimits.charge(context, 'job_creates', context.response),
+    });
   }
 
   /** Only catalogue voices are Sauti voices (`provider/model` keys are other faces' business). */

@@ -8,12 +8,14 @@ import { SautiJobsController } from './sauti-jobs.controller';
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechController } from './sauti-text-to-speech.controller';
 import { SautiVoicesController } from './sauti-voices.controller';
+import { SautiWebhooksController } from './sauti-webhooks.controller';
+import { WebhooksModule } from '../../webhooks/webhooks.module';
 
-/** The Sauti API face: /v1/text-to-speech, /v1/tts/jobs, /v1/voices, with RFC 7807 errors. */
+/** The Sauti API face: /v1/text-to-speech, /v1/tts/jobs, /v1/voices, /v1/webhooks, with RFC 7807 errors. */
 @Module({
-  imports: [JobsModule],
+  imports: [JobsModule, WebhooksModule],
   // The fallback controller must stay last: it answers only what the others did not match.
-  controllers: [SautiTextToSpeechController, SautiJobsController, SautiVoicesController, SautiFallbackController],
+  controllers: [SautiTextToSpeechController, SautiJobsController, SautiVoicesController, SautiWebhooksController, SautiFallbackController],
   providers: [SautiSynthesisService],
 })
 export class SautiModule implements OnModuleInit {

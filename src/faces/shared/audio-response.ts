@@ -30,9 +30,10 @@ export function clientLeft(response: Response): { signal: AbortSignal; dispose: 
 
 /**
  * Sends speech as chunked audio while it is produced. Nothing is written until the first chunk is
- * ready, so a failure before it is still a clean error in the face's envelope (thrown). After it, a
- * failure ends the response without its terminating chunk, which HTTP clients report as a failed
- * transfer. The Content-Length is sent when the length is known up front.
+ * ready, so a failure before it is still a clean error in the face's envelope (thrown). A failure after
+ * it is thrown too: the error writer sees the headers are out and ends the response without its
+ * terminating chunk, which HTTP clients report as a failed transfer (and the failure is logged and
+ * shown to operators like any other). The Content-Length is sent when the length is known up front.
  */
 export async function sendAudioStream(response: Response, speech: SpeechStream, headers: Record<string, string>): Promise<void> {
   const chunks = speech.chunks[Symbol.asyncIterator]();
@@ -51,9 +52,9 @@ export async function sendAudioStream(response: Response, speech: SpeechStream, 
     for (let next = await chunks.next(); !next.done; next = await chunks.next()) await write(response, next.value);
     ended = true;
     response.end();
-  } catch {
-    // Mid-stream: the status is out; an aborted body is the only way left to say the audio is incomplete.
-    response.destroy();
+  } catch (error) {
+    if (error instanceof ClientGone) return;
+    throw error;
   } finally {
     if (!ended) await chunks.return?.(undefined);
   }
@@ -76,9 +77,9 @@ export interface SseEvents {
 }
 
 /**
- * Sends speech as Server-Sent Events while it is produced; chunks that arrive together go out as one
- * event. Nothing is written before the first chunk (a failure then is a clean error, thrown); a failure
- * after it becomes an error event, then the stream ends.
+ * Sends speech as Server-Sent Events while it is produced. Nothing is written before the first chunk
+ * (a failure then is a clean error, thrown); a failure after it becomes an error event, the stream
+ * ends, and the failure is thrown on for the error writer to log (the response is already complete).
  */
 export async function sendSseStream(
   response: Response,
@@ -110,6 +111,7 @@ export async function sendSseStream(
     ended = true;
     await event(events.error(toTtsError(error))).catch(() => undefined);
     response.end();
+    throw error;
   } finally {
     if (!ended) await chunks.return?.(undefined);
   }

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+export interface TenantSpend {
+  /** Credits charged (settled) since 00:00 UTC today, and since the 1st of this month (UTC). */
+  today: number;
+  month: number;
+  /** Credits held by jobs in progress and by requests in flight (CreditsService.summary has the exact ledger figure). */
+  reserved: number;
+}
+
+/**
+ * What tenants spent, from the credit ledger: a settle row's charge is its reservation minus the refund
+ * it records, dated by the settle. The one place the dashboard asks about spend: point it at the usage
+ * service when that lands, and nothing else changes.
+ */
+@Injectable()
+export class TenantSpendReader {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async spendOf(tenantIds: string[]): Promise<Map<string, TenantSpend>> {
+    const spend = new Map<string, TenantSpend>(tenantIds.map((id) => [id, { today: 0, month: 0, reserved: 0 }]));
+    if (tenantIds.length === 0) return spend;
+    const [charged, reserved] = await Promise.all([
+      this.dataSource.query(
+        `SELECT s.tenant_id,
+                COALESCE(sum(-r.amount - s.amount) FILTER (WHERE s.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::float8 AS today,
+                COALESCE(sum(-r.amount - s.amount), 0)::float8 AS month
+           FROM credit_ledger s JOIN credit_ledger r ON r.reference = s.reference AND r.kind = 'reserve'
+          WHERE s.tenant_id = ANY($1::uuid[]) AND s.kind = 'settle'
+            AND s.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+          GROUP BY s.tenant_id`,
+        [tenantIds],
+      ),
+      // Held credits: jobs still queued or running (their reservation ends with them), plus requests of the last
+      // hour still unsettled (a request never runs that long; see docs/dashboard.md). Both read small indexes,
+      // where the exact anti-join over every reservation a tenant ever made grows with its history.
+      this.dataSource.query(
+        `SELECT tenant_id, sum(held)::float8 AS reserved FROM (
+           SELECT tenant_id, credits AS held FROM synthesis_jobs WHERE status IN ('queued', 'running') AND tenant_id = ANY($1::uuid[])
+           UNION ALL
+           SELECT r.tenant_id, -r.amount FROM credit_ledger r
+            WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve' AND r.created_at > now() - interval '1 hour'
+              AND NOT EXISTS (SELECT 1 FROM synthesis_jobs j WHERE j.id = r.reference)
+              AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
+         ) held GROUP BY tenant_id`,
+        [tenantIds],
+      ),
+    ]);
+    for (const row of charged as Array<{ tenant_id: string; today: number; month: number }>)
+      Object.assign(spend.get(row.tenant_id)!, { today: row.today, month: row.month });
+    for (const row of reserved as Array<{ tenant_id: string; reserved: number }>) spend.get(row.tenant_id)!.reserved = row.reserved;
+    return spend;
+  }
+}
