@@ -6,3 +6,13 @@ import { workerCommands } from './worker.commands';
 
 /** Every admin command. Operators and scripts depend on these exact forms: change them only additively. */
 export const CLI_COMMANDS: CliCommand[] = [...databaseCommands, ...tenantCommands, ...voiceCommands, ...workerCommands];
+
+/** What each command group (the first word) is about, for `--help`. */
+export const CLI_GROUPS: Record<string, string> = {
+  db: 'the database: create it, apply or revert migrations',
+  tenants: 'tenants and their credit balances',
+  keys: "tenants' API keys",
+  credits: "tenants' credits",
+  voices: 'built-in VITS voices',
+  workers: 'live worker processes',
+};
