@@ -43,6 +43,10 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `auto`: coloured, human-readable lines when the log stream is a terminal, JSON lines otherwise. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   /** Largest accepted request body. */
   @Type(() => Number)
   @IsInt()
@@ -197,4 +201,10 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
     throw new EnvironmentError(['AUDIO_URL_SIGNING_SECRET: required when NODE_ENV=production']);
   }
   return environment;
+}
+
+/** LOG_FORMAT for the lines written before the environment is validated (start-up, shutdown); `auto` when unset or bad. */
+export function startupLogFormat(source: NodeJS.ProcessEnv = process.env): 'auto' | 'json' | 'pretty' {
+  const format = source.LOG_FORMAT;
+  return format === 'json' || format === 'pretty' ? format : 'auto';
 }

@@ -6,7 +6,8 @@ import type { ErrorEnvelopes } from './error-envelopes';
 
 /**
  * Writes any failure as JSON in the envelope of the face that owns the path. Shared by the Nest
- * exception filter and the Express error handler that catches body-parser failures.
+ * exception filter and the Express error handler that catches body-parser failures. `logger` is the
+ * request's own (pino-http's `request.log`), which already carries its `requestId`.
  */
 export function writeError(
   exception: unknown,
@@ -17,13 +18,10 @@ export function writeError(
 ): void {
   const error = toTtsError(exception);
   if (error.code === 'internal') {
-    logger.error({ err: error.cause ?? error, requestId: request.id, path: request.path }, 'unexpected error');
+    logger.error({ err: error.cause ?? error, path: request.path }, 'unexpected error');
   } else if (error.code === 'all_providers_failed') {
     // Envelopes show clients codes and durations only; the providers' own messages are for operators.
-    logger.warn(
-      { requestId: request.id, path: request.path, code: error.code, attempts: error.details?.attempts },
-      'synthesis failed on every provider tried',
-    );
+    logger.warn({ path: request.path, code: error.code, attempts: error.details?.attempts }, 'synthesis failed on every provider tried');
   }
   if (response.headersSent) {
     response.destroy();
