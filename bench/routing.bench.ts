@@ -33,7 +33,7 @@ const SPEECH_BODY = JSON.stringify({ model: 'tts-1', input: TEXT, voice: 'alloy'
 /** One call; resolves with the HTTP status (200 for an in-process call that succeeded). */
 type Call = () => Promise<number>;
 
-function files(fake: FakeUpstream): Record<string, unknown> {
+export function files(fake: FakeUpstream): Record<string, unknown> {
   return {
     'providers.yaml': {
       providers: [
@@ -242,7 +242,7 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
  * A database and Redis prefix of this suite's own, migrated fresh and dropped afterwards: other suites
  * recreate `sauti_bench` when they start, which would pull the tenant from under a running load phase.
  */
-async function routingBenchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function routingBenchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   const { Client } = await import('pg');
   const { DataSource } = await import('typeorm');
   const { dataSourceOptions } = await import('../src/database/data-source-options');

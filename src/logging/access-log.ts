@@ -1,6 +1,7 @@
-import type { Response } from 'express';
+import type { NextFunction, Response } from 'express';
+import { storage as requestLoggers, Store } from 'nestjs-pino/storage';
 import type { Logger } from 'pino';
-import { HttpLogger, Options, pinoHttp } from 'pino-http';
+import { pinoHttp } from 'pino-http';
 import type { ServiceRequest } from '../common/request-context';
 
 /**
@@ -21,33 +22,31 @@ function accessFields(request: ServiceRequest, response: Response): Record<strin
   };
 }
 
+/** pino-http would bind the serialized request to a child logger on every request, even in quiet mode. */
+const omitted = () => undefined;
+
 /**
- * pino-http options shared by the access logger and nestjs-pino's request context: each request gets a
- * child of the root logger bound to its id (`requestId`, set by requestIdMiddleware before either runs),
- * without the serialized request and response pino-http would otherwise bind to every line.
+ * Express middleware (pino-http) that gives each request a child logger bound to its id (`requestId`,
+ * set by requestIdMiddleware just before), keeps it in nestjs-pino's AsyncLocalStorage for the rest of
+ * the request (where `RootLogger.pino` and Nest's logger find it) and writes the access line when the
+ * response ends. Mounted with `app.use` before the body parsers, so requests refused there (413, 415,
+ * malformed JSON) are logged and have the context too; nestjs-pino's own middleware, which Nest mounts
+ * after every `app.use`, is switched off (LoggingModule). Every status is logged at `info`, as before.
  */
-export function requestLoggerOptions(root: Logger): Options {
-  return {
+export function accessLogger(root: Logger): (request: ServiceRequest, response: Response, next: NextFunction) => void {
+  const httpLogger = pinoHttp<ServiceRequest, Response>({
     logger: root,
     genReqId: (request) => request.id,
     customAttributeKeys: { reqId: 'requestId' },
     quietReqLogger: true,
     quietResLogger: true,
-  };
-}
-
-/**
- * Express middleware that writes the access line (pino-http). It is mounted with `app.use` before the
- * body parsers, so requests refused there (413, 415, malformed JSON) are logged too; Nest's module
- * middleware would run too late for them. Every status is logged at `info`, as before.
- */
-export function accessLogger(root: Logger): HttpLogger<ServiceRequest, Response> {
-  return pinoHttp<ServiceRequest, Response>({
-    ...requestLoggerOptions(root),
+    wrapSerializers: false,
+    serializers: { req: omitted, res: omitted },
     customLogLevel: () => 'info',
     customSuccessMessage: () => 'request',
     customErrorMessage: () => 'request',
     customSuccessObject: (request, response) => accessFields(request, response),
     customErrorObject: (request, response) => accessFields(request, response),
   });
+  return (request, response, next) => httpLogger(request, response, () => requestLoggers.run(new Store(request.log), next));
 }

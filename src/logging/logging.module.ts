@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { requestLoggerOptions } from './access-log';
 import { RootLogger } from './root-logger';
 
 /** Holds the one RootLogger, so nestjs-pino's module and the rest of the application share it. */
@@ -9,9 +8,9 @@ class RootLoggerModule {}
 
 /**
  * RootLogger for the code base, and nestjs-pino for Nest: its `Logger` is what each entry point hands
- * to `app.useLogger` (framework lines as JSON, through the same root), and its middleware keeps each
- * Nest-routed request's child logger in AsyncLocalStorage, where `RootLogger.pino` finds it. Its own
- * automatic request line is off: `accessLogger` writes that one, earlier in the chain (see api-app.ts).
+ * to `app.useLogger` (framework lines as JSON through the same root logger, with the request's
+ * `requestId` inside a request). Its middleware is off (`forRoutes: []`): `accessLogger` (api-app.ts)
+ * does its job earlier in the chain, with one pino-http instance instead of two.
  */
 @Global()
 @Module({
@@ -20,7 +19,7 @@ class RootLoggerModule {}
     LoggerModule.forRootAsync({
       imports: [RootLoggerModule],
       inject: [RootLogger],
-      useFactory: (logger: RootLogger) => ({ pinoHttp: { ...requestLoggerOptions(logger.root), autoLogging: false } }),
+      useFactory: (logger: RootLogger) => ({ pinoHttp: { logger: logger.root }, forRoutes: [] }),
     }),
   ],
   exports: [RootLoggerModule, LoggerModule],
