@@ -14,11 +14,6 @@ function actionWord(command: CliCommand): string {
   return command.name.split(' ').slice(1).join(' ');
 }
 
-/** The long option name as written (`--base-url <url>` → `base-url`), the key commands read. */
-function optionName(flags: string): string {
-  return new Option(flags).name();
-}
-
 /** The form listed under the root --help, one line per command, like the README's list. */
 function synopsis(command: CliCommand): string {
   const options = (command.options ?? []).map((option) => (option.required ? option.flags : `[${option.flags}]`));
@@ -33,14 +28,13 @@ function addCommand(group: Command, command: CliCommand, run: (command: CliComma
     else sub.option(option.flags, option.description);
   }
   sub.option('--json', 'print one JSON document on stdout (for scripts)');
+  const declared = (command.options ?? []).map((option) => new Option(option.flags));
   sub.action(async (...received: unknown[]) => {
     const parsed = (received.at(-1) as Command).opts<Record<string, string | boolean | undefined>>();
     const positionals = received.slice(0, (command.arguments ?? []).length).filter((value): value is string => typeof value === 'string');
+    // Keyed by the long name as written (`base-url`), as commands read them, not commander's `baseUrl`.
     const options: CliArguments['options'] = {};
-    for (const option of command.options ?? []) {
-      const declared = new Option(option.flags);
-      options[optionName(option.flags)] = parsed[declared.attributeName()];
-    }
+    for (const option of declared) options[option.name()] = parsed[option.attributeName()];
     await run(command, { positionals, options, json: parsed.json === true });
   });
 }

@@ -22,7 +22,10 @@ function accessFields(request: ServiceRequest, response: Response): Record<strin
   };
 }
 
-/** pino-http would bind the serialized request to a child logger on every request, even in quiet mode. */
+/**
+ * pino-http would bind the serialized request to a child logger on every request, even in quiet mode
+ * (≈ 15 µs each). Nothing here logs a `req` or `res` object, so request loggers leave those keys out.
+ */
 const omitted = () => undefined;
 
 /**
