@@ -9,6 +9,8 @@
  * omission). autocannon was tried first: its rate limit lets each connection send its per-second quota
  * back to back at the start of every second, so it measured burst queueing, and its histogram keeps
  * whole milliseconds only.
+ * Then the per-key rate limiter variants (bench/rate-limiter-variants.ts) take turns inside the same
+ * billed request; BENCH_LIMITERS picks them (default: all).
  * Standalone: `npm run build && node dist/bench/routing.bench.js` (BENCH_LOAD_SECONDS shortens the load).
  */
 import { existsSync } from 'node:fs';
@@ -33,7 +35,7 @@ const SPEECH_BODY = JSON.stringify({ model: 'tts-1', input: TEXT, voice: 'alloy'
 /** One call; resolves with the HTTP status (200 for an in-process call that succeeded). */
 type Call = () => Promise<number>;
 
-function files(fake: FakeUpstream): Record<string, unknown> {
+export function files(fake: FakeUpstream): Record<string, unknown> {
   return {
     'providers.yaml': {
       providers: [
@@ -260,9 +262,14 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const sequentialFigures = await sequential(direct, proxied);
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`${base}/v1/text-to-speech/bench-voice`, headers, body);
+    const { RateLimiter } = await import('../src/tenants/rate-limiter');
+    const { RedisConnection } = await import('../src/redis/redis-connection');
+    const { compareLimiters } = await import('./rate-limiter-variants');
+    const rateLimiters = await compareLimiters(app.get(RateLimiter), app.get(RedisConnection), proxied);
     return {
       sequential: sequentialFigures,
       load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) },
+      rateLimiters,
     };
   } finally {
     await app.close();
@@ -274,7 +281,7 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
  * A database and Redis prefix of this suite's own, migrated fresh and dropped afterwards: other suites
  * recreate `sauti_bench` when they start, which would pull the tenant from under a running load phase.
  */
-async function routingBenchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+export async function routingBenchDatabase(): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   const { Client } = await import('pg');
   const { DataSource } = await import('typeorm');
   const { dataSourceOptions } = await import('../src/database/data-source-options');
@@ -381,6 +388,7 @@ export const routingSuite: Suite = {
         rows: table,
         routingPathAlone: routing,
         fullAuthenticatedBilledRequest: full,
+        rateLimiterVariants: full.rateLimiters,
         conversionCosts: decode,
       };
     } finally {

@@ -10,7 +10,6 @@ import { ErrorEnvelopes } from './common/errors/error-envelopes';
 import { writeError } from './common/errors/error-writer';
 import { RequestFailureListeners } from './common/errors/request-failures';
 import { validationErrorToTtsError } from './common/errors/validation-error';
-import { accessLogMiddleware } from './common/http/access-log.middleware';
 import { jsonBodyParser, requireJsonContentType } from './common/http/json-body.middleware';
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import type { ServiceRequest } from './common/request-context';
@@ -18,6 +17,8 @@ import { AppConfig } from './config/app-config';
 import { setupSautiSwagger } from './faces/sauti/sauti-swagger.setup';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsRegistry } from './metrics/metrics.registry';
+import { Logger } from 'nestjs-pino';
+import { accessLogger } from './logging/access-log';
 import { RootLogger } from './logging/root-logger';
 
 /** Builds the api application (not yet listening): shared by `main.ts`, tests and benchmarks. */
@@ -29,7 +30,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
     abortOnError: false,
   });
   const logger = app.get(RootLogger);
-  app.useLogger(logger);
+  app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
@@ -38,12 +39,12 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const failures = app.get(RequestFailureListeners);
   app.use(requestIdMiddleware);
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
-  app.use(accessLogMiddleware(logger.pino));
+  app.use(accessLogger(logger.root));
   app.use(requireJsonContentType);
   app.use(jsonBodyParser(config.http.bodyLimitBytes));
   // Body parsing fails before Nest's pipeline: render those failures in the face's envelope here.
   app.use((error: unknown, request: ServiceRequest, response: Response, _next: NextFunction) =>
-    writeError(error, request, response, envelopes, logger.pino, failures),
+    writeError(error, request, response, envelopes, request.log ?? logger.root, failures),
   );
 
   app.useGlobalFilters(new AllExceptionsFilter(envelopes, logger, failures));

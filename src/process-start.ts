@@ -1,5 +1,5 @@
 import { ConfigFileError } from './config/yaml-file';
-import { EnvironmentError } from './config/environment';
+import { EnvironmentError, startupLogFormat } from './config/environment';
 import { SchemaNotMigratedError } from './database/schema-check';
 import { createPino } from './logging/root-logger';
 
@@ -8,7 +8,7 @@ import { createPino } from './logging/root-logger';
  * un-migrated database, unreachable Postgres) end the process with a plain message instead of a stack.
  */
 export async function startOrExplain(processName: string, start: () => Promise<string>): Promise<void> {
-  const logger = createPino('info', processName);
+  const logger = createPino('info', processName, startupLogFormat());
   try {
     logger.info(await start());
   } catch (error) {
@@ -33,7 +33,7 @@ export function closeOnSignals(app: Closable, graceMs = 30_000): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) process.exit(1);
     closing = true;
-    createPino('info', 'shutdown').info({ signal }, 'shutting down');
+    createPino('info', 'shutdown', startupLogFormat()).info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), graceMs).unref();
     app.close().then(
       () => process.exit(0),

@@ -12,9 +12,11 @@ function describeAdminKey(key: AdminKeyEntity) {
 export const adminCommands: CliCommand[] = [
   {
     name: 'admin-keys create',
-    usage: 'admin-keys create --name <name> [--replace]  create an admin key for the dashboard and /admin/v1 (shown once)',
-    options: ['name'],
-    flags: ['replace'],
+    description: 'create an admin key for the dashboard and /admin/v1 (shown once)',
+    options: [
+      { flags: '--name <name>', description: "the operator's name for the key", required: true },
+      { flags: '--replace', description: 'revoke the active admin keys of that name first' },
+    ],
     async run(args, context) {
       const name = requireOption(args, 'name');
       const service = (await context.app()).get(AdminKeysService);
@@ -24,7 +26,7 @@ export const adminCommands: CliCommand[] = [
   },
   {
     name: 'admin-keys list',
-    usage: 'admin-keys list                             list admin keys (never the keys themselves)',
+    description: 'list admin keys (never the keys themselves)',
     async run(_args, context) {
       const keys = await (await context.app()).get(AdminKeysService).list();
       context.print(
@@ -37,7 +39,8 @@ export const adminCommands: CliCommand[] = [
   },
   {
     name: 'admin-keys revoke',
-    usage: 'admin-keys revoke <key-id>                  revoke an admin key (its dashboard sessions end too)',
+    arguments: ['<key-id>'],
+    description: 'revoke an admin key (its dashboard sessions end too)',
     async run(args, context) {
       const keyId = args.positionals[0];
       if (!keyId) throw new Error('admin-keys revoke needs the key id');
@@ -47,7 +50,7 @@ export const adminCommands: CliCommand[] = [
   },
   {
     name: 'admin-keys token',
-    usage: 'admin-keys token                            make a new ADMIN_TOKEN and its ADMIN_TOKEN_SHA256 (nothing is stored)',
+    description: 'make a new ADMIN_TOKEN and its ADMIN_TOKEN_SHA256 (nothing is stored)',
     async run(_args, context) {
       const token = generateAdminKey();
       const sha256 = hashApiKey(token);

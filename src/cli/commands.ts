@@ -15,3 +15,15 @@ export const CLI_COMMANDS: CliCommand[] = [
   ...webhookCommands,
   ...adminCommands,
 ];
+
+/** What each command group (the first word) is about, for `--help`. */
+export const CLI_GROUPS: Record<string, string> = {
+  db: 'the database: create it, apply or revert migrations',
+  tenants: 'tenants and their credit balances',
+  keys: "tenants' API keys",
+  credits: "tenants' credits",
+  voices: 'built-in VITS voices',
+  workers: 'live worker processes',
+  webhooks: "tenants' completion webhook endpoints",
+  'admin-keys': "operators' keys to the dashboard and /admin/v1",
+};

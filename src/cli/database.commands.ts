@@ -33,7 +33,7 @@ async function withDataSource<T>(databaseUrl: string, work: (dataSource: DataSou
 export const databaseCommands: CliCommand[] = [
   {
     name: 'db create',
-    usage: 'db create                 create the database in DATABASE_URL if it is missing',
+    description: 'create the database in DATABASE_URL if it is missing',
     async run(_args, context) {
       const created = await createDatabaseIfMissing(context.config.database.url);
       context.print(created ? 'database created' : 'database already exists', { created });
@@ -41,7 +41,7 @@ export const databaseCommands: CliCommand[] = [
   },
   {
     name: 'db migrate',
-    usage: 'db migrate                apply pending migrations',
+    description: 'apply pending migrations',
     async run(_args, context) {
       const applied = await withDataSource(context.config.database.url, (dataSource) => dataSource.runMigrations({ transaction: 'each' }));
       context.print(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date', {
@@ -51,7 +51,7 @@ export const databaseCommands: CliCommand[] = [
   },
   {
     name: 'db revert',
-    usage: 'db revert                 revert the most recent migration',
+    description: 'revert the most recent migration',
     async run(_args, context) {
       await withDataSource(context.config.database.url, (dataSource) => dataSource.undoLastMigration({ transaction: 'each' }));
       context.print('reverted the last migration', { reverted: true });

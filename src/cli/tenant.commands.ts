@@ -19,8 +19,11 @@ function describeKey(key: ApiKeyEntity) {
 export const tenantCommands: CliCommand[] = [
   {
     name: 'tenants create',
-    usage: 'tenants create --name <name> --credits <n>   create a tenant and its first API key (shown once)',
-    options: ['name', 'credits'],
+    description: 'create a tenant and its first API key (shown once)',
+    options: [
+      { flags: '--name <name>', description: "the tenant's name", required: true },
+      { flags: '--credits <n>', description: 'opening credit balance (default 0)' },
+    ],
     async run(args, context) {
       const name = requireOption(args, 'name');
       const credits = args.options.credits === undefined ? 0 : requireInteger(args, 'credits', 0);
@@ -33,7 +36,7 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'tenants list',
-    usage: 'tenants list                                list tenants and balances',
+    description: 'list tenants and balances',
     async run(_args, context) {
       const tenants = await (await context.app()).get(TenantsService).list();
       context.print(tenants.map((t) => `${t.id}  ${t.creditBalance.toString().padStart(10)}  ${t.name}`).join('\n') || 'no tenants', {
@@ -43,8 +46,11 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'keys create',
-    usage: 'keys create --tenant <id> [--name <name>]   create another API key (shown once)',
-    options: ['tenant', 'name'],
+    description: 'create another API key for a tenant (shown once)',
+    options: [
+      { flags: '--tenant <id>', description: "the tenant's id", required: true },
+      { flags: '--name <name>', description: 'a label for the key (default "cli")' },
+    ],
     async run(args, context) {
       const name = typeof args.options.name === 'string' ? args.options.name : 'cli';
       const { key, plaintext } = await (await context.app()).get(ApiKeysService).create(requireOption(args, 'tenant'), name);
@@ -53,18 +59,18 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'keys revoke',
-    usage: 'keys revoke <key-id>                        revoke an API key',
+    arguments: ['<key-id>'],
+    description: 'revoke an API key',
     async run(args, context) {
       const keyId = args.positionals[0];
-      if (!keyId) throw new Error('keys revoke needs the key id');
       const key = await (await context.app()).get(ApiKeysService).revoke(keyId);
       context.print(`revoked ${key.id} at ${key.revokedAt?.toISOString()}`, { key: describeKey(key) });
     },
   },
   {
     name: 'keys list',
-    usage: "keys list --tenant <id>                     list a tenant's API keys (never the keys themselves)",
-    options: ['tenant'],
+    description: "list a tenant's API keys (never the keys themselves)",
+    options: [{ flags: '--tenant <id>', description: "the tenant's id", required: true }],
     async run(args, context) {
       const keys = await (await context.app()).get(ApiKeysService).list(requireOption(args, 'tenant'));
       context.print(keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`).join('\n') || 'no keys', {
@@ -74,8 +80,11 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'credits topup',
-    usage: 'credits topup --tenant <id> --amount <n>    add credits',
-    options: ['tenant', 'amount'],
+    description: "add credits to a tenant's balance",
+    options: [
+      { flags: '--tenant <id>', description: "the tenant's id", required: true },
+      { flags: '--amount <n>', description: 'credits to add (a whole number ≥ 1)', required: true },
+    ],
     async run(args, context) {
       const tenantId = requireOption(args, 'tenant');
       const balance = await (await context.app()).get(CreditsService).topUp(tenantId, requireInteger(args, 'amount', 1));
@@ -84,8 +93,8 @@ export const tenantCommands: CliCommand[] = [
   },
   {
     name: 'credits show',
-    usage: 'credits show --tenant <id>                  balance, reserved credits and ledger sum',
-    options: ['tenant'],
+    description: "a tenant's balance, reserved credits and ledger sum",
+    options: [{ flags: '--tenant <id>', description: "the tenant's id", required: true }],
     async run(args, context) {
       const summary = await (await context.app()).get(CreditsService).summary(requireOption(args, 'tenant'));
       context.print(`balance ${summary.balance}, reserved ${summary.reserved}, ledger sum ${summary.ledgerSum}`, summary);

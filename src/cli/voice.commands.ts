@@ -50,7 +50,7 @@ function describeListing(voice: VoiceListing): string {
 export const voiceCommands: CliCommand[] = [
   {
     name: 'voices list',
-    usage: 'voices list [--json]                        declared voices: installed or missing, and installable ones',
+    description: 'declared voices: installed or missing, and installable ones',
     async run(_args, context) {
       const voices = listVoices(context.config);
       context.print(voices.map(describeListing).join('\n') || 'no voices', { voices });
@@ -58,11 +58,13 @@ export const voiceCommands: CliCommand[] = [
   },
   {
     name: 'voices install',
-    usage: 'voices install <voice-id> [--base-url <url>]  download a voice from config/voice-catalog.yaml (idempotent)',
-    options: ['base-url'],
+    arguments: ['<voice-id>'],
+    description: 'download a voice from config/voice-catalog.yaml (idempotent), e.g. sauti-swahili-v1',
+    options: [
+      { flags: '--base-url <url>', description: "fetch every file from <url>/<file name> (a mirror) instead of the catalogue's URLs" },
+    ],
     async run(args, context) {
       const voiceId = args.positionals[0];
-      if (!voiceId) throw new Error('voices install needs the voice id, e.g. sauti-swahili-v1');
       const baseUrl = typeof args.options['base-url'] === 'string' ? args.options['base-url'] : context.config.voiceDownloads.baseUrl;
       const result = await installVoice({
         voiceId,

@@ -70,9 +70,13 @@ function endpointArgument(args: CliArguments, command: string): string {
 export const webhookCommands: CliCommand[] = [
   {
     name: 'webhooks add',
-    usage:
-      'webhooks add --tenant <id> --url <url> [--events job.succeeded,job.failed,job.expired] [--description <text>]   register an endpoint (secret shown once)',
-    options: ['tenant', 'url', 'events', 'description'],
+    description: 'register an endpoint for a tenant (its signing secret is shown once)',
+    options: [
+      { flags: '--tenant <id>', description: "the tenant's id", required: true },
+      { flags: '--url <url>', description: 'where deliveries are POSTed (https)', required: true },
+      { flags: '--events <list>', description: 'comma-separated: job.succeeded,job.failed,job.expired (default all)' },
+      { flags: '--description <text>', description: 'a label for the endpoint' },
+    ],
     async run(args, context) {
       const tenantId = tenantOption(args, true)!;
       const description = typeof args.options.description === 'string' ? args.options.description : undefined;
@@ -87,8 +91,8 @@ export const webhookCommands: CliCommand[] = [
   },
   {
     name: 'webhooks list',
-    usage: "webhooks list [--tenant <id>]               endpoints (all tenants', or one's), with why any is disabled",
-    options: ['tenant'],
+    description: "endpoints (all tenants', or one's), with why any is disabled",
+    options: [{ flags: '--tenant <id>', description: "only this tenant's endpoints" }],
     async run(args, context) {
       const endpoints = await (await endpointsService(context)).list(tenantOption(args, false));
       context.print(endpoints.map(humanLine).join('\n') || 'no webhooks', { webhooks: endpoints.map(describeEndpoint) });
@@ -96,7 +100,8 @@ export const webhookCommands: CliCommand[] = [
   },
   {
     name: 'webhooks remove',
-    usage: 'webhooks remove <webhook-id>                remove an endpoint and its delivery log',
+    arguments: ['<webhook-id>'],
+    description: 'remove an endpoint and its delivery log',
     async run(args, context) {
       const id = endpointArgument(args, 'webhooks remove');
       await (await endpointsService(context)).remove(undefined, id);
@@ -105,7 +110,8 @@ export const webhookCommands: CliCommand[] = [
   },
   {
     name: 'webhooks rotate-secret',
-    usage: 'webhooks rotate-secret <webhook-id>         new signing secret (shown once); the old one signs too during the grace period',
+    arguments: ['<webhook-id>'],
+    description: 'new signing secret (shown once); the old one signs too during the grace period',
     async run(args, context) {
       const { endpoint, secret } = await (
         await endpointsService(context)
@@ -122,7 +128,8 @@ export const webhookCommands: CliCommand[] = [
   },
   {
     name: 'webhooks enable',
-    usage: 'webhooks enable <webhook-id>                re-enable a disabled endpoint (clears its failure streak)',
+    arguments: ['<webhook-id>'],
+    description: 're-enable a disabled endpoint (clears its failure streak)',
     async run(args, context) {
       const endpoint = await (
         await endpointsService(context)

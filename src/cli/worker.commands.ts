@@ -10,7 +10,7 @@ async function liveWorkers(context: CliContext) {
 export const workerCommands: CliCommand[] = [
   {
     name: 'workers list',
-    usage: 'workers list                                worker processes that reported in their last 3 intervals',
+    description: 'worker processes that reported in their last 3 intervals',
     async run(_args, context) {
       const workers = await liveWorkers(context);
       context.print(workers.map((w) => `${w.workerId}  last seen ${w.at}`).join('\n') || 'no live workers', { workers });
@@ -18,7 +18,7 @@ export const workerCommands: CliCommand[] = [
   },
   {
     name: 'workers check',
-    usage: 'workers check                               exit 0 when a worker on this host is alive (container healthcheck)',
+    description: 'exit 0 when a worker on this host is alive, 1 otherwise (container healthcheck)',
     async run(_args, context) {
       const host = hostname();
       const mine = (await liveWorkers(context)).filter((worker) => worker.workerId.startsWith(`${host}:`));

@@ -63,7 +63,7 @@ export class AppConfig {
   }
 
   get logging() {
-    return { level: this.environment.LOG_LEVEL };
+    return { level: this.environment.LOG_LEVEL, format: this.environment.LOG_FORMAT };
   }
 
   get jobs() {

@@ -50,6 +50,10 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `auto`: coloured, human-readable lines when the log stream is a terminal, JSON lines otherwise. */
+  @IsIn(['auto', 'json', 'pretty'])
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
+
   /** Largest accepted request body. */
   @Type(() => Number)
   @IsInt()
@@ -309,4 +313,10 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
     throw new EnvironmentError(['ADMIN_TOKEN, ADMIN_TOKEN_SHA256: set one of them, not both']);
   }
   return environment;
+}
+
+/** LOG_FORMAT for the lines written before the environment is validated (start-up, shutdown); `auto` when unset or bad. */
+export function startupLogFormat(source: NodeJS.ProcessEnv = process.env): 'auto' | 'json' | 'pretty' {
+  const format = source.LOG_FORMAT;
+  return format === 'json' || format === 'pretty' ? format : 'auto';
 }

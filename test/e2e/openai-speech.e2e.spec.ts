@@ -199,6 +199,8 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     const payer = await api.createTenant(10_000);
     const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
     const price = [...THREE_SENTENCES].length;
+    const recorded: RequestFailure[] = [];
+    api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
     upstream.enqueue({
       status: 200,
       headers: { 'content-type': 'audio/pcm' },
@@ -227,6 +229,11 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     await eventually(async () =>
       expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({ balance: 10_000 - 2 * price, reserved: 0 }),
     );
+    // Operators see both (the dashboard's recent failures), although the clients got a 200 status.
+    expect(recorded.filter((failure) => failure.tenantId === payer.tenantId).map((failure) => [failure.face, failure.code])).toEqual([
+      ['openai', 'provider_unavailable'],
+      ['openai', 'provider_unavailable'],
+    ]);
   });
 
   it('a client that hangs up mid-stream closes the upstream call at once and pays for the request (audio was delivered)', async () => {

@@ -8,7 +8,8 @@ import { isOperatorFailure, RequestFailureListeners } from './request-failures';
 
 /**
  * Writes any failure as JSON in the envelope of the face that owns the path. Shared by the Nest
- * exception filter and the Express error handler that catches body-parser failures.
+ * exception filter and the Express error handler that catches body-parser failures. `logger` is the
+ * request's own (pino-http's `request.log`), which already carries its `requestId`.
  */
 export function writeError(
   exception: unknown,
@@ -20,19 +21,16 @@ export function writeError(
 ): void {
   const error = toTtsError(exception);
   if (error.code === 'internal') {
-    logger.error({ err: error.cause ?? error, requestId: request.id, path: request.path }, 'unexpected error');
+    logger.error({ err: error.cause ?? error, path: request.path }, 'unexpected error');
   } else if (error.code === 'service_unavailable') {
     // The service's own state, not a bug: a warning naming what failed, without a stack.
     logger.warn(
-      { requestId: request.id, path: request.path, code: error.code, reason: error.cause ? describeOutage(error.cause) : error.message },
+      { path: request.path, code: error.code, reason: error.cause ? describeOutage(error.cause) : error.message },
       'dependency unavailable; answered 503',
     );
   } else if (error.code === 'all_providers_failed') {
     // Envelopes show clients codes and durations only; the providers' own messages are for operators.
-    logger.warn(
-      { requestId: request.id, path: request.path, code: error.code, attempts: error.details?.attempts },
-      'synthesis failed on every provider tried',
-    );
+    logger.warn({ path: request.path, code: error.code, attempts: error.details?.attempts }, 'synthesis failed on every provider tried');
   }
   const envelope = envelopes.forPath(request.path);
   const rendered = envelope.render(error, request);
