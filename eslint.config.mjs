@@ -21,6 +21,22 @@ export default tseslint.config(
     },
   },
   {
+    // Faces speak dialects; the speech use case (src/synthesis) is their only way to the engine.
+    files: ['src/faces/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/providers/**', '**/providers'], message: 'Faces reach providers only through SpeechService (src/synthesis).' },
+            { group: ['**/billing/**', '**/billing'], message: 'Faces never bill: SpeechService and JobService do (one billing rule).' },
+            { group: ['**/synthesis/routing/**', '**/synthesis/routing'], message: 'Faces reach routing only through SpeechService.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/config/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'src/cli.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

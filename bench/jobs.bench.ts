@@ -7,7 +7,7 @@ import { createApiApp } from '../src/api-app';
 import { CreditsService } from '../src/billing/credits.service';
 import { AppConfig } from '../src/config/app-config';
 import { JobService } from '../src/jobs/job.service';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { prepareBenchEnvironment } from './bench-environment';

@@ -1,7 +1,7 @@
 /**
  * Added latency of the routing proxy in front of a local fake upstream that answers at once, side by
  * side with calling the fake directly in the same run:
- *   1. the routing path alone: SynthesisRouter.synthesize → openai-compatible provider → fake;
+ *   1. the routing path alone: SynthesisRouter.open → openai-compatible provider → fake, its PCM passed through;
  *   2. a full authenticated, credit-billed request: POST /v1/text-to-speech/{voice} on the real api.
  * Each is measured sequentially (warm-up, then alternating rounds; median of round medians) and under
  * an open-loop load of 200 requests/s for 30 s. The load generator is our own, in a worker thread:
@@ -17,12 +17,14 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { AudioPipeline } from '../src/audio/audio-pipeline';
+import { AudioStream, collectBytes, onePiece } from '../src/audio/audio-stream';
 import { floatToPcm16 } from '../src/audio/wav';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
 import { percentile, postJson, round, Suite } from './suite';
 import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
-import { configFor, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
+import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
 import { FakeUpstream, startUpstreamThread } from '../test/fakes/upstream-thread';
 
 const TEXT = 'Habari za asubuhi.';
@@ -140,23 +142,36 @@ function request(route: string): SynthesisRequest {
   return { text: TEXT, characters: TEXT.length, route, fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'pcm' };
 }
 
+/** One routed call whose PCM passes through, read to the end: the routing path without a face. */
+async function routeOnce(context: RoutingContext): Promise<{ attempts: Array<{ retries: number; message?: string }>; bytes: Buffer }> {
+  const route = context.router.resolve(request('bench-voice'));
+  const output = { format: 'pcm' as const, sampleRate: route.sampleRate };
+  const pipeline = context.app.get(AudioPipeline);
+  const routed = await context.router.open(route, request('bench-voice'), {
+    requestId: 'bench',
+    signal: new AbortController().signal,
+    output,
+    convert: (audio, signal) => pipeline.convert(audio, output, signal),
+  });
+  return { attempts: routed.attempts, bytes: await collectBytes(routed.audio.chunks) };
+}
+
 /** (1) The routing path alone; under load it sits behind a bare node:http front (no Nest, no auth). */
 async function routingPath(fake: FakeUpstream): Promise<Figures> {
   const context = await startRoutingContext(configFor(writeConfigDir(files(fake))));
   const direct: Call = () => post(`${fake.url}/v1/audio/speech`, SPEECH_BODY);
-  const proxied: Call = async () => (await context.router.synthesize(request('bench-voice'), { requestId: 'bench' }), 200);
+  const proxied: Call = async () => (await routeOnce(context), 200);
   const retried = new Map<string, number>();
   const front = http.createServer((incoming, outgoing) => {
     incoming.resume();
     incoming.on('end', () => {
-      context.router
-        .synthesize(request('bench-voice'), { requestId: 'bench' })
+      routeOnce(context)
         .then((routed) => {
           for (const attempt of routed.attempts)
             if (attempt.retries > 0) retried.set(attempt.message ?? '', (retried.get(attempt.message ?? '') ?? 0) + 1);
           return routed;
         })
-        .then((routed) => outgoing.writeHead(200, { 'content-type': 'audio/pcm' }).end(floatToPcm16(routed.audio.samples)))
+        .then((routed) => outgoing.writeHead(200, { 'content-type': 'audio/pcm' }).end(routed.bytes))
         .catch(() => outgoing.writeHead(502).end());
     });
   });
@@ -177,26 +192,50 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
 }
 
 /**
- * What an upstream that can only send mp3 adds: one ffmpeg decode per answer (spawn included), for a
- * short and a long answer at 24 kHz. Measured apart so the routing figures stay those of PCM answers.
+ * What converting costs, measured apart so the routing figures stay those of PCM passed through: 24 kHz
+ * PCM encoded to mp3 in-process, and an mp3 answer decoded by an ffmpeg started ahead (an upstream that
+ * can only send mp3, going to a client that asked for PCM), for a short and a long answer.
  */
-async function compressedAnswerDecode(): Promise<Record<string, unknown>> {
-  const { AudioDecoder } = await import('../src/audio/audio-decoder');
-  const { encodeAudio } = await import('../src/audio/audio-encoder');
-  const decoder = new AudioDecoder();
+async function conversionCosts(): Promise<Record<string, unknown>> {
+  const pipeline = new AudioPipeline();
   const figures: Record<string, unknown> = {};
-  for (const seconds of [1, 10]) {
-    const samples = new Float32Array(24000 * seconds).map((_, i) => 0.4 * Math.sin(i / 10));
-    const mp3 = (await encodeAudio(samples, 24000, 'mp3')).bytes;
-    const times: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const started = performance.now();
-      await decoder.decode(mp3, 'mp3', { timeoutMs: 10000 });
-      times.push(performance.now() - started);
+  try {
+    for (const seconds of [1, 10]) {
+      const samples = new Float32Array(24000 * seconds).map((_, i) => 0.4 * Math.sin(i / 10));
+      const pcm = floatToPcm16(samples);
+      const mp3 = (await pipeline.encode(samples, 24000, { format: 'mp3', sampleRate: 24000 })).bytes;
+      const encodeTimes: number[] = [];
+      const decodeTimes: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        let started = performance.now();
+        await collectBytes(pipeline.convert(pcmStream(pcm), { format: 'mp3', sampleRate: 24000 }).chunks);
+        encodeTimes.push(performance.now() - started);
+        started = performance.now();
+        await collectBytes(
+          pipeline.convert(
+            { descriptor: { format: 'mp3', sampleRate: 24000, channels: 1 }, chunks: onePiece(mp3) },
+            { format: 'pcm', sampleRate: 24000 },
+          ).chunks,
+        );
+        decodeTimes.push(performance.now() - started);
+      }
+      figures[`pcm → mp3, ${seconds} s, in-process`] = {
+        p50Ms: round3(percentile(encodeTimes, 50)),
+        p90Ms: round3(percentile(encodeTimes, 90)),
+      };
+      figures[`mp3 → pcm, ${seconds} s (${mp3.length} bytes), ffmpeg started ahead`] = {
+        p50Ms: round3(percentile(decodeTimes, 50)),
+        p90Ms: round3(percentile(decodeTimes, 90)),
+      };
     }
-    figures[`mp3 ${seconds} s (${mp3.length} bytes)`] = { p50Ms: round3(percentile(times, 50)), p90Ms: round3(percentile(times, 90)) };
+  } finally {
+    pipeline.close();
   }
   return figures;
+}
+
+function pcmStream(pcm: Buffer): AudioStream {
+  return { descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, byteLength: pcm.length, chunks: onePiece(pcm) };
 }
 
 /** (2) A full authenticated, credit-billed request through the Sauti face, when that face exists. */
@@ -341,7 +380,7 @@ export const routingSuite: Suite = {
     try {
       const routing = await routingPath(fake);
       const full = await fullRequest(fake);
-      const decode = await compressedAnswerDecode();
+      const decode = await conversionCosts();
       const table = [...rows('routing path alone', routing), ...rows('full authenticated, billed request', full)];
       return {
         fullRequestStatus: full.status ?? 'measured',
@@ -350,7 +389,7 @@ export const routingSuite: Suite = {
         routingPathAlone: routing,
         fullAuthenticatedBilledRequest: full,
         rateLimiterVariants: full.rateLimiters,
-        compressedAnswerDecode: decode,
+        conversionCosts: decode,
       };
     } finally {
       agent.destroy();

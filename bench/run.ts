@@ -9,6 +9,8 @@ import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { dashboardSuite } from './dashboard.bench';
 import { jobsSuite } from './jobs.bench';
+import { proxySuite } from './proxy.bench';
+import { codecsSuite } from './codecs.bench';
 import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
@@ -16,7 +18,17 @@ import { webhooksSuite } from './webhooks.bench';
 
 export type { Suite } from './suite';
 
-export const SUITES: Suite[] = [vitsSuite, routingSuite, jobsSuite, bifrostSuite, sautiSuite, webhooksSuite, dashboardSuite];
+export const SUITES: Suite[] = [
+  vitsSuite,
+  routingSuite,
+  proxySuite,
+  codecsSuite,
+  jobsSuite,
+  bifrostSuite,
+  sautiSuite,
+  webhooksSuite,
+  dashboardSuite,
+];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */
 function resultsDir(): string {

@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import { percentile, postJson, round, Suite } from './suite';
 
 const ROUNDS = Number(process.env.BENCH_SAUTI_ROUNDS ?? 40);
@@ -90,11 +90,20 @@ export const sautiSuite: Suite = {
           ? entry.chain[0]
           : entry.chain.find((candidate) => candidate.provider === catalogVoice.fallbackProvider)!;
         const provider = app.get(ProviderRegistry).get(target.provider)!;
-        const alone = () =>
-          provider.synthesize(
-            { text: TEXT, voice: target.voice, settings: { ...DEFAULT_VOICE_SETTINGS }, language: 'sw' },
+        // The provider alone, its stream read to the end.
+        const alone = async () => {
+          const audio = await provider.synthesize(
+            {
+              text: TEXT,
+              voice: target.voice,
+              settings: { ...DEFAULT_VOICE_SETTINGS },
+              language: 'sw',
+              output: { format: 'pcm', sampleRate: catalogVoice.sampleRate },
+            },
             { signal: new AbortController().signal, timeoutMs: 60_000, requestId: 'bench' },
           );
+          for await (const chunk of audio.chunks) void chunk;
+        };
         const body = JSON.stringify({ text: TEXT });
         const endToEnd = async () => {
           const status = await post(`${base}/v1/text-to-speech/${voiceId}`, body, { 'xi-api-key': apiKey.plaintext });

@@ -12,12 +12,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InferenceSession } from 'onnxruntime-node';
 import { AppConfig } from '../src/config/app-config';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import { InferencePool, MAX_DEFAULT_POOL_SIZE } from '../src/providers/vits/inference.pool';
 import { feeds } from '../src/providers/vits/inference.worker';
 import { vitsSessionOptions } from '../src/providers/vits/session-options';
 import { loadVoiceModel, VoiceModel } from '../src/providers/vits/voice-models';
-import { toVitsScales } from '../src/providers/vits/voice-settings.validation';
+import { toVitsScales } from '../src/providers/vits/vits-scales';
 import { VitsProvider } from '../src/providers/vits/vits.provider';
 import { prepareText } from '../src/providers/vits/vits.synthesizer';
 import { percentile, round, Suite } from './suite';
@@ -73,16 +73,23 @@ function pickVoice(config: AppConfig): VoiceModel {
   throw new Error(`none of ${wanted.join(', ')} is available (see npm run cli -- voices list)`);
 }
 
+/** The provider's whole answer (it streams chunk by chunk): every sample and the rate. */
+async function speakWhole(provider: VitsProvider, voice: VoiceModel, text: string): Promise<{ samples: number; sampleRate: number }> {
+  const audio = await provider.synthesize(
+    { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS, output: { format: 'pcm', sampleRate: voice.sampleRate } },
+    { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
+  );
+  let bytes = 0;
+  for await (const chunk of audio.chunks) bytes += chunk.length;
+  return { samples: bytes / 2, sampleRate: audio.descriptor.sampleRate };
+}
+
 async function measureProvider(provider: VitsProvider, voice: VoiceModel, text: string, runs: number) {
-  const call = () =>
-    provider.synthesize(
-      { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
-      { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
-    );
+  const call = () => speakWhole(provider, voice, text);
   const warm = await call();
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) latencies.push((await timed(call)).ms);
-  return summary(latencies, warm.samples.length / warm.sampleRate);
+  return summary(latencies, warm.samples / warm.sampleRate);
 }
 
 async function measureBare(session: InferenceSession, voice: VoiceModel, pool: InferencePool, text: string, runs: number) {
@@ -108,14 +115,7 @@ async function eventLoopLagP99(provider: VitsProvider, voice: VoiceModel): Promi
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   const text = swahiliText(200);
-  await Promise.all(
-    Array.from({ length: 4 }, () =>
-      provider.synthesize(
-        { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
-        { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
-      ),
-    ),
-  );
+  await Promise.all(Array.from({ length: 4 }, () => speakWhole(provider, voice, text)));
   histogram.disable();
   return round(histogram.percentile(99) / 1e6, 1);
 }
@@ -123,13 +123,7 @@ async function eventLoopLagP99(provider: VitsProvider, voice: VoiceModel): Promi
 /** 8 syntheses of ~200 characters at once: wall time and throughput (phonemizations share eSpeak runs under load). */
 async function concurrentThroughput(provider: VitsProvider, voice: VoiceModel) {
   const text = swahiliText(200);
-  const call = () =>
-    timed(() =>
-      provider.synthesize(
-        { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
-        { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
-      ),
-    );
+  const call = () => timed(() => speakWhole(provider, voice, text));
   const { ms, value } = await timed(() => Promise.all(Array.from({ length: 8 }, call)));
   const latencies = value.map((result) => result.ms);
   return {
@@ -163,11 +157,7 @@ export const vitsSuite: Suite = {
     const sherpa = sherpaStatus(voice);
     try {
       // Every pool thread compiles eSpeak and loads the model on its first task: keep that out of the figures.
-      const warmUp = () =>
-        provider.synthesize(
-          { text: swahiliText(200), voice: voice.id, settings: DEFAULT_VOICE_SETTINGS },
-          { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'warm-up' },
-        );
+      const warmUp = () => speakWhole(provider, voice, swahiliText(200));
       await Promise.all(Array.from({ length: 2 * MAX_DEFAULT_POOL_SIZE }, warmUp));
       const rows: Record<string, unknown>[] = [];
       for (const size of SIZES) {

@@ -16,7 +16,7 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../src/api-app';
 import { AppConfig } from '../src/config/app-config';
 import { JobService } from '../src/jobs/job.service';
-import { DEFAULT_VOICE_SETTINGS } from '../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { WebhookEndpointsService } from '../src/webhooks/webhook-endpoints.service';

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
-import { AdminJobsRepository } from './admin-jobs.repository';
 import { AdminAccess } from './auth/admin-access';
 import { AdminAuthGuard } from './auth/admin-auth.guard';
 import { AdminSessionController } from './auth/admin-session.controller';
@@ -29,7 +28,6 @@ import { AdminTryService } from './try/admin-try.service';
     AdminAccess,
     AdminSessions,
     AdminAuthGuard,
-    AdminJobsRepository,
     AdminOverviewService,
     ApiProcessReports,
     MetricsHistoryReader,

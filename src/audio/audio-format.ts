@@ -9,8 +9,8 @@ export interface AudioFormatInfo {
   mediaType: string;
   /** File extension without the dot. */
   extension: string;
-  /** False for the formats written in-process (wav, pcm); true when ffmpeg must be present. */
-  needsEncoder: boolean;
+  /** False for the formats written in-process (wav, pcm, mp3); true when ffmpeg must be present. */
+  needsFfmpeg: boolean;
 }
 
 /**
@@ -18,12 +18,12 @@ export interface AudioFormatInfo {
  * compile until it is described here.
  */
 const FORMATS: Record<AudioFormat, AudioFormatInfo> = {
-  wav: { format: 'wav', mediaType: 'audio/wav', extension: 'wav', needsEncoder: false },
-  pcm: { format: 'pcm', mediaType: 'audio/pcm', extension: 'pcm', needsEncoder: false },
-  mp3: { format: 'mp3', mediaType: 'audio/mpeg', extension: 'mp3', needsEncoder: true },
-  opus: { format: 'opus', mediaType: 'audio/ogg', extension: 'opus', needsEncoder: true },
-  aac: { format: 'aac', mediaType: 'audio/aac', extension: 'aac', needsEncoder: true },
-  flac: { format: 'flac', mediaType: 'audio/flac', extension: 'flac', needsEncoder: true },
+  wav: { format: 'wav', mediaType: 'audio/wav', extension: 'wav', needsFfmpeg: false },
+  pcm: { format: 'pcm', mediaType: 'audio/pcm', extension: 'pcm', needsFfmpeg: false },
+  mp3: { format: 'mp3', mediaType: 'audio/mpeg', extension: 'mp3', needsFfmpeg: false },
+  opus: { format: 'opus', mediaType: 'audio/ogg', extension: 'opus', needsFfmpeg: true },
+  aac: { format: 'aac', mediaType: 'audio/aac', extension: 'aac', needsFfmpeg: true },
+  flac: { format: 'flac', mediaType: 'audio/flac', extension: 'flac', needsFfmpeg: true },
 };
 
 /** Every format, in the order documentation and error messages list them. */

@@ -79,27 +79,52 @@ export function encodedSampleRate(format: AudioFormat, inputRate: number): numbe
   return supported.find((rate) => rate >= inputRate) ?? supported[supported.length - 1];
 }
 
-/** Codec, bitrate and container per format; speech-sized bitrates, mono. */
+/** Codec and container per format that ffmpeg encodes (mp3 is encoded in-process). */
 const CODEC_ARGUMENTS: Partial<Record<AudioFormat, readonly string[]>> = {
-  // No Xing/LAME frame or ID3 tag: neither can be filled in on a pipe, and bare frames concatenate.
-  mp3: ['-c:a', 'libmp3lame', '-b:a', '64k', '-write_xing', '0', '-id3v2_version', '0', '-f', 'mp3'],
-  opus: ['-c:a', 'libopus', '-b:a', '32k', '-f', 'ogg'],
-  aac: ['-c:a', 'aac', '-b:a', '64k', '-f', 'adts'],
+  opus: ['-c:a', 'libopus', '-f', 'ogg'],
+  aac: ['-c:a', 'aac', '-f', 'adts'],
   flac: ['-c:a', 'flac', '-f', 'flac'],
 };
 
+/** Speech-sized default bitrates, mono (kbps). */
+export const DEFAULT_BITRATES_KBPS: Partial<Record<AudioFormat, number>> = { mp3: 64, opus: 32, aac: 64 };
+
 /**
  * Arguments that read mono 16-bit little-endian PCM at `inputRate` from stdin and write `format` to
- * stdout. `streaming` makes every packet leave as soon as it is encoded (and Ogg pages every 100 ms
- * rather than every second) at a small cost in container overhead.
+ * stdout, at the rate its codec takes. Every packet leaves as soon as it is encoded (and Ogg pages
+ * every 100 ms rather than every second), at a small cost in container overhead.
  */
-export function ffmpegEncodeArguments(format: AudioFormat, inputRate: number, streaming: boolean): string[] {
+export function ffmpegEncodeArguments(format: AudioFormat, inputRate: number, bitrateKbps = DEFAULT_BITRATES_KBPS[format]): string[] {
   const codec = CODEC_ARGUMENTS[format];
-  if (!codec) throw new Error(`${format} is written in-process, not by ffmpeg`);
+  if (!codec) throw new Error(`${format} is not encoded by ffmpeg`);
   const input = ['-f', 's16le', '-ar', String(inputRate), '-ac', '1', '-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:0'];
-  const output = ['-map_metadata', '-1', '-ac', '1', '-ar', String(encodedSampleRate(format, inputRate)), ...codec];
-  const flushing = streaming ? ['-flush_packets', '1', ...(format === 'opus' ? ['-page_duration', '100000'] : [])] : [];
+  const bitrate = bitrateKbps === undefined || format === 'flac' ? [] : ['-b:a', `${bitrateKbps}k`];
+  const output = ['-map_metadata', '-1', '-ac', '1', '-ar', String(encodedSampleRate(format, inputRate)), ...codec, ...bitrate];
+  const flushing = ['-flush_packets', '1', ...(format === 'opus' ? ['-page_duration', '100000'] : [])];
   return ['-hide_banner', '-nostats', '-loglevel', 'error', ...input, ...output, ...flushing, 'pipe:1'];
+}
+
+/** Arguments that read any audio file from stdin and write its first audio stream as mono 16-bit PCM at `sampleRate`. */
+export function ffmpegDecodeArguments(sampleRate: number): string[] {
+  return [
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-i',
+    'pipe:0',
+    '-map',
+    '0:a:0',
+    '-map_metadata',
+    '-1',
+    '-ac',
+    '1',
+    '-ar',
+    String(sampleRate),
+    '-f',
+    's16le',
+    'pipe:1',
+  ];
 }
 
 /** Keeps the end of ffmpeg's stderr, where the reason for a failure is. */
@@ -240,7 +265,7 @@ const probes = new Map<string, Promise<ReadonlySet<AudioFormat>>>();
  * asks for it, not halfway through a response.
  */
 export function availableFormats(location: FfmpegLocation = {}): Promise<ReadonlySet<AudioFormat>> {
-  const native = AUDIO_FORMATS.filter((format) => !audioFormatInfo(format).needsEncoder);
+  const native = AUDIO_FORMATS.filter((format) => !audioFormatInfo(format).needsFfmpeg);
   const ffmpegPath = locateFfmpeg(location);
   if (!ffmpegPath) return Promise.resolve(new Set(native));
   let probe = probes.get(ffmpegPath);
@@ -257,10 +282,10 @@ export function availableFormats(location: FfmpegLocation = {}): Promise<Readonl
 
 async function probeEncoders(ffmpegPath: string): Promise<AudioFormat[]> {
   const silence = Buffer.alloc(1600 * 2);
-  const candidates = AUDIO_FORMATS.filter((format) => audioFormatInfo(format).needsEncoder);
+  const candidates = AUDIO_FORMATS.filter((format) => audioFormatInfo(format).needsFfmpeg);
   const results = await Promise.all(
     candidates.map((format) =>
-      runEncoder(ffmpegPath, format, ffmpegEncodeArguments(format, 16000, false), silence, PROBE_TIMEOUT_MS).then(
+      runEncoder(ffmpegPath, format, ffmpegEncodeArguments(format, 16000), silence, PROBE_TIMEOUT_MS).then(
         (bytes) => bytes.length > 0,
         () => false,
       ),

@@ -65,20 +65,34 @@ export interface DecodedWav {
   channels: number;
 }
 
+/** Where a WAV file's samples start and how they are laid out. */
+export interface WavLayout {
+  format: WavSampleFormat;
+  /** Offset of the first sample byte. */
+  dataStart: number;
+  /** The data chunk's declared size; undefined when it is a streaming placeholder (0 or ≥ 2 GiB). */
+  dataBytes: number | undefined;
+}
+
 /**
- * Reads PCM WAV (8/16/24/32-bit integer or 32-bit float, any channel count, downmixed to mono).
- * Walks the chunks rather than assuming a 44-byte header; tolerates streaming sizes (0 or 0xFFFFFFFF).
+ * The layout of a WAV file from its first bytes, or 'incomplete' while the data chunk's header has
+ * not arrived yet. Walks the chunks rather than assuming a 44-byte header. Throws when the bytes are
+ * not a WAV file.
  */
-export function decodeWav(bytes: Buffer): DecodedWav {
-  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new Error('not a RIFF/WAVE file');
-  }
+export function readWavLayout(bytes: Buffer): WavLayout | 'incomplete' {
+  if (bytes.length < 12) return 'incomplete';
+  if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a RIFF/WAVE file');
   let offset = 12;
-  let format: { audioFormat: number; channels: number; sampleRate: number; bitsPerSample: number } | undefined;
+  let format: WavSampleFormat | undefined;
   while (offset + 8 <= bytes.length) {
     const id = bytes.toString('ascii', offset, offset + 4);
     const declared = bytes.readUInt32LE(offset + 4);
     const start = offset + 8;
+    if (id === 'data') {
+      if (!format) throw new Error('WAV data chunk before fmt chunk');
+      return { format, dataStart: start, dataBytes: declared === 0 || declared >= 0x80000000 ? undefined : declared };
+    }
+    if (start + declared > bytes.length) return 'incomplete';
     if (id === 'fmt ') {
       let audioFormat = bytes.readUInt16LE(start);
       if (audioFormat === 0xfffe && declared >= 40) audioFormat = bytes.readUInt16LE(start + 24); // WAVE_FORMAT_EXTENSIBLE
@@ -88,17 +102,47 @@ export function decodeWav(bytes: Buffer): DecodedWav {
         sampleRate: bytes.readUInt32LE(start + 4),
         bitsPerSample: bytes.readUInt16LE(start + 14),
       };
-    } else if (id === 'data') {
-      if (!format) throw new Error('WAV data chunk before fmt chunk');
-      const end = declared === 0 || start + declared > bytes.length ? bytes.length : start + declared;
-      return { samples: toMonoFloat(bytes.subarray(start, end), format), sampleRate: format.sampleRate, channels: format.channels };
+      checkSampleLayout(format);
     }
     offset = start + declared + (declared % 2);
   }
-  throw new Error('WAV file has no data chunk');
+  return 'incomplete';
 }
 
-function toMonoFloat(data: Buffer, format: { audioFormat: number; channels: number; bitsPerSample: number }): Float32Array {
+/**
+ * Reads PCM WAV (8/16/24/32-bit integer or 32-bit float, any channel count, downmixed to mono).
+ * Tolerates streaming sizes (0 or 0xFFFFFFFF).
+ */
+export function decodeWav(bytes: Buffer): DecodedWav {
+  const layout = readWavLayout(bytes);
+  if (layout === 'incomplete') throw new Error('WAV file has no data chunk');
+  const { format, dataStart, dataBytes } = layout;
+  const end = dataBytes === undefined || dataStart + dataBytes > bytes.length ? bytes.length : dataStart + dataBytes;
+  return { samples: toMonoFloat(bytes.subarray(dataStart, end), format), sampleRate: format.sampleRate, channels: format.channels };
+}
+
+function checkSampleLayout(format: WavSampleFormat): void {
+  const bytesPerSample = format.bitsPerSample / 8;
+  if (format.channels < 1 || !Number.isInteger(bytesPerSample) || bytesPerSample < 1) throw new Error('unsupported WAV sample layout');
+  sampleReader(format.audioFormat, format.bitsPerSample);
+}
+
+/** Bytes per frame (one sample of every channel). */
+export function wavFrameBytes(format: Omit<WavSampleFormat, 'sampleRate'>): number {
+  return (format.bitsPerSample / 8) * format.channels;
+}
+
+/** The `fmt ` chunk's fields that say how samples are laid out. */
+export interface WavSampleFormat {
+  audioFormat: number;
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+}
+
+/** Whole frames of `data` as mono float samples (channels averaged). */
+export function toMonoFloat(data: Buffer, format: Omit<WavSampleFormat, 'sampleRate'>): Float32Array {
+  if (format.audioFormat === 1 && format.bitsPerSample === 16 && format.channels === 1) return pcm16ToFloat(data);
   const bytesPerSample = format.bitsPerSample / 8;
   const frameBytes = bytesPerSample * format.channels;
   if (format.channels < 1 || !Number.isInteger(bytesPerSample) || bytesPerSample < 1) throw new Error('unsupported WAV sample layout');
@@ -128,4 +172,16 @@ function sampleReader(audioFormat: number, bits: number): (data: Buffer, at: num
     default:
       throw new Error(`unsupported WAV bit depth ${bits}`);
   }
+}
+
+/**
+ * A whole WAV file with its RIFF and data sizes set: a file written while streaming carries
+ * placeholder sizes ("until the end of the stream"), which a file saved or sent whole must not.
+ */
+export function withExactWavSizes(bytes: Buffer): Buffer {
+  const layout = readWavLayout(bytes);
+  if (layout === 'incomplete' || layout.dataBytes !== undefined) return bytes;
+  bytes.writeUInt32LE(Math.min(0xffffffff, bytes.length - 8), 4);
+  bytes.writeUInt32LE(bytes.length - layout.dataStart, layout.dataStart - 4);
+  return bytes;
 }

@@ -29,7 +29,7 @@ export const UPSTREAM_FORMATS: Partial<Record<ProviderKind, readonly UpstreamRes
 };
 
 /** Raw PCM rates upstreams are asked for: ElevenLabs offers all of these (pcm_44100 on a Pro plan), OpenAI sends 24 kHz. */
-const PCM_SAMPLE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
+export const PCM_SAMPLE_RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 
 /** One TTS backend in `config/providers.yaml`. Fields that a kind does not use are ignored by it. */
 export class ProviderEntry {
@@ -94,6 +94,17 @@ export class ProviderEntry {
   @IsOptional()
   @IsIn(UPSTREAM_RESPONSE_FORMATS)
   response_format?: UpstreamResponseFormat;
+
+  /**
+   * Formats a client may get from this upstream byte for byte (HTTP kinds): when a client asks for one
+   * of them (at a rate the upstream offers), the upstream is asked for exactly that and its answer is
+   * passed through as it arrives, with no decoding or re-encoding. Default: every format the kind offers.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(UPSTREAM_RESPONSE_FORMATS, { each: true })
+  native_formats?: UpstreamResponseFormat[];
 
   /** Rate of raw PCM answers (OpenAI sends 24 kHz; ElevenLabs sends what `output_format` asked). */
   @IsIn(PCM_SAMPLE_RATES)
@@ -187,18 +198,29 @@ export class ProvidersConfig {
     return this.providers.find((provider) => provider.id === id);
   }
 
-  /** What class-validator cannot check field by field: a response format the entry's kind does not offer. */
+  /** What class-validator cannot check field by field: a response or native format the entry's kind does not offer. */
   problems(): string[] {
     const problems: string[] = [];
     for (const entry of this.providers) {
-      const formats = UPSTREAM_FORMATS[entry.kind];
-      if (formats && entry.response_format !== undefined && !formats.includes(entry.response_format)) {
+      const formats = UPSTREAM_FORMATS[entry.kind] ?? [];
+      const offered = formats.length > 0 ? formats.join(', ') : 'none';
+      if (entry.response_format !== undefined && !formats.includes(entry.response_format)) {
         problems.push(
-          `providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${formats.join(', ')})`,
+          `providers.yaml: ${entry.id}.response_format '${entry.response_format}' is not offered by ${entry.kind} upstreams (${offered})`,
         );
+      }
+      for (const format of entry.native_formats ?? []) {
+        if (!formats.includes(format)) {
+          problems.push(`providers.yaml: ${entry.id}.native_formats '${format}' is not offered by ${entry.kind} upstreams (${offered})`);
+        }
       }
     }
     return problems;
+  }
+
+  /** The formats `entry`'s answers may pass through in: its own list, or everything its kind offers. */
+  static nativeFormats(entry: ProviderEntry): readonly UpstreamResponseFormat[] {
+    return entry.native_formats ?? UPSTREAM_FORMATS[entry.kind] ?? [];
   }
 
   /** The format `entry` asks its upstream for: its own, or its kind's default; kinds without a choice (a Sauti peer) send WAV. */

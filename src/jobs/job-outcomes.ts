@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
 import { RESULT_STORE, ResultStore } from '../storage/result-store';
-import type { SynthesisOutcome } from '../synthesis/synthesis.service';
+import type { RenderedSpeech } from '../synthesis/speech.types';
 import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { SynthesisJobEntity } from './synthesis-job.entity';
 import { SynthesisJobRepository } from './synthesis-job.repository';
@@ -29,18 +29,18 @@ export class JobOutcomes {
     return this.jobs.markRunning(jobId);
   }
 
-  async succeed(job: SynthesisJobEntity, outcome: Omit<SynthesisOutcome, 'credits'>): Promise<boolean> {
+  async succeed(job: SynthesisJobEntity, outcome: RenderedSpeech): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const served = { provider: outcome.provider, model: outcome.model ?? null, attempts: outcome.attempts };
       if (!(await this.jobs.markSucceeded(manager, job.id, served))) return false;
       await this.results.save(
         job.id,
         {
-          audio: outcome.audio.bytes,
-          contentType: outcome.audio.contentType,
-          format: outcome.audio.format,
-          durationSeconds: outcome.audio.durationSeconds,
-          sampleRate: outcome.audio.sampleRate,
+          audio: outcome.bytes,
+          contentType: outcome.contentType,
+          format: outcome.format,
+          durationSeconds: outcome.durationSeconds,
+          sampleRate: outcome.sampleRate,
           ...(outcome.segments ? { segments: outcome.segments } : {}),
         },
         manager,

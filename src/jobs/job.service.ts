@@ -8,7 +8,6 @@ import { withTimeout } from '../common/with-timeout';
 import { AppConfig } from '../config/app-config';
 import { RootLogger } from '../logging/root-logger';
 import { RESULT_STORE, ResultStore, StoredResult } from '../storage/result-store';
-import { SynthesisService } from '../synthesis/synthesis.service';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
 import { isPossibleJobId, newJobId, requestHash } from './job-ids';
 import { enqueueSynthesis, SynthesisJobData } from './job-queue';
@@ -47,7 +46,6 @@ export class JobService {
     private readonly jobs: SynthesisJobRepository,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue<SynthesisJobData>,
     @Inject(RESULT_STORE) private readonly results: ResultStore,
-    private readonly synthesis: SynthesisService,
     private readonly config: AppConfig,
     private readonly logger: RootLogger,
   ) {}
@@ -112,7 +110,7 @@ export class JobService {
       errorCode: null,
       errorMessage: null,
       characters: request.characters,
-      credits: this.synthesis.priceOf(request),
+      credits: this.config.pricing.creditsFor(request.route, request.characters),
       resultTtlSeconds: ttl,
       startedAt: null,
       completedAt: null,

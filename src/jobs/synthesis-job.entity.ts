@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/bigint.transformer';
-import type { AttemptRecord } from '../synthesis/routing/routing.types';
+import type { AttemptRecord } from '../synthesis/speech.types';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired';

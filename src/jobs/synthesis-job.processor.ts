@@ -4,7 +4,7 @@ import { describeOutage, isDependencyOutage } from '../common/errors/dependency-
 import { toTtsError } from '../common/errors/to-tts-error';
 import { TtsErrorCode } from '../common/tts-error';
 import { RootLogger } from '../logging/root-logger';
-import { SynthesisService } from '../synthesis/synthesis.service';
+import { SpeechService } from '../synthesis/speech.service';
 import { JobOutcomes } from './job-outcomes';
 import type { SynthesisJobData } from './job-queue';
 
@@ -25,7 +25,7 @@ const OUTAGE_DELAY_MS = 3000;
 export class SynthesisJobProcessor {
   constructor(
     private readonly outcomes: JobOutcomes,
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
     private readonly logger: RootLogger,
   ) {}
 
@@ -51,7 +51,7 @@ export class SynthesisJobProcessor {
     if (!job) return; // finished by an earlier run, expired, or never committed
     const startedAt = Date.now();
     try {
-      const outcome = await this.synthesis.render(job.request, { requestId: job.id });
+      const outcome = await this.speech.render(job.request, { requestId: job.id });
       if (await this.outcomes.succeed(job, outcome))
         this.logger.pino.info({ jobId: job.id, provider: outcome.provider, ms: Date.now() - startedAt }, 'job succeeded');
     } catch (exception) {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { AttemptRecord } from '../synthesis/routing/routing.types';
+import type { AttemptRecord } from '../synthesis/speech.types';
+import type { FailedJobRow, FailureFilter, JobStatusCounts, VoiceUsageRow } from './synthesis-job.reports';
 import { SynthesisJobEntity } from './synthesis-job.entity';
 
 /** What create_synthesis_job() answers: the row's creation time, or null when the active-job cap refused it. */
@@ -219,5 +220,83 @@ export class SynthesisJobRepository {
       [minutes],
     );
     return rows.map((row) => ({ code: row.error_code, count: row.n }));
+  }
+
+  // The dashboard's reads (AdminJobsRepository until these lived here), each served by an index of
+  // migration AdminDashboard: finished jobs by completion time, failures newest first, a tenant's jobs by
+  // creation time. A job that succeeded has no error code (also once expired), one that failed keeps its code.
+
+  async statusCounts(): Promise<JobStatusCounts> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM synthesis_jobs WHERE status = 'queued')::int AS queued,
+              (SELECT count(*) FROM synthesis_jobs WHERE status = 'running')::int AS running,
+              (SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM synthesis_jobs WHERE status = 'queued')::float8 AS oldest_queued_seconds,
+              f.*
+         FROM (SELECT count(*) FILTER (WHERE error_code IS NULL AND completed_at > now() - interval '1 hour')::int AS hour_succeeded,
+                      count(*) FILTER (WHERE error_code IS NOT NULL AND completed_at > now() - interval '1 hour')::int AS hour_failed,
+                      count(*) FILTER (WHERE error_code IS NULL)::int AS day_succeeded,
+                      count(*) FILTER (WHERE error_code IS NOT NULL)::int AS day_failed
+                 FROM synthesis_jobs WHERE completed_at > now() - interval '1 day' AND status IN ('succeeded', 'failed', 'expired')) f`,
+    );
+    return {
+      queued: row.queued,
+      running: row.running,
+      oldest_queued_seconds: row.oldest_queued_seconds === null ? null : Math.round(row.oldest_queued_seconds * 10) / 10,
+      last_hour: { succeeded: row.hour_succeeded, failed: row.hour_failed },
+      last_day: { succeeded: row.day_succeeded, failed: row.day_failed },
+    };
+  }
+
+  /** The newest failed jobs (also those expired since), optionally of one code, provider tried or tenant. */
+  recentFailures(filter: FailureFilter): Promise<FailedJobRow[]> {
+    const conditions = [`j.error_code IS NOT NULL`, `j.status IN ('failed', 'expired')`];
+    const parameters: unknown[] = [];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      parameters.push(value);
+      conditions.push(condition(`$${parameters.length}`));
+    };
+    if (filter.code) add((p) => `j.error_code = ${p}`, filter.code);
+    if (filter.tenantId) add((p) => `j.tenant_id = ${p}`, filter.tenantId);
+    if (filter.provider) add((p) => `j.routing_attempts @> ${p}::jsonb`, JSON.stringify([{ provider: filter.provider }]));
+    parameters.push(filter.limit);
+    return this.dataSource.query(
+      `SELECT j.id, j.tenant_id, t.name AS tenant_name, j.face, j.request->>'route' AS route, j.status, j.error_code, j.error_message,
+              j.routing_attempts, j.attempts, j.characters, j.completed_at
+         FROM synthesis_jobs j JOIN tenants t ON t.id = j.tenant_id
+        WHERE ${conditions.join(' AND ')}
+        ORDER BY j.completed_at DESC LIMIT $${parameters.length}`,
+      parameters,
+    );
+  }
+
+  /** Jobs per tenant and voice created since `since` (for "top voices"). */
+  voiceUsage(tenantIds: string[], since: Date): Promise<VoiceUsageRow[]> {
+    if (tenantIds.length === 0) return Promise.resolve([]);
+    return this.dataSource.query(
+      `SELECT tenant_id, request->>'route' AS voice, count(*)::int AS jobs, sum(characters)::int AS characters
+         FROM synthesis_jobs WHERE tenant_id = ANY($1::uuid[]) AND created_at >= $2
+        GROUP BY tenant_id, request->>'route'`,
+      [tenantIds, since],
+    );
+  }
+
+  /**
+   * Credits held per tenant: jobs still queued or running (their reservation ends with them), plus
+   * request reservations of the last hour still unsettled (a request never runs that long; see
+   * docs/dashboard.md). Both read small indexes, where the exact anti-join over every reservation a
+   * tenant ever made (CreditsService.summary) grows with its history.
+   */
+  async heldCreditsOf(tenantIds: string[]): Promise<Array<{ tenant_id: string; reserved: number }>> {
+    return this.dataSource.query(
+      `SELECT tenant_id, sum(held)::float8 AS reserved FROM (
+         SELECT tenant_id, credits AS held FROM synthesis_jobs WHERE status IN ('queued', 'running') AND tenant_id = ANY($1::uuid[])
+         UNION ALL
+         SELECT r.tenant_id, -r.amount FROM credit_ledger r
+          WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve' AND r.created_at > now() - interval '1 hour'
+            AND NOT EXISTS (SELECT 1 FROM synthesis_jobs j WHERE j.id = r.reference)
+            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
+       ) held GROUP BY tenant_id`,
+      [tenantIds],
+    );
   }
 }

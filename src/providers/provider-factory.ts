@@ -1,12 +1,11 @@
-import type { AudioDecoder } from '../audio/audio-decoder';
 import type { AppConfig } from '../config/app-config';
 import type { ProviderEntry } from '../config/providers.config';
 import { ElevenLabsCompatibleProvider } from './elevenlabs-compatible/elevenlabs-compatible.provider';
 import { EspeakProvider } from './espeak/espeak.provider';
-import type { UpstreamHttpClient } from './http/upstream-http.client';
+import type { UpstreamTools } from './http/upstream-provider.base';
 import { OpenAiCompatibleProvider } from './openai-compatible/openai-compatible.provider';
 import { SautiProvider } from './sauti/sauti.provider';
-import type { ProviderHealth, TtsProvider } from './tts-provider';
+import type { ProviderCapabilities, ProviderHealth, TtsProvider } from './tts-provider';
 import { assertUnreachable } from '../common/tts-error';
 import { TtsError } from '../common/tts-error';
 
@@ -18,8 +17,8 @@ export class AbsentEngineProvider implements TtsProvider {
     private readonly reason: string,
   ) {}
 
-  capabilities() {
-    return { voices: [], maxTextLength: 0 };
+  capabilities(): ProviderCapabilities {
+    return { voices: [], maxTextLength: 0, fields: { voice: false, speed: [1, 1], instructions: false, language: false } };
   }
   supports(): boolean {
     return true;
@@ -43,18 +42,7 @@ export function buildProviders(config: AppConfig, upstream: UpstreamTools, engin
   return config.providers.providers.map((entry) => buildOne(config, entry, upstream, engines));
 }
 
-/** What every HTTP provider shares: the one client and the decoder for answers that are not WAV or PCM. */
-export interface UpstreamTools {
-  http: UpstreamHttpClient;
-  decoder: AudioDecoder;
-}
-
-function buildOne(
-  config: AppConfig,
-  entry: ProviderEntry,
-  { http, decoder }: UpstreamTools,
-  engines: Map<string, TtsProvider>,
-): TtsProvider {
+function buildOne(config: AppConfig, entry: ProviderEntry, upstream: UpstreamTools, engines: Map<string, TtsProvider>): TtsProvider {
   const key = config.upstreamKeys.get(entry.id);
   switch (entry.kind) {
     case 'vits':
@@ -62,11 +50,11 @@ function buildOne(
     case 'espeak':
       return new EspeakProvider(entry);
     case 'openai-compatible':
-      return new OpenAiCompatibleProvider(entry, key, http, decoder);
+      return new OpenAiCompatibleProvider(entry, key, upstream);
     case 'elevenlabs-compatible':
-      return new ElevenLabsCompatibleProvider(entry, key, http, decoder);
+      return new ElevenLabsCompatibleProvider(entry, key, upstream);
     case 'sauti':
-      return new SautiProvider(entry, key, http, decoder);
+      return new SautiProvider(entry, key, upstream);
     default:
       return assertUnreachable(entry.kind);
   }

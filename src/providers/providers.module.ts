@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { AudioDecoder } from '../audio/audio-decoder';
+import { AudioModule } from '../audio/audio.module';
+import { AudioPipeline } from '../audio/audio-pipeline';
 import { AppConfig } from '../config/app-config';
 import { espeakSessions } from '../espeak/espeak-sessions';
 import { UpstreamHttpClient } from './http/upstream-http.client';
@@ -31,22 +32,22 @@ class ProviderResources implements OnApplicationShutdown {
 
 /** Every TTS backend of providers.yaml behind TTS_PROVIDERS and the ProviderRegistry. */
 @Module({
-  imports: [VitsModule],
+  imports: [VitsModule, AudioModule],
   providers: [
     { provide: UpstreamHttpClient, useFactory: (config: AppConfig) => new UpstreamHttpClient(config.providers.http), inject: [AppConfig] },
     {
       provide: TTS_PROVIDERS,
-      useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider) =>
+      useFactory: (config: AppConfig, http: UpstreamHttpClient, vits: VitsProvider, pipeline: AudioPipeline) =>
         buildProviders(
           config,
-          { http, decoder: new AudioDecoder(config.ffmpeg, config.providers.http.max_response_bytes) },
+          { http, canDecodeCompressed: () => pipeline.canDecodeCompressed() },
           new Map<string, TtsProvider>([[vits.id, vits]]),
         ),
-      inject: [AppConfig, UpstreamHttpClient, VitsProvider],
+      inject: [AppConfig, UpstreamHttpClient, VitsProvider, AudioPipeline],
     },
     ProviderRegistry,
     ProviderResources,
   ],
-  exports: [TTS_PROVIDERS, ProviderRegistry, UpstreamHttpClient],
+  exports: [TTS_PROVIDERS, ProviderRegistry, UpstreamHttpClient, AudioModule],
 })
 export class ProvidersModule {}

@@ -1,20 +1,6 @@
 import type { InjectionToken } from '@nestjs/common';
-
-/** VITS knobs, in the Sauti face's terms. Engines without them map what they can (speed) and ignore the rest. */
-export interface VoiceSettings {
-  /** 1.0 is the voice's natural pace; VITS uses length_scale = 1 / speakingRate. */
-  speakingRate: number;
-  /** VITS noise_scale: variation in the voice. */
-  noiseScale: number;
-  /** VITS noise_w: variation in phoneme durations. */
-  noiseScaleDuration: number;
-}
-
-export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({
-  speakingRate: 1.0,
-  noiseScale: 0.667,
-  noiseScaleDuration: 0.8,
-});
+import type { AudioStream, OutputSpec } from '../audio/audio-stream';
+import type { VoiceSettings } from '../common/voice-settings';
 
 /** What a provider is asked to say: one route target's view of a synthesis request. */
 export interface ProviderRequest {
@@ -29,6 +15,11 @@ export interface ProviderRequest {
   language?: string;
   /** Free-text style instructions, for upstreams that accept them. */
   instructions?: string;
+  /**
+   * What the client will receive. A provider that can produce exactly this itself asks for it, so its
+   * bytes pass through untouched; otherwise it answers in its own format and the pipeline converts.
+   */
+  output: OutputSpec;
 }
 
 export interface ProviderCallOptions {
@@ -39,19 +30,14 @@ export interface ProviderCallOptions {
   requestId: string;
 }
 
-/** A span of the text and where its audio lies, in samples of `SynthesizedAudio.sampleRate`. */
-export interface AudioSegment {
-  text: string;
-  startSample: number;
-  endSample: number;
-}
-
-export interface SynthesizedAudio {
-  /** Mono PCM in [-1, 1]. */
-  samples: Float32Array;
-  sampleRate: number;
-  /** Sentence or clause segments, when the provider knows them (used for timestamps). */
-  segments?: AudioSegment[];
+/** Which request fields a provider honours: the faces report the others to the client (`x-ignored-fields`). */
+export interface FieldSupport {
+  /** A separate `voice` picks the upstream's voice (for the other kinds the model names the voice). */
+  voice: boolean;
+  /** Speeds honoured as given; outside this range the provider clamps. */
+  speed: readonly [number, number];
+  instructions: boolean;
+  language: boolean;
 }
 
 export interface ProviderCapabilities {
@@ -59,6 +45,7 @@ export interface ProviderCapabilities {
   voices: string[];
   /** Longest text accepted in one call. */
   maxTextLength: number;
+  fields: FieldSupport;
 }
 
 export type ProviderHealthStatus = 'up' | 'degraded' | 'down';
@@ -78,8 +65,14 @@ export interface TtsProvider {
   capabilities(): ProviderCapabilities;
   /** Whether `voice` (and `model`, when given) can be served by this provider at all. */
   supports(voice: string, model?: string): boolean;
-  /** Throws TtsError (`provider_timeout`, `provider_rejected`, `provider_unavailable`, `invalid_request`, …) on failure. */
-  synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio>;
+  /**
+   * Starts speaking and returns the audio as a stream: HTTP upstreams resolve once the answer's first
+   * bytes are in (they say what the answer really is) and then yield the body as it arrives; local
+   * engines yield sentence by sentence. Failing before the stream starts, or while it flows, throws
+   * TtsError (`provider_timeout`, `provider_rejected`, `provider_unavailable`, `invalid_request`, …).
+   * Aborting `options.signal` stops the work, also after the stream has started.
+   */
+  synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream>;
   checkHealth(): Promise<ProviderHealth>;
 }
 

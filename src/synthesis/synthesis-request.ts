@@ -1,4 +1,4 @@
-import type { VoiceSettings } from '../providers/tts-provider';
+import type { VoiceSettings } from '../common/voice-settings';
 
 export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac';
 

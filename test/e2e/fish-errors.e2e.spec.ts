@@ -1,5 +1,4 @@
 import { DataSource } from 'typeorm';
-import { AudioEncoder } from '../../src/audio/audio-encoder';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
@@ -75,16 +74,15 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
       );
     });
 
-    it('an encoder missing on this deployment: 400 format_unavailable at creation, wav still accepted', async () => {
-      const bare = await startTestApi(env);
+    it('an encoder missing on this deployment: 400 format_unavailable at creation; wav and mp3 (in-process) still accepted', async () => {
+      // The deployment's ffmpeg pointed at a path with no binary (what a missing install looks like).
+      const bare = await startTestApi({ ...env, FFMPEG_PATH: '/nonexistent/ffmpeg' });
       try {
-        // The deployment's ffmpeg location, pointed at a path with no binary (what a missing install looks like).
-        (bare.app.get(AudioEncoder) as unknown as { location: { ffmpegPath: string } }).location = { ffmpegPath: '/nonexistent/ffmpeg' };
         const { tenantId, apiKey } = await bare.createTenant(1000);
-        expectFishError(await createTask(bare, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'mp3' }), 400, 'format_unavailable');
-        expectFishError(await createTask(bare, apiKey, { text: TEXT, voiceId: FAKE_VOICE }), 400, 'format_unavailable');
+        expectFishError(await createTask(bare, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'opus' }), 400, 'format_unavailable');
         expect(await taskCount(tenantId)).toBe(0);
         expect((await createTask(bare, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav' })).status).toBe(202);
+        expect((await createTask(bare, apiKey, { text: TEXT, voiceId: FAKE_VOICE })).status).toBe(202);
       } finally {
         await bare.close();
       }

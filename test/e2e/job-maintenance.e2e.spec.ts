@@ -18,7 +18,7 @@ import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
 import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
 import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { RootLogger } from '../../src/logging/root-logger';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { redisOptions } from '../../src/redis/redis-options';
 import { RESULT_STORE } from '../../src/storage/result-store';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';

@@ -9,7 +9,7 @@ import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import { RootLogger } from '../../src/logging/root-logger';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
 import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
@@ -69,11 +69,10 @@ describe('job rules (no worker: rows are driven directly)', () => {
       bytes: Buffer.from('RIFF-test-bytes'),
       format: 'wav' as const,
       contentType: 'audio/wav',
-      extension: 'wav',
       sampleRate: 16000,
       durationSeconds: 1,
     };
-    await outcomes.succeed(job!, { audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
+    await outcomes.succeed(job!, { ...audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
   }
 
   it('50 parallel creates with one Idempotency-Key → one job and one reservation', async () => {

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
 import { decodeWav } from '../../src/audio/wav';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { redisOptions } from '../../src/redis/redis-options';

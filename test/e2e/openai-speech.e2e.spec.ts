@@ -1,11 +1,14 @@
 import OpenAI from 'openai';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { decodeWav } from '../../src/audio/wav';
+import { AudioPipeline } from '../../src/audio/audio-pipeline';
+import { decodeWav, floatToPcm16 } from '../../src/audio/wav';
 import { CreditsService } from '../../src/billing/credits.service';
+import { RequestFailure, RequestFailureListeners } from '../../src/common/errors/request-failures';
 import type { AudioFormat } from '../../src/synthesis/synthesis-request';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
-import { toneWav } from '../fakes/scriptable-upstream';
+import { toneSamples, toneWav } from '../fakes/scriptable-upstream';
+import { eventually } from '../support/eventually';
 import { startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
 import { ffmpegChildren, probeAudio } from '../unit/audio/audio-probe';
@@ -16,9 +19,16 @@ const LONG_TEXT = Array.from(
   { length: 8 },
   (_, i) => `Sentensi namba ${i + 1} inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.`,
 ).join(' ');
-const UPSTREAM_DELAY_MS = 300;
-/** Each fake answer is 0.5 s of tone; pieces are separated by 0.2 s pauses. */
-const streamedSeconds = (calls: number) => calls * 0.5 + (calls - 1) * 0.2;
+/** A second of tone at 24 kHz as our encoder writes `format` (what an upstream answering that format sends). */
+async function encodedTone(format: AudioFormat): Promise<Buffer> {
+  const pipeline = new AudioPipeline();
+  try {
+    return (await pipeline.encode(toneSamples(1, 24000), 24000, { format, sampleRate: 24000 })).bytes;
+  } finally {
+    pipeline.close();
+  }
+}
+
 const FORMATS: AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 const EXTENSIONS: Record<AudioFormat, string> = { mp3: 'mp3', opus: 'opus', aac: 'aac', flac: 'flac', wav: 'wav', pcm: 'pcm' };
 
@@ -100,133 +110,156 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(JSON.parse(upstream.requests[0].body.toString()).voice).toBe('nova');
   });
 
-  it('stream_format "sse": a delta per piece, the first before the rest is synthesized, then done with usage', async () => {
-    upstream.defaultResponse = {
-      status: 200,
-      headers: { 'content-type': 'audio/wav' },
-      body: toneWav(0.5, 16000),
-      delayMs: UPSTREAM_DELAY_MS,
-    };
-    try {
+  /** 1 s of 24 kHz audio that the upstream sends in ten pieces, 200 ms apart: it finishes after 1.8 s. */
+  const SLOW = { count: 10, intervalMs: 200 };
+  const second = () => floatToPcm16(toneSamples(1, 24000));
+
+  async function readBody(response: Response): Promise<{ bytes: Buffer; firstAt: number }> {
+    const chunks: Buffer[] = [];
+    let firstAt = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (chunk.length > 0) firstAt ||= performance.now();
+      chunks.push(Buffer.from(chunk));
+    }
+    return { bytes: Buffer.concat(chunks), firstAt };
+  }
+
+  describe.each<[string, 'audio' | undefined]>([
+    ['the file', undefined],
+    ['stream_format "audio"', 'audio'],
+  ])('%s streams as the upstream produces it', (_label, streamFormat) => {
+    it.each<[AudioFormat, string]>([
+      ['pcm', 'audio/pcm'],
+      ['wav', 'audio/wav'],
+      ['mp3', 'audio/mpeg'],
+    ])('%s passes through: the first bytes arrive before the upstream has finished, byte for byte its own', async (format, contentType) => {
+      const file = format === 'pcm' ? second() : await encodedTone(format);
+      upstream.enqueue({ status: 200, headers: { 'content-type': contentType }, body: file, pieces: SLOW });
       const response = await client.audio.speech
-        .create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'pcm', stream_format: 'sse' })
+        .create({
+          model: 'fake/fake-model',
+          voice: 'nova',
+          input: THREE_SENTENCES,
+          response_format: format,
+          ...(streamFormat ? { stream_format: streamFormat } : {}),
+        })
         .asResponse();
-      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      expect(response.headers.get('x-tts-provider')).toBe('fake');
-      const events = await readSse(response.body!);
-      const deltas = events.filter((event) => event.type === 'speech.audio.delta');
-      expect(upstream.calls).toBe(3);
-      expect(deltas.length).toBeGreaterThanOrEqual(3);
-      // The first audio arrived while the last piece was still being synthesized upstream.
-      expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[2].at + UPSTREAM_DELAY_MS / 2);
-      const firstPiece = JSON.parse(upstream.requests[0].body.toString()).input;
-      expect(firstPiece).toBe('Sentensi namba 1 inaeleza jambo moja kwa maneno mengi ya kutosha kujaza nafasi.');
-      const done = events[events.length - 1];
-      const characters = [...LONG_TEXT].length;
-      expect(done).toMatchObject({
-        type: 'speech.audio.done',
-        usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters },
-      });
-      const pcm = Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64')));
-      expect(pcm.length / 2 / 24000).toBeCloseTo(streamedSeconds(3), 2);
-    } finally {
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
-    }
-  });
+      const { bytes, firstAt } = await readBody(response);
 
-  it('stream_format "audio": chunked bytes, the first before the rest is synthesized, one valid file', async () => {
-    upstream.defaultResponse = {
-      status: 200,
-      headers: { 'content-type': 'audio/wav' },
-      body: toneWav(0.5, 16000),
-      delayMs: UPSTREAM_DELAY_MS,
-    };
-    try {
+      expect(JSON.parse(upstream.requests[0].body.toString()).response_format).toBe(format);
+      expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
+      expect(bytes.equals(file)).toBe(true);
+      expect(response.headers.get('content-type')).toMatch(new RegExp(`^${contentType}`));
+    });
+
+    it('mp3 transcoded from a PCM-only upstream: first bytes before the upstream has finished, right rate and duration', async () => {
+      upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
       const response = await client.audio.speech
-        .create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' })
+        .create({
+          model: 'fake-pcm/fake-model',
+          voice: 'nova',
+          input: THREE_SENTENCES,
+          response_format: 'mp3',
+          ...(streamFormat ? { stream_format: streamFormat } : {}),
+        })
         .asResponse();
-      expect(response.headers.get('content-type')).toBe('audio/mpeg');
-      expect(response.headers.get('content-length')).toBeNull();
-      const chunks: Buffer[] = [];
-      let firstAt = 0;
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        firstAt ||= performance.now();
-        chunks.push(Buffer.from(chunk));
-      }
-      expect(upstream.calls).toBe(3);
-      expect(firstAt).toBeLessThan(upstream.requests[2].at + UPSTREAM_DELAY_MS / 2);
-      const probed = await probeAudio(Buffer.concat(chunks), 'mp3');
-      expect(probed.durationSeconds).toBeGreaterThan(streamedSeconds(3) - 0.05);
-      expect(probed.durationSeconds).toBeLessThan(streamedSeconds(3) + 0.1);
-    } finally {
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
-    }
+      const { bytes, firstAt } = await readBody(response);
+
+      expect(JSON.parse(upstream.requests[0].body.toString()).response_format).toBe('pcm');
+      expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
+      const probed = await probeAudio(bytes, 'mp3');
+      expect(probed.sampleRate).toBe(24000);
+      expect(Math.abs(probed.durationSeconds - 1)).toBeLessThan(0.1);
+    });
   });
 
-  it('a stream whose synthesis fails before the first sentence answers an OpenAI error and charges nothing', async () => {
-    upstream.defaultResponse = { status: 500, body: { error: { message: 'boom' } } };
-    const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
-    try {
-      const response = await request(api.baseUrl)
-        .post('/v1/audio/speech')
-        .set('authorization', `Bearer ${apiKey}`)
-        .send({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, stream_format: 'sse' });
-      expect(response.status).toBe(502);
-      expect(response.body.error).toMatchObject({
-        type: 'server_error',
-        code: expect.stringMatching(/provider_unavailable|all_providers_failed/),
-      });
-    } finally {
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
-    }
-    expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(before);
-  });
-
-  it('a failure after the first sentence ends the SSE stream with an error event and releases the credits', async () => {
-    upstream.enqueue(
-      { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) },
-      { status: 500, body: { error: { message: 'boom' } } },
-    );
-    const before = (await api.app.get(CreditsService).summary(tenantId)).balance;
+  it('stream_format "sse": deltas as the upstream produces them, the bytes its own, then done with usage', async () => {
+    const pcm = second();
+    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: pcm, pieces: SLOW });
     const response = await client.audio.speech
-      .create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'wav', stream_format: 'sse' })
+      .create({ model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'pcm', stream_format: 'sse' })
       .asResponse();
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(response.headers.get('x-tts-provider')).toBe('fake');
     const events = await readSse(response.body!);
+    const deltas = events.filter((event) => event.type === 'speech.audio.delta');
+
+    expect(upstream.calls).toBe(1);
+    expect(deltas.length).toBeGreaterThanOrEqual(5);
+    expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
+    expect(Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64'))).equals(pcm)).toBe(true);
+    const characters = [...LONG_TEXT].length;
+    expect(events[events.length - 1]).toMatchObject({
+      type: 'speech.audio.done',
+      usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters },
+    });
+  });
+
+  it('a provider that fails after the first audio: no switch; the stream ends with an error event (SSE) or cut short (audio), and the request is charged', async () => {
+    const payer = await api.createTenant(10_000);
+    const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+    const price = [...THREE_SENTENCES].length;
+    const recorded: RequestFailure[] = [];
+    api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
+    upstream.enqueue({
+      status: 200,
+      headers: { 'content-type': 'audio/pcm' },
+      body: second(),
+      pieces: { ...SLOW, intervalMs: 20, failAfter: 3 },
+    });
+    const sse = await payerClient.audio.speech
+      .create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'sse' })
+      .asResponse();
+    const events = await readSse(sse.body!);
     expect(events[0].type).toBe('speech.audio.delta');
     expect(events[events.length - 1]).toMatchObject({ type: 'error', error: { type: 'server_error' } });
-    expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(before);
+
+    upstream.enqueue({
+      status: 200,
+      headers: { 'content-type': 'audio/pcm' },
+      body: second(),
+      pieces: { ...SLOW, intervalMs: 20, failAfter: 3 },
+    });
+    const audio = await payerClient.audio.speech
+      .create({ model: 'fake/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'audio' })
+      .asResponse();
+    await expect(readBody(audio)).rejects.toThrow();
+
+    expect(upstream.calls).toBe(2);
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({ balance: 10_000 - 2 * price, reserved: 0 }),
+    );
+    // Operators see both (the dashboard's recent failures), although the clients got a 200 status.
+    expect(recorded.filter((failure) => failure.tenantId === payer.tenantId).map((failure) => [failure.face, failure.code])).toEqual([
+      ['openai', 'provider_unavailable'],
+      ['openai', 'provider_unavailable'],
+    ]);
   });
 
-  it('a client that hangs up mid-stream stops the synthesis and the encoder, and pays only for what it was sent', async () => {
-    upstream.defaultResponse = {
-      status: 200,
-      headers: { 'content-type': 'audio/wav' },
-      body: toneWav(0.5, 16000),
-      delayMs: UPSTREAM_DELAY_MS,
-    };
+  it('a client that hangs up mid-stream closes the upstream call at once and pays for the request (audio was delivered)', async () => {
     const payer = await api.createTenant(10_000);
     const aborter = new AbortController();
-    try {
-      const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
-      const response = await payerClient.audio.speech
-        .create(
-          { model: 'fake/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'sse' },
-          { signal: aborter.signal },
-        )
-        .asResponse();
-      const reader = response.body!.getReader();
-      let text = '';
-      while (!text.includes('speech.audio.delta')) text += new TextDecoder().decode((await reader.read()).value);
-      aborter.abort();
-      await new Promise((resolve) => setTimeout(resolve, 3 * UPSTREAM_DELAY_MS));
-    } finally {
-      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
-    }
-    expect(upstream.calls).toBe(2); // the piece in flight when the client left; nothing after it
-    expect(ffmpegChildren()).toEqual([]);
-    const firstPiece = [...JSON.parse(upstream.requests[0].body.toString()).input].length;
-    const summary = await api.app.get(CreditsService).summary(payer.tenantId);
-    expect(summary).toMatchObject({ balance: 10_000 - firstPiece, reserved: 0 });
+    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
+    const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+    const response = await payerClient.audio.speech
+      .create(
+        { model: 'fake-pcm/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' },
+        { signal: aborter.signal },
+      )
+      .asResponse();
+    const reader = response.body!.getReader();
+    await reader.read();
+    aborter.abort();
+
+    await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+    expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
+        balance: 10_000 - [...LONG_TEXT].length,
+        reserved: 0,
+      }),
+    );
+    expect(ffmpegChildren()).toHaveLength(api.app.get(AudioPipeline).processesReady());
   });
 
   it('a client that hangs up before the whole file is ready stops the upstream call and is charged nothing', async () => {

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
+import { routedSamples } from '../fakes/routing-fixture';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 import { startTestApi, TestApi } from '../support/test-api';
@@ -33,7 +34,8 @@ describe('routing inside the api process', () => {
   });
 
   it('serves sauti-swahili-v1 with espeak at 16 kHz when the VITS files are missing', async () => {
-    const routed = await api.app.get(SynthesisRouter).synthesize(
+    const routed = await routedSamples(
+      { router: api.app.get(SynthesisRouter), app: api.app },
       {
         text: 'Habari za asubuhi.',
         characters: 18,

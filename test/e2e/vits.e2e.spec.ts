@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { encodeWav } from '../../src/audio/wav';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
+import { routedSamples } from '../fakes/routing-fixture';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import { startTestApi, TestApi } from '../support/test-api';
 
@@ -25,12 +26,11 @@ describe('the vits provider inside the api process', () => {
 
   it('routes sauti-test-v1 to vits and gives a playable WAV', async () => {
     const text = 'Habari za asubuhi. Bei ni TSh 5,000.';
-    const routed = await api.app
-      .get(SynthesisRouter)
-      .synthesize(
-        { text, characters: text.length, route: 'sauti-test-v1', fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' },
-        { requestId: 'e2e-vits' },
-      );
+    const routed = await routedSamples(
+      { router: api.app.get(SynthesisRouter), app: api.app },
+      { text, characters: text.length, route: 'sauti-test-v1', fallbacks: [], settings: { ...DEFAULT_VOICE_SETTINGS }, format: 'wav' },
+      { requestId: 'e2e-vits' },
+    );
     expect(routed.provider).toBe('vits');
     expect(routed.audio.samples.length).toBeGreaterThan(routed.audio.sampleRate);
     const wav = encodeWav(routed.audio.samples, routed.audio.sampleRate);

@@ -4,6 +4,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { AudioPipeline } from '../../src/audio/audio-pipeline';
+import type { OutputSpec } from '../../src/audio/audio-stream';
 import { AppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { loadEnvironment } from '../../src/config/environment';
@@ -11,7 +13,9 @@ import { HealthRegistry } from '../../src/health/health-registry';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsRegistry } from '../../src/metrics/metrics.registry';
 import { RoutingModule } from '../../src/synthesis/routing/routing.module';
+import type { RoutedStream } from '../../src/synthesis/routing/routing.types';
 import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
+import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
 
 /** The repository's config/ directory, from the TypeScript sources or from their compiled copy in dist/. */
@@ -72,4 +76,43 @@ export async function startRoutingContext(config: AppConfig): Promise<RoutingCon
     metrics: app.get(MetricsRegistry),
     close: () => app.close(),
   };
+}
+
+/** What a route's audio sounds like: every sample, at the route's rate, and who served it. */
+export interface RoutedSamples {
+  audio: { samples: Float32Array; sampleRate: number };
+  provider: string;
+  voice: string;
+  model?: string;
+  attempts: RoutedStream['attempts'];
+}
+
+/**
+ * Opens `request`'s route and reads its audio whole, as mono samples at the route's rate: what a face
+ * gets after the pipeline, for tests that look at the sound rather than the bytes.
+ */
+export async function routedSamples(
+  context: Pick<RoutingContext, 'router' | 'app'>,
+  request: SynthesisRequest,
+  options: { requestId: string; signal?: AbortSignal; output?: OutputSpec },
+): Promise<RoutedSamples> {
+  const route = context.router.resolve(request);
+  const pipeline = context.app.get(AudioPipeline);
+  const output: OutputSpec = options.output ?? { format: 'pcm', sampleRate: route.sampleRate };
+  const routed = await context.router.open(route, request, {
+    requestId: options.requestId,
+    signal: options.signal ?? new AbortController().signal,
+    output,
+    convert: (audio, signal) => pipeline.convert(audio, output, signal),
+  });
+  const parts: Float32Array[] = [];
+  for await (const samples of pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+  const samples = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    samples.set(part, at);
+    at += part.length;
+  }
+  const { audio: _stream, ...served } = routed;
+  return { ...served, audio: { samples, sampleRate: route.sampleRate } };
 }

@@ -17,6 +17,11 @@ export interface ScriptedResponse {
   redirectTo?: string;
   /** Stream this many bytes of zeros in 64 KiB chunks, without a content-length. */
   streamBytes?: number;
+  /**
+   * Send `body` in this many pieces, `intervalMs` apart (the first at once), chunked unless the
+   * headers give a length; `failAfter` destroys the connection after that many pieces instead.
+   */
+  pieces?: { count: number; intervalMs: number; failAfter?: number };
 }
 
 export interface RecordedRequest {
@@ -28,6 +33,8 @@ export interface RecordedRequest {
   at: number;
   /** Set when the caller closed the connection before the answer was complete (it gave up on the call). */
   abandoned: boolean;
+  /** When each piece of a `pieces` answer was written (performance.now()). */
+  piecesSentAt: number[];
 }
 
 /**
@@ -89,16 +96,17 @@ export class ScriptableUpstream {
         body: Buffer.concat(chunks),
         at: performance.now(),
         abandoned: false,
+        piecesSentAt: [],
       };
       this.requests.push(recorded);
       response.on('close', () => (recorded.abandoned = !response.writableFinished));
       const script = this.queue.shift() ?? this.defaultResponse;
-      if (script.delayMs) setTimeout(() => this.answer(script, request, response), script.delayMs);
-      else this.answer(script, request, response);
+      if (script.delayMs) setTimeout(() => this.answer(script, request, response, recorded), script.delayMs);
+      else this.answer(script, request, response, recorded);
     });
   }
 
-  private answer(script: ScriptedResponse, request: IncomingMessage, response: ServerResponse): void {
+  private answer(script: ScriptedResponse, request: IncomingMessage, response: ServerResponse, recorded: RecordedRequest): void {
     if (script.hang) return;
     if (script.destroy) return void request.socket.destroy();
     if (script.redirectTo !== undefined) {
@@ -106,6 +114,7 @@ export class ScriptableUpstream {
       return;
     }
     if (script.streamBytes !== undefined) return this.stream(script, response);
+    if (script.pieces) return this.inPieces(script, request, response, recorded);
     const isJson = script.body !== undefined && typeof script.body === 'object' && !Buffer.isBuffer(script.body);
     const body =
       script.body === undefined
@@ -119,6 +128,25 @@ export class ScriptableUpstream {
       ...script.headers,
     });
     response.end(body);
+  }
+
+  /** The body in pieces over time, as an upstream that synthesizes while it sends. */
+  private inPieces(script: ScriptedResponse, request: IncomingMessage, response: ServerResponse, recorded: RecordedRequest): void {
+    const body = Buffer.isBuffer(script.body) ? script.body : Buffer.from(String(script.body ?? ''));
+    const { count, intervalMs, failAfter } = script.pieces!;
+    const size = Math.ceil(body.length / count);
+    response.writeHead(script.status ?? 200, { 'content-type': 'application/octet-stream', ...script.headers });
+    let sent = 0;
+    const next = (): void => {
+      if (response.destroyed) return;
+      if (failAfter !== undefined && sent >= failAfter) return void request.socket.destroy();
+      response.write(body.subarray(sent * size, (sent + 1) * size));
+      recorded.piecesSentAt.push(performance.now());
+      sent++;
+      if (sent < count) setTimeout(next, intervalMs);
+      else response.end();
+    };
+    next();
   }
 
   private stream(script: ScriptedResponse, response: ServerResponse): void {

@@ -158,12 +158,13 @@ describe('fault: PostgreSQL stopped and restarted under load', () => {
     return answer;
   }
 
-  it('settle and release both fail: the request answers 503, and its process releases the credits once PostgreSQL is back', async () => {
+  it('the settle fails after the audio went out: the client has its audio, and its process settles once PostgreSQL is back', async () => {
     const initial = 1000;
     const { tenantId, apiKey } = await lab.createTenant(initial);
     try {
+      // The client never waits for the settle (docs/architecture.md, Billing): the audio is delivered.
       const answer = await requestCaughtByOutage(api, apiKey);
-      expect503InEnvelope('sauti', answer);
+      expect(answer.status).toBe(200);
       await sleep(1500);
     } finally {
       await lab.postgres.start();
@@ -174,16 +175,17 @@ describe('fault: PostgreSQL stopped and restarted under load', () => {
       30_000,
     );
     const books = await expectBooks(lab, tenantId, initial);
-    expect(books.settled).toBe(0);
+    // Delivered audio is only ever settled: charged once, never released.
+    expect(books.settled).toBe([...'Ombi la papo hapo.'].length);
     expect(api.output()).toMatch(/credit reservation finished after PostgreSQL came back/);
   });
 
-  it('the api dies holding a reservation it could not finish: the worker releases it after the hold’s deadline', async () => {
+  it('the api dies holding a reservation it could not settle: the worker releases it after the hold’s deadline (the customer is favoured)', async () => {
     const initial = 1000;
     const { tenantId, apiKey } = await lab.createTenant(initial);
     const doomed = await lab.api({ CREDIT_HOLD_TTL_SECONDS: '3' });
     try {
-      expect503InEnvelope('sauti', await requestCaughtByOutage(doomed, apiKey));
+      expect((await requestCaughtByOutage(doomed, apiKey)).status).toBe(200);
       expect(await doomed.stop('SIGKILL')).toBe('SIGKILL');
     } finally {
       await lab.postgres.start();

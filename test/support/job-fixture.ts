@@ -48,6 +48,19 @@ export function fakeUpstreamConfigDir(upstream: ScriptableUpstream): string {
     default_voice: 'fake',
     response_format: 'wav',
   });
+  // The same upstream offering only raw PCM: whatever else a client asks for is transcoded here.
+  providers.providers.push({
+    id: 'fake-pcm',
+    kind: 'openai-compatible',
+    base_url: upstream.url,
+    api_key_env: 'FAKE_UPSTREAM_KEY',
+    timeout_ms: 60_000,
+    models: ['fake-model'],
+    default_voice: 'fake',
+    response_format: 'pcm',
+    pcm_sample_rate: 24000,
+    native_formats: ['pcm'],
+  });
   providers.retry = { ...providers.retry, max_retries: 0 };
   providers.breaker = { ...providers.breaker, failure_threshold: 1000 };
   const routes = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'routes.yaml'), 'utf8'));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestFailure } from '../../common/errors/request-failures';
-import { AdminJobsRepository, FailedJobRow } from '../admin-jobs.repository';
+import type { FailedJobRow } from '../../jobs/synthesis-job.reports';
+import { SynthesisJobRepository } from '../../jobs/synthesis-job.repository';
 import type { AdminAttemptDto, AdminFailureDto, AdminFailureListDto, AdminFailureQueryDto } from './admin-failures.dto';
 import { KEPT_REQUEST_FAILURES, RequestFailureStore } from './request-failure.store';
 
@@ -8,7 +9,7 @@ import { KEPT_REQUEST_FAILURES, RequestFailureStore } from './request-failure.st
 @Injectable()
 export class AdminFailuresService {
   constructor(
-    private readonly jobs: AdminJobsRepository,
+    private readonly jobs: SynthesisJobRepository,
     private readonly requests: RequestFailureStore,
   ) {}
 

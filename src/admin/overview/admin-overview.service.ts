@@ -10,7 +10,7 @@ import { WorkerReports } from '../../jobs/worker-reports';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import type { ProviderStateSnapshot } from '../../synthesis/routing/provider-states';
 import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
-import { AdminJobsRepository } from '../admin-jobs.repository';
+import { SynthesisJobRepository } from '../../jobs/synthesis-job.repository';
 import { MetricsHistoryReader, RecentFigures, RecentSubject } from '../history/metrics-history.reader';
 import { ApiProcessReports } from './api-process-reports';
 
@@ -51,7 +51,7 @@ export class AdminOverviewService {
     private readonly workers: WorkerReports,
     private readonly apiProcesses: ApiProcessReports,
     private readonly history: MetricsHistoryReader,
-    private readonly jobs: AdminJobsRepository,
+    private readonly jobs: SynthesisJobRepository,
     @InjectQueue(SYNTHESIS_QUEUE) private readonly queue: Queue,
     private readonly config: AppConfig,
   ) {}

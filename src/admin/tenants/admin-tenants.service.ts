@@ -6,7 +6,7 @@ import { TtsError } from '../../common/tts-error';
 import type { ApiKeyEntity } from '../../tenants/api-key.entity';
 import { ApiKeysService } from '../../tenants/api-keys.service';
 import { TenantsService } from '../../tenants/tenants.service';
-import { AdminJobsRepository } from '../admin-jobs.repository';
+import { SynthesisJobRepository } from '../../jobs/synthesis-job.repository';
 import type {
   AdminApiKeyDto,
   AdminCreatedKeyDto,
@@ -53,7 +53,7 @@ export class AdminTenantsService {
     private readonly apiKeys: ApiKeysService,
     private readonly credits: CreditsService,
     private readonly spend: TenantSpendReader,
-    private readonly jobs: AdminJobsRepository,
+    private readonly jobs: SynthesisJobRepository,
   ) {}
 
   /** One page of tenants by name; `q` matches part of the name or a whole id. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SynthesisJobRepository } from '../../jobs/synthesis-job.repository';
 
 export interface TenantSpend {
   /** Credits charged (settled) since 00:00 UTC today, and since the 1st of this month (UTC). */
@@ -17,7 +18,10 @@ export interface TenantSpend {
  */
 @Injectable()
 export class TenantSpendReader {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobs: SynthesisJobRepository,
+  ) {}
 
   async spendOf(tenantIds: string[]): Promise<Map<string, TenantSpend>> {
     const spend = new Map<string, TenantSpend>(tenantIds.map((id) => [id, { today: 0, month: 0, reserved: 0 }]));
@@ -33,24 +37,11 @@ export class TenantSpendReader {
           GROUP BY s.tenant_id`,
         [tenantIds],
       ),
-      // Held credits: jobs still queued or running (their reservation ends with them), plus requests of the last
-      // hour still unsettled (a request never runs that long; see docs/dashboard.md). Both read small indexes,
-      // where the exact anti-join over every reservation a tenant ever made grows with its history.
-      this.dataSource.query(
-        `SELECT tenant_id, sum(held)::float8 AS reserved FROM (
-           SELECT tenant_id, credits AS held FROM synthesis_jobs WHERE status IN ('queued', 'running') AND tenant_id = ANY($1::uuid[])
-           UNION ALL
-           SELECT r.tenant_id, -r.amount FROM credit_ledger r
-            WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve' AND r.created_at > now() - interval '1 hour'
-              AND NOT EXISTS (SELECT 1 FROM synthesis_jobs j WHERE j.id = r.reference)
-              AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
-         ) held GROUP BY tenant_id`,
-        [tenantIds],
-      ),
+      this.jobs.heldCreditsOf(tenantIds),
     ]);
     for (const row of charged as Array<{ tenant_id: string; today: number; month: number }>)
       Object.assign(spend.get(row.tenant_id)!, { today: row.today, month: row.month });
-    for (const row of reserved as Array<{ tenant_id: string; reserved: number }>) spend.get(row.tenant_id)!.reserved = row.reserved;
+    for (const row of reserved) spend.get(row.tenant_id)!.reserved = row.reserved;
     return spend;
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { CreditsService } from '../../billing/credits.service';
 import { AppConfig } from '../../config/app-config';
-import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../common/voice-settings';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
-import { SynthesisService } from '../../synthesis/synthesis.service';
+import { SpeechService } from '../../synthesis/speech.service';
 import { TenantsService } from '../../tenants/tenants.service';
 import type { AdminRouteChoiceDto, AdminTryDto, AdminTryResultDto } from './admin-try.dto';
 
@@ -16,7 +16,7 @@ import type { AdminRouteChoiceDto, AdminTryDto, AdminTryResultDto } from './admi
 @Injectable()
 export class AdminTryService {
   constructor(
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
     private readonly tenants: TenantsService,
     private readonly credits: CreditsService,
     private readonly catalog: VoiceCatalog,
@@ -37,14 +37,14 @@ export class AdminTryService {
       // Every browser plays WAV.
       format: 'wav',
     };
-    await this.synthesis.validate(request, { route: 'route', format: 'format' });
-    // The one call into the synthesis use case: move it when that use case changes.
-    const outcome = await this.synthesis.synthesizeNow(tenant.id, request, options);
+    const prepared = await this.speech.prepare(request, { route: 'route', format: 'format' });
+    // The same use case as the Sauti sync endpoint: billed by the one rule, whole when it is delivered.
+    const outcome = await this.speech.speak(prepared, { tenantId: tenant.id, requestId: options.requestId }, options.signal);
     const { balance } = await this.credits.summary(tenant.id);
     return {
-      audio_base64: outcome.audio.bytes.toString('base64'),
-      content_type: outcome.audio.contentType,
-      duration_seconds: Math.round(outcome.audio.durationSeconds * 100) / 100,
+      audio_base64: outcome.bytes.toString('base64'),
+      content_type: outcome.contentType,
+      duration_seconds: Math.round(outcome.durationSeconds * 100) / 100,
       provider: outcome.provider,
       ...(outcome.model ? { model: outcome.model } : {}),
       characters: outcome.characters,

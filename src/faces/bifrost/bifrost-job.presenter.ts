@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TTS_ERROR_CODES, TtsError, TtsErrorCode } from '../../common/tts-error';
 import type { SynthesisJobEntity, JobStatus } from '../../jobs/synthesis-job.entity';
-import { ProviderRegistry } from '../../providers/provider.registry';
+import { SpeechService } from '../../synthesis/speech.service';
 import type { StoredResult } from '../../storage/result-store';
-import { fieldsIgnoredBy, speechFieldsOf } from '../openai/speech-field-support';
 import { BIFROST_SPEECH_REQUEST_TYPE, bifrostError, splitModel } from './bifrost-error.envelope';
 
 export type BifrostJobStatus = 'pending' | 'processing' | 'completed' | 'failed';
@@ -25,7 +24,7 @@ function isTtsErrorCode(value: string | null): value is TtsErrorCode {
 /** Bifrost's async job response for a speech job, in each of its states. */
 @Injectable()
 export class BifrostJobPresenter {
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(private readonly speech: SpeechService) {}
 
   statusOf(job: SynthesisJobEntity): BifrostJobStatus {
     if (job.status === 'expired') throw new TtsError('job_not_found', `Job ${job.id} was not found.`);
@@ -38,7 +37,6 @@ export class BifrostJobPresenter {
 
   completed(job: SynthesisJobEntity, result: StoredResult): Record<string, unknown> {
     const request = job.request;
-    const kind = job.provider ? this.registry.get(job.provider)?.kind : undefined;
     return {
       ...this.finished(job),
       status_code: 200,
@@ -69,7 +67,7 @@ export class BifrostJobPresenter {
               })),
             }
           : {}),
-        ignored_fields: fieldsIgnoredBy(kind, speechFieldsOf(request)),
+        ignored_fields: this.speech.ignoredFields(request, job.provider ?? undefined),
         extra_fields: {
           provider: this.requested(job).provider,
           model_requested: this.requested(job).modelRequested,

@@ -5,10 +5,8 @@ import type { Principal } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import { JobService } from '../../jobs/job.service';
-import { ProviderRegistry } from '../../providers/provider.registry';
-import { SynthesisService } from '../../synthesis/synthesis.service';
+import { SpeechService } from '../../synthesis/speech.service';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
-import { fieldsIgnoredBy, speechFieldsOf } from '../openai/speech-field-support';
 import { BifrostJobPresenter } from './bifrost-job.presenter';
 import type { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { inertFieldsSet, resultTtlFromHeader, toSynthesisRequest } from './bifrost-speech.mapper';
@@ -31,9 +29,8 @@ export interface BifrostReply {
 @Injectable()
 export class BifrostSpeechService {
   constructor(
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
     private readonly jobs: JobService,
-    private readonly registry: ProviderRegistry,
     private readonly presenter: BifrostJobPresenter,
     private readonly config: AppConfig,
     private readonly rateLimits: KeyRateLimits,
@@ -50,18 +47,16 @@ export class BifrostSpeechService {
     response?: Response,
   ): Promise<BifrostReply> {
     const idempotencyKey = parseIdempotencyKey(headers.idempotencyKey);
-    const request = toSynthesisRequest(dto);
-    const route = await this.synthesis.validate(request, FIELD_NAMES);
+    const prepared = await this.speech.prepare(toSynthesisRequest(dto), FIELD_NAMES);
     const resultTtlSeconds = resultTtlFromHeader(headers.ttlHeader, this.config.jobs.defaultResultTtlSeconds);
-    const { job, created } = await this.jobs.create(principal.tenantId, request, {
+    const { job, created } = await this.speech.submit(prepared, principal, {
       face: 'bifrost',
       resultTtlSeconds,
       idempotencyKey,
       admit: () => this.rateLimits.charge(principal, 'job_creates', response),
     });
     // Who will serve is known only at the end (fallbacks); the route's first target is the expected one.
-    const expectedKind = this.registry.get(route.targets[0]?.provider ?? '')?.kind;
-    const ignored = [...fieldsIgnoredBy(expectedKind, speechFieldsOf(request)), ...inertFieldsSet(dto)];
+    const ignored = [...this.speech.ignoredFields(prepared.request, prepared.route.targets[0]?.provider), ...inertFieldsSet(dto)];
     const replyHeaders: Record<string, string> = { 'x-bf-async-job-result-ttl': String(resultTtlSeconds) };
     if (ignored.length > 0) replyHeaders['x-ignored-fields'] = ignored.join(', ');
     if (!created) replyHeaders[IDEMPOTENT_REPLAY_HEADER] = 'true';

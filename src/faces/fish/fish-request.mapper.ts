@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import type { RouteEntry } from '../../config/routes.config';
-import { ProviderRegistry } from '../../providers/provider.registry';
-import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
-import { SynthesisService } from '../../synthesis/synthesis.service';
+import { DEFAULT_VOICE_SETTINGS } from '../../common/voice-settings';
+import { PreparedSpeech, SpeechService } from '../../synthesis/speech.service';
 import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
 import { FISH_DEFAULT_FORMAT, FishCreateTaskDto } from './fish-create-task.dto';
 import { FISH_ENGINE_ALIASES, fishAliasNames } from './fish-engine-aliases';
@@ -20,11 +19,10 @@ type RouteChoice = Pick<SynthesisRequest, 'route' | 'voice'> & { field: 'voiceId
 export class FishRequestMapper {
   constructor(
     private readonly config: AppConfig,
-    private readonly providers: ProviderRegistry,
-    private readonly synthesis: SynthesisService,
+    private readonly speech: SpeechService,
   ) {}
 
-  async toSynthesisRequest(body: FishCreateTaskDto): Promise<SynthesisRequest> {
+  async prepare(body: FishCreateTaskDto): Promise<PreparedSpeech> {
     const { text, characters } = speechText(body.text);
     const choice = this.routeFor(body.voiceId, body.engineModelId);
     const request: SynthesisRequest = {
@@ -36,8 +34,7 @@ export class FishRequestMapper {
       settings: { ...DEFAULT_VOICE_SETTINGS },
       format: body.format ?? FISH_DEFAULT_FORMAT,
     };
-    await this.synthesis.validate(request, { route: choice.field, format: 'format' });
-    return request;
+    return this.speech.prepare(request, { route: choice.field, format: 'format' });
   }
 
   private routeFor(voiceId: string, engineModelId: string | undefined): RouteChoice {
@@ -66,14 +63,14 @@ export class FishRequestMapper {
   /** The alias's engine as the voice's chain configures it; eSpeak also speaks voices it is not chained to. */
   private aliasRoute(voice: RouteEntry, alias: string, providerId: string): RouteChoice {
     const target = voice.chain.find((step) => step.provider === providerId);
-    const provider = this.providers.get(providerId);
-    if (!provider)
+    const namesVoice = this.speech.modelNamesVoice(providerId);
+    if (namesVoice === undefined)
       throw new TtsError('unknown_provider', `Engine '${alias}' is not configured on this service.`, { field: 'engineModelId' });
     if (!target) {
       if (providerId === 'espeak' && voice.language) return { route: `espeak/${voice.language}`, field: 'engineModelId' };
       throw new TtsError('unknown_provider', `Voice '${voice.id}' has no '${alias}' engine.`, { field: 'engineModelId' });
     }
-    if (ProviderRegistry.modelNamesVoice(provider)) return { route: `${providerId}/${target.voice}`, field: 'engineModelId' };
+    if (namesVoice) return { route: `${providerId}/${target.voice}`, field: 'engineModelId' };
     const model = target.model ?? this.config.providers.find(providerId)?.default_model;
     if (!model) throw new TtsError('unknown_provider', `Voice '${voice.id}' names no model for '${alias}'.`, { field: 'engineModelId' });
     return { route: `${providerId}/${model}`, voice: target.voice, field: 'engineModelId' };
@@ -85,12 +82,12 @@ export class FishRequestMapper {
    */
   private explicitRoute(voiceId: string, voice: RouteEntry | undefined, engineModelId: string): RouteChoice {
     const providerId = engineModelId.slice(0, engineModelId.indexOf('/'));
-    const provider = this.providers.get(providerId);
-    if (!provider)
+    const namesVoice = this.speech.modelNamesVoice(providerId);
+    if (namesVoice === undefined)
       throw new TtsError('unknown_provider', `Unknown provider '${providerId}' in engineModelId '${engineModelId}'.`, {
         field: 'engineModelId',
       });
-    if (ProviderRegistry.modelNamesVoice(provider)) {
+    if (namesVoice) {
       if (!voice) throw this.unknownVoice(voiceId);
       return { route: engineModelId, field: 'engineModelId' };
     }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { CreditsService } from '../../billing/credits.service';
 import type { Principal } from '../../common/request-context';
 import { parseIdempotencyKey } from '../../common/http/idempotency-key';
 import { TtsError } from '../../common/tts-error';
 import { isPossibleJobId } from '../../jobs/job-ids';
 import { JobService } from '../../jobs/job.service';
+import { SpeechService } from '../../synthesis/speech.service';
 import type { StoredResult } from '../../storage/result-store';
+import { AccountService } from '../../tenants/account.service';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import { TenantsService } from '../../tenants/tenants.service';
 import { FishAudioLinkSigner, AudioLinkQuery } from './fish-audio-link.signer';
@@ -27,9 +28,10 @@ export interface FishProfileView {
 export class FishTasksService {
   constructor(
     private readonly jobs: JobService,
+    private readonly speech: SpeechService,
     private readonly requests: FishRequestMapper,
     private readonly links: FishAudioLinkSigner,
-    private readonly credits: CreditsService,
+    private readonly account: AccountService,
     private readonly tenants: TenantsService,
     private readonly rateLimits: KeyRateLimits,
   ) {}
@@ -46,8 +48,8 @@ export class FishTasksService {
     response?: Response,
   ): Promise<{ task: FishTaskView; created: boolean }> {
     const key = parseIdempotencyKey(idempotencyKey);
-    const request = await this.requests.toSynthesisRequest(body);
-    const { job, created } = await this.jobs.create(principal.tenantId, request, {
+    const prepared = await this.requests.prepare(body);
+    const { job, created } = await this.speech.submit(prepared, principal, {
       face: 'fish',
       idempotencyKey: key,
       admit: () => this.rateLimits.charge(principal, 'job_creates', response),
@@ -77,14 +79,14 @@ export class FishTasksService {
   async profile(principal: Principal): Promise<FishProfileView> {
     const [tenant, summary, counts] = await Promise.all([
       this.tenants.get(principal.tenantId),
-      this.credits.summary(principal.tenantId),
+      this.account.creditsOf(principal.tenantId),
       this.jobs.activeCounts(principal.tenantId),
     ]);
     const limits = this.tenants.limitsOf(tenant);
     return {
       tenant: { id: tenant.id, name: tenant.name },
       apiKeyId: principal.apiKeyId,
-      credits: { balance: summary.balance, reserved: summary.reserved },
+      credits: summary,
       rateLimits: {
         requestsPerMinute: limits.requests_per_minute,
         jobCreatesPerMinute: limits.job_creates_per_minute,

@@ -1,5 +1,5 @@
 import { TtsError } from '../../common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../common/voice-settings';
 import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
 import type { OpenAiSpeechRequestDto } from './openai-speech.dto';
 

@@ -1,35 +1,58 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import type { ServiceRequest } from '../../common/request-context';
-import { ProviderRegistry } from '../../providers/provider.registry';
-import { SynthesisService } from '../../synthesis/synthesis.service';
+import { SpeechService } from '../../synthesis/speech.service';
+import type { SpeechStream } from '../../synthesis/speech.types';
+import { clientLeft, sendAudioFile, sendAudioStream, sendSseStream } from '../shared/audio-response';
+import { openAiErrorClass } from './openai-error.envelope';
 import type { OpenAiSpeechRequestDto } from './openai-speech.dto';
 import { OPENAI_FIELD_NAMES, toSynthesisRequest } from './openai-speech.mapper';
-import { OpenAiSpeechStreamer, servedHeaders } from './openai-speech.streamer';
 
-/** OpenAI-compatible speech: the whole file, or streamed sentence by sentence as audio or SSE. */
+/** Headers naming who served and which fields that provider did not honour. */
+export function servedHeaders(speech: Pick<SpeechStream, 'provider' | 'ignoredFields'>): Record<string, string> {
+  return {
+    'x-tts-provider': speech.provider,
+    ...(speech.ignoredFields.length > 0 ? { 'x-ignored-fields': speech.ignoredFields.join(', ') } : {}),
+  };
+}
+
+/** Files whose header states their length: a file client gets them whole, with exact sizes, when the length is not known up front. */
+const NEEDS_WHOLE = new Set(['wav', 'flac']);
+
+/**
+ * OpenAI-compatible speech, streamed as it is produced in all three shapes: the file (chunked, or with
+ * its length when known), `stream_format: "audio"` and `"sse"`. The exception is a WAV or FLAC file we
+ * encode whose length is not known before it ends: its header must carry exact sizes, so it is sent whole.
+ */
 @Injectable()
 export class OpenAiSpeechService {
-  constructor(
-    private readonly synthesis: SynthesisService,
-    private readonly streamer: OpenAiSpeechStreamer,
-    private readonly registry: ProviderRegistry,
-  ) {}
+  constructor(private readonly speech: SpeechService) {}
 
   async speak(tenantId: string, dto: OpenAiSpeechRequestDto, http: { request: ServiceRequest; response: Response }): Promise<void> {
-    const request = toSynthesisRequest(dto);
-    const route = await this.synthesis.validate(request, OPENAI_FIELD_NAMES);
-    if (dto.stream_format) return this.streamer.stream(tenantId, request, route, dto.stream_format, http);
-    // A client that hangs up stops the synthesis and is charged nothing, as with the streamed answers.
-    const outcome = await abortOnDisconnect(http.response, (signal) =>
-      this.synthesis.synthesizeNow(tenantId, request, { requestId: http.request.id, signal }),
-    );
-    http.response.writeHead(200, {
-      ...servedHeaders(this.registry, outcome.provider, request),
-      'content-type': outcome.audio.contentType,
-      'content-length': String(outcome.audio.bytes.length),
-    });
-    http.response.end(outcome.audio.bytes);
+    const { response } = http;
+    const prepared = await this.speech.prepare(toSynthesisRequest(dto), OPENAI_FIELD_NAMES);
+    const left = clientLeft(response);
+    try {
+      const speech = await this.speech.stream(prepared, { tenantId, requestId: http.request.id }, left.signal);
+      const headers = servedHeaders(speech);
+      if (dto.stream_format === 'sse') return await sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
+      const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;
+      if (!whole) return await sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
+      const file = await this.speech.collect(speech);
+      speech.markDelivered();
+      sendAudioFile(response, file.bytes, speech.contentType, headers);
+    } finally {
+      left.dispose();
+    }
   }
 }
+
+/** OpenAI's speech events: `speech.audio.delta` (base64 of the next bytes; concatenated they are one file), then `speech.audio.done` with usage. */
+const SSE_EVENTS = (characters: number) => ({
+  delta: (audio: Buffer) => ({ type: 'speech.audio.delta', audio: audio.toString('base64') }),
+  done: () => ({ type: 'speech.audio.done', usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters } }),
+  error: (error: Parameters<typeof openAiErrorClass>[0]) => ({
+    type: 'error',
+    error: { message: error.message, type: openAiErrorClass(error).type, param: error.field ?? null, code: error.code },
+  }),
+});

@@ -4,13 +4,12 @@ import { JobsModule } from '../../jobs/jobs.module';
 import { OpenAiErrorEnvelope } from './openai-error.envelope';
 import { OpenAiSpeechController } from './openai-speech.controller';
 import { OpenAiSpeechService } from './openai-speech.service';
-import { OpenAiSpeechStreamer } from './openai-speech.streamer';
 
 /** The OpenAI-compatible face: synchronous `/v1/audio/speech`, whole or streamed, with OpenAI's errors. */
 @Module({
   imports: [JobsModule],
   controllers: [OpenAiSpeechController],
-  providers: [OpenAiSpeechService, OpenAiSpeechStreamer],
+  providers: [OpenAiSpeechService],
 })
 export class OpenAiModule implements OnModuleInit {
   constructor(private readonly envelopes: ErrorEnvelopes) {}

@@ -1,7 +1,7 @@
 import type { ErrorEnvelope, RenderedError } from '../../common/errors/error-envelope';
 import type { ServiceRequest } from '../../common/request-context';
 import { assertUnreachable, TtsError, TtsErrorCode } from '../../common/tts-error';
-import type { AttemptRecord } from '../../synthesis/routing/routing.types';
+import type { AttemptRecord } from '../../synthesis/speech.types';
 import { SAUTI_PATH_PREFIXES } from './sauti-routes';
 
 /** Status, problem-type slug and title: RFC 9110 reason phrases, slugged as the document slugs 422. */

@@ -1,6 +1,5 @@
 import { TtsError } from '../../common/tts-error';
-import { validateVoiceSettings } from '../../providers/vits/voice-settings.validation';
-import type { VoiceSettings } from '../../providers/tts-provider';
+import { validateVoiceSettings, VoiceSettings } from '../../common/voice-settings';
 import { speechText, SynthesisRequest } from '../../synthesis/synthesis-request';
 import { SAUTI_MAX_CHARACTERS } from './sauti-routes';
 

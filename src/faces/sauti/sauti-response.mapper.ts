@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
-import type { CatalogVoice } from '../../synthesis/routing/routing.types';
+import type { CatalogVoice } from '../../synthesis/speech.types';
 import type { SautiJobAcceptedDto, SautiJobStatus, SautiJobStatusDto } from './sauti-job.dto';
 import type { SautiVoiceDto } from './sauti-voice.dto';
 

@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { TtsError } from '../../common/tts-error';
-import { JobService } from '../../jobs/job.service';
 import type { SynthesisJobEntity } from '../../jobs/synthesis-job.entity';
-import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
 import type { SynthesisRequest } from '../../synthesis/synthesis-request';
-import { SynthesisOutcome, SynthesisService } from '../../synthesis/synthesis.service';
+import { PreparedSpeech, SpeechService } from '../../synthesis/speech.service';
+import type { BilledSpeech } from '../../synthesis/speech.types';
 import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request.parser';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import type { TenantLimits } from '../../config/rate-limits.config';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
 
 export type SautiSpeech =
-  { kind: 'audio'; voiceId: string; outcome: SynthesisOutcome } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
+  { kind: 'audio'; voiceId: string; outcome: BilledSpeech } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
 
 export interface SautiCallContext {
   tenantId: string;
@@ -29,9 +28,7 @@ export interface SautiCallContext {
 @Injectable()
 export class SautiSynthesisService {
   constructor(
-    private readonly catalog: VoiceCatalog,
-    private readonly synthesis: SynthesisService,
-    private readonly jobs: JobService,
+    private readonly speech: SpeechService,
     private readonly rateLimits: KeyRateLimits,
   ) {}
 
@@ -39,11 +36,10 @@ export class SautiSynthesisService {
   async speak(voiceId: string, body: unknown, context: SautiCallContext): Promise<SautiSpeech> {
     // The path names the resource: an unknown voice is a 404 whatever the body holds.
     this.requireCatalogueVoice(voiceId, 'voice_id');
-    const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
-    await this.validateVoice(request, 'voice_id');
+    const prepared = await this.prepare(toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings'])), 'voice_id');
     // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
-    if (request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(request, context)) };
-    const outcome = await this.synthesis.synthesizeNow(context.tenantId, request, { requestId: context.requestId, signal: context.signal });
+    if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(prepared, context)) };
+    const outcome = await this.speech.speak(prepared, { tenantId: context.tenantId, requestId: context.requestId }, context.signal);
     return { kind: 'audio', voiceId, outcome };
   }
 
@@ -51,14 +47,12 @@ export class SautiSynthesisService {
   async createJob(body: unknown, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
     const fields = requireObject(body, 'body', ['text', 'voice_id', 'voice_settings']);
     const voiceId = parseVoiceId(fields.voice_id, 'voice_id');
-    const request = toSynthesisRequest(voiceId, fields);
-    await this.validateVoice(request, 'voice_id');
-    return this.enqueue(request, context);
+    return this.enqueue(await this.prepare(toSynthesisRequest(voiceId, fields), 'voice_id'), context);
   }
 
   /** The key's job-creation limit is charged only when a job is created: an idempotent replay costs nothing. */
-  private enqueue(request: SynthesisRequest, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
-    return this.jobs.create(context.tenantId, request, {
+  private enqueue(prepared: PreparedSpeech, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
+    return this.speech.submit(prepared, context, {
       face: 'sauti',
       idempotencyKey: context.idempotencyKey,
       admit: () => this.rateLimits.charge(context, 'job_creates', context.response),
@@ -67,13 +61,13 @@ export class SautiSynthesisService {
 
   /** Only catalogue voices are Sauti voices (`provider/model` keys are other faces' business). */
   private requireCatalogueVoice(voiceId: string, field: string): void {
-    if (!this.catalog.get(voiceId)) {
+    if (!this.speech.voice(voiceId)) {
       throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, { field });
     }
   }
 
-  private async validateVoice(request: SynthesisRequest, field: string): Promise<void> {
+  private prepare(request: SynthesisRequest, field: string): Promise<PreparedSpeech> {
     this.requireCatalogueVoice(request.route, field);
-    await this.synthesis.validate(request, { route: field, format: 'format' });
+    return this.speech.prepare(request, { route: field, format: 'format' });
   }
 }

@@ -65,9 +65,9 @@ export class SautiTextToSpeechController {
     response.setHeader(SAUTI_HEADERS.provider, outcome.provider);
     setCostHeaders(response, outcome.characters, outcome.credits, 'charged');
     return {
-      audio_base64: outcome.audio.bytes.toString('base64'),
+      audio_base64: outcome.bytes.toString('base64'),
       content_type: 'audio/wav',
-      duration_seconds: Math.round(outcome.audio.durationSeconds * 100) / 100,
+      duration_seconds: Math.round(outcome.durationSeconds * 100) / 100,
       characters_synthesized: outcome.characters,
       voice_id: speech.voiceId,
     };

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { TtsError } from '../../common/tts-error';
-import { VoiceCatalog } from '../../synthesis/routing/voice-catalog';
+import { SpeechService } from '../../synthesis/speech.service';
 import { ApiKeyGuard } from '../../tenants/api-key.guard';
 import { SautiProblemResponses } from './sauti-openapi';
 import { KeyRateLimitGuard } from '../../tenants/key-rate-limit';
@@ -13,7 +13,7 @@ import { SautiVoiceDto, SautiVoiceListDto } from './sauti-voice.dto';
 @Controller('v1/voices')
 @UseGuards(ApiKeyGuard, KeyRateLimitGuard)
 export class SautiVoicesController {
-  constructor(private readonly catalog: VoiceCatalog) {}
+  constructor(private readonly speech: SpeechService) {}
 
   @Get()
   @ApiOperation({
@@ -23,7 +23,7 @@ export class SautiVoicesController {
   @ApiOkResponse({ type: SautiVoiceListDto })
   @SautiProblemResponses(401, 429)
   list(): SautiVoiceListDto {
-    return { voices: this.catalog.list().map(toVoice) };
+    return { voices: this.speech.voices().map(toVoice) };
   }
 
   @Get(':voice_id')
@@ -32,7 +32,7 @@ export class SautiVoicesController {
   @ApiOkResponse({ type: SautiVoiceDto })
   @SautiProblemResponses(401, 404, 429)
   show(@Param('voice_id') voiceId: string): SautiVoiceDto {
-    const voice = this.catalog.get(voiceId);
+    const voice = this.speech.voice(voiceId);
     if (!voice)
       throw new TtsError('unknown_voice', `Voice '${voiceId}' was not found; GET /v1/voices lists the available voices.`, {
         field: 'voice_id',

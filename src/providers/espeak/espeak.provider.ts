@@ -1,19 +1,24 @@
-import { pcm16ToFloat } from '../../audio/wav';
+import type { AudioStream } from '../../audio/audio-stream';
 import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
-import { EspeakSpeech, speak } from '../../espeak/espeak-speech';
+import { speak } from '../../espeak/espeak-speech';
 import { isEspeakVoice } from '../../espeak/espeak-voices';
+import { planPieces } from '../../text/sentence-plan';
+import { SENTENCE_PAUSE_SECONDS } from '../../text/text-chunker';
 import type {
+  FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
   ProviderHealth,
   ProviderRequest,
-  SynthesizedAudio,
   TtsProvider,
 } from '../tts-provider';
 
 /** eSpeak's default pace; speaking_rate scales it. */
 const DEFAULT_WORDS_PER_MINUTE = 175;
+/** eSpeak's own output rate. */
+const ESPEAK_SAMPLE_RATE = 22_050;
+const ESPEAK_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
 
 function abortError(signal: AbortSignal, provider: string, timeoutMs: number): TtsError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
@@ -25,8 +30,9 @@ function abortError(signal: AbortSignal, provider: string, timeoutMs: number): T
 /**
  * eSpeak NG's formant voice through its WebAssembly build: offline, any eSpeak language. It is the last
  * target of the Swahili voices so the service keeps speaking when the VITS files are absent or broken.
- * Speaks through long-lived eSpeak sessions in their own threads (src/espeak/espeak-sessions.ts); a
- * cancelled call is released at once.
+ * Speaks through long-lived eSpeak sessions in their own threads (src/espeak/espeak-sessions.ts), the
+ * first sentence alone and then growing groups of sentences, so the first audio is ready after one
+ * sentence while the whole text costs few calls; the next group is spoken while the previous is sent.
  */
 export class EspeakProvider implements TtsProvider {
   readonly kind = 'espeak' as const;
@@ -38,7 +44,7 @@ export class EspeakProvider implements TtsProvider {
   }
 
   capabilities(): ProviderCapabilities {
-    return { voices: ['*'], maxTextLength: this.entry.max_text_length };
+    return { voices: ['*'], maxTextLength: this.entry.max_text_length, fields: ESPEAK_FIELDS };
   }
 
   supports(voice: string): boolean {
@@ -46,24 +52,47 @@ export class EspeakProvider implements TtsProvider {
     return isEspeakVoice(voice);
   }
 
-  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
+  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream> {
     if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
-    const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
-    let speech: EspeakSpeech;
-    try {
-      speech = await speak(request.text, request.voice, wordsPerMinute, options.signal);
-    } catch (error) {
-      if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
-      throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${request.voice}': ${(error as Error).message}`, {
-        details: { provider: this.id },
-        cause: error,
-      });
-    }
-    if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
-    return { samples: pcm16ToFloat(speech.pcm), sampleRate: speech.sampleRate };
+    return { descriptor: { format: 'pcm', sampleRate: ESPEAK_SAMPLE_RATE, channels: 1 }, chunks: this.speakPieces(request, options) };
   }
 
   async checkHealth(): Promise<ProviderHealth> {
     return { status: 'up', detail: 'eSpeak NG (WebAssembly, offline)' };
+  }
+
+  private async *speakPieces(request: ProviderRequest, options: ProviderCallOptions): AsyncGenerator<Buffer> {
+    const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
+    const pieces = planPieces(request.text, 'growing');
+    const pause = Buffer.alloc(Math.round(SENTENCE_PAUSE_SECONDS * ESPEAK_SAMPLE_RATE) * 2);
+    const spoken = pieces.map(() => undefined as Promise<Buffer> | undefined);
+    const start = (index: number) => {
+      if (index >= pieces.length || spoken[index]) return;
+      spoken[index] = this.speakOne(pieces[index], request.voice, wordsPerMinute, options);
+      spoken[index]?.catch(() => undefined); // awaited in order; a later failure must not go unhandled meanwhile
+    };
+    for (let index = 0; index < pieces.length; index++) {
+      start(index);
+      start(index + 1);
+      const pcm = await (spoken[index] as Promise<Buffer>);
+      if (index > 0 && pcm.length > 0) yield pause;
+      if (pcm.length > 0) yield pcm;
+    }
+  }
+
+  private async speakOne(text: string, voice: string, wordsPerMinute: number, options: ProviderCallOptions): Promise<Buffer> {
+    try {
+      const speech = await speak(text, voice, wordsPerMinute, options.signal);
+      if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
+      if (speech.sampleRate !== ESPEAK_SAMPLE_RATE) throw new Error(`eSpeak answered at ${speech.sampleRate} Hz`);
+      return speech.pcm;
+    } catch (error) {
+      if (error instanceof TtsError) throw error;
+      if (options.signal.aborted) throw abortError(options.signal, this.id, options.timeoutMs);
+      throw new TtsError('provider_unavailable', `${this.id} cannot speak voice '${voice}': ${(error as Error).message}`, {
+        details: { provider: this.id },
+        cause: error,
+      });
+    }
   }
 }

@@ -1,112 +1,104 @@
-import {
-  AudioContainer,
-  AudioDecodeError,
-  AudioDecoder,
-  CompressedContainer,
-  containerOfMediaType,
-  sniffContainer,
-} from '../../audio/audio-decoder';
-import type { UpstreamResponseFormat } from '../../config/providers.config';
-import { decodeWav, pcm16ToFloat } from '../../audio/wav';
-import { isTimeoutReason } from './deadline';
-import type { UpstreamResponse } from './upstream-http.client';
-import type { SynthesizedAudio } from '../tts-provider';
-import { transportError, UpstreamError } from './upstream-error';
+import { containerOfMediaType, sniffContainer, AudioContainer } from '../../audio/container-sniffing';
+import type { AudioFormat } from '../../audio/audio-format';
+import type { AudioDescriptor, AudioStream, StreamFormat } from '../../audio/audio-stream';
+import { readWavLayout } from '../../audio/wav';
+import type { StreamingUpstreamResponse } from './upstream-http.client';
+import { UpstreamError } from './upstream-error';
 
-/** What a provider asked its upstream for: a WAV file, raw 16-bit PCM at an agreed rate, or a compressed file. */
-export type AskedEncoding =
-  { kind: 'wav' } | { kind: 'pcm'; sampleRate: number } | { kind: 'compressed'; format: string; container: CompressedContainer };
-
-/** The file each compressed response format comes in. */
-const CONTAINERS: Record<Exclude<UpstreamResponseFormat, 'wav' | 'pcm'>, CompressedContainer> = {
-  mp3: 'mp3',
-  opus: 'ogg',
-  aac: 'aac',
-  flac: 'flac',
-};
-
-/** What asking for `format` (raw PCM at `pcmSampleRate`) means for reading the answer. */
-export function askedEncodingFor(format: UpstreamResponseFormat, pcmSampleRate: number): AskedEncoding {
-  if (format === 'wav') return { kind: 'wav' };
-  if (format === 'pcm') return { kind: 'pcm', sampleRate: pcmSampleRate };
-  return { kind: 'compressed', format, container: CONTAINERS[format] };
+/** What a provider asked its upstream to answer in. */
+export interface UpstreamAsk {
+  format: AudioFormat;
+  /** The rate asked for (raw PCM comes at exactly this rate; for files it is informative). */
+  sampleRate: number;
+  bitrateKbps?: number;
 }
 
-/** An upstream's WAV answer as float PCM; an unreadable file is the upstream's fault, not the request's. */
-export function audioFromWav(provider: string, bytes: Buffer): SynthesizedAudio {
-  try {
-    const { samples, sampleRate } = decodeWav(bytes);
-    return { samples, sampleRate };
-  } catch (error) {
-    throw unreadable(provider, `not a readable WAV file (${(error as Error).message})`, error);
-  }
-}
-
-/** Raw 16-bit little-endian mono PCM at a rate agreed in the request. */
-export function audioFromPcm16(provider: string, bytes: Buffer, sampleRate: number): SynthesizedAudio {
-  if (bytes.length % 2 !== 0) throw unreadable(provider, 'raw PCM with an odd byte count');
-  return { samples: pcm16ToFloat(bytes), sampleRate };
-}
+/** Enough of an answer to tell a file by its magic number (and an Ogg stream's codec by its first header). */
+const SNIFF_BYTES = 36;
+/** A WAV header longer than this (metadata chunks before the samples) is not waited for. */
+const MAX_WAV_HEADER_BYTES = 64 * 1024;
 
 /**
- * An upstream's answer as float PCM, whatever it actually sent. The file's own first bytes decide
- * (an upstream asked for WAV may still send mp3); raw PCM has no magic number and can look like
- * anything, so an answer to a PCM request counts as a file only when its Content-Type names one too.
- * WAV and PCM are read in-process; other files go through ffmpeg, and without ffmpeg the error says so.
+ * An upstream's 2xx answer as an audio stream, once its first bytes are in: they decide what it is,
+ * whatever was asked (an upstream asked for WAV may still send mp3). Raw PCM has no magic number and
+ * can look like anything, so an answer to a PCM request counts as a file only when its Content-Type
+ * names one too. The bytes already read lead the stream; the rest follows as it arrives.
  */
-export async function readUpstreamAudio(
-  provider: string,
-  response: UpstreamResponse,
-  asked: AskedEncoding,
-  decoder: AudioDecoder,
-  options: { signal: AbortSignal; timeoutMs: number },
-): Promise<SynthesizedAudio> {
-  const contentType = response.headers['content-type'];
-  const sniffed = sniffContainer(response.body);
-  const container =
-    asked.kind === 'pcm'
-      ? containerOfMediaType(contentType) && sniffed
-      : (sniffed ?? (asked.kind === 'compressed' ? asked.container : undefined));
-  if (container === undefined)
-    return asked.kind === 'pcm' ? audioFromPcm16(provider, response.body, asked.sampleRate) : audioFromWav(provider, response.body);
-  if (container === 'wav') return audioFromWav(provider, response.body);
+export async function upstreamAudio(provider: string, response: StreamingUpstreamResponse, asked: UpstreamAsk): Promise<AudioStream> {
+  const iterator = response.body[Symbol.asyncIterator]();
+  let head: Buffer = Buffer.alloc(0);
+  let ended = false;
+  const readMore = async (): Promise<boolean> => {
+    const next = await iterator.next();
+    if (next.done) ended = true;
+    else head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+    return !next.done;
+  };
   try {
-    return await decoder.decode(response.body, container, options);
+    while (head.length < SNIFF_BYTES && (await readMore()));
+    if (head.length === 0) throw new UpstreamError('provider_unavailable', `${provider} returned no audio`, true, { provider });
+    const format = streamFormatOf(provider, head, asked, response.headers['content-type']);
+    let descriptor: AudioDescriptor = { format, sampleRate: asked.sampleRate, channels: 1 };
+    if (format === 'wav') {
+      let layout = readWavOrThrow(provider, head);
+      while (layout === 'incomplete' && head.length < MAX_WAV_HEADER_BYTES && (await readMore())) layout = readWavOrThrow(provider, head);
+      if (layout === 'incomplete') throw unreadable(provider, 'a WAV file without a data chunk');
+      descriptor = { format, sampleRate: layout.format.sampleRate, channels: layout.format.channels };
+    }
+    return {
+      descriptor,
+      ...(response.contentLength !== undefined ? { byteLength: response.contentLength } : {}),
+      chunks: withHead(head, ended ? undefined : iterator),
+    };
   } catch (error) {
-    throw decodeError(provider, container, asked, error, options);
+    await iterator.return?.();
+    throw error;
   }
 }
 
-function decodeError(
-  provider: string,
-  container: AudioContainer,
-  asked: AskedEncoding,
-  error: unknown,
-  options: { signal: AbortSignal; timeoutMs: number },
-): UpstreamError {
-  if (!(error instanceof AudioDecodeError)) return unreadable(provider, `${container} that could not be decoded`, error);
-  switch (error.reason) {
-    case 'no_decoder': {
-      const instead = asked.kind === 'compressed' ? '' : ` (asked for ${asked.kind})`;
-      return new UpstreamError(
-        'provider_unavailable',
-        `${provider} sent ${container} audio${instead}; ${error.message}. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.`,
-        false,
-        { provider, cause: error },
-      );
-    }
-    case 'aborted':
-    case 'timed_out':
-      return options.signal.aborted && !isTimeoutReason(options.signal.reason)
-        ? new UpstreamError('provider_unavailable', `${provider}: call cancelled by the caller`, false, { provider, cause: error })
-        : transportError(provider, 'timeout', `${options.timeoutMs} ms, while decoding its ${container} audio`, error);
-    case 'unreadable':
-      return unreadable(provider, error.message, error);
-    case 'too_large':
-      return new UpstreamError('provider_unavailable', `${provider}: ${error.message}; decoding was stopped`, false, {
-        provider,
-        cause: error,
-      });
+async function* withHead(head: Buffer, rest: AsyncIterator<Buffer> | undefined): AsyncGenerator<Buffer> {
+  try {
+    yield head;
+    if (!rest) return;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    await rest?.return?.();
+  }
+}
+
+/** The container each compressed answer format comes in, as a stream format. */
+const FORMAT_OF_CONTAINER: Record<Exclude<AudioContainer, 'ogg'>, StreamFormat> = {
+  wav: 'wav',
+  mp3: 'mp3',
+  aac: 'aac',
+  flac: 'flac',
+  webm: 'webm',
+  mp4: 'mp4',
+};
+
+function streamFormatOf(provider: string, head: Buffer, asked: UpstreamAsk, contentType: string | undefined): StreamFormat {
+  const sniffed = sniffContainer(head);
+  if (asked.format === 'pcm') {
+    const file = containerOfMediaType(contentType) && sniffed;
+    return file ? formatOfContainer(file, head) : 'pcm';
+  }
+  if (sniffed) return formatOfContainer(sniffed, head);
+  if (asked.format === 'wav') throw unreadable(provider, 'not a readable WAV file (no RIFF/WAVE header)');
+  // mp3 without an ID3 tag whose first frame header is unusual, and the like: trust what was asked.
+  return asked.format;
+}
+
+/** Ogg carries Opus or Vorbis: its first page names the codec. */
+function formatOfContainer(container: AudioContainer, head: Buffer): StreamFormat {
+  if (container !== 'ogg') return FORMAT_OF_CONTAINER[container];
+  return head.includes('OpusHead') ? 'opus' : 'ogg';
+}
+
+function readWavOrThrow(provider: string, head: Buffer): ReturnType<typeof readWavLayout> {
+  try {
+    return readWavLayout(head);
+  } catch (error) {
+    throw unreadable(provider, `not a readable WAV file (${(error as Error).message})`, error);
   }
 }
 

@@ -24,19 +24,34 @@ export interface UpstreamResponse {
   body: Buffer;
 }
 
-interface RawAnswer extends UpstreamResponse {
-  /** Set when the answer is a redirect: where to. */
-  location?: string;
+/** A 2xx answer whose body is read as it arrives. */
+export interface StreamingUpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The declared Content-Length, when there is one. */
+  contentLength?: number;
+  /**
+   * The body's chunks as they arrive, within the size cap and the call's deadline. Stopping early (or
+   * the caller's signal) closes the connection, so the upstream sees the call abandoned.
+   */
+  body: AsyncIterable<Buffer>;
 }
+
+/** What one round trip gave: the response to read, or where a redirect points. */
+type RawAnswer = { response: IncomingMessage; location?: undefined } | { response: IncomingMessage; location: string };
 
 const FOLLOWABLE_REDIRECTS = new Set([307, 308]);
 
+/** How much of an error answer is read for its message. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
 /**
  * The one HTTP client of every upstream provider (node:http, keep-alive). Each call has a connect
- * timeout and a total timeout, follows the caller's cancellation, caps the body while it streams in,
- * and turns every failure into an UpstreamError through one normaliser. Redirects: only 307/308 to the
- * same origin, at most `max_same_host_redirects` times (they keep method and body); a redirect to another
- * origin, or a 301/302/303 (which would turn the POST into a GET), is refused.
+ * timeout and a total timeout (connect, headers and the whole body), follows the caller's cancellation,
+ * caps the body while it streams in, and turns every failure into an UpstreamError through one
+ * normaliser. Redirects: only 307/308 to the same origin, at most `max_same_host_redirects` times (they
+ * keep method and body); a redirect to another origin, or a 301/302/303 (which would turn the POST into
+ * a GET), is refused.
  */
 export class UpstreamHttpClient {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -44,23 +59,49 @@ export class UpstreamHttpClient {
 
   constructor(private readonly policy: HttpClientPolicy) {}
 
-  /** Resolves with a 2xx answer; rejects with an UpstreamError for anything else. */
-  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+  /**
+   * Resolves as soon as a 2xx answer's headers are in, with its body to read as it arrives; rejects
+   * with an UpstreamError for anything else (the error answer's message is read first).
+   */
+  async open(request: UpstreamRequest): Promise<StreamingUpstreamResponse> {
     const deadline = new Deadline(request.signal, request.timeoutMs);
     try {
       let url = new URL(request.url);
       for (let redirects = 0; ; redirects++) {
         const answer = await this.once(url, request, deadline);
-        if (answer.location === undefined) {
-          if (answer.status >= 200 && answer.status < 300) return answer;
-          const retryAfter = answer.headers['retry-after'];
-          throw errorFromResponse(request.provider, answer.status, answer.body, typeof retryAfter === 'string' ? retryAfter : null);
+        const { response } = answer;
+        if (answer.location !== undefined) {
+          response.resume();
+          url = this.redirectTarget(request.provider, url, response.statusCode ?? 0, answer.location, redirects);
+          continue;
         }
-        url = this.redirectTarget(request.provider, url, answer, redirects);
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const body = await this.errorBody(response, deadline);
+          const retryAfter = response.headers['retry-after'];
+          throw errorFromResponse(request.provider, status, body, typeof retryAfter === 'string' ? retryAfter : null);
+        }
+        const declared = Number(response.headers['content-length']);
+        const contentLength = response.headers['content-length'] !== undefined && Number.isFinite(declared) ? declared : undefined;
+        if (contentLength !== undefined && contentLength > this.policy.max_response_bytes) {
+          response.destroy();
+          throw transportError(request.provider, 'too_large', `${this.policy.max_response_bytes} bytes (declared ${contentLength})`);
+        }
+        const body = this.readBody(request, response, deadline);
+        return { status, headers: response.headers, ...(contentLength !== undefined ? { contentLength } : {}), body };
       }
-    } finally {
+    } catch (error) {
       deadline.dispose();
+      throw error;
     }
+  }
+
+  /** Resolves with a 2xx answer read whole; rejects with an UpstreamError for anything else. */
+  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const response = await this.open(request);
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(chunk);
+    return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
   }
 
   close(): void {
@@ -68,17 +109,15 @@ export class UpstreamHttpClient {
     this.httpsAgent.destroy();
   }
 
-  private redirectTarget(provider: string, from: URL, answer: RawAnswer, followed: number): URL {
+  private redirectTarget(provider: string, from: URL, status: number, location: string, followed: number): URL {
     let to: URL;
     try {
-      to = new URL(answer.location ?? '', from);
+      to = new URL(location, from);
     } catch {
-      throw transportError(provider, 'redirect', `HTTP ${answer.status} to an unreadable location`);
+      throw transportError(provider, 'redirect', `HTTP ${status} to an unreadable location`);
     }
-    if (to.origin !== from.origin)
-      throw transportError(provider, 'redirect', `HTTP ${answer.status} to another host (${to.origin}) refused`);
-    if (!FOLLOWABLE_REDIRECTS.has(answer.status))
-      throw transportError(provider, 'redirect', `HTTP ${answer.status} would change the method; refused`);
+    if (to.origin !== from.origin) throw transportError(provider, 'redirect', `HTTP ${status} to another host (${to.origin}) refused`);
+    if (!FOLLOWABLE_REDIRECTS.has(status)) throw transportError(provider, 'redirect', `HTTP ${status} would change the method; refused`);
     if (followed >= this.policy.max_same_host_redirects)
       throw transportError(provider, 'redirect', `more than ${this.policy.max_same_host_redirects} redirects`);
     return to;
@@ -121,44 +160,60 @@ export class UpstreamHttpClient {
       outgoing.on('error', (error: NodeJS.ErrnoException) =>
         finish(transportError(request.provider, 'connection', error.code ?? error.message, error)),
       );
-      outgoing.on('response', (response) => this.readBody(request.provider, response, (error, answer) => finish(error, answer)));
+      outgoing.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        const location = status >= 300 && status < 400 ? response.headers.location : undefined;
+        finish(undefined, location === undefined ? { response } : { response, location });
+      });
       outgoing.end(body);
     });
   }
 
-  /** Streams the body in, stopping at the size cap; redirects are not read at all. */
-  private readBody(
-    provider: string,
-    response: IncomingMessage,
-    done: (error: UpstreamError | undefined, answer?: RawAnswer) => void,
-  ): void {
-    const status = response.statusCode ?? 0;
-    const location = status >= 300 && status < 400 ? response.headers.location : undefined;
-    if (location !== undefined) {
-      response.resume();
-      return done(undefined, { status, headers: response.headers, body: Buffer.alloc(0), location });
-    }
-    const declared = Number(response.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.policy.max_response_bytes) {
-      // Settle first: destroying the response emits 'aborted' synchronously.
-      done(transportError(provider, 'too_large', `${this.policy.max_response_bytes} bytes (declared ${declared})`));
-      return void response.destroy();
-    }
+  /** The start of an error answer, for its message; the rest is dropped with the connection. */
+  private async errorBody(response: IncomingMessage, deadline: Deadline): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let received = 0;
-    response.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > this.policy.max_response_bytes) {
-        done(transportError(provider, 'too_large', `${this.policy.max_response_bytes} bytes`));
-        return void response.destroy();
+    const onAbort = () => response.destroy();
+    deadline.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (received >= ERROR_BODY_BYTES) break;
       }
-      chunks.push(chunk);
-    });
-    response.on('end', () => done(undefined, { status, headers: response.headers, body: Buffer.concat(chunks) }));
-    response.on('error', (error: NodeJS.ErrnoException) =>
-      done(transportError(provider, 'connection', `response cut short (${error.code ?? error.message})`, error)),
-    );
-    response.on('aborted', () => done(transportError(provider, 'connection', 'response cut short')));
+    } catch {
+      // A cut-short error body still has a status to report.
+    } finally {
+      deadline.signal.removeEventListener('abort', onAbort);
+      if (!response.complete) response.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES);
+  }
+
+  /** The body as it arrives, within the size cap; the deadline lives until the body is read or abandoned. */
+  private async *readBody(request: UpstreamRequest, response: IncomingMessage, deadline: Deadline): AsyncGenerator<Buffer> {
+    const onAbort = () => response.destroy(this.abortError(request, deadline));
+    if (deadline.signal.aborted) onAbort();
+    else deadline.signal.addEventListener('abort', onAbort, { once: true });
+    let received = 0;
+    try {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > this.policy.max_response_bytes)
+          throw transportError(request.provider, 'too_large', `${this.policy.max_response_bytes} bytes`);
+        yield chunk;
+      }
+      if (!response.complete) throw transportError(request.provider, 'connection', 'response cut short');
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      if (deadline.signal.aborted) throw this.abortError(request, deadline);
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw transportError(request.provider, 'connection', `response cut short (${code})`, error);
+    } finally {
+      deadline.signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
+      if (!response.complete) response.destroy();
+    }
   }
 
   private abortError(request: UpstreamRequest, deadline: Deadline): UpstreamError {

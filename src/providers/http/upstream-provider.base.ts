@@ -1,15 +1,15 @@
-import type { AudioDecoder } from '../../audio/audio-decoder';
+import type { AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
 import type {
+  FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
   ProviderHealth,
   ProviderRequest,
-  SynthesizedAudio,
   TtsProvider,
 } from '../tts-provider';
-import { AskedEncoding, askedEncodingFor, readUpstreamAudio } from './upstream-audio';
-import type { UpstreamHttpClient, UpstreamResponse } from './upstream-http.client';
+import { UpstreamAsk, upstreamAudio } from './upstream-audio';
+import type { StreamingUpstreamResponse, UpstreamHttpClient } from './upstream-http.client';
 import { UpstreamError } from './upstream-error';
 
 /** What a subclass asks of its upstream; the base adds the URL, JSON encoding and the request id. */
@@ -29,33 +29,43 @@ export function reportsAvailability(provider: TtsProvider): provider is TtsProvi
   return typeof (provider as Partial<ReportsAvailability>).unavailableReason === 'function';
 }
 
+/** What every HTTP provider shares besides its entry: the one client, and whether compressed answers can be decoded here. */
+export interface UpstreamTools {
+  http: UpstreamHttpClient;
+  canDecodeCompressed: () => boolean;
+}
+
+const COMPRESSED = new Set<UpstreamResponseFormat>(['mp3', 'opus', 'aac', 'flac']);
+
 /**
- * What every HTTP upstream shares: its config entry, its key, the shared client, model/voice mapping.
- * Subclasses only build the request and read the answer (Portkey's declarative-mapping idea).
+ * What every HTTP upstream shares: its config entry, its key, the shared client, model/voice mapping,
+ * and the choice of what to ask for: the client's own format when the upstream offers it (its answer
+ * then passes through untouched), else the entry's `response_format` for the pipeline to convert.
+ * Subclasses only say what they offer and build the request (Portkey's declarative-mapping idea).
  */
 export abstract class UpstreamProvider implements TtsProvider, ReportsAvailability {
   abstract readonly kind: 'openai-compatible' | 'elevenlabs-compatible' | 'sauti';
+  protected abstract readonly fields: FieldSupport;
+  /** Formats a client may get byte for byte (providers.yaml `native_formats`, checked at start-up). */
+  protected readonly nativeFormats: ReadonlySet<UpstreamResponseFormat>;
+  /** What the upstream is asked for when the client's format is not one it offers. */
+  protected readonly responseFormat: UpstreamResponseFormat;
 
   constructor(
     protected readonly entry: ProviderEntry,
     protected readonly apiKey: string | undefined,
-    protected readonly http: UpstreamHttpClient,
-    protected readonly decoder: AudioDecoder,
+    protected readonly tools: UpstreamTools,
   ) {
+    this.nativeFormats = new Set(ProvidersConfig.nativeFormats(entry));
     this.responseFormat = ProvidersConfig.responseFormat(entry);
-    this.askedEncoding = askedEncodingFor(this.responseFormat, entry.pcm_sample_rate);
   }
-
-  /** What this upstream is asked to send, fixed by its configuration. */
-  protected readonly responseFormat: UpstreamResponseFormat;
-  protected readonly askedEncoding: AskedEncoding;
 
   get id(): string {
     return this.entry.id;
   }
 
   capabilities(): ProviderCapabilities {
-    return { voices: ['*'], maxTextLength: this.entry.max_text_length };
+    return { voices: ['*'], maxTextLength: this.entry.max_text_length, fields: this.fields };
   }
 
   /** Any voice name is passed through; a model must be one the config lists (or any, if it lists none). */
@@ -68,9 +78,8 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
   unavailableReason(): string | undefined {
     if (!this.entry.base_url) return 'no base_url configured';
     if (this.entry.api_key_env && !this.apiKey) return `environment variable ${this.entry.api_key_env} is not set`;
-    const asked = this.askedEncoding;
-    if (asked.kind === 'compressed' && !this.decoder.canDecodeCompressed()) {
-      return `response_format ${asked.format} needs ffmpeg to decode the upstream's audio, and this deployment has none (set FFMPEG_PATH, or ask for wav or pcm)`;
+    if (COMPRESSED.has(this.responseFormat) && !this.tools.canDecodeCompressed()) {
+      return `response_format ${this.responseFormat} needs ffmpeg to decode the upstream's audio, and this deployment has none (set FFMPEG_PATH, or ask for wav or pcm)`;
     }
     return undefined;
   }
@@ -82,11 +91,12 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       : { status: 'up', detail: `upstream ${new URL(this.entry.base_url as string).origin}` };
   }
 
-  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
+  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream> {
     const reason = this.unavailableReason();
     if (reason) throw new UpstreamError('provider_unavailable', `${this.id} is not configured: ${reason}`, false, { provider: this.id });
-    const call = this.buildCall(request);
-    const response = await this.http.send({
+    const ask = this.nativeAsk(request.output) ?? this.transcodeAsk(request.output);
+    const call = this.buildCall(request, ask);
+    const response = await this.tools.http.open({
       provider: this.id,
       url: `${(this.entry.base_url as string).replace(/\/+$/, '')}${call.path}`,
       headers: { 'content-type': 'application/json', 'x-request-id': options.requestId, ...call.headers },
@@ -94,7 +104,7 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       signal: options.signal,
       timeoutMs: options.timeoutMs,
     });
-    return this.readAudio(response, options);
+    return this.readAudio(response, ask);
   }
 
   protected upstreamModel(model: string | undefined): string | undefined {
@@ -106,10 +116,14 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
     return this.entry.voice_map[voice] ?? voice;
   }
 
-  /** Reads the answer as `askedEncoding` says, decoding whatever file the upstream actually sent. */
-  protected readAudio(response: UpstreamResponse, options: ProviderCallOptions): Promise<SynthesizedAudio> | SynthesizedAudio {
-    return readUpstreamAudio(this.id, response, this.askedEncoding, this.decoder, options);
+  /** The answer as a stream, its first bytes deciding what it is. */
+  protected readAudio(response: StreamingUpstreamResponse, ask: UpstreamAsk): Promise<AudioStream> {
+    return upstreamAudio(this.id, response, ask);
   }
 
-  protected abstract buildCall(request: ProviderRequest): UpstreamCall;
+  /** `output` exactly, when this upstream offers it and may pass it through; otherwise undefined. */
+  protected abstract nativeAsk(output: OutputSpec): UpstreamAsk | undefined;
+  /** What to ask for when the pipeline will convert the answer into `output`. */
+  protected abstract transcodeAsk(output: OutputSpec): UpstreamAsk;
+  protected abstract buildCall(request: ProviderRequest, ask: UpstreamAsk): UpstreamCall;
 }

@@ -1,14 +1,27 @@
-import type { ProviderRequest, SynthesizedAudio } from '../tts-provider';
-import { audioFromWav, unreadable } from '../http/upstream-audio';
-import type { UpstreamResponse } from '../http/upstream-http.client';
+import type { AudioStream } from '../../audio/audio-stream';
+import { onePiece } from '../../audio/audio-stream';
+import { readWavLayout } from '../../audio/wav';
+import type { FieldSupport, ProviderRequest } from '../tts-provider';
+import { UpstreamAsk, unreadable } from '../http/upstream-audio';
+import type { StreamingUpstreamResponse } from '../http/upstream-http.client';
 import { UpstreamCall, UpstreamProvider } from '../http/upstream-provider.base';
 
 /**
  * Another instance of this service (or the original Sauti API): `POST /v1/text-to-speech/{voice_id}`
- * with `xi-api-key` and Sauti `voice_settings`; the answer is JSON carrying a base64 WAV.
+ * with `xi-api-key` and Sauti `voice_settings`; the answer is JSON carrying a base64 WAV, so it is
+ * read whole. Its WAV passes through to a client that asked for WAV at the same rate.
  */
 export class SautiProvider extends UpstreamProvider {
   readonly kind = 'sauti' as const;
+  protected readonly fields: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
+
+  protected nativeAsk(): undefined {
+    return undefined;
+  }
+
+  protected transcodeAsk(): UpstreamAsk {
+    return { format: 'wav', sampleRate: 0 };
+  }
 
   protected buildCall(request: ProviderRequest): UpstreamCall {
     return {
@@ -25,14 +38,25 @@ export class SautiProvider extends UpstreamProvider {
     };
   }
 
-  protected override readAudio(response: UpstreamResponse): SynthesizedAudio {
+  protected override async readAudio(response: StreamingUpstreamResponse): Promise<AudioStream> {
+    const parts: Buffer[] = [];
+    for await (const chunk of response.body) parts.push(chunk);
     let encoded: unknown;
     try {
-      encoded = (JSON.parse(response.body.toString('utf8')) as { audio_base64?: unknown }).audio_base64;
+      encoded = (JSON.parse(Buffer.concat(parts).toString('utf8')) as { audio_base64?: unknown }).audio_base64;
     } catch (error) {
       throw unreadable(this.id, 'the answer is not JSON', error);
     }
     if (typeof encoded !== 'string' || encoded === '') throw unreadable(this.id, 'the answer has no audio_base64');
-    return audioFromWav(this.id, Buffer.from(encoded, 'base64'));
+    const wav = Buffer.from(encoded, 'base64');
+    let layout: ReturnType<typeof readWavLayout>;
+    try {
+      layout = readWavLayout(wav);
+    } catch (error) {
+      throw unreadable(this.id, `not a readable WAV file (${(error as Error).message})`, error);
+    }
+    if (layout === 'incomplete') throw unreadable(this.id, 'a WAV file without a data chunk');
+    const { sampleRate, channels } = layout.format;
+    return { descriptor: { format: 'wav', sampleRate, channels }, byteLength: wav.length, chunks: onePiece(wav) };
   }
 }

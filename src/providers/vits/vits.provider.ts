@@ -4,42 +4,25 @@ import { AppConfig } from '../../config/app-config';
 import type { VoiceEntry } from '../../config/voices.config';
 import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
+import type { AudioStream } from '../../audio/audio-stream';
+import { floatToPcm16 } from '../../audio/wav';
 import type {
+  FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
   ProviderHealth,
   ProviderRequest,
-  SynthesizedAudio,
   TtsProvider,
 } from '../tts-provider';
 import { InferencePool } from './inference.pool';
 import { loadVoiceModel, VoiceLoadResult, VoiceModel } from './voice-models';
-import { synthesizeWithVoice } from './vits.synthesizer';
+import { speakWithVoice } from './vits.synthesizer';
 
 /** Longest text one call accepts; longer requests are the synthesis layer's business (jobs). */
 export const VITS_MAX_TEXT_LENGTH = 20_000;
 
-/**
- * Aborts when the caller's signal does or when `timeoutMs` passes, whichever comes first. Disposed
- * after the call, so no timer or listener outlives it (AbortSignal.timeout/any would keep both alive).
- */
-function callSignal(options: ProviderCallOptions): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const fromCaller = () => controller.abort(options.signal.reason);
-  if (options.signal.aborted) fromCaller();
-  else options.signal.addEventListener('abort', fromCaller, { once: true });
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`vits call exceeded ${options.timeoutMs} ms`, 'TimeoutError')),
-    Math.max(1, options.timeoutMs),
-  );
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      options.signal.removeEventListener('abort', fromCaller);
-    },
-  };
-}
+/** VITS speaks the voice the model names, at any speed the knobs allow; it takes no instructions or language hint. */
+export const VITS_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
 
 /**
  * The product's own voices: VITS models (Piper or MMS-TTS ONNX exports) run by onnxruntime-node in
@@ -83,6 +66,7 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
         .filter((s) => s.available)
         .map((s) => s.id),
       maxTextLength: VITS_MAX_TEXT_LENGTH,
+      fields: VITS_FIELDS,
     };
   }
 
@@ -97,7 +81,8 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     return state?.available ? state.model.sampleRate : undefined;
   }
 
-  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<SynthesizedAudio> {
+  /** 16-bit PCM at the voice's own rate, chunk by chunk (a sentence, or a clause of a long one) as inference finishes. */
+  async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream> {
     const voice = this.requireVoice(request.voice);
     if (request.text.length > VITS_MAX_TEXT_LENGTH) {
       throw new TtsError(
@@ -106,14 +91,20 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
         { field: 'text' },
       );
     }
-    const call = callSignal(options);
+    return {
+      descriptor: { format: 'pcm', sampleRate: voice.sampleRate, channels: 1 },
+      chunks: this.speak(voice, request, options.signal),
+    };
+  }
+
+  private async *speak(voice: VoiceModel, request: ProviderRequest, signal: AbortSignal): AsyncGenerator<Buffer> {
     try {
-      return await synthesizeWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), call.signal);
+      for await (const samples of speakWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), signal)) {
+        yield floatToPcm16(samples);
+      }
     } catch (error) {
       if (error instanceof TtsError) throw error;
       throw new TtsError('provider_unavailable', `vits inference failed for ${voice.id}: ${(error as Error).message}`, { cause: error });
-    } finally {
-      call.dispose();
     }
   }
 

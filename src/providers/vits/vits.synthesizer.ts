@@ -2,11 +2,11 @@ import { TtsError } from '../../common/tts-error';
 import { phonemizeClauses } from '../../espeak/espeak-speech';
 import { normalizeSwahiliText } from '../../text/swahili-text.normalizer';
 import { chunkText, TextChunk } from '../../text/text-chunker';
-import type { AudioSegment, SynthesizedAudio, VoiceSettings } from '../tts-provider';
+import { validateVoiceSettings, VoiceSettings } from '../../common/voice-settings';
 import type { InferencePool } from './inference.pool';
 import { clausesOf, joinClausePhonemes, mmsIds, piperIds } from './phoneme-ids';
 import type { PiperVoiceModel, VoiceModel } from './voice-models';
-import { toVitsScales, validateVoiceSettings } from './voice-settings.validation';
+import { toVitsScales } from './vits-scales';
 
 /** Chunks of one request in flight at once: enough to use two threads, not enough to starve other requests. */
 const CHUNKS_IN_FLIGHT_PER_REQUEST = 2;
@@ -77,59 +77,54 @@ async function prepare(voice: VoiceModel, chunks: TextChunk[], signal: AbortSign
   return prepared.filter((p) => p.ids.length > 3);
 }
 
-async function mapWithLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    // Once one item fails the call fails: the other lanes stop taking items.
-    while (next < items.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
-function concatenate(prepared: PreparedChunk[], audio: Float32Array[], sampleRate: number): SynthesizedAudio {
-  const pauses = prepared.map((p, i) => (i === prepared.length - 1 ? 0 : Math.round(p.chunk.pauseAfterSeconds * sampleRate)));
-  const total = audio.reduce((sum, a, i) => sum + a.length + pauses[i], 0);
-  const samples = new Float32Array(total);
-  const segments: AudioSegment[] = [];
-  let at = 0;
-  audio.forEach((chunkAudio, i) => {
-    samples.set(chunkAudio, at);
-    segments.push({ text: prepared[i].chunk.text, startSample: at, endSample: at + chunkAudio.length });
-    at += chunkAudio.length + pauses[i];
-  });
-  return { samples, sampleRate, segments };
-}
-
 export interface VitsSynthesisInput {
   text: string;
   settings: Partial<VoiceSettings>;
 }
 
-/** Text → normalised chunks → ids (eSpeak in a worker thread for Piper) → ONNX runs in worker threads → one buffer. */
-export async function synthesizeWithVoice(
+/**
+ * Text → normalised chunks → ids (eSpeak in a worker thread for Piper) → ONNX runs in worker threads,
+ * yielded in order, each chunk's speech followed by the pause after it, as soon as it is ready. Two
+ * chunks are in flight at once, so the threads stay busy while the consumer sends the previous one.
+ * When the consumer stops (or `signal` aborts), chunks not started yet are dropped from the pool.
+ */
+export async function* speakWithVoice(
   voice: VoiceModel,
   input: VitsSynthesisInput,
   pool: InferencePool,
   signal: AbortSignal,
-): Promise<SynthesizedAudio> {
+): AsyncGenerator<Float32Array> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
   const prepared = await prepareText(voice, input.text, signal);
   if (prepared.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
-  const audio = await mapWithLimit(prepared, CHUNKS_IN_FLIGHT_PER_REQUEST, (p) => {
-    if (signal.aborted) return Promise.reject(abortError(signal));
-    return unlessAborted(pool.infer({ modelPath: voice.modelPath, ids: p.ids, ...scales, speakerId: voice.speakerId }, signal), signal);
-  });
-  return concatenate(prepared, audio, voice.sampleRate);
+  const own = new AbortController();
+  const stop = () => own.abort(signal.reason);
+  signal.addEventListener('abort', stop, { once: true });
+  const inFlight: Promise<Float32Array>[] = [];
+  const launch = (index: number) => {
+    const run = unlessAborted(
+      pool.infer({ modelPath: voice.modelPath, ids: prepared[index].ids, ...scales, speakerId: voice.speakerId }, own.signal),
+      own.signal,
+    );
+    run.catch(() => undefined); // awaited in order below; a later chunk's failure must not go unhandled meanwhile
+    inFlight.push(run);
+  };
+  try {
+    for (let index = 0; index < prepared.length; index++) {
+      while (inFlight.length < prepared.length && inFlight.length < index + CHUNKS_IN_FLIGHT_PER_REQUEST) launch(inFlight.length);
+      const speech = await inFlight[index];
+      yield withPause(speech, index === prepared.length - 1 ? 0 : Math.round(prepared[index].chunk.pauseAfterSeconds * voice.sampleRate));
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+    own.abort(new Error('vits synthesis stopped'));
+  }
+}
+
+function withPause(speech: Float32Array, pauseSamples: number): Float32Array {
+  if (pauseSamples === 0) return speech;
+  const samples = new Float32Array(speech.length + pauseSamples);
+  samples.set(speech);
+  return samples;
 }

@@ -8,7 +8,7 @@ export interface BreakerPermit {
   readonly probe: boolean;
 }
 
-const CLOSED_CALL: BreakerPermit = Object.freeze({ probe: false });
+export const CLOSED_CALL: BreakerPermit = Object.freeze({ probe: false });
 
 /**
  * One provider's circuit breaker. Closed: calls pass and failures are counted in a sliding window;

@@ -11,6 +11,7 @@ export class RoutingMetrics {
   private readonly attempts: Counter<'provider' | 'outcome'>;
   private readonly failures: Counter<'provider' | 'code'>;
   private readonly latency: Histogram<'provider'>;
+  private readonly firstAudio: Histogram<'provider'>;
   private readonly breaker: Gauge<'provider'>;
   private readonly realTimeFactor: Histogram<'provider'>;
 
@@ -31,6 +32,12 @@ export class RoutingMetrics {
       labelNames: ['provider'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
+    this.firstAudio = metrics.histogram({
+      name: 'tts_provider_first_audio_seconds',
+      help: 'Time from the start of a provider call to its first audio bytes',
+      labelNames: ['provider'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    });
     this.breaker = metrics.gauge({
       name: 'tts_provider_breaker_state',
       help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open',
@@ -44,10 +51,23 @@ export class RoutingMetrics {
     });
   }
 
-  call(provider: string, outcome: string, seconds: number): void {
-    this.attempts.inc({ provider, outcome });
+  /** A call that failed before any audio. */
+  failedCall(provider: string, code: string, seconds: number): void {
+    this.attempts.inc({ provider, outcome: code });
     this.latency.observe({ provider }, seconds);
-    if (outcome !== 'ok') this.failures.inc({ provider, code: outcome });
+    this.failures.inc({ provider, code });
+  }
+
+  /** A call whose audio started: it counts as an ok attempt from its first byte. */
+  firstAudioAfter(provider: string, seconds: number): void {
+    this.attempts.inc({ provider, outcome: 'ok' });
+    this.firstAudio.observe({ provider }, seconds);
+  }
+
+  /** A stream that ended, whole (`code` undefined) or broken after its first byte. */
+  streamEnded(provider: string, seconds: number, code?: string): void {
+    this.latency.observe({ provider }, seconds);
+    if (code) this.failures.inc({ provider, code });
   }
 
   breakerState(provider: string, state: BreakerState): void {

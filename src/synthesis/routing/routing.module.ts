@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { Resampler } from '../../audio/resampler';
 import { MetricsModule } from '../../metrics/metrics.module';
 import { ProvidersModule } from '../../providers/providers.module';
 import { ProviderHealthChecks } from './provider-health.checks';
@@ -12,7 +11,7 @@ import { VoiceCatalog } from './voice-catalog';
 /** Routing for both processes: the api synthesizes sync requests, the worker synthesizes jobs. */
 @Module({
   imports: [ProvidersModule, MetricsModule],
-  providers: [Resampler, RouteResolver, ProviderStates, RoutingMetrics, SynthesisRouter, VoiceCatalog, ProviderHealthChecks],
+  providers: [RouteResolver, ProviderStates, RoutingMetrics, SynthesisRouter, VoiceCatalog, ProviderHealthChecks],
   exports: [SynthesisRouter, VoiceCatalog, ProviderStates, ProvidersModule],
 })
 export class RoutingModule {}

@@ -1,24 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import { rescaleSampleIndex } from '../../audio/resample';
-import { Resampler } from '../../audio/resampler';
+import { UndecodableAudioError } from '../../audio/audio-pipeline';
+import type { AudioDescriptor, AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
 import { Deadline, isTimeoutReason } from '../../providers/http/deadline';
 import { UpstreamError } from '../../providers/http/upstream-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
-import type { SynthesizedAudio, TtsProvider } from '../../providers/tts-provider';
+import type { ProviderRequest, TtsProvider } from '../../providers/tts-provider';
 import type { SynthesisRequest } from '../synthesis-request';
-import type { BreakerPermit } from './circuit-breaker';
+import { BreakerPermit, CLOSED_CALL } from './circuit-breaker';
 import { retryDelayMs, sleep } from './retry-delay';
 import { ProviderStates } from './provider-states';
 import { RouteResolver } from './route-resolver';
 import { RoutingMetrics } from './routing.metrics';
-import type { AttemptRecord, ResolvedRoute, RoutedAudio, RouteFieldNames, RouteTarget } from './routing.types';
+import type { AttemptRecord } from '../speech.types';
+import type { ResolvedRoute, RoutedStream, RouteFieldNames, RouteTarget } from './routing.types';
 
-type TargetResult = { audio: SynthesizedAudio; record: AttemptRecord } | { error: TtsError; record: AttemptRecord; failFast: boolean };
+type TargetResult<T> = { audio: T; record: AttemptRecord } | { error: TtsError; record: AttemptRecord; failFast: boolean };
+
+/**
+ * What a routed call needs besides the request: who asks, what the client will get, when to give up,
+ * and how a provider's audio becomes the client's (the pipeline). A target has served once the
+ * converted stream's first bytes exist, so a provider whose answer cannot be converted (an unreadable
+ * file, say) is one that failed, and the next target is tried.
+ */
+export interface RouteCallOptions<T extends AudioStream> {
+  requestId: string;
+  signal: AbortSignal;
+  output: OutputSpec;
+  convert: (audio: AudioStream, signal: AbortSignal) => T;
+}
 
 function asTtsError(error: unknown, provider: string): TtsError {
   if (error instanceof TtsError) return error;
+  if (error instanceof UndecodableAudioError) {
+    const fix = error.reason === 'no_decoder' ? '. Set FFMPEG_PATH, or configure the provider to answer wav or pcm.' : '';
+    return new TtsError('provider_unavailable', `${provider} sent audio that cannot be read: ${error.message}${fix}`, {
+      details: { provider },
+      cause: error,
+    });
+  }
   // A provider that throws something untyped has a bug; the client sees only that it failed.
   return new TtsError('provider_unavailable', `${provider} failed unexpectedly`, { details: { provider }, cause: error });
 }
@@ -27,8 +48,9 @@ function asTtsError(error: unknown, provider: string): TtsError {
  * Routes one synthesis request along its chain: the route's targets in order, then the request's
  * fallbacks. Transient failures are retried on the same target (backoff with jitter, Retry-After within
  * a bound); a request the upstream rejects fails at once with the upstream's message; a provider whose
- * breaker is open, or whose voice is not loaded, is skipped at once. Every answer is resampled to the
- * route's sample rate.
+ * breaker is open, or whose voice is not loaded, is skipped at once. A target has served once its
+ * first audio bytes are in: from then on its stream is the answer, and a failure later in the stream
+ * is the stream's failure (there is no switching providers halfway through a sentence).
  */
 @Injectable()
 export class SynthesisRouter {
@@ -38,7 +60,6 @@ export class SynthesisRouter {
     private readonly states: ProviderStates,
     private readonly metrics: RoutingMetrics,
     private readonly config: AppConfig,
-    private readonly resampler: Resampler,
   ) {}
 
   /** Validates what a request names and returns its targets; throws TtsError naming the face's own fields. */
@@ -46,19 +67,22 @@ export class SynthesisRouter {
     return this.resolver.resolve(request, fields);
   }
 
-  async synthesize(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<RoutedAudio> {
-    const route = this.resolve(request);
-    // One signal per call even without a caller's: listeners are added and removed on it per attempt.
-    const signal = options.signal ?? new AbortController().signal;
+  /** Opens the first target of `route` that starts speaking; the stream is that provider's own audio. */
+  async open<T extends AudioStream>(
+    route: ResolvedRoute,
+    request: SynthesisRequest,
+    options: RouteCallOptions<T>,
+  ): Promise<RoutedStream<T>> {
+    const { signal } = options;
     const attempts: AttemptRecord[] = [];
     let retryAfterSeconds: number | undefined;
     for (const target of route.targets) {
       if (signal.aborted) throw this.cancelled(signal, attempts);
-      const result = await this.tryTarget(target, request, route, { requestId: options.requestId, signal });
+      const result = await this.tryTarget(target, request, route, options);
       attempts.push(result.record);
       if ('audio' in result) {
         return {
-          audio: await this.toRouteRate(result.audio, route.sampleRate),
+          audio: result.audio,
           provider: target.provider,
           voice: target.voice,
           ...(target.model ? { model: target.model } : {}),
@@ -77,12 +101,12 @@ export class SynthesisRouter {
     });
   }
 
-  private async tryTarget(
+  private async tryTarget<T extends AudioStream>(
     target: RouteTarget,
     request: SynthesisRequest,
     route: ResolvedRoute,
-    options: { requestId: string; signal: AbortSignal },
-  ): Promise<TargetResult> {
+    options: RouteCallOptions<T>,
+  ): Promise<TargetResult<T>> {
     const started = performance.now();
     const record = (outcome: AttemptRecord['outcome'], retries: number, message?: string): AttemptRecord => ({
       provider: target.provider,
@@ -100,13 +124,14 @@ export class SynthesisRouter {
       return { error, record: record('provider_unavailable', 0, error.message), failFast: false };
     }
     const breaker = this.states.breaker(provider.id);
-    const providerRequest = {
+    const providerRequest: ProviderRequest = {
       text: request.text,
       voice: target.voice,
       ...(target.model ? { model: target.model } : {}),
       settings: request.settings,
       language: request.language ?? route.language,
       instructions: request.instructions,
+      output: options.output,
     };
     let lastError: TtsError | undefined;
     for (let retries = 0; ; retries++) {
@@ -139,34 +164,42 @@ export class SynthesisRouter {
     }
   }
 
-  /** One call to one provider, with the target's timeout; feeds the breaker, the health state and the metrics. */
-  private async call(
+  /**
+   * One call to one provider, with the target's timeout, until its first audio bytes: feeds the
+   * breaker, the health state and the metrics. The timeout keeps running while the stream flows.
+   */
+  private async call<T extends AudioStream>(
     provider: TtsProvider,
-    request: Parameters<TtsProvider['synthesize']>[0],
+    request: ProviderRequest,
     target: RouteTarget,
-    options: { requestId: string; signal: AbortSignal; permit: BreakerPermit },
-  ): Promise<{ audio: SynthesizedAudio } | { error: TtsError }> {
+    options: RouteCallOptions<T> & { permit: BreakerPermit },
+  ): Promise<{ audio: T } | { error: TtsError }> {
     const breaker = this.states.breaker(provider.id);
     const started = performance.now();
     const deadline = new Deadline(options.signal, target.timeoutMs);
+    let streaming = false;
     try {
-      const audio = await provider.synthesize(request, {
-        signal: deadline.signal,
-        timeoutMs: target.timeoutMs,
-        requestId: options.requestId,
-      });
-      if (!(audio.sampleRate > 0) || audio.samples.length === 0)
+      const own = await untilAborted(
+        provider.synthesize(request, { signal: deadline.signal, timeoutMs: target.timeoutMs, requestId: options.requestId }),
+        deadline.signal,
+      );
+      const audio = options.convert(own, deadline.signal);
+      const chunks = audio.chunks[Symbol.asyncIterator]();
+      let first = await untilAborted(chunks.next(), deadline.signal);
+      while (!first.done && first.value.length === 0) first = await untilAborted(chunks.next(), deadline.signal);
+      if (first.done)
         throw new TtsError('provider_unavailable', `${provider.id} returned no audio`, { details: { provider: provider.id } });
-      const seconds = (performance.now() - started) / 1000;
-      breaker.recordSuccess(options.permit);
-      this.states.recordSuccess(provider.id, request.voice, seconds * 1000, audio.sampleRate);
-      this.metrics.call(provider.id, 'ok', seconds);
-      if (ProviderRegistry.isLocal(provider)) this.metrics.rtf(provider.id, seconds, audio.samples.length / audio.sampleRate);
-      return { audio };
-    } catch (thrown) {
-      const error = asTtsError(thrown, provider.id);
       const milliseconds = performance.now() - started;
-      this.metrics.call(provider.id, error.code, milliseconds / 1000);
+      breaker.recordSuccess(options.permit);
+      this.states.recordSuccess(provider.id, request.voice, milliseconds, own.descriptor.sampleRate);
+      this.metrics.firstAudioAfter(provider.id, milliseconds / 1000);
+      streaming = true;
+      const flowing = this.flowing(provider, own.descriptor, first.value, chunks, { deadline, started });
+      return { audio: { ...audio, chunks: flowing } };
+    } catch (thrown) {
+      const error = this.failure(thrown, provider, deadline);
+      const milliseconds = performance.now() - started;
+      this.metrics.failedCall(provider.id, error.code, milliseconds / 1000);
       if (options.signal.aborted) breaker.release(options.permit);
       else if (error.code === 'provider_rejected')
         breaker.recordSuccess(options.permit); // the upstream is healthy: it judged the request
@@ -174,8 +207,61 @@ export class SynthesisRouter {
       this.states.recordFailure(provider.id, error.code, error.message, milliseconds);
       return { error };
     } finally {
-      deadline.dispose();
+      if (!streaming) deadline.dispose();
     }
+  }
+
+  /**
+   * The rest of a started stream. A failure after the first bytes counts against the provider
+   * (breaker, health, metrics) unless the caller stopped it; the deadline lives until the stream ends.
+   */
+  private async *flowing(
+    provider: TtsProvider,
+    descriptor: AudioDescriptor,
+    first: Buffer,
+    chunks: AsyncIterator<Buffer>,
+    call: { deadline: Deadline; started: number },
+  ): AsyncGenerator<Buffer> {
+    let bytes = first.length;
+    let ended = false;
+    try {
+      yield first;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        bytes += next.value.length;
+        yield next.value;
+      }
+      ended = true;
+      const seconds = (performance.now() - call.started) / 1000;
+      this.metrics.streamEnded(provider.id, seconds);
+      if (ProviderRegistry.isLocal(provider) && descriptor.format === 'pcm') {
+        this.metrics.rtf(provider.id, seconds, bytes / (2 * descriptor.channels * descriptor.sampleRate));
+      }
+    } catch (thrown) {
+      ended = true;
+      const error = this.failure(thrown, provider, call.deadline);
+      const callerLeft = call.deadline.signal.aborted && !call.deadline.timedOut && !isTimeoutReason(call.deadline.signal.reason);
+      if (!callerLeft) {
+        const milliseconds = performance.now() - call.started;
+        this.metrics.streamEnded(provider.id, milliseconds / 1000, error.code);
+        this.states.breaker(provider.id).recordFailure(CLOSED_CALL);
+        this.states.recordFailure(provider.id, error.code, `after the first audio: ${error.message}`, milliseconds);
+      }
+      throw error;
+    } finally {
+      call.deadline.dispose();
+      if (!ended) await chunks.return?.();
+    }
+  }
+
+  /** What a thrown value means: the provider's TtsError, or the deadline's own timeout when it fired. */
+  private failure(thrown: unknown, provider: TtsProvider, deadline: Deadline): TtsError {
+    if (deadline.timedOut && !(thrown instanceof TtsError && thrown.code === 'provider_timeout')) {
+      return new TtsError('provider_timeout', `${provider.id} did not finish within ${deadline.timeoutMs} ms`, {
+        details: { provider: provider.id },
+        cause: thrown,
+      });
+    }
+    return asTtsError(thrown, provider.id);
   }
 
   /** Why a target is skipped without a call: no key, voice files missing, or text beyond its limit. */
@@ -192,23 +278,6 @@ export class SynthesisRouter {
     if (ProviderRegistry.isLocal(provider)) return false;
     if (error instanceof UpstreamError) return error.retryable;
     return error.code === 'provider_timeout';
-  }
-
-  private async toRouteRate(audio: SynthesizedAudio, sampleRate: number): Promise<SynthesizedAudio> {
-    if (audio.sampleRate === sampleRate) return audio;
-    return {
-      samples: await this.resampler.resample(audio.samples, audio.sampleRate, sampleRate),
-      sampleRate,
-      ...(audio.segments
-        ? {
-            segments: audio.segments.map((segment) => ({
-              text: segment.text,
-              startSample: rescaleSampleIndex(segment.startSample, audio.sampleRate, sampleRate),
-              endSample: rescaleSampleIndex(segment.endSample, audio.sampleRate, sampleRate),
-            })),
-          }
-        : {}),
-    };
   }
 
   private cancelled(signal: AbortSignal, attempts: AttemptRecord[]): TtsError {
@@ -232,5 +301,18 @@ function withAttempts(error: TtsError, attempts: AttemptRecord[]): TtsError {
     retryAfterSeconds: error.retryAfterSeconds,
     details: { ...error.details, attempts },
     cause: error,
+  });
+}
+
+/** Settles with `work`, or rejects with the signal's reason once it aborts: no provider can hold a call past its deadline. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -3,7 +3,7 @@ import type { RouteEntry, RouteTargetEntry } from '../../config/routes.config';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import { ProviderStates } from './provider-states';
 import { RouteResolver } from './route-resolver';
-import type { CatalogVoice } from './routing.types';
+import type { CatalogVoice } from '../speech.types';
 
 /** The catalogue voices of routes.yaml and, without any I/O, whether each can be served now and by whom. */
 @Injectable()

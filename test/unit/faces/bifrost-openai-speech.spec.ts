@@ -1,7 +1,26 @@
+import 'reflect-metadata';
 import { resultTtlFromHeader, toSynthesisRequest } from '../../../src/faces/bifrost/bifrost-speech.mapper';
 import type { BifrostSpeechRequestDto } from '../../../src/faces/bifrost/bifrost-speech.dto';
-import { fieldsIgnoredBy } from '../../../src/faces/openai/speech-field-support';
-import { joinSentences, planPieces, SentenceAudio } from '../../../src/synthesis/sentence-synthesis';
+import { ElevenLabsCompatibleProvider } from '../../../src/providers/elevenlabs-compatible/elevenlabs-compatible.provider';
+import { OpenAiCompatibleProvider } from '../../../src/providers/openai-compatible/openai-compatible.provider';
+import type { ProviderEntry } from '../../../src/config/providers.config';
+import type { UpstreamTools } from '../../../src/providers/http/upstream-provider.base';
+import { fieldsIgnoredBy } from '../../../src/synthesis/field-support';
+import { joinSentences, SentenceAudio } from '../../../src/synthesis/sentence-synthesis';
+import { planPieces } from '../../../src/text/sentence-plan';
+import { VITS_FIELDS } from '../../../src/providers/vits/vits.provider';
+
+const entry = {
+  id: 'x',
+  kind: 'openai-compatible',
+  max_text_length: 5000,
+  models: [],
+  model_map: {},
+  voice_map: {},
+  pcm_sample_rate: 24000,
+} as unknown as ProviderEntry;
+const tools = {} as UpstreamTools;
+const fieldsOf = (provider: { capabilities(): { fields: Parameters<typeof fieldsIgnoredBy>[0] } }) => provider.capabilities().fields;
 
 describe('x-bf-async-job-result-ttl', () => {
   it.each([
@@ -56,20 +75,31 @@ describe('Bifrost body → neutral request', () => {
   });
 });
 
-describe('fields a provider kind does not honour', () => {
+describe('fields a provider does not honour (its own capabilities)', () => {
   it('vits: the model names the voice, no instructions or language', () => {
-    expect(fieldsIgnoredBy('vits', { voice: 'alloy', speed: 2, instructions: 'x', language_code: 'sw' })).toEqual([
+    expect(fieldsIgnoredBy(VITS_FIELDS, { voice: 'alloy', speed: 2, instructions: 'x', language_code: 'sw' })).toEqual([
       'voice',
       'instructions',
       'language_code',
     ]);
   });
   it('openai-compatible honours voice, speed and instructions', () => {
-    expect(fieldsIgnoredBy('openai-compatible', { voice: 'nova', speed: 4, instructions: 'x' })).toEqual([]);
+    expect(
+      fieldsIgnoredBy(fieldsOf(new OpenAiCompatibleProvider(entry, undefined, tools)), { voice: 'nova', speed: 4, instructions: 'x' }),
+    ).toEqual([]);
   });
   it('elevenlabs-compatible clamps speed outside 0.7–1.2', () => {
-    expect(fieldsIgnoredBy('elevenlabs-compatible', { speed: 1.1, language_code: 'sw' })).toEqual([]);
-    expect(fieldsIgnoredBy('elevenlabs-compatible', { speed: 2 })).toEqual(['speed']);
+    expect(
+      fieldsIgnoredBy(fieldsOf(new ElevenLabsCompatibleProvider({ ...entry, kind: 'elevenlabs-compatible' }, undefined, tools)), {
+        speed: 1.1,
+        language_code: 'sw',
+      }),
+    ).toEqual([]);
+    expect(
+      fieldsIgnoredBy(fieldsOf(new ElevenLabsCompatibleProvider({ ...entry, kind: 'elevenlabs-compatible' }, undefined, tools)), {
+        speed: 2,
+      }),
+    ).toEqual(['speed']);
   });
 });
 
@@ -96,16 +126,15 @@ describe('sentence plans', () => {
   });
 
   it('joins sentences with their pauses and reports sample-exact spans', () => {
-    const piece = (index: number, length: number, silence: number): SentenceAudio => ({
+    const piece = (index: number, length: number): SentenceAudio => ({
       index,
       text: `s${index}`,
-      leadingSilence: new Float32Array(silence),
       samples: new Float32Array(length).fill(0.5),
-      sampleRate: 1000,
       provider: 'vits',
       attempts: [],
     });
-    const sut = joinSentences([piece(0, 500, 0), piece(1, 300, 200)]);
+    // A sentence pause is 0.2 s: 200 samples at 1 kHz.
+    const sut = joinSentences([piece(0, 500), piece(1, 300)], 1000);
     expect(sut.samples.length).toBe(1000);
     expect(sut.segments).toEqual([
       { text: 's0', startSeconds: 0, endSeconds: 0.5 },

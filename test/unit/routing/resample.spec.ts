@@ -1,4 +1,4 @@
-import { resample } from '../../../src/audio/resample';
+import { resample, StreamResampler } from '../../../src/audio/resample';
 
 function sine(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Float32Array {
   const samples = new Float32Array(Math.round(sampleRate * seconds));
@@ -58,5 +58,60 @@ describe('resample', () => {
   it('returns the input unchanged at the same rate', () => {
     const input = sine(440, 16000, 0.1);
     expect(resample(input, 16000, 16000)).toBe(input);
+  });
+});
+
+describe('StreamResampler', () => {
+  it.each([
+    [22050, 16000],
+    [16000, 24000],
+    [24000, 16000],
+    [44100, 22050],
+    [48000, 44100],
+  ])('gives exactly the whole-signal result when fed in uneven pieces (%i → %i Hz)', (from, to) => {
+    const input = sine(1234, from, 0.37);
+    const whole = resample(input, from, to);
+    const sut = new StreamResampler(from, to);
+    const pieces: Float32Array[] = [];
+    let at = 0;
+    for (const size of [1, 7, 300, 4096, 13, 999999]) {
+      pieces.push(sut.push(input.subarray(at, at + size)));
+      at += size;
+    }
+    pieces.push(sut.end());
+    const streamed = new Float32Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+    let offset = 0;
+    for (const piece of pieces) {
+      streamed.set(piece, offset);
+      offset += piece.length;
+    }
+    expect(streamed.length).toBe(Math.round((input.length * to) / from));
+    expect(Array.from(streamed)).toEqual(Array.from(whole));
+  });
+
+  it('holds back no more than a kernel of input before the end', () => {
+    const sut = new StreamResampler(24000, 16000);
+    const out = sut.push(new Float32Array(2400));
+    expect(out.length).toBeGreaterThan(1600 - 40);
+    expect(out.length + sut.end().length).toBe(1600);
+  });
+});
+
+describe('resampling quality (22,050 → 16,000 Hz, the Piper-voice case)', () => {
+  /** Level in dB re full scale at `frequency`. */
+  const levelDb = (samples: Float32Array, sampleRate: number, frequency: number) =>
+    20 * Math.log10(toneAmplitude(samples, sampleRate, frequency) + 1e-12);
+
+  it('keeps a 1 kHz tone at its frequency and level, with nothing beside it', () => {
+    const sut = resample(sine(1000, 22050, 1, 1), 22050, 16000);
+    expect(levelDb(sut, 16000, 1000)).toBeCloseTo(0, 1);
+    expect(levelDb(sut, 16000, 1100)).toBeLessThan(-60);
+  });
+
+  it('lets no tone above the new Nyquist frequency alias back above −60 dB', () => {
+    for (let frequency = 8200; frequency <= 11000; frequency += 400) {
+      const sut = resample(sine(frequency, 22050, 0.5, 1), 22050, 16000);
+      expect(levelDb(sut, 16000, 16000 - frequency)).toBeLessThan(-60);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { TtsError } from '../../../src/common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/common/voice-settings';
 import type { SynthesisRequest } from '../../../src/synthesis/synthesis-request';
 import type { ScriptableUpstream } from '../../fakes/scriptable-upstream';
 import { rejectionOf } from '../../support/rejection';

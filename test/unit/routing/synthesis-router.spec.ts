@@ -1,4 +1,4 @@
-import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
+import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
 import { failure, routeRequest, routingTestFiles, TEST_SECRETS } from './routing-test-config';
 
@@ -42,7 +42,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('retries 500, 500 and is served by the same upstream on the third call, resampled to the route rate', async () => {
     primary.enqueue({ status: 500 }, { status: 502 }, WAV);
-    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r1' });
+    const routed = await routedSamples(sut, request('duo'), { requestId: 'r1' });
     expect(routed.provider).toBe('primary');
     expect(primary.calls).toBe(3);
     expect(secondary.calls).toBe(0);
@@ -57,7 +57,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('fails fast on a 400 with the upstream message, without retrying or falling back', async () => {
     primary.enqueue({ status: 400, body: { error: { message: 'Input contains unsupported characters', type: 'invalid_request_error' } } });
-    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'r2' }));
+    const error = await failure(routedSamples(sut, request('duo'), { requestId: 'r2' }));
     expect(error.code).toBe('provider_rejected');
     expect(error.upstreamStatus).toBe(400);
     expect(error.message).toContain('Input contains unsupported characters');
@@ -69,7 +69,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
     primary.defaultResponse = { hang: true };
     secondary.enqueue(PCM);
     const started = performance.now();
-    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r3' });
+    const routed = await routedSamples(sut, request('duo'), { requestId: 'r3' });
     expect(routed.provider).toBe('secondary');
     expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_timeout', retries: 2 });
     expect(routed.attempts[1]).toMatchObject({ provider: 'secondary', outcome: 'ok', voice: 'nova' });
@@ -78,7 +78,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('honours a 429 Retry-After within the bound', async () => {
     primary.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'slow down' } } }, WAV);
-    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r4' });
+    const routed = await routedSamples(sut, request('duo'), { requestId: 'r4' });
     expect(routed.provider).toBe('primary');
     expect(primary.requests[1].at - primary.requests[0].at).toBeGreaterThanOrEqual(990);
   });
@@ -87,7 +87,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
     primary.enqueue({ status: 429, headers: { 'retry-after': '30' } });
     secondary.enqueue(PCM);
     const started = performance.now();
-    const routed = await sut.router.synthesize(request('duo'), { requestId: 'r5' });
+    const routed = await routedSamples(sut, request('duo'), { requestId: 'r5' });
     expect(routed.provider).toBe('secondary');
     expect(primary.calls).toBe(1);
     expect(performance.now() - started).toBeLessThan(1000);
@@ -95,9 +95,9 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('opens the breaker after repeated failures, skips the provider, half-opens after the cool-down and closes on recovery', async () => {
     secondary.defaultResponse = PCM;
-    await sut.router.synthesize(request('duo'), { requestId: 'b1' }); // primary: 3 failed calls → open
+    await routedSamples(sut, request('duo'), { requestId: 'b1' }); // primary: 3 failed calls → open
     expect(primary.calls).toBe(3);
-    const skipped = await sut.router.synthesize(request('duo'), { requestId: 'b2' });
+    const skipped = await routedSamples(sut, request('duo'), { requestId: 'b2' });
     expect(primary.calls).toBe(3);
     expect(skipped.provider).toBe('secondary');
     expect(skipped.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable' });
@@ -110,7 +110,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 350));
     primary.defaultResponse = WAV;
-    const probed = await sut.router.synthesize(request('duo'), { requestId: 'b3' });
+    const probed = await routedSamples(sut, request('duo'), { requestId: 'b3' });
     expect(probed.provider).toBe('primary');
     expect(primary.calls).toBe(4);
     expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
@@ -120,7 +120,8 @@ describe('SynthesisRouter against scripted upstreams', () => {
     eleven.defaultResponse = { status: 503, body: { detail: { status: 'busy', message: 'overloaded' } } };
     const audio = toneWav(0.1, 16000).toString('base64');
     peer.enqueue({ status: 200, body: { audio_base64: audio, content_type: 'audio/wav' } });
-    const routed = await sut.router.synthesize(
+    const routed = await routedSamples(
+      sut,
       request('primary/tts-1', { voice: 'echo', fallbacks: ['eleven/eleven_multilingual_v2', 'peer/sauti-swahili-v1'] }),
       { requestId: 'f1' },
     );
@@ -132,7 +133,8 @@ describe('SynthesisRouter against scripted upstreams', () => {
     ]);
     expect(routed.attempts[1].message).toContain('overloaded');
     expect(routed.audio.sampleRate).toBe(24000);
-    expect(eleven.requests[0].path).toBe('/v1/text-to-speech/echo?output_format=pcm_16000');
+    // Asked at the route's own rate, which ElevenLabs offers: nothing is resampled.
+    expect(eleven.requests[0].path).toBe('/v1/text-to-speech/echo?output_format=pcm_24000');
     expect(eleven.requests[0].headers['xi-api-key']).toBe('xi-eleven-test');
     expect(JSON.parse(eleven.requests[0].body.toString())).toMatchObject({
       text: 'Habari za asubuhi.',
@@ -165,14 +167,14 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(sut.router.resolve({ route: 'espeak/sw-tz', fallbacks: [] }).targets).toEqual([
       expect.objectContaining({ provider: 'espeak', voice: 'sw-tz' }),
     ]);
-    const error = await failure(sut.router.synthesize(request('duo', { fallbacks: ['nowhere/x'] }), { requestId: 'f2' }));
+    const error = await failure(routedSamples(sut, request('duo', { fallbacks: ['nowhere/x'] }), { requestId: 'f2' }));
     expect(error.code).toBe('unknown_provider');
     expect(primary.calls).toBe(0);
   });
 
   it('lists every attempt when all providers fail', async () => {
     const error = await failure(
-      sut.router.synthesize(request('duo', { voice: 'alloy', fallbacks: ['dead/tts-1', 'keyless/tts-1'] }), { requestId: 'a1' }),
+      routedSamples(sut, request('duo', { voice: 'alloy', fallbacks: ['dead/tts-1', 'keyless/tts-1'] }), { requestId: 'a1' }),
     );
     expect(error.code).toBe('all_providers_failed');
     const attempts = error.details?.attempts as { provider: string; outcome: string; durationMs: number; message: string }[];
@@ -188,33 +190,32 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('refuses a redirect to another host and follows one to the same host', async () => {
     primary.enqueue({ redirectTo: `${secondary.url}/v1/audio/speech` });
-    const refused = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'd1' }));
+    const refused = await failure(routedSamples(sut, request('primary/tts-1'), { requestId: 'd1' }));
     expect(refused.code).toBe('all_providers_failed');
     expect((refused.details?.attempts as { message: string }[])[0].message).toContain('another host');
     expect(secondary.calls).toBe(0);
 
     primary.enqueue({ redirectTo: '/v2/audio/speech' }, WAV);
-    const followed = await sut.router.synthesize(request('primary/tts-1'), { requestId: 'd2' });
+    const followed = await routedSamples(sut, request('primary/tts-1'), { requestId: 'd2' });
     expect(followed.provider).toBe('primary');
     expect(primary.requests.at(-1)?.path).toBe('/v2/audio/speech');
   });
 
   it('cuts off an oversized body with a typed error, streamed or declared', async () => {
     primary.enqueue({ streamBytes: 3 * 1024 * 1024 });
-    const streamed = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o1' }));
-    expect((streamed.details?.attempts as { outcome: string; message: string; retries: number }[])[0]).toMatchObject({
-      outcome: 'provider_unavailable',
-      retries: 0,
-    });
-    expect((streamed.details?.attempts as { message: string }[])[0].message).toContain('larger than 1048576 bytes');
+    // The audio had started: the stream itself fails at the cap, and no other provider takes over mid-answer.
+    const streamed = await failure(routedSamples(sut, request('primary/tts-1'), { requestId: 'o1' }));
+    expect(streamed.code).toBe('provider_unavailable');
+    expect(streamed.message).toContain('larger than 1048576 bytes');
+    expect(primary.calls).toBe(1);
     primary.enqueue({ body: Buffer.alloc(2 * 1024 * 1024) });
-    const declared = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: 'o2' }));
+    const declared = await failure(routedSamples(sut, request('primary/tts-1'), { requestId: 'o2' }));
     // Refused from the Content-Length alone, before the body is read.
     expect((declared.details?.attempts as { message: string }[])[0].message).toContain('larger than 1048576 bytes (declared 2097152)');
   });
 
   it('serves the Swahili voice with espeak when the VITS voice cannot be served, and health says so', async () => {
-    const routed = await sut.router.synthesize(request('sauti-swahili-v1'), { requestId: 'v1' });
+    const routed = await routedSamples(sut, request('sauti-swahili-v1'), { requestId: 'v1' });
     expect(routed.provider).toBe('espeak');
     expect(routed.voice).toBe('sw');
     expect(routed.audio.sampleRate).toBe(16000);
@@ -245,7 +246,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = performance.now();
-    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'c1', signal: controller.signal }));
+    const error = await failure(routedSamples(sut, request('duo'), { requestId: 'c1', signal: controller.signal }));
     expect(error.code).toBe('service_unavailable');
     expect(performance.now() - started).toBeLessThan(250);
     expect(primary.calls).toBe(1);
@@ -254,10 +255,9 @@ describe('SynthesisRouter against scripted upstreams', () => {
 
   it('skips a target whose text limit the request exceeds', async () => {
     peer.enqueue({ status: 200, body: { audio_base64: toneWav(0.1, 16000).toString('base64') } });
-    const routed = await sut.router.synthesize(
-      request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }),
-      { requestId: 'l1' },
-    );
+    const routed = await routedSamples(sut, request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }), {
+      requestId: 'l1',
+    });
     expect(primary.calls).toBe(0);
     expect(routed.attempts[0].message).toContain('exceeds its limit of 5000');
     expect(routed.provider).toBe('peer');
@@ -269,7 +269,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
       detail: 'environment variable ROUTING_TEST_UNSET_KEY is not set',
     });
     primary.enqueue(WAV);
-    await sut.router.synthesize(request('duo'), { requestId: 'm1' });
+    await routedSamples(sut, request('duo'), { requestId: 'm1' });
     const text = await sut.metrics.render();
     expect(text).toContain('tts_provider_attempts_total{provider="primary",outcome="ok"} 1');
     expect(text).toContain('tts_provider_breaker_state{provider="primary"} 0');

@@ -1,8 +1,8 @@
 import { createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TtsError } from '../../../src/common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
-import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
+import { DEFAULT_VOICE_SETTINGS } from '../../../src/common/voice-settings';
+import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
 import { failure, routeRequest, routingTestFiles, TEST_SECRETS } from './routing-test-config';
 
@@ -64,14 +64,14 @@ describe('upstream calls', () => {
   it('maps the client model and voice to the upstream ids and sends the speed, clamped to each upstream range', async () => {
     primary.enqueue(WAV, WAV);
     eleven.enqueue(PCM);
-    await sut.router.synthesize(
-      request('primary/tts-hd', { voice: 'narrator', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 1.5 } }),
-      { requestId: 'm1' },
-    );
-    await sut.router.synthesize(request('primary/tts-1', { voice: 'echo', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 9 } }), {
+    await routedSamples(sut, request('primary/tts-hd', { voice: 'narrator', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 1.5 } }), {
+      requestId: 'm1',
+    });
+    await routedSamples(sut, request('primary/tts-1', { voice: 'echo', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 9 } }), {
       requestId: 'm2',
     });
-    await sut.router.synthesize(
+    await routedSamples(
+      sut,
       request('eleven/eleven_multilingual_v2', { voice: 'rachel', settings: { ...DEFAULT_VOICE_SETTINGS, speakingRate: 0.5 } }),
       { requestId: 'm3' },
     );
@@ -83,7 +83,7 @@ describe('upstream calls', () => {
 
   it('gives up connecting after connect_timeout_ms, well before the attempt budget, and retries', async () => {
     const started = performance.now();
-    const error = await failure(sut.router.synthesize(request('tls/tts-1', { voice: 'alloy' }), { requestId: 'c1' }));
+    const error = await failure(routedSamples(sut, request('tls/tts-1', { voice: 'alloy' }), { requestId: 'c1' }));
     const elapsed = performance.now() - started;
     expect(firstAttempt(error)).toMatchObject({ outcome: 'provider_timeout', retries: 2 });
     expect(firstAttempt(error).message).toBe('tls: could not connect in time (500 ms)');
@@ -94,7 +94,7 @@ describe('upstream calls', () => {
 
   it('retries a connection reset and is served on the next call', async () => {
     primary.enqueue({ destroy: true }, WAV);
-    const routed = await sut.router.synthesize(request('primary/tts-1'), { requestId: 'r1' });
+    const routed = await routedSamples(sut, request('primary/tts-1'), { requestId: 'r1' });
     expect(routed.provider).toBe('primary');
     expect(routed.attempts[0]).toMatchObject({ outcome: 'ok', retries: 1 });
     expect(routed.attempts[0].message).toMatch(/^after primary is unreachable: (ECONNRESET|socket hang up)/);
@@ -103,7 +103,7 @@ describe('upstream calls', () => {
 
   it.each([301, 302, 303])('refuses a same-host %i, which would turn the POST into a GET', async (status) => {
     primary.enqueue({ status, redirectTo: '/elsewhere' });
-    const error = await failure(sut.router.synthesize(request('primary/tts-1'), { requestId: `x${status}` }));
+    const error = await failure(routedSamples(sut, request('primary/tts-1'), { requestId: `x${status}` }));
     expect(firstAttempt(error)).toMatchObject({ outcome: 'provider_unavailable', retries: 0 });
     expect(firstAttempt(error).message).toBe(`primary redirected the request: HTTP ${status} would change the method; refused`);
     expect(primary.calls).toBe(1);
@@ -111,12 +111,12 @@ describe('upstream calls', () => {
 
   it('lets a single probe through when requests arrive together after the cool-down', async () => {
     secondary.defaultResponse = PCM;
-    await sut.router.synthesize(request('duo'), { requestId: 'p1' }); // three failures: open
+    await routedSamples(sut, request('duo'), { requestId: 'p1' }); // three failures: open
     expect(await sut.metrics.render()).toContain('tts_provider_breaker_state{provider="primary"} 2');
     expect(await sut.metrics.render()).toContain('tts_provider_failures_total{provider="primary",code="provider_unavailable"} 3');
     await new Promise((resolve) => setTimeout(resolve, 350));
     primary.defaultResponse = { ...WAV, delayMs: 100 };
-    const together = await Promise.all([1, 2, 3].map((i) => sut.router.synthesize(request('duo'), { requestId: `p2-${i}` })));
+    const together = await Promise.all([1, 2, 3].map((i) => routedSamples(sut, request('duo'), { requestId: `p2-${i}` })));
     expect(primary.calls).toBe(4);
     expect(together.map((routed) => routed.provider).sort()).toEqual(['primary', 'secondary', 'secondary']);
     expect(await sut.metrics.render()).toContain('tts_provider_breaker_state{provider="primary"} 0');
@@ -125,7 +125,7 @@ describe('upstream calls', () => {
   it('when every target is rate limited beyond the bound, the client is told the soonest Retry-After', async () => {
     primary.enqueue({ status: 429, headers: { 'retry-after': '60' } });
     secondary.enqueue({ status: 503, headers: { 'retry-after': '30' } });
-    const error = await failure(sut.router.synthesize(request('duo'), { requestId: 'ra1' }));
+    const error = await failure(routedSamples(sut, request('duo'), { requestId: 'ra1' }));
     expect(error.code).toBe('all_providers_failed');
     expect(error.retryAfterSeconds).toBe(30);
     expect(primary.calls + secondary.calls).toBe(2);
@@ -133,7 +133,7 @@ describe('upstream calls', () => {
 
   it('the catalogue counts a voice available again once its breaker would let a probe through', async () => {
     secondary.defaultResponse = PCM;
-    await sut.router.synthesize(request('duo'), { requestId: 'k1' });
+    await routedSamples(sut, request('duo'), { requestId: 'k1' });
     expect(sut.catalog.get('duo')).toMatchObject({ available: false, servedByFallback: true, fallbackProvider: 'secondary' });
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(sut.catalog.get('duo')).toMatchObject({ available: true, servedByFallback: false });
@@ -144,8 +144,8 @@ describe('upstream calls', () => {
     primary.defaultResponse = { status: 500, body: { error: { message: 'boom' } }, delayMs: 100 };
     // Two requests fail twice each; the third failure opens the breaker, so neither gets its last retry.
     const both = await Promise.all([
-      sut.router.synthesize(request('duo'), { requestId: 'q1' }),
-      sut.router.synthesize(request('duo'), { requestId: 'q2' }),
+      routedSamples(sut, request('duo'), { requestId: 'q1' }),
+      routedSamples(sut, request('duo'), { requestId: 'q2' }),
     ]);
     expect(primary.calls).toBe(4);
     for (const routed of both) {

@@ -5,7 +5,8 @@ import { plainToInstance } from 'class-transformer';
 import { buildTestVoiceModel, testMmsTokens } from '../../../scripts/generate-test-voice';
 import type { AppConfig } from '../../../src/config/app-config';
 import { VoicesConfig } from '../../../src/config/voices.config';
-import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../../../src/providers/tts-provider';
+import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../../../src/common/voice-settings';
+import { providerSamples } from '../../support/provider-audio';
 import { VitsProvider } from '../../../src/providers/vits/vits.provider';
 
 // An MMS-format voice in sherpa-onnx's layout (x, x_length, noise_scale, length_scale, noise_scale_w → y),
@@ -34,9 +35,11 @@ describe('VitsProvider with an MMS-format voice', () => {
   });
 
   const say = (text: string, settings: Partial<VoiceSettings> = {}) =>
-    sut.synthesize(
-      { text, voice: 'mms-test', settings: { ...DEFAULT_VOICE_SETTINGS, ...settings } },
-      { signal: new AbortController().signal, timeoutMs: 30_000, requestId: 'test' },
+    providerSamples(
+      sut.synthesize(
+        { text, voice: 'mms-test', settings: { ...DEFAULT_VOICE_SETTINGS, ...settings }, output: { format: 'pcm', sampleRate: 16000 } },
+        { signal: new AbortController().signal, timeoutMs: 30_000, requestId: 'test' },
+      ),
     );
 
   it('maps characters with blanks interleaved and synthesizes at 16 kHz', async () => {

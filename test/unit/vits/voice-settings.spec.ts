@@ -1,6 +1,6 @@
 import { TtsError } from '../../../src/common/tts-error';
-import { DEFAULT_VOICE_SETTINGS } from '../../../src/providers/tts-provider';
-import { toVitsScales, validateVoiceSettings } from '../../../src/providers/vits/voice-settings.validation';
+import { DEFAULT_VOICE_SETTINGS, validateVoiceSettings } from '../../../src/common/voice-settings';
+import { toVitsScales } from '../../../src/providers/vits/vits-scales';
 
 function rejection(settings: Record<string, unknown>): TtsError {
   try {

@@ -1,6 +1,20 @@
-import { TtsError } from '../../common/tts-error';
-import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../tts-provider';
+import { TtsError } from './tts-error';
 
+/** VITS knobs, in the Sauti face's terms. Engines without them map what they can (speed) and ignore the rest. */
+export interface VoiceSettings {
+  /** 1.0 is the voice's natural pace; VITS uses length_scale = 1 / speakingRate. */
+  speakingRate: number;
+  /** VITS noise_scale: variation in the voice. */
+  noiseScale: number;
+  /** VITS noise_w: variation in phoneme durations. */
+  noiseScaleDuration: number;
+}
+
+export const DEFAULT_VOICE_SETTINGS: Readonly<VoiceSettings> = Object.freeze({
+  speakingRate: 1.0,
+  noiseScale: 0.667,
+  noiseScaleDuration: 0.8,
+});
 /**
  * Allowed ranges for the VITS knobs, named as the Sauti API names them so any face can reuse the
  * messages. Beyond these the models produce noise, silence or minutes of audio:
@@ -37,15 +51,4 @@ export function validateVoiceSettings(settings: Partial<Record<keyof VoiceSettin
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return JSON.stringify(value) ?? String(value);
-}
-
-/** Piper's `scales` input: [noise_scale, length_scale, noise_w]. `voiceLengthScale` is the voice's own default pace. */
-export interface VitsScales {
-  noiseScale: number;
-  lengthScale: number;
-  noiseW: number;
-}
-
-export function toVitsScales(settings: VoiceSettings, voiceLengthScale = 1): VitsScales {
-  return { noiseScale: settings.noiseScale, lengthScale: voiceLengthScale / settings.speakingRate, noiseW: settings.noiseScaleDuration };
 }

@@ -1,0 +1,413 @@
+/**
+ * `npm run bench -- proxy`: this service as a proxy, side by side with calling a fake OpenAI-compatible
+ * upstream directly and with the Portkey AI gateway in front of the same fake, in one run with
+ * interleaved rounds. The fake runs in a worker thread; Portkey and this service (api, authenticated
+ * and billed) run as their own processes, as they would in production.
+ *   1. time to first byte when the upstream streams 1 s of audio over 1.8 s, passed through and transcoded;
+ *   2. added latency, sequential, for pcm, wav and mp3 answered at once (pass-through), and for mp3
+ *      transcoded from a PCM-only upstream;
+ *   3. added latency under an open-loop load of 200 requests/s.
+ * Portkey is installed by the bench into a temporary folder at a pinned version. Its 1.15.2 build fails every
+ * audio request on Node 20 with `TypeError: immutable` (it sets headers on the upstream's Response,
+ * whose Headers undici made immutable; Portkey-AI/gateway issues 1389 and 1550); a preload that wraps
+ * globalThis.fetch so upstream responses get fresh Headers makes it work, and the output says so.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AudioPipeline } from '../src/audio/audio-pipeline';
+import { floatToPcm16, wavHeader } from '../src/audio/wav';
+import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
+import { writeConfigDir } from '../test/fakes/routing-fixture';
+import { prepareBenchEnvironment } from './bench-environment';
+import { percentile, round, Suite } from './suite';
+
+const PORTKEY_VERSION = '1.15.2';
+const TEXT = 'Habari za asubuhi.';
+const RATE = 24000;
+const ROOT = __filename.endsWith('.js') ? resolve(__dirname, '..', '..') : resolve(__dirname, '..');
+const ROUNDS = Number(process.env.BENCH_PROXY_ROUNDS ?? 15);
+const PER_ROUND = Number(process.env.BENCH_PROXY_PER_ROUND ?? 40);
+const TTFB_ROUNDS = Number(process.env.BENCH_PROXY_TTFB_ROUNDS ?? 12);
+
+type Format = 'pcm' | 'wav' | 'mp3';
+
+/** One way to reach the fake: a URL, headers, and the body for a format. */
+interface Side {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body(format: Format, model: string): string;
+}
+
+/** The fake upstream: 1 s of 24 kHz audio in the format asked; model `tts-slow` streams it in ten pieces, 200 ms apart. */
+const FAKE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const files = { pcm: Buffer.from(workerData.pcm), wav: Buffer.from(workerData.wav), mp3: Buffer.from(workerData.mp3) };
+const server = http.createServer({ keepAliveTimeout: 60000 }, (request, response) => {
+  const parts = [];
+  request.on('data', (chunk) => parts.push(chunk));
+  request.on('end', () => {
+    const body = JSON.parse(Buffer.concat(parts).toString() || '{}');
+    const file = files[body.response_format] || files.mp3;
+    const type = { pcm: 'audio/pcm', wav: 'audio/wav', mp3: 'audio/mpeg' }[body.response_format] || 'audio/mpeg';
+    if (body.model !== 'tts-slow') {
+      response.writeHead(200, { 'content-type': type, 'content-length': file.length });
+      return response.end(file);
+    }
+    response.writeHead(200, { 'content-type': type });
+    const size = Math.ceil(file.length / 10);
+    let piece = 0;
+    const next = () => {
+      if (response.destroyed) return;
+      response.write(file.subarray(piece * size, (piece + 1) * size));
+      if (++piece < 10) setTimeout(next, 200); else response.end();
+    };
+    next();
+  });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage('http://127.0.0.1:' + server.address().port));
+parentPort.on('message', () => server.close(() => parentPort.postMessage('closed')));
+`;
+
+async function startFake(files: Record<Format, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
+  const worker = new Worker(FAKE, { eval: true, workerData: files });
+  const url = await new Promise<string>((done, fail) => {
+    worker.once('message', done);
+    worker.once('error', fail);
+  });
+  return {
+    url,
+    async close() {
+      worker.postMessage('close');
+      await new Promise((done) => worker.once('message', done));
+      await worker.terminate();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 200) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode}):\n${output()}`);
+    const ok = await new Promise<boolean>((done) => {
+      const request = http.get(url, (response) => {
+        response.resume();
+        done(true);
+      });
+      request.on('error', () => done(false));
+    });
+    if (ok) return;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`${url} did not answer within 60 s:\n${output()}`);
+}
+
+/** Portkey at the pinned version in a temporary folder (installed from npm on first use, kept for the next run), with the fetch workaround. */
+async function startPortkey(): Promise<{ url: string; stop(): void }> {
+  const directory = join(tmpdir(), `sauti-bench-portkey-${PORTKEY_VERSION}`);
+  const server = join(directory, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  if (!existsSync(server)) {
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, 'package.json'), '{"private":true}\n');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', `@portkey-ai/gateway@${PORTKEY_VERSION}`], {
+      cwd: directory,
+      stdio: 'ignore',
+    });
+  }
+  const preload = join(directory, 'fresh-headers.mjs');
+  writeFileSync(
+    preload,
+    [
+      '// Portkey 1.15.2 sets headers on the upstream Response, whose Headers are immutable on Node 20: give it fresh ones.',
+      'const original = globalThis.fetch;',
+      'globalThis.fetch = async (...args) => {',
+      '  const response = await original(...args);',
+      '  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers) });',
+      '};',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', preload, server, `--port=${port}`, '--headless'], {
+    cwd: directory,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, () => output);
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the run. */
+async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
+  const database = await prepareBenchEnvironment();
+  const upstream = { base_url: fakeUrl, timeout_ms: 10_000, models: ['tts-1', 'tts-slow'], default_voice: 'alloy' };
+  const configDir = writeConfigDir({
+    'providers.yaml': {
+      providers: [
+        { id: 'vits', kind: 'vits' },
+        { id: 'espeak', kind: 'espeak' },
+        { id: 'fake', kind: 'openai-compatible', ...upstream, response_format: 'pcm', pcm_sample_rate: RATE },
+        { id: 'fakepcm', kind: 'openai-compatible', ...upstream, response_format: 'pcm', pcm_sample_rate: RATE, native_formats: ['pcm'] },
+      ],
+      breaker: { failure_threshold: 1000, window_ms: 1000, cooldown_ms: 1000 },
+    },
+    'routes.yaml': { voices: [], models: [], implicit_sample_rate: RATE },
+    'rate-limits.yaml': {
+      defaults: {
+        requests_per_minute: 10_000_000,
+        job_creates_per_minute: 10_000_000,
+        job_polls_per_minute: 10_000_000,
+        max_active_jobs: 1000,
+      },
+    },
+  });
+  const port = await freePort();
+  const env = { ...process.env, ...database, CONFIG_DIR: configDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const created = execFileSync(
+    process.execPath,
+    [join(ROOT, 'dist', 'src', 'cli.js'), 'tenants', 'create', '--name', 'proxy-bench', '--credits', '1000000000', '--json'],
+    {
+      env,
+    },
+  );
+  const apiKey = (JSON.parse(created.toString()) as { apiKey: string }).apiKey;
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health/live`, child, () => output);
+  return { url, apiKey, stop: () => child.kill('SIGTERM') };
+}
+
+function openAiBody(model: string, format: Format): string {
+  return JSON.stringify({ model, input: TEXT, voice: 'alloy', response_format: format });
+}
+
+/** One request: when its first body byte and its last arrived, in ms from the start. */
+function timeRequest(agent: http.Agent, side: Side, body: string): Promise<{ firstMs: number; totalMs: number; status: number }> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    let firstMs = 0;
+    const request = http.request(
+      side.url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...side.headers },
+      },
+      (response) => {
+        response.on('data', () => (firstMs ||= performance.now() - started));
+        response.on('end', () => done({ firstMs, totalMs: performance.now() - started, status: response.statusCode ?? 0 }));
+        response.on('error', fail);
+      },
+    );
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+const median = (values: number[]) => percentile(values, 50);
+const round3 = (value: number) => round(value, 3);
+
+/** Interleaved rounds over the sides (warm-up first); per side every time to first byte and to the end. */
+async function interleaved(sides: Array<{ side: Side; body: string }>, rounds: number, perRound: number, warmup: number) {
+  const agents = sides.map(() => new http.Agent({ keepAlive: true, maxSockets: 8 }));
+  const times = sides.map(() => ({ first: [] as number[], total: [] as number[], roundMedians: [] as number[], errors: 0 }));
+  const once = async (index: number, record: boolean) => {
+    const { side, body } = sides[index];
+    const result = await timeRequest(agents[index], side, body).catch(() => undefined);
+    if (!result || result.status !== 200) return void times[index].errors++;
+    if (!record) return;
+    times[index].first.push(result.firstMs);
+    times[index].total.push(result.totalMs);
+  };
+  for (let i = 0; i < warmup; i++) for (let index = 0; index < sides.length; index++) await once(index, false);
+  for (let r = 0; r < rounds; r++) {
+    for (let index = 0; index < sides.length; index++) {
+      const before = times[index].total.length;
+      for (let i = 0; i < perRound; i++) await once(index, true);
+      times[index].roundMedians.push(median(times[index].total.slice(before)));
+    }
+  }
+  for (const agent of agents) agent.destroy();
+  return times;
+}
+
+function goal(met: boolean, text: string): string {
+  return `${met ? 'met' : 'MISSED'}: ${text}`;
+}
+
+export const proxySuite: Suite = {
+  name: 'proxy',
+  description: 'this service vs the Portkey gateway vs the upstream directly: time to first byte and added latency',
+  async run() {
+    const pipeline = new AudioPipeline();
+    const samples = new Float32Array(RATE).map((_, i) => 0.4 * Math.sin((2 * Math.PI * 220 * i) / RATE));
+    const pcm = floatToPcm16(samples);
+    const files: Record<Format, Buffer> = {
+      pcm,
+      wav: Buffer.concat([wavHeader(RATE, pcm.length), pcm]),
+      mp3: (await pipeline.encode(samples, RATE, { format: 'mp3', sampleRate: RATE })).bytes,
+    };
+    pipeline.close();
+    const fake = await startFake(files);
+    const portkey = await startPortkey();
+    const service = await startService(fake.url);
+    try {
+      const direct: Side = {
+        name: 'direct',
+        url: `${fake.url}/v1/audio/speech`,
+        headers: {},
+        body: (format, model) => openAiBody(model, format),
+      };
+      const viaPortkey: Side = {
+        name: 'portkey',
+        url: `${portkey.url}/v1/audio/speech`,
+        headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${fake.url}/v1`, authorization: 'Bearer bench' },
+        body: (format, model) => openAiBody(model, format),
+      };
+      const ours = (provider: string): Side => ({
+        name: provider === 'fake' ? 'this service' : 'this service (transcoding)',
+        url: `${service.url}/v1/audio/speech`,
+        headers: { authorization: `Bearer ${service.apiKey}` },
+        body: (format, model) => openAiBody(`${provider}/${model}`, format),
+      });
+
+      // 1. Time to first byte, the upstream streaming 1 s of audio over 1.8 s.
+      const ttfb = await interleaved(
+        [
+          { side: direct, body: direct.body('pcm', 'tts-slow') },
+          { side: viaPortkey, body: viaPortkey.body('pcm', 'tts-slow') },
+          { side: ours('fake'), body: ours('fake').body('pcm', 'tts-slow') },
+          { side: ours('fakepcm'), body: ours('fakepcm').body('mp3', 'tts-slow') },
+        ],
+        TTFB_ROUNDS,
+        1,
+        2,
+      );
+      const upstreamFirst = median(ttfb[0].first);
+      const ttfbRows = ['direct (pcm)', 'Portkey (pcm)', 'this service, pcm passed through', 'this service, mp3 transcoded from pcm'].map(
+        (name, index) => ({
+          case: name,
+          firstByteP50Ms: round3(median(ttfb[index].first)),
+          lastByteP50Ms: round3(median(ttfb[index].total)),
+          addedFirstByteP50Ms: round3(median(ttfb[index].first) - upstreamFirst),
+          errors: ttfb[index].errors,
+        }),
+      );
+
+      // 2. Added latency, sequential: answers at once, 1 s of audio.
+      const latencyRows: Record<string, unknown>[] = [];
+      const goals: string[] = [];
+      for (const format of ['pcm', 'wav', 'mp3'] as const) {
+        const [d, p, o] = await interleaved(
+          [
+            { side: direct, body: direct.body(format, 'tts-1') },
+            { side: viaPortkey, body: viaPortkey.body(format, 'tts-1') },
+            { side: ours('fake'), body: ours('fake').body(format, 'tts-1') },
+          ],
+          ROUNDS,
+          PER_ROUND,
+          100,
+        );
+        const base = median(d.roundMedians);
+        const portkeyAdded = median(p.roundMedians) - base;
+        const oursAdded = median(o.roundMedians) - base;
+        latencyRows.push({
+          format: `${format} (pass-through)`,
+          directP50Ms: round3(base),
+          portkeyAddedP50Ms: round3(portkeyAdded),
+          oursAddedP50Ms: round3(oursAdded),
+          portkeyAddedP99Ms: round3(percentile(p.total, 99) - percentile(d.total, 99)),
+          oursAddedP99Ms: round3(percentile(o.total, 99) - percentile(d.total, 99)),
+          errors: d.errors + p.errors + o.errors,
+        });
+        goals.push(
+          goal(
+            oursAdded <= portkeyAdded,
+            `${format} added p50 ${round3(oursAdded)} ms ≤ Portkey's ${round3(portkeyAdded)} ms (aim ≤ 1 ms)`,
+          ),
+        );
+      }
+      const [td, tt] = await interleaved(
+        [
+          { side: direct, body: direct.body('pcm', 'tts-1') },
+          { side: ours('fakepcm'), body: ours('fakepcm').body('mp3', 'tts-1') },
+        ],
+        ROUNDS,
+        PER_ROUND,
+        100,
+      );
+      const transcodedAdded = median(tt.roundMedians) - median(td.roundMedians);
+      latencyRows.push({
+        format: 'mp3 transcoded from a pcm upstream',
+        directP50Ms: round3(median(td.roundMedians)),
+        portkeyAddedP50Ms: 'n/a (Portkey does not transcode)',
+        oursAddedP50Ms: round3(transcodedAdded),
+        oursAddedP99Ms: round3(percentile(tt.total, 99) - percentile(td.total, 99)),
+        errors: td.errors + tt.errors,
+      });
+      goals.push(goal(transcodedAdded <= 5, `transcoded (pcm → mp3, 1 s) added p50 ${round3(transcodedAdded)} ms ≤ 5 ms`));
+      for (const row of ttfbRows.slice(2)) {
+        goals.push(
+          goal(
+            (row.addedFirstByteP50Ms as number) <= 5,
+            `${row.case}: first byte p50 ${row.addedFirstByteP50Ms} ms after the upstream's own ≤ 5 ms`,
+          ),
+        );
+      }
+
+      // 3. Open-loop load, 200 requests/s.
+      const loadRows: Record<string, unknown>[] = [];
+      const loads: Array<[string, Side, Format, string]> = [
+        ['direct, pcm', direct, 'pcm', 'tts-1'],
+        ['Portkey, pcm', viaPortkey, 'pcm', 'tts-1'],
+        ['this service, pcm (pass-through)', ours('fake'), 'pcm', 'tts-1'],
+        ['this service, mp3 (transcoded)', ours('fakepcm'), 'mp3', 'tts-1'],
+      ];
+      const loadResults: LoadSide[] = [];
+      for (const [name, side, format, model] of loads) {
+        const result = await openLoopLoad(side.url, side.headers, side.body(format, model));
+        loadResults.push(result);
+        loadRows.push({
+          case: name,
+          requests: result.requests,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          errors: result.errors,
+          non2xx: result.non2xx,
+        });
+      }
+      const loadAddedP99 = loadResults[2].p99Ms - loadResults[0].p99Ms;
+      goals.push(goal(loadAddedP99 <= 10, `added p99 at ${LOAD_RATE} requests/s ${round3(loadAddedP99)} ms ≤ 10 ms (pcm pass-through)`));
+
+      return {
+        note: `Portkey ${PORTKEY_VERSION} runs with a preload that gives upstream responses fresh Headers (its build fails audio requests on Node 20 with "TypeError: immutable", Portkey-AI/gateway issues 1389 and 1550).`,
+        method: `sequential: ${ROUNDS} interleaved rounds of ${PER_ROUND} requests per side after 100 warm-up requests (median of round medians); first byte: ${TTFB_ROUNDS} rounds; load: ${LOAD_RATE} requests/s for ${LOAD_SECONDS} s per case`,
+        firstByte: ttfbRows,
+        goals,
+        rows: [...latencyRows, ...loadRows],
+      };
+    } finally {
+      service.stop();
+      portkey.stop();
+      await fake.close();
+    }
+  },
+};

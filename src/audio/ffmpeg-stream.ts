@@ -1,0 +1,170 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { FfmpegRunError, spawnFfmpeg, StderrTail } from './ffmpeg';
+
+/** Processes kept started per argument list; a request takes one and a replacement starts behind it. */
+const READY_PER_ARGUMENTS = 2;
+/** A started process nobody took for this long is stopped. */
+const READY_IDLE_MS = 60_000;
+/** After its input ends, ffmpeg must finish within this long or it is killed. */
+const FINISH_TIMEOUT_MS = 30_000;
+
+interface ReadyProcess {
+  child: ChildProcessWithoutNullStreams;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * ffmpeg processes started before they are needed. Starting ffmpeg costs ~20 ms (dynamic linking,
+ * codec registration) before it reads a byte; a process started ahead waits on its stdin at no cost,
+ * so a request that needs opus, aac, flac or a compressed upstream decoded takes one that is ready and
+ * pays nothing for the start. Kept per argument list (format and rate), at most two, stopped when idle.
+ * Idle processes do not keep the Node process alive.
+ */
+export class FfmpegPool {
+  private readonly waiting = new Map<string, ReadyProcess[]>();
+  private closed = false;
+
+  constructor(private readonly ffmpegPath: string) {}
+
+  /** A started ffmpeg with these arguments, ready for input. */
+  take(args: string[]): ChildProcessWithoutNullStreams {
+    const key = args.join('\u0000');
+    const list = this.waiting.get(key) ?? [];
+    let taken: ChildProcessWithoutNullStreams | undefined;
+    while (!taken && list.length > 0) {
+      const next = list.shift() as ReadyProcess;
+      clearTimeout(next.timer);
+      if (next.child.exitCode === null && next.child.signalCode === null) taken = next.child;
+      else next.child.kill('SIGKILL');
+    }
+    const child = taken ?? spawnFfmpeg(this.ffmpegPath, args);
+    setReferenced(child, true);
+    // The replacement starts once this one has finished, so its start-up does not compete with the request for the CPU.
+    child.once('close', () => {
+      if (!this.closed) this.refill(key, args);
+    });
+    return child;
+  }
+
+  /** Processes started and waiting to be taken. */
+  ready(): number {
+    let count = 0;
+    for (const list of this.waiting.values()) count += list.length;
+    return count;
+  }
+
+  /** Stops every idle process (on shutdown). Processes in use end with their streams. */
+  close(): void {
+    this.closed = true;
+    for (const list of this.waiting.values()) for (const ready of list.splice(0)) stop(ready);
+  }
+
+  private refill(key: string, args: string[]): void {
+    const list = this.waiting.get(key) ?? [];
+    this.waiting.set(key, list);
+    while (!this.closed && list.length < READY_PER_ARGUMENTS) {
+      const child = spawnFfmpeg(this.ffmpegPath, args);
+      child.on('error', () => undefined); // a binary that cannot start shows up when the process is taken
+      child.stdin.on('error', () => undefined);
+      setReferenced(child, false);
+      const ready: ReadyProcess = { child, timer: setTimeout(() => this.retire(key, ready), READY_IDLE_MS).unref() };
+      list.push(ready);
+    }
+  }
+
+  private retire(key: string, ready: ReadyProcess): void {
+    const list = this.waiting.get(key);
+    const index = list?.indexOf(ready) ?? -1;
+    if (list && index >= 0) list.splice(index, 1);
+    stop(ready);
+  }
+}
+
+function stop(ready: ReadyProcess): void {
+  clearTimeout(ready.timer);
+  ready.child.kill('SIGKILL');
+}
+
+/** Whether a child and its pipes keep the event loop alive: idle ones must not, ones in use must. */
+function setReferenced(child: ChildProcessWithoutNullStreams, referenced: boolean): void {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref?: () => void; unref?: () => void }>) {
+    if (referenced) handle.ref?.();
+    else handle.unref?.();
+  }
+}
+
+export interface FfmpegTransformOptions {
+  /** Kill ffmpeg once it has written more than this; the stream fails with reason `too_large`. */
+  maxOutputBytes?: number;
+  /** Kill ffmpeg when this aborts; the stream fails with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Pipes `input` through a started ffmpeg and yields what it writes, as it writes it. Input is written
+ * with back-pressure. Fails with an FfmpegRunError when ffmpeg fails, or with the input's own error
+ * when the input fails. A consumer that stops early kills ffmpeg; the input's producer is stopped by
+ * its own signal (the request's), which the caller aborts.
+ */
+export async function* ffmpegTransform(
+  child: ChildProcessWithoutNullStreams,
+  input: AsyncIterable<Buffer>,
+  options: FfmpegTransformOptions = {},
+): AsyncGenerator<Buffer> {
+  const stderr = new StderrTail();
+  child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
+  child.stdin.on('error', () => undefined); // EPIPE after an early exit: the exit status says why
+  let startError: Error | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (error) => {
+      startError = error;
+      if (child.pid === undefined) resolve({ code: null, signal: null });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  let inputFailure: unknown;
+  let finishTimer: NodeJS.Timeout | undefined;
+  const pump = (async () => {
+    try {
+      for await (const chunk of input) {
+        if (child.stdin.destroyed) return;
+        if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exited]);
+      }
+      child.stdin.end();
+      finishTimer = setTimeout(() => child.kill('SIGKILL'), FINISH_TIMEOUT_MS);
+    } catch (error) {
+      inputFailure = error;
+      child.kill('SIGKILL');
+    }
+  })();
+  let completed = false;
+  let written = 0;
+  const onAbort = () => child.kill('SIGKILL');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes) {
+        throw new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`);
+      }
+      yield chunk;
+    }
+    const { code, signal } = await exited;
+    await pump;
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (inputFailure !== undefined) throw inputFailure;
+    if (startError && child.pid === undefined)
+      throw new FfmpegRunError('not_started', startError.message, undefined, { cause: startError });
+    if (code !== 0) {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      throw new FfmpegRunError('failed', how, { code, signal, stderr: stderr.toString() });
+    }
+    completed = true;
+  } finally {
+    clearTimeout(finishTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!completed) child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,75 @@
+import type { AudioFormat } from './audio-format';
+import { DEFAULT_BITRATES_KBPS, ffmpegEncodeArguments } from './ffmpeg';
+import type { FfmpegPool } from './ffmpeg-stream';
+import { ffmpegTransform } from './ffmpeg-stream';
+import { MP3_BITRATES, Mp3Bitrate, Mp3Encoder } from './mp3-encoder';
+import { floatToPcm16, wavHeader } from './wav';
+
+export interface EncodeTarget {
+  format: AudioFormat;
+  /** The samples' rate, which is also the encoded rate (the caller resampled to a rate the codec takes). */
+  sampleRate: number;
+  bitrateKbps?: number;
+  /** Samples in all, when known before the first: a WAV header then carries the exact sizes. */
+  totalSamples?: number;
+}
+
+/**
+ * Mono float samples → `target.format`, chunk by chunk: every chunk of output leaves as soon as the
+ * encoder has it, and the concatenation is one valid file. wav, pcm and mp3 are written in this
+ * process; opus, aac and flac by an ffmpeg taken ready from `pool` (undefined when ffmpeg is absent:
+ * callers check availability before they start).
+ */
+export function encodeSamples(
+  samples: AsyncIterable<Float32Array>,
+  target: EncodeTarget,
+  pool: FfmpegPool | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  switch (target.format) {
+    case 'pcm':
+      return encodePcm(samples);
+    case 'wav':
+      return encodeWav(samples, target);
+    case 'mp3':
+      return encodeMp3(samples, target);
+    case 'opus':
+    case 'aac':
+    case 'flac': {
+      if (!pool) throw new Error(`${target.format} needs ffmpeg`);
+      const child = pool.take(ffmpegEncodeArguments(target.format, target.sampleRate, target.bitrateKbps));
+      return ffmpegTransform(child, encodePcm(samples), { signal });
+    }
+  }
+}
+
+async function* encodePcm(samples: AsyncIterable<Float32Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of samples) if (chunk.length > 0) yield floatToPcm16(chunk);
+}
+
+async function* encodeWav(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
+  yield wavHeader(target.sampleRate, target.totalSamples === undefined ? undefined : target.totalSamples * 2);
+  yield* encodePcm(samples);
+}
+
+/** The nearest constant bitrate LAME takes at or above the one asked for. */
+function mp3Bitrate(kbps: number | undefined): Mp3Bitrate {
+  const wanted = kbps ?? (DEFAULT_BITRATES_KBPS.mp3 as number);
+  return MP3_BITRATES.find((rate) => rate >= wanted) ?? 320;
+}
+
+async function* encodeMp3(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
+  const encoder = await Mp3Encoder.create(target.sampleRate, mp3Bitrate(target.bitrateKbps));
+  let finished = false;
+  try {
+    for await (const chunk of samples) {
+      const bytes = encoder.encode(chunk);
+      if (bytes.length > 0) yield bytes;
+    }
+    finished = true;
+    const tail = encoder.finish();
+    if (tail.length > 0) yield tail;
+  } finally {
+    if (!finished) encoder.release();
+  }
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { CreditsService } from '../billing/credits.service';
+import { RootLogger } from '../logging/root-logger';
+
+/**
+ * The one billing rule of a synchronous or streamed request, for every face: credits are reserved
+ * before anything is synthesized; once audio has been delivered the reservation is settled in full,
+ * whatever ends the stream (its end, a provider failing halfway, the client hanging up); when nothing
+ * was delivered it is released in full. The client never waits for the settle: it runs once the last
+ * byte is out, and a settle or release that fails is tried again in the background (CreditHolds).
+ * Audio that was delivered is never released, so a failed settle cannot give audio away while this
+ * process lives; a reservation left open by a crash is released by the sweeper at its hold's deadline
+ * (docs/architecture.md, "Billing").
+ */
+@Injectable()
+export class RequestBilling {
+  constructor(
+    private readonly credits: CreditsService,
+    private readonly logger: RootLogger,
+  ) {}
+
+  /** Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower. */
+  async reserve(tenantId: string, amount: number): Promise<string> {
+    const reference = `sync_${randomUUID()}`;
+    await this.credits.reserveForRequest(tenantId, amount, reference);
+    return reference;
+  }
+
+  /**
+   * `chunks`, billed: settled when the stream ends whole or `delivered()` was called (the consumer has
+   * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
+   * the stream fails, so the synthesis behind it ends too.
+   */
+  billed(
+    chunks: AsyncIterable<Buffer>,
+    reference: string,
+    amount: number,
+    stop: () => void,
+  ): { chunks: AsyncGenerator<Buffer>; delivered: () => void } {
+    let delivered = false;
+    const finish = (complete: boolean) => {
+      if (!complete) stop();
+      this.finish(reference, amount, delivered || complete);
+    };
+    async function* watched(): AsyncGenerator<Buffer> {
+      let complete = false;
+      try {
+        yield* chunks;
+        complete = true;
+      } finally {
+        finish(complete);
+      }
+    }
+    return { chunks: watched(), delivered: () => (delivered = true) };
+  }
+
+  /**
+   * Settles (charged) or releases a reservation in the background; never rejects. A settle or release
+   * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
+   * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
+   */
+  finish(reference: string, amount: number, charged: boolean): void {
+    const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
+    finished.catch((error: Error) =>
+      this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
+    );
+  }
+}

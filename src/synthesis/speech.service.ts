@@ -1,0 +1,252 @@
+import { Injectable } from '@nestjs/common';
+import type { ClientAudio } from '../audio/audio-pipeline';
+import { AudioPipeline } from '../audio/audio-pipeline';
+import { AudioStream, collectBytes, onePiece, OutputSpec } from '../audio/audio-stream';
+import { floatToPcm16, pcm16ToFloat } from '../audio/wav';
+import { wholeFile } from '../audio/whole-file';
+import { AppConfig } from '../config/app-config';
+import { CreateJobOptions, CreatedJob, JobService } from '../jobs/job.service';
+import { ProviderRegistry } from '../providers/provider.registry';
+import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
+import { RequestBilling } from './request-billing';
+import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
+import { SynthesisRouter } from './routing/synthesis.router';
+import { VoiceCatalog } from './routing/voice-catalog';
+import { joinSentences, speakSentences, SpokenSentence } from './sentence-synthesis';
+import type { BilledSpeech, CatalogVoice, RenderedSpeech, Served, SpeechStream, SpokenAudio } from './speech.types';
+import type { SynthesisRequest } from './synthesis-request';
+
+/** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
+export interface PreparedSpeech {
+  readonly request: SynthesisRequest;
+  readonly route: ResolvedRoute;
+  readonly price: number;
+  readonly output: OutputSpec;
+}
+
+/** Who a synthesis is for. */
+export interface SpeechCaller {
+  tenantId: string;
+  requestId: string;
+}
+
+/** Face field names for the neutral request's fields, so errors point at the client's own. */
+export interface SpeechFieldNames extends RouteFieldNames {
+  format?: string;
+}
+
+/** Sentences in flight at once when a request asks for timestamps (a job: nobody waits for the first). */
+const TIMESTAMP_LOOKAHEAD = 3;
+
+/**
+ * The speech use case, one home for every face: a request is prepared once (route resolved, price,
+ * output checked), then spoken as a stream, spoken whole, submitted as a job, or rendered for a job.
+ * Audio flows provider → pipeline → client as it is produced; billing follows one rule
+ * (RequestBilling). Faces see only this, never providers, routing or billing.
+ */
+@Injectable()
+export class SpeechService {
+  constructor(
+    private readonly router: SynthesisRouter,
+    private readonly pipeline: AudioPipeline,
+    private readonly billing: RequestBilling,
+    private readonly jobs: JobService,
+    private readonly catalog: VoiceCatalog,
+    private readonly registry: ProviderRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Validates what the request names (unknown voice/provider, unavailable format → TtsError) before anything is billed. */
+  async prepare(request: SynthesisRequest, fields: SpeechFieldNames = {}): Promise<PreparedSpeech> {
+    const route = this.router.resolve(request, fields);
+    await this.pipeline.assertAvailable(request.format, fields.format ?? 'format');
+    return { request, route, price: this.priceOf(request), output: { format: request.format, sampleRate: route.sampleRate } };
+  }
+
+  priceOf(request: Pick<SynthesisRequest, 'route' | 'characters'>): number {
+    return this.config.pricing.creditsFor(request.route, request.characters);
+  }
+
+  /**
+   * Speech as it is produced, billed: reserved now; charged once the face marks audio delivered or the
+   * stream ends whole; released when it ends before anything was delivered.
+   */
+  async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
+    const { request, price, output } = prepared;
+    const reference = await this.billing.reserve(caller.tenantId, price);
+    const controller = linkedController(signal);
+    const stop = () => controller.abort(new Error('the speech stream was stopped'));
+    let routed: RoutedStream<ClientAudio>;
+    try {
+      routed = await this.router.open(prepared.route, request, {
+        requestId: caller.requestId,
+        signal: controller.signal,
+        output,
+        convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
+      });
+    } catch (error) {
+      this.billing.finish(reference, price, false);
+      stop();
+      throw error;
+    }
+    const audio = routed.audio;
+    const billed = this.billing.billed(audio.chunks, reference, price, stop);
+    return {
+      ...this.servedBy(routed, request),
+      credits: price,
+      ignoredFields: this.ignoredFields(request, routed.provider),
+      ...describe(audio),
+      chunks: billed.chunks,
+      samplesWritten: () => audio.samplesWritten(),
+      markDelivered: billed.delivered,
+    };
+  }
+
+  /** Speech as one file, billed only when it is whole (a failure halfway charges nothing). */
+  async speak(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<BilledSpeech> {
+    if (prepared.request.withTimestamps) throw new Error('speak() does not do timestamps; render() does');
+    const stream = await this.stream(prepared, caller, signal);
+    return { ...stream, ...(await this.collect(stream)) };
+  }
+
+  /** The rest of a stream as one file (a WAV's sizes set); the caller marks it delivered once it is sent. */
+  async collect(speech: SpeechStream): Promise<SpokenAudio> {
+    return this.wholeFile(speech, await collectBytes(speech.chunks), speech.samplesWritten());
+  }
+
+  /** A job for the request (reserved now, synthesized by a worker). */
+  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId'>, options: CreateJobOptions): Promise<CreatedJob> {
+    return this.jobs.create(caller.tenantId, prepared.request, options);
+  }
+
+  /** A job's audio as one file, unbilled (the job is billed by its own id). */
+  async render(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+    const prepared = await this.prepare(request);
+    if (request.withTimestamps) return this.renderBySentence(prepared, options);
+    const controller = linkedController(options.signal);
+    try {
+      const routed = await this.router.open(prepared.route, request, {
+        requestId: options.requestId,
+        signal: controller.signal,
+        output: prepared.output,
+        convert: (own, callSignal) => this.pipeline.convert(own, prepared.output, callSignal),
+      });
+      const audio = routed.audio;
+      const bytes = await collectBytes(audio.chunks);
+      return { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) };
+    } finally {
+      controller.abort(new Error('rendering ended'));
+    }
+  }
+
+  /** Catalogue voices, and whether each can be served now. */
+  voices(): CatalogVoice[] {
+    return this.catalog.list();
+  }
+
+  voice(id: string): CatalogVoice | undefined {
+    return this.catalog.get(id);
+  }
+
+  /** Fields of `request` that `provider` would not honour, e.g. before a job has run (its route's first target). */
+  ignoredFields(request: SynthesisRequest, provider: string | undefined): Served['ignoredFields'] {
+    return fieldsIgnoredBy(provider ? this.registry.get(provider)?.capabilities().fields : undefined, speechFieldsOf(request));
+  }
+
+  /** Whether a `provider/model` string names a voice on this provider (local engines, Sauti peers) rather than a model. */
+  modelNamesVoice(provider: string): boolean | undefined {
+    const found = this.registry.get(provider);
+    return found ? ProviderRegistry.modelNamesVoice(found) : undefined;
+  }
+
+  /** Timestamps for any engine: each sentence is spoken on its own, so its start and end are known to the sample. */
+  private async renderBySentence(prepared: PreparedSpeech, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+    const { request, route } = prepared;
+    const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
+    const speakOne = async (text: string, signal: AbortSignal): Promise<SpokenSentence> => {
+      const routed = await this.router.open(
+        route,
+        { ...request, text },
+        {
+          requestId: options.requestId,
+          signal,
+          output: pcmAtRouteRate,
+          convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
+        },
+      );
+      const parts: Float32Array[] = [];
+      for await (const samples of readPcmSamples(routed.audio)) parts.push(samples);
+      return {
+        samples: concatSamples(parts),
+        provider: routed.provider,
+        ...(routed.model ? { model: routed.model } : {}),
+        attempts: routed.attempts,
+      };
+    };
+    const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
+    const { samples, segments } = joinSentences(sentences, route.sampleRate);
+    const source = {
+      descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 },
+      chunks: onePiece(floatToPcm16(samples)),
+    };
+    const audio = this.pipeline.convert({ ...source, byteLength: samples.length * 2 }, prepared.output);
+    const bytes = await collectBytes(audio.chunks);
+    return {
+      provider: sentences[0].provider,
+      ...(sentences[0].model ? { model: sentences[0].model } : {}),
+      attempts: sentences.flatMap((sentence) => sentence.attempts),
+      characters: request.characters,
+      ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
+      segments,
+    };
+  }
+
+  private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields'> {
+    const model = routed.model ?? routed.voice;
+    return { provider: routed.provider, ...(model ? { model } : {}), attempts: routed.attempts, characters: request.characters };
+  }
+
+  /** A collected stream as a file (headers completed) with its duration. */
+  private wholeFile(
+    audio: Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate'>,
+    bytes: Buffer,
+    samples: number | undefined,
+  ): SpokenAudio {
+    const file = wholeFile(audio.format, bytes, audio.sampleRate, samples);
+    return { ...file, format: audio.format, contentType: audio.contentType, sampleRate: audio.sampleRate };
+  }
+}
+
+function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength'> {
+  return {
+    format: audio.descriptor.format as SpeechStream['format'],
+    contentType: audio.contentType,
+    sampleRate: audio.descriptor.sampleRate,
+    passedThrough: audio.passedThrough,
+    ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
+  };
+}
+
+/** A controller of our own that also aborts when the caller's signal does. */
+function linkedController(signal: AbortSignal | undefined): AbortController {
+  const controller = new AbortController();
+  if (signal?.aborted) controller.abort(signal.reason);
+  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
+}
+
+function concatSamples(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
+}
+
+/** Raw 16-bit PCM chunks as float samples. */
+async function* readPcmSamples(audio: AudioStream): AsyncGenerator<Float32Array> {
+  for await (const chunk of audio.chunks) yield pcm16ToFloat(chunk);
+}

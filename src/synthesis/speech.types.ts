@@ -1,0 +1,89 @@
+import type { AudioFormat } from '../audio/audio-format';
+import type { TtsErrorCode } from '../common/tts-error';
+
+/** One route target's part in a synthesis: its outcome after any retries. */
+export interface AttemptRecord {
+  provider: string;
+  voice: string;
+  model?: string;
+  outcome: 'ok' | TtsErrorCode;
+  durationMs: number;
+  message?: string;
+  /** Retries on this target after its first call. */
+  retries: number;
+}
+
+/** What `GET /v1/voices` renders for one catalogue voice. */
+export interface CatalogVoice {
+  id: string;
+  name: string;
+  language: string;
+  /** Rate of every answer on this voice. */
+  sampleRate: number;
+  /** Kind of the first target's provider (`vits`, `espeak`, `openai-compatible`, …). */
+  engine: string;
+  /** The first target can serve now. */
+  available: boolean;
+  /** The first target cannot serve now but a later one can. */
+  servedByFallback: boolean;
+  fallbackProvider?: string;
+  testVoice: boolean;
+  /** The first target's own rate, when answers are resampled from it. */
+  modelSampleRate?: number;
+}
+
+/** A span of the text, in seconds from the start of the audio. */
+export interface TimedSegment {
+  text: string;
+  startSeconds: number;
+  endSeconds: number;
+}
+
+/** Who served a synthesis and what it cost. */
+export interface Served {
+  provider: string;
+  model?: string;
+  attempts: AttemptRecord[];
+  characters: number;
+  credits: number;
+  /** Request fields (the OpenAI/Bifrost names) the serving provider did not honour as given. */
+  ignoredFields: Array<'voice' | 'speed' | 'instructions' | 'language_code'>;
+}
+
+/** Audio on its way to a client, billed by the one rule (docs/architecture.md, "Billing"). */
+export interface SpeechStream extends Served {
+  format: AudioFormat;
+  contentType: string;
+  sampleRate: number;
+  /** The provider's own bytes, untouched. */
+  passedThrough: boolean;
+  /** Bytes in all, when known before the first (a Content-Length can be sent). */
+  byteLength?: number;
+  /** The audio as it is produced. Iterate it to the end; stopping early cancels the synthesis. */
+  chunks: AsyncIterable<Buffer>;
+  /** Samples encoded so far; undefined when the provider's bytes pass through. */
+  samplesWritten(): number | undefined;
+  /**
+   * Says that audio has reached the client (call it after writing the first chunk): from then on the
+   * request is charged whatever ends the stream. Without it, only a stream read to its end is charged.
+   */
+  markDelivered(): void;
+}
+
+/** A whole audio file. */
+export interface SpokenAudio {
+  bytes: Buffer;
+  format: AudioFormat;
+  contentType: string;
+  sampleRate: number;
+  /** How long it plays. */
+  durationSeconds: number;
+  /** Sentence spans, when the request asked for timestamps. */
+  segments?: TimedSegment[];
+}
+
+/** A billed whole file (Sauti's JSON answer, a WAV file sent with exact sizes). */
+export type BilledSpeech = SpokenAudio & Served;
+
+/** A whole file for a job, which is billed by its own id. */
+export type RenderedSpeech = SpokenAudio & Omit<Served, 'credits' | 'ignoredFields'>;
