@@ -253,6 +253,21 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(secondary.calls).toBe(0);
   });
 
+  it('stops at once when the caller cancels during a Retry-After wait, and calls nobody again', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'slow down' } } }, WAV);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = performance.now();
+    const error = await failure(routedSamples(sut, request('duo'), { requestId: 'c2', signal: controller.signal }));
+    expect(error.code).toBe('service_unavailable');
+    expect(performance.now() - started).toBeLessThan(500);
+    // Past the moment the retry would have gone out: the wait ended with the request, not after it.
+    await new Promise((resolve) => setTimeout(resolve, 1200 - (performance.now() - started)));
+    expect(primary.calls).toBe(1);
+    expect(secondary.calls).toBe(0);
+    expect(await providerReport(sut, 'primary')).toMatchObject({ breaker: 'closed' });
+  });
+
   it('skips a target whose text limit the request exceeds', async () => {
     peer.enqueue({ status: 200, body: { audio_base64: toneWav(0.1, 16000).toString('base64') } });
     const routed = await routedSamples(sut, request('primary/tts-1', { text: 'a'.repeat(5001), characters: 5001, fallbacks: ['peer/x'] }), {
