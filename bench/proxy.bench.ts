@@ -75,7 +75,7 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage('http://127.0.0.1:' +
 parentPort.on('message', () => server.close(() => parentPort.postMessage('closed')));
 `;
 
-async function startFake(files: Record<Format, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFake(files: Record<Format, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
   const worker = new Worker(FAKE, { eval: true, workerData: files });
   const url = await new Promise<string>((done, fail) => {
     worker.once('message', done);
@@ -154,7 +154,7 @@ async function startPortkey(): Promise<{ url: string; stop(): void }> {
 }
 
 /** This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the run. */
-async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
+export async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
   const database = await prepareBenchEnvironment();
   const upstream = { base_url: fakeUrl, timeout_ms: 10_000, models: ['tts-1', 'tts-slow'], default_voice: 'alloy' };
   const configDir = writeConfigDir({
