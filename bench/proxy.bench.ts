@@ -75,7 +75,7 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage('http://127.0.0.1:' +
 parentPort.on('message', () => server.close(() => parentPort.postMessage('closed')));
 `;
 
-async function startFake(files: Record<Format, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFake(files: Record<Format, Buffer>): Promise<{ url: string; close(): Promise<void> }> {
   const worker = new Worker(FAKE, { eval: true, workerData: files });
   const url = await new Promise<string>((done, fail) => {
     worker.once('message', done);
@@ -154,7 +154,7 @@ async function startPortkey(): Promise<{ url: string; stop(): void }> {
 }
 
 /** This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the run. */
-async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
+export async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
   const database = await prepareBenchEnvironment();
   const upstream = { base_url: fakeUrl, timeout_ms: 10_000, models: ['tts-1', 'tts-slow'], default_voice: 'alloy' };
   const configDir = writeConfigDir({
@@ -187,7 +187,13 @@ async function startService(fakeUrl: string): Promise<{ url: string; apiKey: str
     },
   );
   const apiKey = (JSON.parse(created.toString()) as { apiKey: string }).apiKey;
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_PROXY_NODE_ARGS: extra node flags for the service (e.g. --cpu-prof to see where its time goes).
+  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;

@@ -5,11 +5,16 @@ import { createEncoder, WasmMediaEncoder } from 'wasm-media-encoders';
 export const MP3_BITRATES = [8, 16, 24, 32, 40, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] as const;
 export type Mp3Bitrate = (typeof MP3_BITRATES)[number];
 
-/** Idle encoders kept for reuse: an instance costs ~0.3 ms to create and a few MB of wasm memory. */
-const MAX_IDLE_ENCODERS = 8;
+/**
+ * Encoders kept ready for reuse, already configured for their rate and bitrate: creating one costs
+ * ~0.3 ms and configuring it (LAME's init) ~1 ms, which a request should not wait for. After use an
+ * encoder is configured again for the same settings once the request's own work is done.
+ */
+const MAX_READY_ENCODERS = 8;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
-const idle: WasmMediaEncoder<'audio/mpeg'>[] = [];
+const ready = new Map<string, WasmMediaEncoder<'audio/mpeg'>[]>();
+let readyCount = 0;
 
 function mp3Module(): Promise<WebAssembly.Module> {
   compiled ??= WebAssembly.compile(readFileSync(require.resolve('wasm-media-encoders/wasm/mp3')));
@@ -26,12 +31,21 @@ function mp3Module(): Promise<WebAssembly.Module> {
 export class Mp3Encoder {
   private finished = false;
 
-  private constructor(private readonly encoder: WasmMediaEncoder<'audio/mpeg'>) {}
+  private constructor(
+    private readonly encoder: WasmMediaEncoder<'audio/mpeg'>,
+    private readonly sampleRate: number,
+    private readonly bitrateKbps: Mp3Bitrate,
+  ) {}
 
   static async create(sampleRate: number, bitrateKbps: Mp3Bitrate): Promise<Mp3Encoder> {
-    const encoder = idle.pop() ?? (await createEncoder('audio/mpeg', await mp3Module()));
+    const waiting = ready.get(`${sampleRate}:${bitrateKbps}`)?.pop();
+    if (waiting) {
+      readyCount--;
+      return new Mp3Encoder(waiting, sampleRate, bitrateKbps);
+    }
+    const encoder = await createEncoder('audio/mpeg', await mp3Module());
     encoder.configure({ channels: 1, sampleRate, bitrate: bitrateKbps });
-    return new Mp3Encoder(encoder);
+    return new Mp3Encoder(encoder, sampleRate, bitrateKbps);
   }
 
   /** The mp3 bytes these samples complete (often none: LAME works a frame of 1,152 samples at a time). */
@@ -47,10 +61,16 @@ export class Mp3Encoder {
     return tail;
   }
 
-  /** Gives the encoder back without finishing (the stream was abandoned); configure() resets it. */
+  /** Gives the encoder back without finishing (the stream was abandoned): configure() resets it for the next request. */
   release(): void {
     if (this.finished) return;
     this.finished = true;
-    if (idle.length < MAX_IDLE_ENCODERS) idle.push(this.encoder);
+    if (readyCount >= MAX_READY_ENCODERS) return;
+    readyCount++;
+    setImmediate(() => {
+      this.encoder.configure({ channels: 1, sampleRate: this.sampleRate, bitrate: this.bitrateKbps });
+      const key = `${this.sampleRate}:${this.bitrateKbps}`;
+      ready.set(key, [...(ready.get(key) ?? []), this.encoder]);
+    });
   }
 }

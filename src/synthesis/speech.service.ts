@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ClientAudio } from '../audio/audio-pipeline';
 import { AudioPipeline } from '../audio/audio-pipeline';
-import { AudioStream, collectBytes, onePiece, OutputSpec } from '../audio/audio-stream';
-import { floatToPcm16, pcm16ToFloat } from '../audio/wav';
+import { collectBytes, onePiece, OutputSpec } from '../audio/audio-stream';
+import { floatToPcm16 } from '../audio/wav';
 import { wholeFile } from '../audio/whole-file';
 import { AppConfig } from '../config/app-config';
 import { CreateJobOptions, CreatedJob, JobService } from '../jobs/job.service';
@@ -175,7 +175,8 @@ export class SpeechService {
         },
       );
       const parts: Float32Array[] = [];
-      for await (const samples of readPcmSamples(routed.audio)) parts.push(samples);
+      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
+      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
       return {
         samples: concatSamples(parts),
         provider: routed.provider,
@@ -244,9 +245,4 @@ function concatSamples(parts: Float32Array[]): Float32Array {
     at += part.length;
   }
   return joined;
-}
-
-/** Raw 16-bit PCM chunks as float samples. */
-async function* readPcmSamples(audio: AudioStream): AsyncGenerator<Float32Array> {
-  for await (const chunk of audio.chunks) yield pcm16ToFloat(chunk);
 }
