@@ -236,35 +236,43 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     ]);
   });
 
-  it('a client that hangs up mid-stream closes the upstream call at once and pays for the request (audio was delivered)', async () => {
-    const payer = await api.createTenant(10_000);
-    const aborter = new AbortController();
-    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
-    const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
-    const response = await payerClient.audio.speech
-      .create(
-        { model: 'fake-pcm/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' },
-        { signal: aborter.signal },
-      )
-      .asResponse();
-    const reader = response.body!.getReader();
-    await reader.read();
-    aborter.abort();
+  it.each(['mp3', 'opus'] as const)(
+    'a client that hangs up mid-stream (%s) closes the upstream call and the encoder at once, pays for the request (audio was delivered), and is no operator failure',
+    async (format) => {
+      const payer = await api.createTenant(10_000);
+      const recorded: RequestFailure[] = [];
+      api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
+      const aborter = new AbortController();
+      upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
+      const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+      const response = await payerClient.audio.speech
+        .create(
+          { model: 'fake-pcm/fake-model', voice: 'nova', input: LONG_TEXT, response_format: format, stream_format: 'audio' },
+          { signal: aborter.signal },
+        )
+        .asResponse();
+      const reader = response.body!.getReader();
+      await reader.read();
+      aborter.abort();
 
-    await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
-    expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
-    await eventually(async () =>
-      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
-        balance: 10_000 - [...LONG_TEXT].length,
-        reserved: 0,
-      }),
-    );
-    expect(ffmpegChildren()).toHaveLength(api.app.get(AudioPipeline).processesReady());
-  });
+      await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+      expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
+      await eventually(async () =>
+        expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
+          balance: 10_000 - [...LONG_TEXT].length,
+          reserved: 0,
+        }),
+      );
+      await eventually(() => expect(ffmpegChildren()).toHaveLength(api.app.get(AudioPipeline).processesReady()));
+      expect(recorded.filter((failure) => failure.tenantId === payer.tenantId)).toEqual([]);
+    },
+  );
 
-  it('a client that hangs up before the whole file is ready stops the upstream call and is charged nothing', async () => {
+  it('a client that hangs up before the whole file is ready stops the upstream call, is charged nothing, and is no operator failure', async () => {
     upstream.defaultResponse = { hang: true };
     const payer = await api.createTenant(10_000);
+    const recorded: RequestFailure[] = [];
+    api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
     const credits = api.app.get(CreditsService);
     const aborter = new AbortController();
     try {
@@ -290,6 +298,7 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     for (let i = 0; i < 50 && !upstream.requests[0].abandoned; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(upstream.requests[0].abandoned).toBe(true);
     expect(await credits.summary(payer.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
+    expect(recorded.filter((failure) => failure.tenantId === payer.tenantId)).toEqual([]);
   });
 
   describe('errors in the OpenAI shape', () => {

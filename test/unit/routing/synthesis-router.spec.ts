@@ -1,6 +1,11 @@
 import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
 import { failure, routeRequest, routingTestFiles, TEST_SECRETS } from './routing-test-config';
+import type { AudioStream } from '../../../src/audio/audio-stream';
+import { TtsError } from '../../../src/common/tts-error';
+import { eventually } from '../../support/eventually';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const request = routeRequest;
 
@@ -251,6 +256,72 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(performance.now() - started).toBeLessThan(250);
     expect(primary.calls).toBe(1);
     expect(secondary.calls).toBe(0);
+  });
+
+  describe("the target's timeout covers waiting on the provider, not on the reader", () => {
+    const PIECES = Buffer.alloc(9600, 1);
+
+    /** Opens the duo route (primary's timeout: 300 ms) and returns its stream as the provider sent it. */
+    async function open(requestId: string, convert = (audio: AudioStream) => audio) {
+      const route = sut.router.resolve(request('duo'));
+      return sut.router.open(route, request('duo'), {
+        requestId,
+        signal: new AbortController().signal,
+        output: { format: 'pcm', sampleRate: 24000 },
+        convert,
+      });
+    }
+
+    it('a reader slower than the timeout gets every byte, and the provider is not blamed', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 4, intervalMs: 40 } });
+      const routed = await open('t1');
+      let bytes = 0;
+      for await (const chunk of routed.audio.chunks) {
+        bytes += chunk.length;
+        await sleep(400); // longer than the 300 ms timeout, after each chunk
+      }
+      expect(bytes).toBe(PIECES.length);
+      expect(routed.provider).toBe('primary');
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+      expect(await sut.metrics.render()).not.toMatch(/tts_provider_failures_total\{provider="primary"/);
+    });
+
+    it('a provider that stalls mid-stream times out, its connection is closed and the failure is its own', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 3, intervalMs: 1000 } });
+      const routed = await open('t2');
+      const chunks = routed.audio.chunks[Symbol.asyncIterator]();
+      expect((await chunks.next()).done).toBe(false);
+      const started = performance.now();
+      const error = await failure(chunks.next());
+      expect(error).toMatchObject({ code: 'provider_timeout', message: 'primary sent no audio for 300 ms' });
+      expect(performance.now() - started).toBeLessThan(900);
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+      expect(await providerReport(sut, 'primary')).toMatchObject({ lastError: { code: 'provider_timeout' } });
+    });
+
+    it('a stream its reader abandons closes the upstream connection, without blaming the provider', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 5, intervalMs: 100 } });
+      const routed = await open('t3');
+      for await (const chunk of routed.audio.chunks) {
+        expect(chunk.length).toBeGreaterThan(0);
+        break;
+      }
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+      expect(primary.requests[0].piecesSentAt.length).toBeLessThan(5);
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+    });
+
+    it('a call whose conversion fails before reading stops the provider: its connection is closed too', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 5, intervalMs: 100 } });
+      secondary.enqueue(PCM);
+      let converted = 0;
+      const routed = await open('t4', (audio) => {
+        if (converted++ === 0) throw new TtsError('internal', 'conversion failed');
+        return audio;
+      });
+      expect(routed.provider).toBe('secondary');
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+    });
   });
 
   it('skips a target whose text limit the request exceeds', async () => {

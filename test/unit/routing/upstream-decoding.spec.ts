@@ -198,7 +198,7 @@ describe('upstreams that answer compressed audio', () => {
       const routed = await routedSamples(sut, request('hurried'), { requestId: 'b1' });
       expect(routed.provider).toBe('backup');
       expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_timeout', retries: 2 });
-      expect(routed.attempts[0].message).toBe('mp3only did not finish within 300 ms');
+      expect(routed.attempts[0].message).toBe('mp3only sent no audio for 300 ms');
       await onlyReadyFfmpeg(sut);
     });
 
