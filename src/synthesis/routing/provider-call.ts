@@ -85,9 +85,12 @@ export class ProviderCaller {
       const error = this.failure(thrown, provider, timer);
       stopQuietly(timer, error, chunks);
       const milliseconds = performance.now() - started;
+      if (timer.callerLeft || isOurs(error)) {
+        breaker.release(options.permit);
+        return { error };
+      }
       this.metrics.failedCall(provider.id, error.code, milliseconds / 1000);
-      if (timer.callerLeft) breaker.release(options.permit);
-      else if (error.code === 'provider_rejected')
+      if (error.code === 'provider_rejected')
         breaker.recordSuccess(options.permit); // the upstream is healthy: it judged the request
       else breaker.recordFailure(options.permit);
       this.states.recordFailure(provider.id, error.code, error.message, milliseconds);
@@ -131,7 +134,7 @@ export class ProviderCaller {
       ended = true;
       const error = this.failure(thrown, provider, timer);
       stopQuietly(timer, error, chunks);
-      if (!timer.callerLeft) {
+      if (!timer.callerLeft && !isOurs(error)) {
         const milliseconds = performance.now() - call.started;
         this.metrics.streamEnded(provider.id, milliseconds / 1000, error.code);
         this.states.breaker(provider.id).recordFailure(CLOSED_CALL);
@@ -158,6 +161,11 @@ export class ProviderCaller {
     }
     return asTtsError(thrown, provider.id);
   }
+}
+
+/** A failure of this service's own step (the encoder, say), which says nothing about the provider. */
+export function isOurs(error: TtsError): boolean {
+  return error.code === 'internal' || error.code === 'format_unavailable';
 }
 
 /**

@@ -7,7 +7,7 @@ import { UpstreamError } from '../../providers/http/upstream-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
 import type { ProviderRequest, TtsProvider } from '../../providers/tts-provider';
 import type { SynthesisRequest } from '../synthesis-request';
-import { ProviderCaller, RouteCallOptions } from './provider-call';
+import { isOurs, ProviderCaller, RouteCallOptions } from './provider-call';
 import { retryDelayMs, sleep } from './retry-delay';
 import { ProviderStates } from './provider-states';
 import { RouteResolver } from './route-resolver';
@@ -127,7 +127,8 @@ export class SynthesisRouter {
       const error = outcome.error;
       lastError = error;
       if (options.signal.aborted) return { error, record: record(error.code, retries, error.message), failFast: false };
-      if (error.code === 'provider_rejected') return { error, record: record(error.code, retries, error.message), failFast: true };
+      // The upstream judged the request, or our own step failed (the next provider would fare no better).
+      if (error.code === 'provider_rejected' || isOurs(error)) return { error, record: record(error.code, retries, error.message), failFast: true };
       const delay =
         retries < this.config.providers.retry.max_retries && this.retryable(provider, error)
           ? retryDelayMs(this.config.providers.retry, retries + 1, (error as UpstreamError).retryAfterMs)

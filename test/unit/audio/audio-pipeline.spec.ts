@@ -206,6 +206,14 @@ describe('AudioPipeline', () => {
     expect(error.message).toBe('upstream went away');
     await settledFfmpeg(sut);
   });
+
+  it('a converted stream that is never read holds no ffmpeg', async () => {
+    await settledFfmpeg(sut);
+    const unread = sut.convert(pcmSource(sine(TONE, 0.2, 24000), 24000).stream, { format: 'opus', sampleRate: 24000 });
+    expect(unread.descriptor.format).toBe('opus');
+    await sleep(100);
+    expect(ffmpegChildren()).toHaveLength(sut.processesReady());
+  });
 });
 
 /** Waits until only the processes the pipeline started ahead (idle by design) are left. */
@@ -272,6 +280,28 @@ describe('AudioPipeline without a working ffmpeg', () => {
     expect(error.code).toBe('internal');
     expect(error.message).toContain('boom: the encoder broke');
     expect(error.message).toContain('code 3');
+  });
+
+  it('an ffmpeg that exits before reading its input fails with its own status and stderr, without waiting for the input', async () => {
+    const ffmpegPath = await fakeFfmpeg('early-exit', 'echo "boom: gave up early" >&2; exit 4');
+    const pipeline = new AudioPipeline({ ffmpegPath });
+    async function* stalling(): AsyncGenerator<Buffer> {
+      // More than a pipe holds (so a write fails with EPIPE), then an input with nothing more to say.
+      yield floatToPcm16(sine(TONE, 4, 24000));
+      await new Promise(() => undefined);
+    }
+    try {
+      const audio = pipeline.convert(
+        { descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: stalling() },
+        { format: 'flac', sampleRate: 24000 },
+      );
+      const error = await rejectionOf(collectBytes(audio.chunks), TtsError);
+      expect(error.code).toBe('internal');
+      expect(error.message).toContain('boom: gave up early');
+      expect(error.message).toContain('code 4');
+    } finally {
+      pipeline.close();
+    }
   });
 
   it('kills an ffmpeg that hangs when the caller gives up, and leaves none in use behind', async () => {

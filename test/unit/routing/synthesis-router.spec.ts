@@ -316,11 +316,27 @@ describe('SynthesisRouter against scripted upstreams', () => {
       secondary.enqueue(PCM);
       let converted = 0;
       const routed = await open('t4', (audio) => {
-        if (converted++ === 0) throw new TtsError('internal', 'conversion failed');
+        if (converted++ === 0) throw new TtsError('provider_unavailable', 'primary sent audio that cannot be read');
         return audio;
       });
       expect(routed.provider).toBe('secondary');
       await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+    });
+
+    it("a failure of our own step (the encoder) is not the provider's: no fallback, no breaker or health failure", async () => {
+      primary.defaultResponse = PCM;
+      secondary.defaultResponse = PCM;
+      for (let i = 0; i < 4; i++) {
+        const error = await failure(
+          open(`t5-${i}`, () => {
+            throw new TtsError('internal', 'ffmpeg (opus) exited with code 1');
+          }),
+        );
+        expect(error.code).toBe('internal');
+      }
+      expect([primary.calls, secondary.calls]).toEqual([4, 0]);
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+      expect(await sut.metrics.render()).not.toMatch(/tts_provider_failures_total\{provider="primary"/);
     });
   });
 
