@@ -141,7 +141,8 @@ describe('AudioPipeline', () => {
       format === 'pcm'
         ? floatToPcm16(sine(TONE, 0.5, sampleRate))
         : (await sut.encode(sine(TONE, 0.5, sampleRate), sampleRate, { format, sampleRate })).bytes;
-    const source: AudioStream = { descriptor: { format, sampleRate, channels: 1 }, chunks: pieces(file, 777), byteLength: file.length };
+    const descriptor = { format, sampleRate, channels: 1, ...(format === 'wav' ? { pcm16: true } : {}) };
+    const source: AudioStream = { descriptor, chunks: pieces(file, 777), byteLength: file.length };
 
     const audio = sut.convert(source, { format, sampleRate });
 
@@ -151,13 +152,15 @@ describe('AudioPipeline', () => {
     expect((await collectBytes(audio.chunks)).equals(file)).toBe(true);
   });
 
-  it('does not pass raw pcm or wav through at another rate, or a compressed file when its exact rate was asked', () => {
+  it('does not pass raw pcm or wav through at another rate, a WAV of another sample format, or a compressed file when its exact rate was asked', () => {
     const at = (format: AudioFormat, sampleRate: number): AudioStream => ({
       descriptor: { format, sampleRate, channels: 1 },
       chunks: pieces(Buffer.alloc(0), 1),
     });
     expect(sut.convert(at('pcm', 24000), { format: 'pcm', sampleRate: 16000 }).passedThrough).toBe(false);
     expect(sut.convert(at('wav', 24000), { format: 'wav', sampleRate: 16000 }).passedThrough).toBe(false);
+    const float = { ...at('wav', 24000), descriptor: { format: 'wav' as const, sampleRate: 24000, channels: 1, pcm16: false } };
+    expect(sut.convert(float, { format: 'wav', sampleRate: 24000 }).passedThrough).toBe(false);
     expect(sut.convert(at('mp3', 44100), { format: 'mp3', sampleRate: 24000 }).passedThrough).toBe(true);
     expect(sut.convert(at('mp3', 44100), { format: 'mp3', sampleRate: 22050, exactRate: true }).passedThrough).toBe(false);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioPipeline } from '../../../src/audio/audio-pipeline';
 import type { AudioFormat } from '../../../src/audio/audio-format';
-import { encodeWav, floatToPcm16 } from '../../../src/audio/wav';
+import { collectBytes } from '../../../src/audio/audio-stream';
+import { decodeWav, encodeWav, floatToPcm16, readWavLayout } from '../../../src/audio/wav';
 import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneSamples } from '../../fakes/scriptable-upstream';
 import { ffmpegChildren } from '../audio/audio-probe';
@@ -88,6 +89,24 @@ async function onlyReadyFfmpeg(sut: RoutingContext): Promise<void> {
   expect(ffmpegChildren()).toHaveLength(ready());
 }
 
+/** A WAV of 32-bit float samples (format 3), as some engines write. */
+function floatWav(samples: Float32Array, sampleRate: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + samples.length * 4, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(3, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * 4, 28);
+  header.writeUInt16LE(4, 32);
+  header.writeUInt16LE(32, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(samples.length * 4, 40);
+  return Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]);
+}
+
 const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) =>
   context.audio.samples.length / context.audio.sampleRate;
 
@@ -151,6 +170,40 @@ describe('upstreams that answer compressed audio', () => {
       const routed = await routedSamples(sut, request('pcmasked/tts-1'), { requestId: 'd5' });
       expect(routed.audio.sampleRate).toBe(16000);
       expect(routed.audio.samples.length).toBe(Math.round(((pcm.length / 2) * 16000) / 24000));
+    });
+
+    it('a document answered with 200 (a JSON or HTML error) is the upstream failing, not audio to play', async () => {
+      fake.enqueue(
+        { status: 200, body: { error: 'quota exceeded' } },
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: '<html><body>Service unavailable</body></html>' },
+      );
+      fake.defaultResponse = { status: 200, body: Buffer.alloc(3200) };
+      const pcm = await failure(routedSamples(sut, request('pcmasked/tts-1'), { requestId: 'd5b' }));
+      expect(pcm.message).toContain('pcmasked provider_unavailable');
+      const fromMp3 = await routedSamples(sut, request('compressed-first'), { requestId: 'd5c' });
+      expect(fromMp3.provider).toBe('backup');
+      expect(fromMp3.attempts[0].message).toBe('mp3only sent audio that cannot be read: text, not mp3 audio');
+    });
+
+    it('re-encodes a WAV of another sample format (float) for a client that asked for wav: never passed through', async () => {
+      const samples = tone(0.25, 24000);
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: floatWav(samples, 24000) });
+      const route = sut.router.resolve(request('wavasked/tts-1'));
+      const pipeline = sut.app.get(AudioPipeline);
+      const output = { format: 'wav' as const, sampleRate: 24000 };
+      const routed = await sut.router.open(route, request('wavasked/tts-1'), {
+        requestId: 'd5d',
+        signal: new AbortController().signal,
+        output,
+        convert: (audio, signal) => pipeline.convert(audio, output, signal),
+      });
+      expect(routed.audio.passedThrough).toBe(false);
+      const bytes = await collectBytes(routed.audio.chunks);
+      const layout = readWavLayout(bytes);
+      expect(layout !== 'incomplete' && [layout.format.audioFormat, layout.format.bitsPerSample]).toEqual([1, 16]);
+      const decoded = decodeWav(bytes);
+      expect(decoded.samples.length).toBe(samples.length);
+      expect(Math.abs(decoded.samples[100] - samples[100])).toBeLessThan(1e-3);
     });
 
     it('asks an ElevenLabs-compatible upstream for mp3_44100_128 when configured for mp3', async () => {
