@@ -182,6 +182,11 @@ describe('AudioPipeline', () => {
     expect(firstAt as number).toBeLessThan(produced[5]);
   });
 
+  it('mp3 keeps the rate asked even at a low bitrate (LAME left alone would lower it)', async () => {
+    const mp3 = (await sut.encode(sine(TONE, 0.5, 48000), 48000, { format: 'mp3', sampleRate: 48000, bitrateKbps: 32 })).bytes;
+    expect((await probeAudio(mp3, 'mp3')).sampleRate).toBe(48000);
+  });
+
   it('decodes a compressed file to samples at the rate asked, through a started ffmpeg', async () => {
     const mp3 = (await sut.encode(sine(TONE, 1, 24000), 24000, { format: 'mp3', sampleRate: 24000 })).bytes;
     const source: AudioStream = { descriptor: { format: 'mp3', sampleRate: 24000, channels: 1 }, chunks: pieces(mp3, 1000) };
