@@ -94,8 +94,6 @@ function setReferenced(child: ChildProcessWithoutNullStreams, referenced: boolea
 }
 
 export interface FfmpegTransformOptions {
-  /** Kill ffmpeg once it has written more than this; the stream fails with reason `too_large`. */
-  maxOutputBytes?: number;
   /** Kill ffmpeg when this aborts; the stream fails with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -143,18 +141,11 @@ export async function* ffmpegTransform(
     }
   })();
   let completed = false;
-  let written = 0;
   const onAbort = () => child.kill('SIGKILL');
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      written += chunk.length;
-      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes) {
-        throw new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`);
-      }
-      yield chunk;
-    }
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
     const { code, signal } = await exited;
     if (options.signal?.aborted) throw options.signal.reason;
     if (inputFailure) throw inputFailure.error;

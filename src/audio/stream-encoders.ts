@@ -30,7 +30,7 @@ export function encodeSamples(
     case 'pcm':
       return encodePcm(samples);
     case 'wav':
-      return encodeWav(samples, target);
+      return encodeWavStream(samples, target);
     case 'mp3':
       return encodeMp3(samples, target);
     case 'opus':
@@ -56,7 +56,7 @@ async function* encodePcm(samples: AsyncIterable<Float32Array>): AsyncGenerator<
   for await (const chunk of samples) if (chunk.length > 0) yield floatToPcm16(chunk);
 }
 
-async function* encodeWav(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
+async function* encodeWavStream(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
   yield wavHeader(target.sampleRate, target.totalSamples === undefined ? undefined : target.totalSamples * 2);
   yield* encodePcm(samples);
 }

@@ -1,5 +1,5 @@
 import { UndecodableAudioError } from '../../audio/audio-pipeline';
-import type { AudioDescriptor, AudioStream, OutputSpec } from '../../audio/audio-stream';
+import type { AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { untilAborted } from '../../common/until-aborted';
 import { TtsError } from '../../common/tts-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
@@ -68,7 +68,10 @@ export class ProviderCaller {
         provider.synthesize(request, { signal: timer.signal, timeoutMs: target.timeoutMs, requestId: options.requestId }),
         timer.signal,
       );
-      const audio = options.convert(providerAudio, timer.signal);
+      const measured = this.measured(provider, providerAudio);
+      const audio = options.convert(measured.audio, timer.signal);
+      // A pass-through hands the provider's own chunks on: nothing was converted.
+      const passedThrough = audio.chunks === measured.audio.chunks;
       chunks = audio.chunks[Symbol.asyncIterator]();
       let first = await untilAborted(chunks.next(), timer.signal);
       while (!first.done && first.value.length === 0) first = await untilAborted(chunks.next(), timer.signal);
@@ -80,7 +83,8 @@ export class ProviderCaller {
       this.states.recordSuccess(provider.id, request.voice, milliseconds, providerAudio.descriptor.sampleRate);
       this.metrics.firstAudioAfter(provider.id, milliseconds / 1000);
       streaming = true;
-      return { audio: { ...audio, chunks: this.flowing(provider, providerAudio.descriptor, first.value, chunks, { timer, started }) } };
+      const flowing = this.flowing(provider, first.value, chunks, { timer, started, passedThrough, audioSeconds: measured.seconds });
+      return { audio: { ...audio, chunks: flowing } };
     } catch (thrown) {
       const error = this.failure(thrown, provider, timer);
       stopQuietly(timer, error, chunks);
@@ -106,10 +110,9 @@ export class ProviderCaller {
    */
   private async *flowing(
     provider: TtsProvider,
-    descriptor: AudioDescriptor,
     first: Buffer,
     chunks: AsyncIterator<Buffer>,
-    call: { timer: CallTimer; started: number },
+    call: { timer: CallTimer; started: number; passedThrough: boolean; audioSeconds: () => number | undefined },
   ): AsyncGenerator<Buffer> {
     const { timer } = call;
     let bytes = first.length;
@@ -127,9 +130,8 @@ export class ProviderCaller {
       ended = true;
       const seconds = (performance.now() - call.started) / 1000;
       this.metrics.streamEnded(provider.id, seconds);
-      if (ProviderRegistry.isLocal(provider) && descriptor.format === 'pcm') {
-        this.metrics.rtf(provider.id, seconds, bytes / (2 * descriptor.channels * descriptor.sampleRate));
-      }
+      const audioSeconds = call.audioSeconds();
+      if (audioSeconds !== undefined) this.metrics.rtf(provider.id, seconds, audioSeconds);
     } catch (thrown) {
       ended = true;
       const error = this.failure(thrown, provider, timer);
@@ -142,6 +144,7 @@ export class ProviderCaller {
       }
       throw error;
     } finally {
+      this.metrics.audioOut(provider.id, call.passedThrough, bytes);
       if (!ended) {
         // The reader stopped early (the client left, or took what it needed): not the provider's failure.
         timer.stop(new TtsError('service_unavailable', 'the stream was abandoned by its reader'));
@@ -149,6 +152,23 @@ export class ProviderCaller {
       }
       timer.dispose();
     }
+  }
+
+  /**
+   * A local engine's raw PCM, counted as it goes by, for its real-time factor (synthesis time over
+   * audio time); other streams are handed on as they are.
+   */
+  private measured(provider: TtsProvider, audio: AudioStream): { audio: AudioStream; seconds: () => number | undefined } {
+    const { format, channels, sampleRate } = audio.descriptor;
+    if (!ProviderRegistry.isLocal(provider) || format !== 'pcm') return { audio, seconds: () => undefined };
+    let bytes = 0;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const chunk of audio.chunks) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    }
+    return { audio: { ...audio, chunks: counted() }, seconds: () => bytes / (2 * channels * sampleRate) };
   }
 
   /** What a thrown value means: the provider's TtsError, or the call's own timeout when it fired. */

@@ -128,7 +128,8 @@ export class SynthesisRouter {
       lastError = error;
       if (options.signal.aborted) return { error, record: record(error.code, retries, error.message), failFast: false };
       // The upstream judged the request, or our own step failed (the next provider would fare no better).
-      if (error.code === 'provider_rejected' || isOurs(error)) return { error, record: record(error.code, retries, error.message), failFast: true };
+      if (error.code === 'provider_rejected' || isOurs(error))
+        return { error, record: record(error.code, retries, error.message), failFast: true };
       const delay =
         retries < this.config.providers.retry.max_retries && this.retryable(provider, error)
           ? retryDelayMs(this.config.providers.retry, retries + 1, (error as UpstreamError).retryAfterMs)

@@ -282,6 +282,7 @@ describe('SynthesisRouter against scripted upstreams', () => {
       }
       expect(bytes).toBe(PIECES.length);
       expect(routed.provider).toBe('primary');
+      expect(await sut.metrics.render()).toContain(`tts_audio_bytes_total{provider="primary",passed_through="true"} ${PIECES.length}`);
       expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
       expect(await sut.metrics.render()).not.toMatch(/tts_provider_failures_total\{provider="primary"/);
     });
@@ -360,6 +361,8 @@ describe('SynthesisRouter against scripted upstreams', () => {
     const text = await sut.metrics.render();
     expect(text).toContain('tts_provider_attempts_total{provider="primary",outcome="ok"} 1');
     expect(text).toContain('tts_provider_breaker_state{provider="primary"} 0');
+    // The upstream's 24 kHz WAV was converted to the route's 16 kHz PCM: 0.2 s of it.
+    expect(text).toContain('tts_audio_bytes_total{provider="primary",passed_through="false"} 6400');
   });
 });
 
