@@ -6,7 +6,7 @@ import { AUDIO_FORMATS, AudioFormat, audioFormatInfo, contentTypeFor, isAudioFor
 import { AudioPipeline } from '../../../src/audio/audio-pipeline';
 import { AudioStream, collectBytes, OutputSpec } from '../../../src/audio/audio-stream';
 import { availableFormats, locateFfmpeg } from '../../../src/audio/ffmpeg';
-import { decodeWav, floatToPcm16, readWavLayout } from '../../../src/audio/wav';
+import { decodeWav, floatToPcm16, readWavLayout, wavHeader } from '../../../src/audio/wav';
 import { wholeFile } from '../../../src/audio/whole-file';
 import { TtsError } from '../../../src/common/tts-error';
 import { rejectionOf } from '../../support/rejection';
@@ -180,6 +180,25 @@ describe('AudioPipeline', () => {
     expect(produced).toHaveLength(10);
     expect(firstAt).toBeDefined();
     expect(firstAt as number).toBeLessThan(produced[5]);
+  });
+
+  it('reads PCM whose chunks split samples, and a WAV whose header spans many chunks, sample for sample', async () => {
+    const samples = sine(TONE, 0.3, 24000);
+    const pcm = floatToPcm16(samples);
+    const wav = Buffer.concat([wavHeader(24000, pcm.length), pcm]);
+    const target: OutputSpec = { format: 'pcm', sampleRate: 16000 };
+    const whole = await collectBytes(
+      sut.convert({ descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: pieces(pcm, pcm.length) }, target).chunks,
+    );
+    const fromOddPieces = await collectBytes(
+      sut.convert({ descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: pieces(pcm, 777) }, target).chunks,
+    );
+    const fromTinyWavPieces = await collectBytes(
+      sut.convert({ descriptor: { format: 'wav', sampleRate: 24000, channels: 1, pcm16: true }, chunks: pieces(wav, 7) }, target).chunks,
+    );
+    expect(whole.length).toBe(Math.round((samples.length * 16000) / 24000) * 2);
+    expect(fromOddPieces.equals(whole)).toBe(true);
+    expect(fromTinyWavPieces.equals(whole)).toBe(true);
   });
 
   it('mp3 keeps the rate asked even at a low bitrate (LAME left alone would lower it)', async () => {

@@ -300,6 +300,16 @@ describe('SynthesisRouter against scripted upstreams', () => {
       expect(await providerReport(sut, 'primary')).toMatchObject({ lastError: { code: 'provider_timeout' } });
     });
 
+    it('an answer whose connection drops before its first audio byte is retried, then the next target serves', async () => {
+      const dropped = { status: 200, body: PIECES, pieces: { count: 3, intervalMs: 10, failAfter: 0 } };
+      primary.enqueue(dropped, dropped, dropped);
+      secondary.enqueue(PCM);
+      const routed = await open('t2b');
+      expect(routed.provider).toBe('secondary');
+      expect(primary.calls).toBe(3);
+      expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable', retries: 2 });
+    });
+
     it('a stream its reader abandons closes the upstream connection, without blaming the provider', async () => {
       primary.enqueue({ status: 200, body: PIECES, pieces: { count: 5, intervalMs: 100 } });
       const routed = await open('t3');
