@@ -66,7 +66,20 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    const fixture = await startJobFixture();
+    const fixture = await startJobFixture({
+      voices: [
+        {
+          id: 'fake-with-fallback',
+          name: 'The fake upstream, then the same one offering PCM only',
+          language: 'sw',
+          sample_rate: 16000,
+          chain: [
+            { provider: 'fake', voice: 'fake', model: 'fake-model' },
+            { provider: 'fake-pcm', voice: 'fake', model: 'fake-model' },
+          ],
+        },
+      ],
+    });
     upstream = fixture.upstream;
     api = await startTestApi(fixture.env);
     ({ tenantId, apiKey } = await api.createTenant(1_000_000));
@@ -196,6 +209,23 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       type: 'speech.audio.done',
       usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters },
     });
+  });
+
+  it('a provider whose answer breaks before its first audio byte: the next target serves, streaming, and the client never knows', async () => {
+    upstream.enqueue(
+      { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: { ...SLOW, failAfter: 0 } },
+      { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW },
+    );
+    const response = await client.audio.speech
+      .create({ model: 'fake-with-fallback', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'audio' })
+      .asResponse();
+    const { bytes, firstAt } = await readBody(response);
+
+    expect(response.headers.get('x-tts-provider')).toBe('fake-pcm');
+    expect(upstream.calls).toBe(2);
+    expect(firstAt).toBeLessThan(upstream.requests[1].piecesSentAt[2]);
+    // 1 s at 24 kHz from the upstream, resampled to the voice's 16 kHz.
+    expect(bytes.length).toBe(16000 * 2);
   });
 
   it('a provider that fails after the first audio: no switch; the stream ends with an error event (SSE) or cut short (audio), and the request is charged', async () => {
