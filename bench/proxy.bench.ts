@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { AudioPipeline } from '../src/audio/audio-pipeline';
 import { floatToPcm16, wavHeader } from '../src/audio/wav';
 import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad, pooledLoad } from '../test/fakes/open-loop-load';
-import { writeConfigDir } from '../test/fakes/routing-fixture';
+import { UNLIMITED_RATE_LIMITS, writeConfigDir } from '../test/fakes/routing-fixture';
 import { prepareBenchEnvironment } from './bench-environment';
 import { percentile, round, Suite } from './suite';
 
@@ -170,14 +170,7 @@ export async function startService(fakeUrl: string): Promise<{ url: string; apiK
       breaker: { failure_threshold: 1000, window_ms: 1000, cooldown_ms: 1000 },
     },
     'routes.yaml': { voices: [], models: [], implicit_sample_rate: RATE },
-    'rate-limits.yaml': {
-      defaults: {
-        requests_per_minute: 10_000_000,
-        job_creates_per_minute: 10_000_000,
-        job_polls_per_minute: 10_000_000,
-        max_active_jobs: 1000,
-      },
-    },
+    'rate-limits.yaml': UNLIMITED_RATE_LIMITS,
   });
   const port = await freePort();
   const env = { ...process.env, ...database, CONFIG_DIR: configDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };

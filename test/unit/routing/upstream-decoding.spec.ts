@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AudioPipeline } from '../../../src/audio/audio-pipeline';
 import type { AudioFormat } from '../../../src/audio/audio-format';
 import { collectBytes } from '../../../src/audio/audio-stream';
-import { decodeWav, encodeWav, floatToPcm16, readWavLayout } from '../../../src/audio/wav';
+import { decodeWav, encodeWav, floatToPcm16, readWavLayout, wavHeader } from '../../../src/audio/wav';
 import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneSamples } from '../../fakes/scriptable-upstream';
 import { ffmpegChildren } from '../audio/audio-probe';
@@ -91,19 +91,11 @@ async function onlyReadyFfmpeg(sut: RoutingContext): Promise<void> {
 
 /** A WAV of 32-bit float samples (format 3), as some engines write. */
 function floatWav(samples: Float32Array, sampleRate: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + samples.length * 4, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(3, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
+  const header = wavHeader(sampleRate, samples.length * 4);
+  header.writeUInt16LE(3, 20); // IEEE float
   header.writeUInt32LE(sampleRate * 4, 28);
   header.writeUInt16LE(4, 32);
   header.writeUInt16LE(32, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(samples.length * 4, 40);
   return Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]);
 }
 
