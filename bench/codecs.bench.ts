@@ -16,6 +16,8 @@ import { FfmpegPool, ffmpegTransform } from '../src/audio/ffmpeg-stream';
 import { Mp3Encoder } from '../src/audio/mp3-encoder';
 import { floatToPcm16 } from '../src/audio/wav';
 import { StreamResampler } from '../src/audio/resample';
+import { toneSamples } from '../test/fakes/scriptable-upstream';
+import { toneLevelDb } from '../test/support/tone-analysis';
 import { percentile, round, Suite } from './suite';
 
 type Streaming = { push(samples: Float32Array): Float32Array; end(): Float32Array; close(): void };
@@ -38,11 +40,8 @@ const CANDIDATES: Array<{ name: string; make(from: number, to: number): Promise<
   })),
 ];
 
-function tone(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Float32Array {
-  const samples = new Float32Array(Math.round(sampleRate * seconds));
-  for (let i = 0; i < samples.length; i++) samples[i] = amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
-  return samples;
-}
+const tone = (frequency: number, sampleRate: number, seconds: number, amplitude = 0.5) =>
+  toneSamples(seconds, sampleRate, frequency, amplitude);
 
 async function streamed(candidate: (typeof CANDIDATES)[number], input: Float32Array, from: number, to: number): Promise<Float32Array> {
   const resampler = await candidate.make(from, to);
@@ -60,18 +59,7 @@ async function streamed(candidate: (typeof CANDIDATES)[number], input: Float32Ar
   return output;
 }
 
-/** Level of `frequency` in dB re full scale (single-bin DFT over the middle half, away from the edges). */
-function levelDb(samples: Float32Array, sampleRate: number, frequency: number): number {
-  const start = Math.floor(samples.length / 4);
-  const end = Math.floor((samples.length * 3) / 4);
-  let re = 0;
-  let im = 0;
-  for (let i = start; i < end; i++) {
-    re += samples[i] * Math.cos((2 * Math.PI * frequency * i) / sampleRate);
-    im += samples[i] * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
-  }
-  return 20 * Math.log10((2 * Math.hypot(re, im)) / (end - start) + 1e-12);
-}
+const levelDb = toneLevelDb;
 
 /** Worst level of any tone between 8.2 and 11 kHz after 22,050 → 16,000 Hz, measured where it would alias to. */
 async function worstAliasDb(candidate: (typeof CANDIDATES)[number]): Promise<number> {

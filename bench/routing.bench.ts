@@ -30,7 +30,7 @@ import { breakerScenarios, cancelDuringRetryAfter, cockatielQueuesBehindTheProbe
 import { compareBreakersInRequest } from './breaker-variants';
 import { percentile, postJson, round, Suite } from './suite';
 import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
-import { configFor, RoutingContext, startRoutingContext, writeConfigDir } from '../test/fakes/routing-fixture';
+import { configFor, RoutingContext, startRoutingContext, UNLIMITED_RATE_LIMITS, writeConfigDir } from '../test/fakes/routing-fixture';
 import { FakeUpstream, startUpstreamThread } from '../test/fakes/upstream-thread';
 
 const TEXT = 'Habari za asubuhi.';
@@ -74,14 +74,7 @@ export function files(fake: FakeUpstream): Record<string, unknown> {
       ],
       implicit_sample_rate: 24000,
     },
-    'rate-limits.yaml': {
-      defaults: {
-        requests_per_minute: 10_000_000,
-        job_creates_per_minute: 10_000_000,
-        job_polls_per_minute: 10_000_000,
-        max_active_jobs: 1000,
-      },
-    },
+    'rate-limits.yaml': UNLIMITED_RATE_LIMITS,
   };
 }
 

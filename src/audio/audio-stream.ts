@@ -13,6 +13,11 @@ export interface AudioDescriptor {
   /** Samples per second: exact for pcm and wav; for compressed files, the rate asked for (informative). */
   sampleRate: number;
   channels: number;
+  /**
+   * For wav: its samples are 16-bit integer PCM, as in every WAV this service writes. A WAV in another
+   * sample format (24-bit, float) is re-encoded for a client that asked for wav, never passed through.
+   */
+  pcm16?: boolean;
 }
 
 /**
@@ -44,6 +49,7 @@ export interface OutputSpec {
  */
 export function passesThrough(source: AudioDescriptor, target: OutputSpec): boolean {
   if (source.format !== target.format) return false;
+  if (source.format === 'wav' && !source.pcm16) return false;
   const uncompressed = source.format === 'pcm' || source.format === 'wav';
   if (uncompressed) return source.sampleRate === target.sampleRate && source.channels === 1;
   return !target.exactRate || source.sampleRate === target.sampleRate;

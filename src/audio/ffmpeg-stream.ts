@@ -1,5 +1,4 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { FfmpegRunError, spawnFfmpeg, StderrTail } from './ffmpeg';
 
 /** Processes kept started per argument list; a request takes one and a replacement starts behind it. */
@@ -95,17 +94,16 @@ function setReferenced(child: ChildProcessWithoutNullStreams, referenced: boolea
 }
 
 export interface FfmpegTransformOptions {
-  /** Kill ffmpeg once it has written more than this; the stream fails with reason `too_large`. */
-  maxOutputBytes?: number;
   /** Kill ffmpeg when this aborts; the stream fails with the signal's reason. */
   signal?: AbortSignal;
 }
 
 /**
  * Pipes `input` through a started ffmpeg and yields what it writes, as it writes it. Input is written
- * with back-pressure. Fails with an FfmpegRunError when ffmpeg fails, or with the input's own error
- * when the input fails. A consumer that stops early kills ffmpeg; the input's producer is stopped by
- * its own signal (the request's), which the caller aborts.
+ * with back-pressure. Fails with an FfmpegRunError when ffmpeg fails (its exit status and stderr, even
+ * when writing to it then failed with EPIPE), or with the input's own error when the input failed
+ * first. A consumer that stops early kills ffmpeg; the input's producer is stopped by its own signal
+ * (the request's), which the caller aborts.
  */
 export async function* ffmpegTransform(
   child: ChildProcessWithoutNullStreams,
@@ -116,6 +114,7 @@ export async function* ffmpegTransform(
   child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
   child.stdin.on('error', () => undefined); // EPIPE after an early exit: the exit status says why
   let startError: Error | undefined;
+  let hasExited = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('error', (error) => {
       startError = error;
@@ -123,48 +122,63 @@ export async function* ffmpegTransform(
     });
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  let inputFailure: unknown;
+  void exited.then(() => (hasExited = true));
+  // Set when the input failed and ffmpeg was killed for it: the input's error is then the stream's.
+  let inputFailure: { error: unknown } | undefined;
   let finishTimer: NodeJS.Timeout | undefined;
   const pump = (async () => {
     try {
       for await (const chunk of input) {
-        if (child.stdin.destroyed) return;
-        if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exited]);
+        if (hasExited || child.stdin.destroyed) return;
+        if (!child.stdin.write(chunk)) await writable(child);
       }
       child.stdin.end();
       finishTimer = setTimeout(() => child.kill('SIGKILL'), FINISH_TIMEOUT_MS);
     } catch (error) {
-      inputFailure = error;
+      if (hasExited) return; // ffmpeg ended first: its exit says what went wrong
+      inputFailure = { error };
       child.kill('SIGKILL');
     }
   })();
   let completed = false;
-  let written = 0;
   const onAbort = () => child.kill('SIGKILL');
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      written += chunk.length;
-      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes) {
-        throw new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`);
-      }
-      yield chunk;
-    }
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) yield chunk;
     const { code, signal } = await exited;
-    await pump;
     if (options.signal?.aborted) throw options.signal.reason;
-    if (inputFailure !== undefined) throw inputFailure;
+    if (inputFailure) throw inputFailure.error;
     if (startError && child.pid === undefined)
       throw new FfmpegRunError('not_started', startError.message, undefined, { cause: startError });
     if (code !== 0) {
+      // Not waiting for the pump: it may be parked on an input that has nothing more to say.
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       throw new FfmpegRunError('failed', how, { code, signal, stderr: stderr.toString() });
     }
+    await pump;
+    if (inputFailure) throw (inputFailure as { error: unknown }).error;
     completed = true;
   } finally {
     clearTimeout(finishTimer);
     options.signal?.removeEventListener('abort', onAbort);
     if (!completed) child.kill('SIGKILL');
   }
+}
+
+/** Resolves when ffmpeg's stdin can take more, or can take nothing ever again (closed, errored, exited). */
+function writable(child: ChildProcessWithoutNullStreams): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      child.stdin.off('drain', done);
+      child.stdin.off('close', done);
+      child.stdin.off('error', done);
+      child.off('close', done);
+      resolve();
+    };
+    child.stdin.on('drain', done);
+    child.stdin.on('close', done);
+    child.stdin.on('error', done);
+    child.on('close', done);
+  });
 }

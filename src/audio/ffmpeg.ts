@@ -156,7 +156,7 @@ export function ffmpegFailure(format: AudioFormat, code: number | null, signal: 
 /** Why one run of ffmpeg produced no output: it never started, exited badly, ran out of time, or was cancelled. */
 export class FfmpegRunError extends Error {
   constructor(
-    readonly reason: 'not_started' | 'failed' | 'timed_out' | 'aborted' | 'too_large',
+    readonly reason: 'not_started' | 'failed' | 'timed_out' | 'aborted',
     message: string,
     readonly exit: { code: number | null; signal: NodeJS.Signals | null; stderr: string } = { code: null, signal: null, stderr: '' },
     options?: { cause?: unknown },
@@ -170,8 +170,6 @@ export interface FfmpegRunOptions {
   timeoutMs: number;
   /** Kill ffmpeg when this aborts; the run rejects with reason `aborted`. */
   signal?: AbortSignal;
-  /** Kill ffmpeg once it has written more than this; the run rejects with reason `too_large`. */
-  maxOutputBytes?: number;
 }
 
 /**
@@ -207,13 +205,7 @@ export function runFfmpeg(ffmpegPath: string, args: string[], input: Buffer, opt
       else if (code === 0) resolve(Buffer.concat(stdout));
       else reject(new FfmpegRunError('failed', signal ? `was killed by ${signal}` : `exited with code ${code}`, exit));
     };
-    let written = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      written += chunk.length;
-      if (options.maxOutputBytes !== undefined && written > options.maxOutputBytes)
-        return kill(new FfmpegRunError('too_large', `wrote more than ${options.maxOutputBytes} bytes and was killed`));
-      stdout.push(chunk);
-    });
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.append(chunk));
     // EPIPE when ffmpeg exits before reading all input; its exit status and stderr say why.
     child.stdin.on('error', () => undefined);
@@ -243,7 +235,6 @@ export function encoderFailure(format: AudioFormat, error: unknown): TtsError {
         : ffmpegFailure(format, error.exit.code, error.exit.signal, error.exit.stderr);
     case 'timed_out':
     case 'aborted':
-    case 'too_large':
       return new TtsError('internal', `ffmpeg (${format}) ${error.message}`, { cause: error });
   }
 }

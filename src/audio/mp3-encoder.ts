@@ -44,7 +44,7 @@ export class Mp3Encoder {
       return new Mp3Encoder(waiting, sampleRate, bitrateKbps);
     }
     const encoder = await createEncoder('audio/mpeg', await mp3Module());
-    encoder.configure({ channels: 1, sampleRate, bitrate: bitrateKbps });
+    configure(encoder, sampleRate, bitrateKbps);
     return new Mp3Encoder(encoder, sampleRate, bitrateKbps);
   }
 
@@ -68,9 +68,19 @@ export class Mp3Encoder {
     if (readyCount >= MAX_READY_ENCODERS) return;
     readyCount++;
     setImmediate(() => {
-      this.encoder.configure({ channels: 1, sampleRate: this.sampleRate, bitrate: this.bitrateKbps });
+      configure(this.encoder, this.sampleRate, this.bitrateKbps);
       const key = `${this.sampleRate}:${this.bitrateKbps}`;
       ready.set(key, [...(ready.get(key) ?? []), this.encoder]);
     });
   }
 }
+
+/**
+ * Mono CBR at the input's rate. The output rate is named: left to itself LAME may pick a lower one for
+ * a low bitrate, and a client that asked for mp3 at a rate must get that rate.
+ */
+function configure(encoder: WasmMediaEncoder<'audio/mpeg'>, sampleRate: number, bitrate: Mp3Bitrate): void {
+  encoder.configure({ channels: 1, sampleRate, bitrate, outputSampleRate: sampleRate as Mp3OutputRate });
+}
+
+type Mp3OutputRate = 8000 | 11025 | 12000 | 16000 | 22050 | 24000 | 32000 | 44100 | 48000;

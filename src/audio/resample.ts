@@ -213,8 +213,3 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   output.set(tail, body.length);
   return output;
 }
-
-/** A segment boundary in samples at `fromRate`, expressed at `toRate`. */
-export function rescaleSampleIndex(index: number, fromRate: number, toRate: number): number {
-  return Math.round((index * toRate) / fromRate);
-}

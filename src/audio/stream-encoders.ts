@@ -30,24 +30,33 @@ export function encodeSamples(
     case 'pcm':
       return encodePcm(samples);
     case 'wav':
-      return encodeWav(samples, target);
+      return encodeWavStream(samples, target);
     case 'mp3':
       return encodeMp3(samples, target);
     case 'opus':
     case 'aac':
-    case 'flac': {
-      if (!pool) throw new Error(`${target.format} needs ffmpeg`);
-      const child = pool.take(ffmpegEncodeArguments(target.format, target.sampleRate, target.bitrateKbps));
-      return ffmpegTransform(child, encodePcm(samples), { signal });
-    }
+    case 'flac':
+      return encodeWithFfmpeg(samples, target, pool, signal);
   }
+}
+
+/** ffmpeg is taken on the first read, so a stream that is never read holds no process. */
+async function* encodeWithFfmpeg(
+  samples: AsyncIterable<Float32Array>,
+  target: EncodeTarget,
+  pool: FfmpegPool | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
+  if (!pool) throw new Error(`${target.format} needs ffmpeg`);
+  const child = pool.take(ffmpegEncodeArguments(target.format, target.sampleRate, target.bitrateKbps));
+  yield* ffmpegTransform(child, encodePcm(samples), { signal });
 }
 
 async function* encodePcm(samples: AsyncIterable<Float32Array>): AsyncGenerator<Buffer> {
   for await (const chunk of samples) if (chunk.length > 0) yield floatToPcm16(chunk);
 }
 
-async function* encodeWav(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
+async function* encodeWavStream(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
   yield wavHeader(target.sampleRate, target.totalSamples === undefined ? undefined : target.totalSamples * 2);
   yield* encodePcm(samples);
 }

@@ -1,5 +1,6 @@
 /** 16-bit PCM WAV (RIFF/WAVE), mono: the service's native audio container. */
 import { endianness } from 'node:os';
+import type { AudioDescriptor } from './audio-stream';
 
 const HEADER_BYTES = 44;
 
@@ -184,4 +185,14 @@ export function withExactWavSizes(bytes: Buffer): Buffer {
   bytes.writeUInt32LE(Math.min(0xffffffff, bytes.length - 8), 4);
   bytes.writeUInt32LE(bytes.length - layout.dataStart, layout.dataStart - 4);
   return bytes;
+}
+
+/** How a WAV file's layout is described to the pipeline (pass-through needs 16-bit integer samples). */
+export function wavDescriptor(format: WavSampleFormat): AudioDescriptor {
+  return {
+    format: 'wav',
+    sampleRate: format.sampleRate,
+    channels: format.channels,
+    pcm16: format.audioFormat === 1 && format.bitsPerSample === 16,
+  };
 }

@@ -37,22 +37,13 @@ export class RequestBilling {
     reference: string,
     amount: number,
     stop: () => void,
-  ): { chunks: AsyncGenerator<Buffer>; delivered: () => void } {
+  ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
     let delivered = false;
-    const finish = (complete: boolean) => {
+    const billedChunks = new BilledChunks(chunks, (complete) => {
       if (!complete) stop();
       this.finish(reference, amount, delivered || complete);
-    };
-    async function* watched(): AsyncGenerator<Buffer> {
-      let complete = false;
-      try {
-        yield* chunks;
-        complete = true;
-      } finally {
-        finish(complete);
-      }
-    }
-    return { chunks: watched(), delivered: () => (delivered = true) };
+    });
+    return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
 
   /**
@@ -65,5 +56,52 @@ export class RequestBilling {
     finished.catch((error: Error) =>
       this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
     );
+  }
+}
+
+/**
+ * A stream that calls `end` exactly once: when it ends whole (true), fails, or is stopped (false),
+ * including a stop before the first read, which a generator's `finally` would never see.
+ */
+class BilledChunks implements AsyncIterableIterator<Buffer> {
+  private readonly source: AsyncIterator<Buffer>;
+  private ended = false;
+
+  constructor(
+    chunks: AsyncIterable<Buffer>,
+    private readonly end: (complete: boolean) => void,
+  ) {
+    this.source = chunks[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Buffer>> {
+    if (this.ended) return { done: true, value: undefined };
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await this.source.next();
+    } catch (error) {
+      this.close(false);
+      throw error;
+    }
+    if (result.done) this.close(true);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<Buffer>> {
+    if (!this.ended) {
+      this.close(false);
+      await this.source.return?.();
+    }
+    return { done: true, value: undefined };
+  }
+
+  private close(complete: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.end(complete);
   }
 }

@@ -66,7 +66,20 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    const fixture = await startJobFixture();
+    const fixture = await startJobFixture({
+      voices: [
+        {
+          id: 'fake-with-fallback',
+          name: 'The fake upstream, then the same one offering PCM only',
+          language: 'sw',
+          sample_rate: 16000,
+          chain: [
+            { provider: 'fake', voice: 'fake', model: 'fake-model' },
+            { provider: 'fake-pcm', voice: 'fake', model: 'fake-model' },
+          ],
+        },
+      ],
+    });
     upstream = fixture.upstream;
     api = await startTestApi(fixture.env);
     ({ tenantId, apiKey } = await api.createTenant(1_000_000));
@@ -132,27 +145,30 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       ['pcm', 'audio/pcm'],
       ['wav', 'audio/wav'],
       ['mp3', 'audio/mpeg'],
-    ])('%s passes through: the first bytes arrive before the upstream has finished, byte for byte its own', async (format, contentType) => {
-      const file = format === 'pcm' ? second() : await encodedTone(format);
-      upstream.enqueue({ status: 200, headers: { 'content-type': contentType }, body: file, pieces: SLOW });
-      const response = await client.audio.speech
-        .create({
-          model: 'fake/fake-model',
-          voice: 'nova',
-          input: THREE_SENTENCES,
-          response_format: format,
-          ...(streamFormat ? { stream_format: streamFormat } : {}),
-        })
-        .asResponse();
-      const { bytes, firstAt } = await readBody(response);
+    ])(
+      '%s passes through: the first bytes arrive while the upstream is at its first pieces, byte for byte its own',
+      async (format, contentType) => {
+        const file = format === 'pcm' ? second() : await encodedTone(format);
+        upstream.enqueue({ status: 200, headers: { 'content-type': contentType }, body: file, pieces: SLOW });
+        const response = await client.audio.speech
+          .create({
+            model: 'fake/fake-model',
+            voice: 'nova',
+            input: THREE_SENTENCES,
+            response_format: format,
+            ...(streamFormat ? { stream_format: streamFormat } : {}),
+          })
+          .asResponse();
+        const { bytes, firstAt } = await readBody(response);
 
-      expect(JSON.parse(upstream.requests[0].body.toString()).response_format).toBe(format);
-      expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
-      expect(bytes.equals(file)).toBe(true);
-      expect(response.headers.get('content-type')).toMatch(new RegExp(`^${contentType}`));
-    });
+        expect(JSON.parse(upstream.requests[0].body.toString()).response_format).toBe(format);
+        expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[2]);
+        expect(bytes.equals(file)).toBe(true);
+        expect(response.headers.get('content-type')).toMatch(new RegExp(`^${contentType}`));
+      },
+    );
 
-    it('mp3 transcoded from a PCM-only upstream: first bytes before the upstream has finished, right rate and duration', async () => {
+    it('mp3 transcoded from a PCM-only upstream: the first bytes arrive while the upstream is at its first pieces, right rate and duration', async () => {
       upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
       const response = await client.audio.speech
         .create({
@@ -166,7 +182,7 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
       const { bytes, firstAt } = await readBody(response);
 
       expect(JSON.parse(upstream.requests[0].body.toString()).response_format).toBe('pcm');
-      expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
+      expect(firstAt).toBeLessThan(upstream.requests[0].piecesSentAt[2]);
       const probed = await probeAudio(bytes, 'mp3');
       expect(probed.sampleRate).toBe(24000);
       expect(Math.abs(probed.durationSeconds - 1)).toBeLessThan(0.1);
@@ -186,13 +202,30 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
 
     expect(upstream.calls).toBe(1);
     expect(deltas.length).toBeGreaterThanOrEqual(5);
-    expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[0].piecesSentAt[9]);
+    expect(deltas[0].receivedAt).toBeLessThan(upstream.requests[0].piecesSentAt[2]);
     expect(Buffer.concat(deltas.map((delta) => Buffer.from(delta.audio!, 'base64'))).equals(pcm)).toBe(true);
     const characters = [...LONG_TEXT].length;
     expect(events[events.length - 1]).toMatchObject({
       type: 'speech.audio.done',
       usage: { input_tokens: characters, output_tokens: 0, total_tokens: characters },
     });
+  });
+
+  it('a provider whose answer breaks before its first audio byte: the next target serves, streaming, and the client never knows', async () => {
+    upstream.enqueue(
+      { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: { ...SLOW, failAfter: 0 } },
+      { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW },
+    );
+    const response = await client.audio.speech
+      .create({ model: 'fake-with-fallback', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'audio' })
+      .asResponse();
+    const { bytes, firstAt } = await readBody(response);
+
+    expect(response.headers.get('x-tts-provider')).toBe('fake-pcm');
+    expect(upstream.calls).toBe(2);
+    expect(firstAt).toBeLessThan(upstream.requests[1].piecesSentAt[2]);
+    // 1 s at 24 kHz from the upstream, resampled to the voice's 16 kHz.
+    expect(bytes.length).toBe(16000 * 2);
   });
 
   it('a provider that fails after the first audio: no switch; the stream ends with an error event (SSE) or cut short (audio), and the request is charged', async () => {
@@ -236,35 +269,43 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     ]);
   });
 
-  it('a client that hangs up mid-stream closes the upstream call at once and pays for the request (audio was delivered)', async () => {
-    const payer = await api.createTenant(10_000);
-    const aborter = new AbortController();
-    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
-    const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
-    const response = await payerClient.audio.speech
-      .create(
-        { model: 'fake-pcm/fake-model', voice: 'nova', input: LONG_TEXT, response_format: 'mp3', stream_format: 'audio' },
-        { signal: aborter.signal },
-      )
-      .asResponse();
-    const reader = response.body!.getReader();
-    await reader.read();
-    aborter.abort();
+  it.each(['mp3', 'opus'] as const)(
+    'a client that hangs up mid-stream (%s) closes the upstream call and the encoder at once, pays for the request (audio was delivered), and is no operator failure',
+    async (format) => {
+      const payer = await api.createTenant(10_000);
+      const recorded: RequestFailure[] = [];
+      api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
+      const aborter = new AbortController();
+      upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW });
+      const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
+      const response = await payerClient.audio.speech
+        .create(
+          { model: 'fake-pcm/fake-model', voice: 'nova', input: LONG_TEXT, response_format: format, stream_format: 'audio' },
+          { signal: aborter.signal },
+        )
+        .asResponse();
+      const reader = response.body!.getReader();
+      await reader.read();
+      aborter.abort();
 
-    await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
-    expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
-    await eventually(async () =>
-      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
-        balance: 10_000 - [...LONG_TEXT].length,
-        reserved: 0,
-      }),
-    );
-    expect(ffmpegChildren()).toHaveLength(api.app.get(AudioPipeline).processesReady());
-  });
+      await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+      expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
+      await eventually(async () =>
+        expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
+          balance: 10_000 - [...LONG_TEXT].length,
+          reserved: 0,
+        }),
+      );
+      await eventually(() => expect(ffmpegChildren()).toHaveLength(api.app.get(AudioPipeline).processesReady()));
+      expect(recorded.filter((failure) => failure.tenantId === payer.tenantId)).toEqual([]);
+    },
+  );
 
-  it('a client that hangs up before the whole file is ready stops the upstream call and is charged nothing', async () => {
+  it('a client that hangs up before the whole file is ready stops the upstream call, is charged nothing, and is no operator failure', async () => {
     upstream.defaultResponse = { hang: true };
     const payer = await api.createTenant(10_000);
+    const recorded: RequestFailure[] = [];
+    api.app.get(RequestFailureListeners).add((failure) => recorded.push(failure));
     const credits = api.app.get(CreditsService);
     const aborter = new AbortController();
     try {
@@ -290,6 +331,7 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     for (let i = 0; i < 50 && !upstream.requests[0].abandoned; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(upstream.requests[0].abandoned).toBe(true);
     expect(await credits.summary(payer.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
+    expect(recorded.filter((failure) => failure.tenantId === payer.tenantId)).toEqual([]);
   });
 
   describe('errors in the OpenAI shape', () => {

@@ -48,7 +48,7 @@ describe('RequestBilling: the one rule', () => {
     return { balance: summary.balance, reserved: summary.reserved, ledgerSum: summary.ledgerSum };
   }
 
-  async function consume(stream: AsyncGenerator<Buffer>, delivered: () => void, stopAfter?: number): Promise<void> {
+  async function consume(stream: AsyncIterable<Buffer>, delivered: () => void, stopAfter?: number): Promise<void> {
     let seen = 0;
     try {
       for await (const chunk of stream) {
@@ -111,5 +111,18 @@ describe('RequestBilling: the one rule', () => {
     expect(calls).toEqual(['release']);
     const kinds = await api.app.get(DataSource).query(`SELECT kind FROM credit_ledger WHERE reference = $1 ORDER BY id`, [reference]);
     expect(kinds.map((row: { kind: string }) => row.kind)).toEqual(['reserve', 'release']);
+  });
+
+  it('a stream stopped before its first read is released and its synthesis stopped (a generator would never notice)', async () => {
+    const { tenantId } = await api.createTenant(100);
+    const reference = await sut.reserve(tenantId, 30);
+    const stopped = jest.fn();
+    const billed = sut.billed(chunks(3), reference, 30, stopped);
+
+    await billed.chunks[Symbol.asyncIterator]().return?.();
+
+    await eventually(async () => expect(await books(tenantId)).toEqual({ balance: 100, reserved: 0, ledgerSum: 100 }));
+    expect(calls).toEqual(['release']);
+    expect(stopped).toHaveBeenCalledTimes(1);
   });
 });

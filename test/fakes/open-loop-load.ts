@@ -64,9 +64,17 @@ let next = 0;
 })();
 `;
 
-/** LOAD_RATE requests/s for LOAD_SECONDS (env BENCH_LOAD_SECONDS, default 30) POSTed to `url`, from a worker thread. */
-export async function openLoopLoad(url: string, headers: Record<string, string>, body: string): Promise<LoadSide> {
-  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, headers, body, rate: LOAD_RATE, seconds: LOAD_SECONDS } });
+/**
+ * LOAD_RATE requests/s for `seconds` (default LOAD_SECONDS: env BENCH_LOAD_SECONDS, else 30) POSTed to
+ * `url`, from a worker thread. `latencies` are every request's, for benches that pool several slices.
+ */
+export async function openLoopLoad(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  seconds = LOAD_SECONDS,
+): Promise<LoadSide & { latencies: number[] }> {
+  const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, headers, body, rate: LOAD_RATE, seconds } });
   const result = await new Promise<{ latencies: number[]; errors: number; non2xx: number; statuses: Record<string, number> }>(
     (resolve, reject) => {
       worker.once('message', resolve);
@@ -81,5 +89,23 @@ export async function openLoopLoad(url: string, headers: Record<string, string>,
     errors: result.errors,
     non2xx: result.non2xx,
     ...(result.non2xx > 0 ? { non2xxByStatus: result.statuses } : {}),
+    latencies: result.latencies,
+  };
+}
+
+/** Several slices' results as one (their latencies pooled). */
+export function pooledLoad(slices: Array<LoadSide & { latencies: number[] }>): LoadSide {
+  const latencies = slices.flatMap((slice) => slice.latencies);
+  const non2xx = slices.reduce((sum, slice) => sum + slice.non2xx, 0);
+  const statuses: Record<string, number> = {};
+  for (const slice of slices)
+    for (const [status, count] of Object.entries(slice.non2xxByStatus ?? {})) statuses[status] = (statuses[status] ?? 0) + count;
+  return {
+    requests: slices.reduce((sum, slice) => sum + slice.requests, 0),
+    p50Ms: round3(median(latencies)),
+    p99Ms: round3(percentile(latencies, 99)),
+    errors: slices.reduce((sum, slice) => sum + slice.errors, 0),
+    non2xx,
+    ...(non2xx > 0 ? { non2xxByStatus: statuses } : {}),
   };
 }

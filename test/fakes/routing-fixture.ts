@@ -27,6 +27,16 @@ export const DEFAULT_CONFIG_DIR =
  * A temporary CONFIG_DIR: copies of every YAML file in config/, with the given files replaced
  * (objects are written as YAML). Returns the directory.
  */
+/** rate-limits.yaml for benches: no limit a measurement could reach. */
+export const UNLIMITED_RATE_LIMITS = {
+  defaults: {
+    requests_per_minute: 10_000_000,
+    job_creates_per_minute: 10_000_000,
+    job_polls_per_minute: 10_000_000,
+    max_active_jobs: 1000,
+  },
+};
+
 export function writeConfigDir(files: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'sauti-config-'));
   for (const name of readdirSync(DEFAULT_CONFIG_DIR))

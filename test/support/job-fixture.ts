@@ -12,14 +12,16 @@ export const FAKE_VOICE = 'fake-upstream-voice';
  * A CONFIG_DIR whose catalogue has `fake-upstream-voice`, served only by an OpenAI-compatible fake
  * upstream the test scripts (slow, failing, hanging), plus the environment for api and worker.
  */
-export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream; env: Record<string, string> }> {
+export async function startJobFixture(
+  options: { voices?: Array<Record<string, unknown>> } = {},
+): Promise<{ upstream: ScriptableUpstream; env: Record<string, string> }> {
   await failLeftoverJobs();
   const upstream = await ScriptableUpstream.start();
   upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
   return {
     upstream,
     env: {
-      CONFIG_DIR: fakeUpstreamConfigDir(upstream),
+      CONFIG_DIR: fakeUpstreamConfigDir(upstream, options.voices),
       // A queue of this fixture's own: a worker never picks up another test file's BullMQ jobs.
       QUEUE_PREFIX: `${process.env.QUEUE_PREFIX}-${randomBytes(3).toString('hex')}`,
       FAKE_UPSTREAM_KEY: 'fake-key',
@@ -34,9 +36,10 @@ export async function startJobFixture(): Promise<{ upstream: ScriptableUpstream;
 
 /**
  * A CONFIG_DIR whose catalogue adds `fake-upstream-voice`, served only by the OpenAI-compatible
- * `upstream` (provider `fake`, key variable FAKE_UPSTREAM_KEY), without retries or a breaker that opens.
+ * `upstream` (provider `fake`, key variable FAKE_UPSTREAM_KEY), without retries or a breaker that opens,
+ * and any `voices` a test adds (routes.yaml entries).
  */
-export function fakeUpstreamConfigDir(upstream: ScriptableUpstream): string {
+export function fakeUpstreamConfigDir(upstream: ScriptableUpstream, voices: Array<Record<string, unknown>> = []): string {
   const providers = parse(readFileSync(join(DEFAULT_CONFIG_DIR, 'providers.yaml'), 'utf8'));
   providers.providers.push({
     id: 'fake',
@@ -71,6 +74,7 @@ export function fakeUpstreamConfigDir(upstream: ScriptableUpstream): string {
     sample_rate: 16000,
     chain: [{ provider: 'fake', voice: 'fake', model: 'fake-model', timeout_ms: 60_000 }],
   });
+  routes.voices.push(...voices);
   return writeConfigDir({ 'providers.yaml': providers, 'routes.yaml': routes });
 }
 

@@ -20,6 +20,15 @@ export function writeError(
   failures?: RequestFailureListeners,
 ): void {
   const error = toTtsError(exception);
+  if (response.destroyed && !response.writableFinished) {
+    // The client hung up: what failed after it left (its cancelled synthesis, usually) is nobody's
+    // failure and there is no one to answer.
+    logger.debug(
+      { path: request.path, code: error.code, reason: error.message },
+      'client closed the connection before the answer was complete',
+    );
+    return;
+  }
   if (error.code === 'internal') {
     logger.error({ err: error.cause ?? error, path: request.path }, 'unexpected error');
   } else if (error.code === 'service_unavailable') {

@@ -3,7 +3,8 @@ import type { Response } from 'express';
 import type { ServiceRequest } from '../../common/request-context';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { SpeechStream } from '../../synthesis/speech.types';
-import { clientLeft, sendAudioFile, sendAudioStream, sendSseStream } from '../shared/audio-response';
+import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
+import { sendAudioFile, sendAudioStream, sendSseStream } from '../shared/audio-response';
 import { openAiErrorClass } from './openai-error.envelope';
 import type { OpenAiSpeechRequestDto } from './openai-speech.dto';
 import { OPENAI_FIELD_NAMES, toSynthesisRequest } from './openai-speech.mapper';
@@ -31,19 +32,16 @@ export class OpenAiSpeechService {
   async speak(tenantId: string, dto: OpenAiSpeechRequestDto, http: { request: ServiceRequest; response: Response }): Promise<void> {
     const { response } = http;
     const prepared = await this.speech.prepare(toSynthesisRequest(dto), OPENAI_FIELD_NAMES);
-    const left = clientLeft(response);
-    try {
-      const speech = await this.speech.stream(prepared, { tenantId, requestId: http.request.id }, left.signal);
+    await abortOnDisconnect(response, async (signal) => {
+      const speech = await this.speech.stream(prepared, { tenantId, requestId: http.request.id }, signal);
       const headers = servedHeaders(speech);
-      if (dto.stream_format === 'sse') return await sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
+      if (dto.stream_format === 'sse') return sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
       const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;
-      if (!whole) return await sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
+      if (!whole) return sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
       const file = await this.speech.collect(speech);
       speech.markDelivered();
       sendAudioFile(response, file.bytes, speech.contentType, headers);
-    } finally {
-      left.dispose();
-    }
+    });
   }
 }
 

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Response } from 'express';
 import type { TtsError } from '../../common/tts-error';
 import { toTtsError } from '../../common/errors/to-tts-error';
@@ -11,21 +10,21 @@ class ClientGone extends Error {}
 async function write(response: Response, chunk: Buffer): Promise<void> {
   if (response.destroyed) throw new ClientGone();
   if (response.write(chunk)) return;
-  await Promise.race([once(response, 'drain'), once(response, 'close')]);
+  await drainedOrClosed(response);
   if (response.destroyed) throw new ClientGone();
 }
 
-/**
- * A signal that fires when the client hangs up before the answer is complete: it cancels the
- * synthesis (the upstream call is closed, local inference dropped) and its billing follows the one rule.
- */
-export function clientLeft(response: Response): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!response.writableFinished) controller.abort(new Error('the client closed the connection'));
-  };
-  response.on('close', onClose);
-  return { signal: controller.signal, dispose: () => response.off('close', onClose) };
+/** Resolves on the socket's next drain or close, leaving no listener behind (a long stream waits many times). */
+function drainedOrClosed(response: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 /**

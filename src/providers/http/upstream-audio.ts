@@ -1,7 +1,7 @@
 import { containerOfMediaType, sniffContainer, AudioContainer } from '../../audio/container-sniffing';
 import type { AudioFormat } from '../../audio/audio-format';
 import type { AudioDescriptor, AudioStream, StreamFormat } from '../../audio/audio-stream';
-import { readWavLayout } from '../../audio/wav';
+import { readWavLayout, wavDescriptor } from '../../audio/wav';
 import type { StreamingUpstreamResponse } from './upstream-http.client';
 import { UpstreamError } from './upstream-error';
 
@@ -43,7 +43,7 @@ export async function upstreamAudio(provider: string, response: StreamingUpstrea
       let layout = readWavOrThrow(provider, head);
       while (layout === 'incomplete' && head.length < MAX_WAV_HEADER_BYTES && (await readMore())) layout = readWavOrThrow(provider, head);
       if (layout === 'incomplete') throw unreadable(provider, 'a WAV file without a data chunk');
-      descriptor = { format, sampleRate: layout.format.sampleRate, channels: layout.format.channels };
+      descriptor = wavDescriptor(layout.format);
     }
     return {
       descriptor,
@@ -77,6 +77,10 @@ const FORMAT_OF_CONTAINER: Record<Exclude<AudioContainer, 'ogg'>, StreamFormat> 
 };
 
 function streamFormatOf(provider: string, head: Buffer, asked: UpstreamAsk, contentType: string | undefined): StreamFormat {
+  // A 200 whose body is a document (an error page, a JSON error) is not audio, whatever was asked.
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (mediaType && NOT_AUDIO.some((prefix) => mediaType.startsWith(prefix)))
+    throw unreadable(provider, `the answer is ${mediaType}, not audio`);
   const sniffed = sniffContainer(head);
   if (asked.format === 'pcm') {
     const file = containerOfMediaType(contentType) && sniffed;
@@ -84,8 +88,18 @@ function streamFormatOf(provider: string, head: Buffer, asked: UpstreamAsk, cont
   }
   if (sniffed) return formatOfContainer(sniffed, head);
   if (asked.format === 'wav') throw unreadable(provider, 'not a readable WAV file (no RIFF/WAVE header)');
+  if (isText(head)) throw unreadable(provider, `text, not ${asked.format} audio`);
   // mp3 without an ID3 tag whose first frame header is unusual, and the like: trust what was asked.
   return asked.format;
+}
+
+/** Media types that are documents: an upstream answering one of these with 200 sent no audio. */
+const NOT_AUDIO = ['text/', 'application/json', 'application/problem+json', 'application/xml', 'application/xhtml'];
+
+/** Printable ASCII only (a JSON or HTML body without its Content-Type): no compressed file starts like that. */
+function isText(head: Buffer): boolean {
+  const start = head.subarray(0, 16);
+  return start.length > 0 && start.every((byte) => (byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d);
 }
 
 /** Ogg carries Opus or Vorbis: its first page names the codec. */

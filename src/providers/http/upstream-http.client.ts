@@ -14,7 +14,7 @@ export interface UpstreamRequest {
   body?: string | Buffer;
   /** The caller's cancellation (the route attempt's signal). */
   signal: AbortSignal;
-  /** Total budget for this call: connect, send, headers and the whole body. */
+  /** Budget until the answer's headers (connect, send, wait); `send` applies it to the whole body too. */
   timeoutMs: number;
 }
 
@@ -31,8 +31,8 @@ export interface StreamingUpstreamResponse {
   /** The declared Content-Length, when there is one. */
   contentLength?: number;
   /**
-   * The body's chunks as they arrive, within the size cap and the call's deadline. Stopping early (or
-   * the caller's signal) closes the connection, so the upstream sees the call abandoned.
+   * The body's chunks as they arrive, within the size cap, until the caller's signal aborts. Stopping
+   * early (or the caller's signal) closes the connection, so the upstream sees the call abandoned.
    */
   body: AsyncIterable<Buffer>;
 }
@@ -47,7 +47,8 @@ const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * The one HTTP client of every upstream provider (node:http, keep-alive). Each call has a connect
- * timeout and a total timeout (connect, headers and the whole body), follows the caller's cancellation,
+ * timeout and a timeout until the answer's headers; a streamed body then lasts as long as the caller's
+ * signal allows (the router times each chunk it waits for). It follows the caller's cancellation,
  * caps the body while it streams in, and turns every failure into an UpstreamError through one
  * normaliser. Redirects: only 307/308 to the same origin, at most `max_same_host_redirects` times (they
  * keep method and body); a redirect to another origin, or a 301/302/303 (which would turn the POST into
@@ -87,7 +88,13 @@ export class UpstreamHttpClient {
           response.destroy();
           throw transportError(request.provider, 'too_large', `${this.policy.max_response_bytes} bytes (declared ${contentLength})`);
         }
-        const body = this.readBody(request, response, deadline);
+        deadline.dispose();
+        // Listening from here, not from the body's first read: a caller that stops before reading
+        // (its own step failed) still closes the connection by aborting.
+        const onAbort = () => response.destroy(this.abortError(request));
+        if (request.signal.aborted) onAbort();
+        else request.signal.addEventListener('abort', onAbort, { once: true });
+        const body = this.readBody(request, response, onAbort);
         return { status, headers: response.headers, ...(contentLength !== undefined ? { contentLength } : {}), body };
       }
     } catch (error) {
@@ -96,12 +103,17 @@ export class UpstreamHttpClient {
     }
   }
 
-  /** Resolves with a 2xx answer read whole; rejects with an UpstreamError for anything else. */
+  /** Resolves with a 2xx answer read whole within `timeoutMs`; rejects with an UpstreamError for anything else. */
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
-    const response = await this.open(request);
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk);
-    return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
+    const deadline = new Deadline(request.signal, request.timeoutMs);
+    try {
+      const response = await this.open({ ...request, signal: deadline.signal });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(chunk);
+      return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
+    } finally {
+      deadline.dispose();
+    }
   }
 
   close(): void {
@@ -190,11 +202,13 @@ export class UpstreamHttpClient {
     return Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES);
   }
 
-  /** The body as it arrives, within the size cap; the deadline lives until the body is read or abandoned. */
-  private async *readBody(request: UpstreamRequest, response: IncomingMessage, deadline: Deadline): AsyncGenerator<Buffer> {
-    const onAbort = () => response.destroy(this.abortError(request, deadline));
-    if (deadline.signal.aborted) onAbort();
-    else deadline.signal.addEventListener('abort', onAbort, { once: true });
+  /**
+   * The body as it arrives, within the size cap, until the caller's signal aborts. No timer of its own:
+   * how long a stream may take depends on how fast its reader reads, so the caller (the router, which
+   * times each chunk it awaits) decides.
+   */
+  private async *readBody(request: UpstreamRequest, response: IncomingMessage, onAbort: () => void): AsyncGenerator<Buffer> {
+    const { signal } = request;
     let received = 0;
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
@@ -206,19 +220,18 @@ export class UpstreamHttpClient {
       if (!response.complete) throw transportError(request.provider, 'connection', 'response cut short');
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      if (deadline.signal.aborted) throw this.abortError(request, deadline);
+      if (signal.aborted) throw this.abortError(request);
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw transportError(request.provider, 'connection', `response cut short (${code})`, error);
     } finally {
-      deadline.signal.removeEventListener('abort', onAbort);
-      deadline.dispose();
+      signal.removeEventListener('abort', onAbort);
       if (!response.complete) response.destroy();
     }
   }
 
-  private abortError(request: UpstreamRequest, deadline: Deadline): UpstreamError {
+  private abortError(request: UpstreamRequest, deadline?: Deadline): UpstreamError {
     // The caller's signal usually carries the route target's own timeout: that is a timeout too.
-    if (deadline.timedOut || isTimeoutReason(request.signal.reason))
+    if (deadline?.timedOut || isTimeoutReason(request.signal.reason))
       return transportError(request.provider, 'timeout', `${request.timeoutMs} ms`);
     return new UpstreamError('provider_unavailable', `${request.provider}: call cancelled by the caller`, false, {
       provider: request.provider,

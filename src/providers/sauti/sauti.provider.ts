@@ -1,6 +1,6 @@
 import type { AudioStream } from '../../audio/audio-stream';
 import { onePiece } from '../../audio/audio-stream';
-import { readWavLayout } from '../../audio/wav';
+import { readWavLayout, wavDescriptor } from '../../audio/wav';
 import type { FieldSupport, ProviderRequest } from '../tts-provider';
 import { UpstreamAsk, unreadable } from '../http/upstream-audio';
 import type { StreamingUpstreamResponse } from '../http/upstream-http.client';
@@ -56,7 +56,6 @@ export class SautiProvider extends UpstreamProvider {
       throw unreadable(this.id, `not a readable WAV file (${(error as Error).message})`, error);
     }
     if (layout === 'incomplete') throw unreadable(this.id, 'a WAV file without a data chunk');
-    const { sampleRate, channels } = layout.format;
-    return { descriptor: { format: 'wav', sampleRate, channels }, byteLength: wav.length, chunks: onePiece(wav) };
+    return { descriptor: wavDescriptor(layout.format), byteLength: wav.length, chunks: onePiece(wav) };
   }
 }

@@ -1,4 +1,5 @@
 import { TtsError } from '../../common/tts-error';
+import { untilAborted } from '../../common/until-aborted';
 import { phonemizeClauses } from '../../espeak/espeak-speech';
 import { normalizeSwahiliText } from '../../text/swahili-text.normalizer';
 import { chunkText, TextChunk } from '../../text/text-chunker';
@@ -28,17 +29,7 @@ export function abortError(signal: AbortSignal): TtsError {
  * TtsError. The pool drops the request's tasks still waiting for a thread; one already running
  * finishes in the background (at most one chunk of ~250 characters).
  */
-export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(abortError(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
+const unlessAborted = <T>(work: Promise<T>, signal: AbortSignal): Promise<T> => untilAborted(work, signal, abortError);
 
 export interface PreparedChunk {
   chunk: TextChunk;

@@ -14,6 +14,7 @@ export class RoutingMetrics {
   private readonly firstAudio: Histogram<'provider'>;
   private readonly breaker: Gauge<'provider'>;
   private readonly realTimeFactor: Histogram<'provider'>;
+  private readonly audioBytes: Counter<'provider' | 'passed_through'>;
 
   constructor(metrics: MetricsRegistry) {
     this.attempts = metrics.counter({
@@ -49,6 +50,16 @@ export class RoutingMetrics {
       labelNames: ['provider'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5],
     });
+    this.audioBytes = metrics.counter({
+      name: 'tts_audio_bytes_total',
+      help: "Audio bytes handed to clients and jobs, by provider; passed_through=true when they are the provider's own bytes, untouched",
+      labelNames: ['provider', 'passed_through'],
+    });
+  }
+
+  /** Bytes of one stream, once it has ended (whole, failed or abandoned). */
+  audioOut(provider: string, passedThrough: boolean, bytes: number): void {
+    if (bytes > 0) this.audioBytes.inc({ provider, passed_through: String(passedThrough) }, bytes);
   }
 
   /** A call that failed before any audio. */

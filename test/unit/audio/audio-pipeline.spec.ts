@@ -6,7 +6,7 @@ import { AUDIO_FORMATS, AudioFormat, audioFormatInfo, contentTypeFor, isAudioFor
 import { AudioPipeline } from '../../../src/audio/audio-pipeline';
 import { AudioStream, collectBytes, OutputSpec } from '../../../src/audio/audio-stream';
 import { availableFormats, locateFfmpeg } from '../../../src/audio/ffmpeg';
-import { decodeWav, floatToPcm16, readWavLayout } from '../../../src/audio/wav';
+import { decodeWav, floatToPcm16, readWavLayout, wavHeader } from '../../../src/audio/wav';
 import { wholeFile } from '../../../src/audio/whole-file';
 import { TtsError } from '../../../src/common/tts-error';
 import { rejectionOf } from '../../support/rejection';
@@ -141,7 +141,8 @@ describe('AudioPipeline', () => {
       format === 'pcm'
         ? floatToPcm16(sine(TONE, 0.5, sampleRate))
         : (await sut.encode(sine(TONE, 0.5, sampleRate), sampleRate, { format, sampleRate })).bytes;
-    const source: AudioStream = { descriptor: { format, sampleRate, channels: 1 }, chunks: pieces(file, 777), byteLength: file.length };
+    const descriptor = { format, sampleRate, channels: 1, ...(format === 'wav' ? { pcm16: true } : {}) };
+    const source: AudioStream = { descriptor, chunks: pieces(file, 777), byteLength: file.length };
 
     const audio = sut.convert(source, { format, sampleRate });
 
@@ -151,13 +152,15 @@ describe('AudioPipeline', () => {
     expect((await collectBytes(audio.chunks)).equals(file)).toBe(true);
   });
 
-  it('does not pass raw pcm or wav through at another rate, or a compressed file when its exact rate was asked', () => {
+  it('does not pass raw pcm or wav through at another rate, a WAV of another sample format, or a compressed file when its exact rate was asked', () => {
     const at = (format: AudioFormat, sampleRate: number): AudioStream => ({
       descriptor: { format, sampleRate, channels: 1 },
       chunks: pieces(Buffer.alloc(0), 1),
     });
     expect(sut.convert(at('pcm', 24000), { format: 'pcm', sampleRate: 16000 }).passedThrough).toBe(false);
     expect(sut.convert(at('wav', 24000), { format: 'wav', sampleRate: 16000 }).passedThrough).toBe(false);
+    const float = { ...at('wav', 24000), descriptor: { format: 'wav' as const, sampleRate: 24000, channels: 1, pcm16: false } };
+    expect(sut.convert(float, { format: 'wav', sampleRate: 24000 }).passedThrough).toBe(false);
     expect(sut.convert(at('mp3', 44100), { format: 'mp3', sampleRate: 24000 }).passedThrough).toBe(true);
     expect(sut.convert(at('mp3', 44100), { format: 'mp3', sampleRate: 22050, exactRate: true }).passedThrough).toBe(false);
   });
@@ -177,6 +180,30 @@ describe('AudioPipeline', () => {
     expect(produced).toHaveLength(10);
     expect(firstAt).toBeDefined();
     expect(firstAt as number).toBeLessThan(produced[5]);
+  });
+
+  it('reads PCM whose chunks split samples, and a WAV whose header spans many chunks, sample for sample', async () => {
+    const samples = sine(TONE, 0.3, 24000);
+    const pcm = floatToPcm16(samples);
+    const wav = Buffer.concat([wavHeader(24000, pcm.length), pcm]);
+    const target: OutputSpec = { format: 'pcm', sampleRate: 16000 };
+    const whole = await collectBytes(
+      sut.convert({ descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: pieces(pcm, pcm.length) }, target).chunks,
+    );
+    const fromOddPieces = await collectBytes(
+      sut.convert({ descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: pieces(pcm, 777) }, target).chunks,
+    );
+    const fromTinyWavPieces = await collectBytes(
+      sut.convert({ descriptor: { format: 'wav', sampleRate: 24000, channels: 1, pcm16: true }, chunks: pieces(wav, 7) }, target).chunks,
+    );
+    expect(whole.length).toBe(Math.round((samples.length * 16000) / 24000) * 2);
+    expect(fromOddPieces.equals(whole)).toBe(true);
+    expect(fromTinyWavPieces.equals(whole)).toBe(true);
+  });
+
+  it('mp3 keeps the rate asked even at a low bitrate (LAME left alone would lower it)', async () => {
+    const mp3 = (await sut.encode(sine(TONE, 0.5, 48000), 48000, { format: 'mp3', sampleRate: 48000, bitrateKbps: 32 })).bytes;
+    expect((await probeAudio(mp3, 'mp3')).sampleRate).toBe(48000);
   });
 
   it('decodes a compressed file to samples at the rate asked, through a started ffmpeg', async () => {
@@ -205,6 +232,14 @@ describe('AudioPipeline', () => {
 
     expect(error.message).toBe('upstream went away');
     await settledFfmpeg(sut);
+  });
+
+  it('a converted stream that is never read holds no ffmpeg', async () => {
+    await settledFfmpeg(sut);
+    const unread = sut.convert(pcmSource(sine(TONE, 0.2, 24000), 24000).stream, { format: 'opus', sampleRate: 24000 });
+    expect(unread.descriptor.format).toBe('opus');
+    await sleep(100);
+    expect(ffmpegChildren()).toHaveLength(sut.processesReady());
   });
 });
 
@@ -272,6 +307,28 @@ describe('AudioPipeline without a working ffmpeg', () => {
     expect(error.code).toBe('internal');
     expect(error.message).toContain('boom: the encoder broke');
     expect(error.message).toContain('code 3');
+  });
+
+  it('an ffmpeg that exits before reading its input fails with its own status and stderr, without waiting for the input', async () => {
+    const ffmpegPath = await fakeFfmpeg('early-exit', 'echo "boom: gave up early" >&2; exit 4');
+    const pipeline = new AudioPipeline({ ffmpegPath });
+    async function* stalling(): AsyncGenerator<Buffer> {
+      // More than a pipe holds (so a write fails with EPIPE), then an input with nothing more to say.
+      yield floatToPcm16(sine(TONE, 4, 24000));
+      await new Promise(() => undefined);
+    }
+    try {
+      const audio = pipeline.convert(
+        { descriptor: { format: 'pcm', sampleRate: 24000, channels: 1 }, chunks: stalling() },
+        { format: 'flac', sampleRate: 24000 },
+      );
+      const error = await rejectionOf(collectBytes(audio.chunks), TtsError);
+      expect(error.code).toBe('internal');
+      expect(error.message).toContain('boom: gave up early');
+      expect(error.message).toContain('code 4');
+    } finally {
+      pipeline.close();
+    }
   });
 
   it('kills an ffmpeg that hangs when the caller gives up, and leaves none in use behind', async () => {

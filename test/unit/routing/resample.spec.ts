@@ -1,23 +1,10 @@
 import { resample, StreamResampler } from '../../../src/audio/resample';
+import { toneSamples } from '../../fakes/scriptable-upstream';
+import { toneAmplitude, toneLevelDb } from '../../support/tone-analysis';
 
-function sine(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Float32Array {
-  const samples = new Float32Array(Math.round(sampleRate * seconds));
-  for (let i = 0; i < samples.length; i++) samples[i] = amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
-  return samples;
-}
-
-/** Amplitude of `frequency` in `samples` (single-bin DFT over the middle, away from the edges). */
-function toneAmplitude(samples: Float32Array, sampleRate: number, frequency: number): number {
-  const start = Math.floor(samples.length / 4);
-  const end = Math.floor((samples.length * 3) / 4);
-  let re = 0;
-  let im = 0;
-  for (let i = start; i < end; i++) {
-    re += samples[i] * Math.cos((2 * Math.PI * frequency * i) / sampleRate);
-    im += samples[i] * Math.sin((2 * Math.PI * frequency * i) / sampleRate);
-  }
-  return (2 * Math.hypot(re, im)) / (end - start);
-}
+/** A tone as the tests write it: frequency first. */
+const sine = (frequency: number, sampleRate: number, seconds: number, amplitude = 0.5) =>
+  toneSamples(seconds, sampleRate, frequency, amplitude);
 
 function peak(samples: Float32Array): number {
   let max = 0;
@@ -98,9 +85,7 @@ describe('StreamResampler', () => {
 });
 
 describe('resampling quality (22,050 → 16,000 Hz, the Piper-voice case)', () => {
-  /** Level in dB re full scale at `frequency`. */
-  const levelDb = (samples: Float32Array, sampleRate: number, frequency: number) =>
-    20 * Math.log10(toneAmplitude(samples, sampleRate, frequency) + 1e-12);
+  const levelDb = toneLevelDb;
 
   it('keeps a 1 kHz tone at its frequency and level, with nothing beside it', () => {
     const sut = resample(sine(1000, 22050, 1, 1), 22050, 16000);

@@ -1,6 +1,11 @@
 import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../../fakes/scriptable-upstream';
 import { failure, routeRequest, routingTestFiles, TEST_SECRETS } from './routing-test-config';
+import type { AudioStream } from '../../../src/audio/audio-stream';
+import { TtsError } from '../../../src/common/tts-error';
+import { eventually } from '../../support/eventually';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const request = routeRequest;
 
@@ -262,10 +267,103 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(error.code).toBe('service_unavailable');
     expect(performance.now() - started).toBeLessThan(500);
     // Past the moment the retry would have gone out: the wait ended with the request, not after it.
-    await new Promise((resolve) => setTimeout(resolve, 1200 - (performance.now() - started)));
+    await sleep(1200 - (performance.now() - started));
     expect(primary.calls).toBe(1);
     expect(secondary.calls).toBe(0);
     expect(await providerReport(sut, 'primary')).toMatchObject({ breaker: 'closed' });
+  });
+
+  describe("the target's timeout covers waiting on the provider, not on the reader", () => {
+    const PIECES = Buffer.alloc(9600, 1);
+
+    /** Opens the duo route (primary's timeout: 300 ms) and returns its stream as the provider sent it. */
+    async function open(requestId: string, convert = (audio: AudioStream) => audio) {
+      const route = sut.router.resolve(request('duo'));
+      return sut.router.open(route, request('duo'), {
+        requestId,
+        signal: new AbortController().signal,
+        output: { format: 'pcm', sampleRate: 24000 },
+        convert,
+      });
+    }
+
+    it('a reader slower than the timeout gets every byte, and the provider is not blamed', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 4, intervalMs: 40 } });
+      const routed = await open('t1');
+      let bytes = 0;
+      for await (const chunk of routed.audio.chunks) {
+        bytes += chunk.length;
+        await sleep(400); // longer than the 300 ms timeout, after each chunk
+      }
+      expect(bytes).toBe(PIECES.length);
+      expect(routed.provider).toBe('primary');
+      expect(await sut.metrics.render()).toContain(`tts_audio_bytes_total{provider="primary",passed_through="true"} ${PIECES.length}`);
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+      expect(await sut.metrics.render()).not.toMatch(/tts_provider_failures_total\{provider="primary"/);
+    });
+
+    it('a provider that stalls mid-stream times out, its connection is closed and the failure is its own', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 3, intervalMs: 1000 } });
+      const routed = await open('t2');
+      const chunks = routed.audio.chunks[Symbol.asyncIterator]();
+      expect((await chunks.next()).done).toBe(false);
+      const started = performance.now();
+      const error = await failure(chunks.next());
+      expect(error).toMatchObject({ code: 'provider_timeout', message: 'primary sent no audio for 300 ms' });
+      expect(performance.now() - started).toBeLessThan(900);
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+      expect(await providerReport(sut, 'primary')).toMatchObject({ lastError: { code: 'provider_timeout' } });
+    });
+
+    it('an answer whose connection drops before its first audio byte is retried, then the next target serves', async () => {
+      const dropped = { status: 200, body: PIECES, pieces: { count: 3, intervalMs: 10, failAfter: 0 } };
+      primary.enqueue(dropped, dropped, dropped);
+      secondary.enqueue(PCM);
+      const routed = await open('t2b');
+      expect(routed.provider).toBe('secondary');
+      expect(primary.calls).toBe(3);
+      expect(routed.attempts[0]).toMatchObject({ provider: 'primary', outcome: 'provider_unavailable', retries: 2 });
+    });
+
+    it('a stream its reader abandons closes the upstream connection, without blaming the provider', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 5, intervalMs: 100 } });
+      const routed = await open('t3');
+      for await (const chunk of routed.audio.chunks) {
+        expect(chunk.length).toBeGreaterThan(0);
+        break;
+      }
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+      expect(primary.requests[0].piecesSentAt.length).toBeLessThan(5);
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+    });
+
+    it('a call whose conversion fails before reading stops the provider: its connection is closed too', async () => {
+      primary.enqueue({ status: 200, body: PIECES, pieces: { count: 5, intervalMs: 100 } });
+      secondary.enqueue(PCM);
+      let converted = 0;
+      const routed = await open('t4', (audio) => {
+        if (converted++ === 0) throw new TtsError('provider_unavailable', 'primary sent audio that cannot be read');
+        return audio;
+      });
+      expect(routed.provider).toBe('secondary');
+      await eventually(() => expect(primary.requests[0].abandoned).toBe(true));
+    });
+
+    it("a failure of our own step (the encoder) is not the provider's: no fallback, no breaker or health failure", async () => {
+      primary.defaultResponse = PCM;
+      secondary.defaultResponse = PCM;
+      for (let i = 0; i < 4; i++) {
+        const error = await failure(
+          open(`t5-${i}`, () => {
+            throw new TtsError('internal', 'ffmpeg (opus) exited with code 1');
+          }),
+        );
+        expect(error.code).toBe('internal');
+      }
+      expect([primary.calls, secondary.calls]).toEqual([4, 0]);
+      expect(await providerReport(sut, 'primary')).toMatchObject({ status: 'up', breaker: 'closed' });
+      expect(await sut.metrics.render()).not.toMatch(/tts_provider_failures_total\{provider="primary"/);
+    });
   });
 
   it('skips a target whose text limit the request exceeds', async () => {
@@ -288,6 +386,8 @@ describe('SynthesisRouter against scripted upstreams', () => {
     const text = await sut.metrics.render();
     expect(text).toContain('tts_provider_attempts_total{provider="primary",outcome="ok"} 1');
     expect(text).toContain('tts_provider_breaker_state{provider="primary"} 0');
+    // The upstream's 24 kHz WAV was converted to the route's 16 kHz PCM: 0.2 s of it.
+    expect(text).toContain('tts_audio_bytes_total{provider="primary",passed_through="false"} 6400');
   });
 });
 

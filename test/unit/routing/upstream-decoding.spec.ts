@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AudioPipeline } from '../../../src/audio/audio-pipeline';
 import type { AudioFormat } from '../../../src/audio/audio-format';
-import { encodeWav, floatToPcm16 } from '../../../src/audio/wav';
+import { collectBytes } from '../../../src/audio/audio-stream';
+import { decodeWav, encodeWav, floatToPcm16, readWavLayout, wavHeader } from '../../../src/audio/wav';
 import { configFor, routedSamples, RoutingContext, startRoutingContext, writeConfigDir } from '../../fakes/routing-fixture';
 import { ScriptableUpstream, toneSamples } from '../../fakes/scriptable-upstream';
 import { ffmpegChildren } from '../audio/audio-probe';
@@ -88,6 +89,16 @@ async function onlyReadyFfmpeg(sut: RoutingContext): Promise<void> {
   expect(ffmpegChildren()).toHaveLength(ready());
 }
 
+/** A WAV of 32-bit float samples (format 3), as some engines write. */
+function floatWav(samples: Float32Array, sampleRate: number): Buffer {
+  const header = wavHeader(sampleRate, samples.length * 4);
+  header.writeUInt16LE(3, 20); // IEEE float
+  header.writeUInt32LE(sampleRate * 4, 28);
+  header.writeUInt16LE(4, 32);
+  header.writeUInt16LE(32, 34);
+  return Buffer.concat([header, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]);
+}
+
 const seconds = (context: { audio: { samples: Float32Array; sampleRate: number } }) =>
   context.audio.samples.length / context.audio.sampleRate;
 
@@ -153,6 +164,40 @@ describe('upstreams that answer compressed audio', () => {
       expect(routed.audio.samples.length).toBe(Math.round(((pcm.length / 2) * 16000) / 24000));
     });
 
+    it('a document answered with 200 (a JSON or HTML error) is the upstream failing, not audio to play', async () => {
+      fake.enqueue(
+        { status: 200, body: { error: 'quota exceeded' } },
+        { status: 200, headers: { 'content-type': 'audio/mpeg' }, body: '<html><body>Service unavailable</body></html>' },
+      );
+      fake.defaultResponse = { status: 200, body: Buffer.alloc(3200) };
+      const pcm = await failure(routedSamples(sut, request('pcmasked/tts-1'), { requestId: 'd5b' }));
+      expect(pcm.message).toContain('pcmasked provider_unavailable');
+      const fromMp3 = await routedSamples(sut, request('compressed-first'), { requestId: 'd5c' });
+      expect(fromMp3.provider).toBe('backup');
+      expect(fromMp3.attempts[0].message).toBe('mp3only sent audio that cannot be read: text, not mp3 audio');
+    });
+
+    it('re-encodes a WAV of another sample format (float) for a client that asked for wav: never passed through', async () => {
+      const samples = tone(0.25, 24000);
+      fake.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: floatWav(samples, 24000) });
+      const route = sut.router.resolve(request('wavasked/tts-1'));
+      const pipeline = sut.app.get(AudioPipeline);
+      const output = { format: 'wav' as const, sampleRate: 24000 };
+      const routed = await sut.router.open(route, request('wavasked/tts-1'), {
+        requestId: 'd5d',
+        signal: new AbortController().signal,
+        output,
+        convert: (audio, signal) => pipeline.convert(audio, output, signal),
+      });
+      expect(routed.audio.passedThrough).toBe(false);
+      const bytes = await collectBytes(routed.audio.chunks);
+      const layout = readWavLayout(bytes);
+      expect(layout !== 'incomplete' && [layout.format.audioFormat, layout.format.bitsPerSample]).toEqual([1, 16]);
+      const decoded = decodeWav(bytes);
+      expect(decoded.samples.length).toBe(samples.length);
+      expect(Math.abs(decoded.samples[100] - samples[100])).toBeLessThan(1e-3);
+    });
+
     it('asks an ElevenLabs-compatible upstream for mp3_44100_128 when configured for mp3', async () => {
       const mp3At44k = await encoded(tone(0.5, 44100), 44100, 'mp3');
       fake.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3At44k });
@@ -198,7 +243,7 @@ describe('upstreams that answer compressed audio', () => {
       const routed = await routedSamples(sut, request('hurried'), { requestId: 'b1' });
       expect(routed.provider).toBe('backup');
       expect(routed.attempts[0]).toMatchObject({ provider: 'mp3only', outcome: 'provider_timeout', retries: 2 });
-      expect(routed.attempts[0].message).toBe('mp3only did not finish within 300 ms');
+      expect(routed.attempts[0].message).toBe('mp3only sent no audio for 300 ms');
       await onlyReadyFfmpeg(sut);
     });
 
