@@ -122,16 +122,19 @@ export function selectedVariants(list = process.env.BENCH_LIMITERS): LimiterVari
   return names as LimiterVariant[];
 }
 
-/** Times `call` in rounds, the variants taking turns round by round so machine noise falls on all alike. */
-async function alternatingRounds(
-  variants: LimiterVariant[],
-  use: (variant: LimiterVariant) => void,
+/**
+ * Times `call` in rounds, the variants taking turns round by round so machine noise falls on all alike.
+ * Shared with bench/breaker-scenarios.ts; 'ours' is the variant the others are paired with.
+ */
+export async function alternatingRounds<Variant extends string>(
+  variants: Variant[],
+  use: (variant: Variant) => void,
   call: () => Promise<unknown>,
   rounds: number,
   perRound: number,
 ): Promise<Record<string, { p50Ms: number; p99Ms: number; vsOursP50Ms?: number }>> {
-  const medians = new Map<LimiterVariant, number[]>(variants.map((variant) => [variant, []]));
-  const all = new Map<LimiterVariant, number[]>(variants.map((variant) => [variant, []]));
+  const medians = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  const all = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
   for (let round = 0; round < rounds; round++) {
     for (const variant of [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)]) {
       use(variant);
@@ -146,8 +149,8 @@ async function alternatingRounds(
     }
   }
   // Paired with ours round by round (the median of the differences): steadier than either p50 on a busy machine.
-  const ours = medians.get('ours');
-  const versusOurs = (variant: LimiterVariant) =>
+  const ours = medians.get('ours' as Variant);
+  const versusOurs = (variant: Variant) =>
     ours && variant !== 'ours' ? { vsOursP50Ms: round3(median(medians.get(variant)!.map((value, index) => value - ours[index]))) } : {};
   return Object.fromEntries(
     variants.map((variant) => [

@@ -10,7 +10,9 @@
  * back to back at the start of every second, so it measured burst queueing, and its histogram keeps
  * whole milliseconds only.
  * Then the per-key rate limiter variants (bench/rate-limiter-variants.ts) take turns inside the same
- * billed request; BENCH_LIMITERS picks them (default: all).
+ * billed request; BENCH_LIMITERS picks them (default: all). The provider breaker variants
+ * (bench/breaker-variants.ts) take turns inside the routed call and the billed request (BENCH_BREAKERS
+ * picks them), and their required behaviours and wrapper costs are checked (bench/breaker-scenarios.ts).
  * Standalone: `npm run build && node dist/bench/routing.bench.js` (BENCH_LOAD_SECONDS shortens the load).
  */
 import { existsSync } from 'node:fs';
@@ -22,6 +24,10 @@ import { AudioStream, collectBytes, onePiece } from '../src/audio/audio-stream';
 import { floatToPcm16 } from '../src/audio/wav';
 import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
+import { AppConfig } from '../src/config/app-config';
+import { ProviderStates } from '../src/synthesis/routing/provider-states';
+import { breakerScenarios, cancelDuringRetryAfter, cockatielQueuesBehindTheProbe, wrapperCostPerCall } from './breaker-scenarios';
+import { compareBreakersInRequest } from './breaker-variants';
 import { percentile, postJson, round, Suite } from './suite';
 import { LOAD_RATE, LOAD_SECONDS, LoadSide, openLoopLoad } from '../test/fakes/open-loop-load';
 import { configFor, RoutingContext, startRoutingContext, UNLIMITED_RATE_LIMITS, writeConfigDir } from '../test/fakes/routing-fixture';
@@ -47,6 +53,8 @@ export function files(fake: FakeUpstream): Record<string, unknown> {
           base_url: fake.url,
           timeout_ms: 5000,
           response_format: 'pcm',
+          // The fake answers raw PCM whatever it is asked: never ask it for a format passed through (the Sauti face's WAV).
+          native_formats: ['pcm'],
           pcm_sample_rate: 24000,
           default_voice: 'alloy',
         },
@@ -173,10 +181,21 @@ async function routingPath(fake: FakeUpstream): Promise<Figures> {
     const sequentialFigures = await sequential(direct, proxied);
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`http://127.0.0.1:${(front.address() as AddressInfo).port}/`, {}, SPEECH_BODY);
+    const breakers = await compareBreakersInRequest(
+      context.app.get(ProviderStates),
+      context.app.get(AppConfig).providers.breaker,
+      proxied,
+      {
+        rounds: 30,
+        perRound: 100,
+        warmup: 300,
+      },
+    );
     return {
       sequential: sequentialFigures,
       load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) },
       retriedUnderLoad: Object.fromEntries(retried),
+      breakers,
     };
   } finally {
     await new Promise((resolve) => front.close(resolve));
@@ -259,10 +278,16 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const { RedisConnection } = await import('../src/redis/redis-connection');
     const { compareLimiters } = await import('./rate-limiter-variants');
     const rateLimiters = await compareLimiters(app.get(RateLimiter), app.get(RedisConnection), proxied);
+    const breakers = await compareBreakersInRequest(app.get(ProviderStates), app.get(AppConfig).providers.breaker, proxied, {
+      rounds: 30,
+      perRound: 50,
+      warmup: 200,
+    });
     return {
       sequential: sequentialFigures,
       load: { rate: LOAD_RATE, seconds: LOAD_SECONDS, direct: loadDirect, proxied: loadProxied, ...added(loadDirect, loadProxied) },
       rateLimiters,
+      breakers,
     };
   } finally {
     await app.close();
@@ -374,6 +399,14 @@ export const routingSuite: Suite = {
       const routing = await routingPath(fake);
       const full = await fullRequest(fake);
       const decode = await conversionCosts();
+      const breakerVariants = {
+        routedCall: routing.breakers,
+        billedRequest: full.breakers,
+        wrapperCostNsPerCall: await wrapperCostPerCall(),
+        behaviours: await breakerScenarios(),
+        cockatielAsShippedWhileAProbeIsOut: await cockatielQueuesBehindTheProbe(),
+        cancelDuringARetryAfterWait: await cancelDuringRetryAfter(),
+      };
       const table = [...rows('routing path alone', routing), ...rows('full authenticated, billed request', full)];
       return {
         fullRequestStatus: full.status ?? 'measured',
@@ -382,6 +415,7 @@ export const routingSuite: Suite = {
         routingPathAlone: routing,
         fullAuthenticatedBilledRequest: full,
         rateLimiterVariants: full.rateLimiters,
+        breakerVariants,
         conversionCosts: decode,
       };
     } finally {

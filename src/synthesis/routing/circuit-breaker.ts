@@ -15,8 +15,10 @@ export const CLOSED_CALL: BreakerPermit = Object.freeze({ probe: false });
  * `failure_threshold` failures within `window_ms` open it. Open: calls are refused at once until
  * `cooldown_ms` has passed. Half-open: exactly one probe is let through; its success closes the breaker,
  * its failure opens it for another cool-down. Outcomes of calls that started while the breaker was
- * closed and end after it opened say nothing new and are ignored, so only the probe decides.
- * Written here because opossum needs Node 22.
+ * closed and end after it opened say nothing new and are ignored, so only the probe decides; a probe
+ * whose caller left is released, not judged. Kept rather than cockatiel or opossum (docs/libraries.md):
+ * opossum has no way to tell the probe from a late call, and cockatiel keeps these rules only with
+ * workarounds that lean on its internals; `npm run bench -- routing` runs the rules against all three.
  */
 export class CircuitBreaker {
   private failures: number[] = [];

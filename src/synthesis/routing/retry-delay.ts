@@ -16,7 +16,11 @@ export function retryDelayMs(
   return Math.round(random() * ceiling);
 }
 
-/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+/**
+ * Resolves after `ms`, or rejects at once when `signal` aborts: a client that leaves during a Retry-After
+ * wait frees its request now, and no retry goes out after it (cockatiel's RetryPolicy waits the delay out
+ * and calls again; docs/libraries.md).
+ */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);

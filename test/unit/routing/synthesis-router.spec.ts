@@ -258,6 +258,21 @@ describe('SynthesisRouter against scripted upstreams', () => {
     expect(secondary.calls).toBe(0);
   });
 
+  it('stops at once when the caller cancels during a Retry-After wait, and calls nobody again', async () => {
+    primary.enqueue({ status: 429, headers: { 'retry-after': '1' }, body: { error: { message: 'slow down' } } }, WAV);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const started = performance.now();
+    const error = await failure(routedSamples(sut, request('duo'), { requestId: 'c2', signal: controller.signal }));
+    expect(error.code).toBe('service_unavailable');
+    expect(performance.now() - started).toBeLessThan(500);
+    // Past the moment the retry would have gone out: the wait ended with the request, not after it.
+    await sleep(1200 - (performance.now() - started));
+    expect(primary.calls).toBe(1);
+    expect(secondary.calls).toBe(0);
+    expect(await providerReport(sut, 'primary')).toMatchObject({ breaker: 'closed' });
+  });
+
   describe("the target's timeout covers waiting on the provider, not on the reader", () => {
     const PIECES = Buffer.alloc(9600, 1);
 
