@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/bigint.transformer';
 
-export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'release';
+/** `cache_hit`: a cached answer charged directly (reference = its request or job id); reports count it as a cache hit. */
+export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'release' | 'cache_hit';
 
 /**
  * Append-only. `amount` is the change to the tenant's balance (reserve negative, release positive,

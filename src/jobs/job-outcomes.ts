@@ -45,7 +45,11 @@ export class JobOutcomes {
         },
         manager,
       );
-      await this.credits.settle(job.id, job.credits, manager);
+      await this.credits.settle(job.id, job.credits, manager, {
+        status: 'succeeded',
+        provider: outcome.provider,
+        audioSeconds: outcome.durationSeconds,
+      });
       await this.webhookOutbox.recordJobEvent(manager, 'job.succeeded', [{ id: job.id, tenantId: job.tenantId }]);
       return true;
     });
@@ -56,7 +60,7 @@ export class JobOutcomes {
     return this.dataSource.transaction(async (manager) => {
       const tenantId = await this.jobs.markFailed(manager, jobId, code, message, attempts);
       if (tenantId === undefined) return false;
-      await this.credits.release(jobId, manager);
+      await this.credits.release(jobId, manager, { status: 'failed' });
       await this.webhookOutbox.recordJobEvent(manager, 'job.failed', [{ id: jobId, tenantId }]);
       return true;
     });

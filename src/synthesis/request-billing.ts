@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CreditsService } from '../billing/credits.service';
+import { CreditsService, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
 import { RootLogger } from '../logging/root-logger';
 
 /**
@@ -20,28 +20,34 @@ export class RequestBilling {
     private readonly logger: RootLogger,
   ) {}
 
-  /** Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower. */
-  async reserve(tenantId: string, amount: number): Promise<string> {
+  /**
+   * Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower,
+   * key_budget_exceeded (402) when the key's budget for its period is spent.
+   */
+  async reserve(tenantId: string, amount: number, attribution: UsageAttribution = {}): Promise<string> {
     const reference = `sync_${randomUUID()}`;
-    await this.credits.reserveForRequest(tenantId, amount, reference);
+    await this.credits.reserveForRequest(tenantId, amount, reference, attribution);
     return reference;
   }
 
   /**
    * `chunks`, billed: settled when the stream ends whole or `delivered()` was called (the consumer has
    * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
-   * the stream fails, so the synthesis behind it ends too.
+   * the stream fails, so the synthesis behind it ends too. `served` describes the outcome for the
+   * usage report (provider, audio seconds) when the stream ends.
    */
   billed(
     chunks: AsyncIterable<Buffer>,
     reference: string,
     amount: number,
     stop: () => void,
+    served: () => Omit<UsageOutcome, 'status'> = () => ({}),
   ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
     let delivered = false;
-    const billedChunks = new BilledChunks(chunks, (complete) => {
+    const billedChunks = new BilledChunks(chunks, (status) => {
+      const complete = status === 'succeeded';
       if (!complete) stop();
-      this.finish(reference, amount, delivered || complete);
+      this.finish(reference, amount, delivered || complete, { ...served(), status });
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
@@ -51,8 +57,8 @@ export class RequestBilling {
    * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
    * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
    */
-  finish(reference: string, amount: number, charged: boolean): void {
-    const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
+  finish(reference: string, amount: number, charged: boolean, outcome: UsageOutcome = {}): void {
+    const finished = charged ? this.credits.settleRequest(reference, amount, outcome) : this.credits.release(reference, undefined, outcome);
     finished.catch((error: Error) =>
       this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
     );
@@ -60,8 +66,8 @@ export class RequestBilling {
 }
 
 /**
- * A stream that calls `end` exactly once: when it ends whole (true), fails, or is stopped (false),
- * including a stop before the first read, which a generator's `finally` would never see.
+ * A stream that calls `end` exactly once: when it ends whole (`succeeded`), fails (`failed`), or is
+ * stopped (`cancelled`), including a stop before the first read, which a generator's `finally` would never see.
  */
 class BilledChunks implements AsyncIterableIterator<Buffer> {
   private readonly source: AsyncIterator<Buffer>;
@@ -69,7 +75,7 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
 
   constructor(
     chunks: AsyncIterable<Buffer>,
-    private readonly end: (complete: boolean) => void,
+    private readonly end: (status: UsageStatus) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
   }
@@ -84,24 +90,24 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     try {
       result = await this.source.next();
     } catch (error) {
-      this.close(false);
+      this.close('failed');
       throw error;
     }
-    if (result.done) this.close(true);
+    if (result.done) this.close('succeeded');
     return result;
   }
 
   async return(): Promise<IteratorResult<Buffer>> {
     if (!this.ended) {
-      this.close(false);
+      this.close('cancelled');
       await this.source.return?.();
     }
     return { done: true, value: undefined };
   }
 
-  private close(complete: boolean): void {
+  private close(status: UsageStatus): void {
     if (this.ended) return;
     this.ended = true;
-    this.end(complete);
+    this.end(status);
   }
 }

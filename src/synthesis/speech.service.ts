@@ -14,7 +14,7 @@ import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
 import { joinSentences, speakSentences, SpokenSentence } from './sentence-synthesis';
 import type { BilledSpeech, CatalogVoice, RenderedSpeech, Served, SpeechStream, SpokenAudio } from './speech.types';
-import type { SynthesisRequest } from './synthesis-request';
+import type { FaceName, SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
 export interface PreparedSpeech {
@@ -24,10 +24,17 @@ export interface PreparedSpeech {
   readonly output: OutputSpec;
 }
 
-/** Who a synthesis is for. */
+/** Who a synthesis is for: the tenant billed, and the key and face the usage report attributes it to. */
 export interface SpeechCaller {
   tenantId: string;
   requestId: string;
+  apiKeyId?: string;
+  face?: FaceName | 'admin';
+}
+
+/** The voice a usage event names: the route asked for, with the upstream voice when one was named apart (`openai/tts-1:alloy`). */
+export function usageVoice(request: Pick<SynthesisRequest, 'route' | 'voice'>): string {
+  return request.voice ? `${request.route}:${request.voice}` : request.route;
 }
 
 /** Face field names for the neutral request's fields, so errors point at the client's own. */
@@ -73,7 +80,12 @@ export class SpeechService {
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const { request, price, output } = prepared;
-    const reference = await this.billing.reserve(caller.tenantId, price);
+    const reference = await this.billing.reserve(caller.tenantId, price, {
+      apiKeyId: caller.apiKeyId,
+      face: caller.face,
+      voice: usageVoice(request),
+      characters: request.characters,
+    });
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     let routed: RoutedStream<ClientAudio>;
@@ -85,12 +97,15 @@ export class SpeechService {
         convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
       });
     } catch (error) {
-      this.billing.finish(reference, price, false);
+      this.billing.finish(reference, price, false, { status: signal?.aborted ? 'cancelled' : 'failed' });
       stop();
       throw error;
     }
     const audio = routed.audio;
-    const billed = this.billing.billed(audio.chunks, reference, price, stop);
+    const billed = this.billing.billed(audio.chunks, reference, price, stop, () => {
+      const samples = audio.samplesWritten();
+      return { provider: routed.provider, ...(samples !== undefined ? { audioSeconds: samples / audio.descriptor.sampleRate } : {}) };
+    });
     return {
       ...this.servedBy(routed, request),
       credits: price,
@@ -115,8 +130,8 @@ export class SpeechService {
   }
 
   /** A job for the request (reserved now, synthesized by a worker). */
-  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId'>, options: CreateJobOptions): Promise<CreatedJob> {
-    return this.jobs.create(caller.tenantId, prepared.request, options);
+  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId' | 'apiKeyId'>, options: CreateJobOptions): Promise<CreatedJob> {
+    return this.jobs.create(caller.tenantId, prepared.request, { ...options, apiKeyId: caller.apiKeyId });
   }
 
   /** A job's audio as one file, unbilled (the job is billed by its own id). */
