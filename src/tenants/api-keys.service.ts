@@ -78,12 +78,12 @@ export class ApiKeysService implements OnModuleDestroy {
     // An UPDATE … RETURNING answers [rows, count].
     const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
       `UPDATE api_keys k
-          SET credit_limit = $2, budget_period = $3,
-              period_spent = CASE WHEN k.budget_period = $3 AND k.period_start = budget_period_start($3, now()) THEN k.period_spent
+          SET credit_limit = $2::bigint, budget_period = $3::varchar,
+              period_spent = CASE WHEN k.budget_period = $3::varchar AND k.period_start = budget_period_start($3::varchar, now()) THEN k.period_spent
                                   ELSE COALESCE((SELECT sum(e.reserved - e.refunded) FROM usage_events e
                                                   WHERE e.tenant_id = k.tenant_id AND e.api_key_id = k.id
-                                                    AND e.created_at >= budget_period_start($3, now())), 0) END,
-              period_start = budget_period_start($3, now())
+                                                    AND e.created_at >= budget_period_start($3::varchar, now())), 0) END,
+              period_start = budget_period_start($3::varchar, now())
         WHERE k.id = $1 AND ($4::uuid IS NULL OR k.tenant_id = $4) AND k.revoked_at IS NULL
         RETURNING k.id`,
       [keyId, budget.creditLimit, budget.period, tenantId ?? null],

@@ -50,8 +50,8 @@ export class TenantsService {
         field: 'low_balance_threshold',
       });
     const [rows]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE tenants SET low_balance_threshold = $2,
-              low_balance_alerted = CASE WHEN low_balance_threshold IS NOT DISTINCT FROM $2 THEN low_balance_alerted ELSE false END
+      `UPDATE tenants SET low_balance_threshold = $2::bigint,
+              low_balance_alerted = CASE WHEN low_balance_threshold IS NOT DISTINCT FROM $2::bigint THEN low_balance_alerted ELSE false END
         WHERE id = $1 RETURNING id`,
       [tenantId, threshold],
     );
