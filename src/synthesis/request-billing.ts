@@ -41,13 +41,13 @@ export class RequestBilling {
     reference: string,
     amount: number,
     stop: () => void,
-    served: () => Omit<UsageOutcome, 'status'> = () => ({}),
+    served: (bytes: number) => Omit<UsageOutcome, 'status'> = () => ({}),
   ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
     let delivered = false;
-    const billedChunks = new BilledChunks(chunks, (status) => {
+    const billedChunks = new BilledChunks(chunks, (status, bytes) => {
       const complete = status === 'succeeded';
       if (!complete) stop();
-      this.finish(reference, amount, delivered || complete, { ...served(), status });
+      this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
@@ -72,10 +72,11 @@ export class RequestBilling {
 class BilledChunks implements AsyncIterableIterator<Buffer> {
   private readonly source: AsyncIterator<Buffer>;
   private ended = false;
+  private bytes = 0;
 
   constructor(
     chunks: AsyncIterable<Buffer>,
-    private readonly end: (status: UsageStatus) => void,
+    private readonly end: (status: UsageStatus, bytes: number) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
   }
@@ -94,6 +95,7 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
       throw error;
     }
     if (result.done) this.close('succeeded');
+    else this.bytes += result.value.length;
     return result;
   }
 
@@ -108,6 +110,6 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
   private close(status: UsageStatus): void {
     if (this.ended) return;
     this.ended = true;
-    this.end(status);
+    this.end(status, this.bytes);
   }
 }

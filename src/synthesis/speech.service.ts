@@ -102,9 +102,9 @@ export class SpeechService {
       throw error;
     }
     const audio = routed.audio;
-    const billed = this.billing.billed(audio.chunks, reference, price, stop, () => {
-      const samples = audio.samplesWritten();
-      return { provider: routed.provider, ...(samples !== undefined ? { audioSeconds: samples / audio.descriptor.sampleRate } : {}) };
+    const billed = this.billing.billed(audio.chunks, reference, price, stop, (bytes) => {
+      const seconds = audioSecondsOf(audio, bytes);
+      return { provider: routed.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
     });
     return {
       ...this.servedBy(routed, request),
@@ -241,6 +241,21 @@ function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentTyp
     passedThrough: audio.passedThrough,
     ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
   };
+}
+
+/**
+ * How long the audio sent plays, for the usage report: from the samples we encoded, or for a provider's
+ * PCM or WAV passed through, from its length (16-bit samples, a 44-byte WAV header); unknown for a
+ * compressed file passed through untouched.
+ */
+function audioSecondsOf(audio: ClientAudio, bytes: number): number | undefined {
+  const { sampleRate, channels, format } = audio.descriptor;
+  const samples = audio.samplesWritten();
+  if (samples !== undefined) return samples / sampleRate;
+  const bytesPerSecond = sampleRate * Math.max(1, channels) * 2;
+  if (format === 'pcm') return bytes / bytesPerSecond;
+  if (format === 'wav') return Math.max(0, bytes - 44) / bytesPerSecond;
+  return undefined;
 }
 
 /** A controller of our own that also aborts when the caller's signal does. */
