@@ -15,6 +15,7 @@ import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
 import { webhooksSuite } from './webhooks.bench';
+import { usageSuite } from './usage.bench';
 
 export type { Suite } from './suite';
 
@@ -28,6 +29,7 @@ export const SUITES: Suite[] = [
   sautiSuite,
   webhooksSuite,
   dashboardSuite,
+  usageSuite,
 ];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */

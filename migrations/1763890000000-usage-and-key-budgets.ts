@@ -264,9 +264,16 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX low_balance_events_tenant_crossed ON low_balance_events (tenant_id, crossed_at)`);
     await queryRunner.query(`
       CREATE FUNCTION record_low_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        v_id bigint;
       BEGIN
         NEW.low_balance_alerted := true;
-        INSERT INTO low_balance_events (tenant_id, threshold, balance) VALUES (NEW.id, NEW.low_balance_threshold, NEW.credit_balance);
+        INSERT INTO low_balance_events (tenant_id, threshold, balance) VALUES (NEW.id, NEW.low_balance_threshold, NEW.credit_balance)
+          RETURNING id INTO v_id;
+        -- The webhook outbox, in the same transaction: the worker's relay enqueues pending deliveries.
+        INSERT INTO webhook_deliveries (id, endpoint_id, tenant_id, event_type, job_id, status, next_attempt_at)
+        SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, e.tenant_id, 'account.low_balance', 'low_balance_' || v_id, 'pending', now()
+          FROM webhook_endpoints e WHERE e.tenant_id = NEW.id AND e.enabled AND 'account.low_balance' = ANY(e.events);
         RETURN NEW;
       END $$`);
     // The WHEN clause keeps the function out of every balance change that is not a crossing.

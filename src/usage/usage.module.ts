@@ -3,5 +3,5 @@ import { UsageRepository } from './usage.repository';
 import { UsageService } from './usage.service';
 
 /** Usage reports per tenant (docs/usage.md). */
-@Module({ providers: [UsageRepository, UsageService], exports: [UsageService] })
+@Module({ providers: [UsageRepository, UsageService], exports: [UsageRepository, UsageService] })
 export class UsageModule {}

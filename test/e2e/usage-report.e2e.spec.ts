@@ -295,4 +295,20 @@ describe('usage report', () => {
     const bad = await request(api.baseUrl).patch('/v1/account').set('xi-api-key', apiKey).send({ low_balance_threshold: -1 });
     expect(bad.status).toBe(422);
   });
+
+  it('is described in the Sauti OpenAPI document: parameters, JSON and CSV', async () => {
+    const spec = (await request(api.baseUrl).get('/docs-json')).body;
+    const operation = spec.paths['/v1/usage'].get;
+    expect(operation.parameters.map((parameter: { name: string }) => parameter.name).sort()).toEqual([
+      'format',
+      'from',
+      'group_by',
+      'interval',
+      'to',
+    ]);
+    expect(Object.keys(operation.responses['200'].content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '422', '429']));
+    expect(spec.components.schemas.SautiUsageBucketDto.properties.credits_charged).toBeDefined();
+    expect(Object.keys(spec.paths['/v1/keys/{key_id}']).sort()).toEqual(['delete', 'get', 'patch']);
+  });
 });
