@@ -202,6 +202,12 @@ export const usageSuite: Suite = {
         });
       }
 
+      // The account views read the balance and the open reservations, not the history.
+      const account = await measure(RUNS, () => timedGet(agent, `${baseUrl}/v1/account`, headers));
+      const profile = await measure(RUNS, () =>
+        timedGet(agent, `${baseUrl}/api/open/v1/profile`, { authorization: `Bearer ${apiKey.plaintext}` }),
+      );
+
       await dataSource.query(`UPDATE tenants SET credit_balance = 1000000000 WHERE id = $1`, [tenant.id]);
       const unbudgeted = (await keys.create(tenant.id, 'bench unbudgeted')).key.id;
       const budgeted = (await keys.create(tenant.id, 'bench budgeted', { creditLimit: 1_000_000_000, period: 'day' })).key.id;
@@ -211,6 +217,8 @@ export const usageSuite: Suite = {
         seeded: { ...counts, seconds: seedSeconds },
         runs: RUNS,
         rows,
+        'GET /v1/account p50/p95 ms': `${account.p50} / ${account.p95}`,
+        'Fish profile p50/p95 ms': `${profile.p50} / ${profile.p95}`,
         reservePath: reserveRows,
         'budget on vs no key, reserve p50 added ms': added,
         'budget on vs budget off, reserve p50 added ms': round(reserveRows[2]['reserve p50 ms'] - reserveRows[1]['reserve p50 ms'], 3),

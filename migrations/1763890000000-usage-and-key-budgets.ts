@@ -68,6 +68,8 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
         finished_at timestamptz
       )`);
     await queryRunner.query(`CREATE INDEX usage_events_tenant_created ON usage_events (tenant_id, created_at)`);
+    // What a tenant has reserved and not yet finished (GET /v1/account, the Fish profile), without reading its whole history.
+    await queryRunner.query(`CREATE INDEX usage_events_open ON usage_events (tenant_id) WHERE status = 'open'`);
     await queryRunner.query(`
       CREATE TABLE usage_hourly (
         tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,

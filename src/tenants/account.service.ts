@@ -24,8 +24,7 @@ export class AccountService {
 
   /** The balance and the credits held by requests and jobs still running. */
   async creditsOf(tenantId: string): Promise<{ balance: number; reserved: number }> {
-    const summary = await this.credits.summary(tenantId);
-    return { balance: summary.balance, reserved: summary.reserved };
+    return this.credits.balanceAndReserved(tenantId);
   }
 
   /** The key's budget and what it has spent in the current period. */

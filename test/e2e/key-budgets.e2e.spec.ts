@@ -214,8 +214,12 @@ describe('per-key budgets', () => {
       budget: { credit_limit: 500, period: 'month', spent: 120, remaining: 380, period_start: periodStart, resets_at: resetsAt },
     });
 
+    // The open reservation is held, read from the open usage events (not the ledger's history).
+    expect(account.body.credits).toEqual({ balance: 1_000_000 - 120, reserved: 120 });
+    expect(await credits.summary(tenantId)).toMatchObject({ balance: 1_000_000 - 120, reserved: 120 });
     const profile = await request(api.baseUrl).get('/api/open/v1/profile').set('authorization', `Bearer ${apiKey}`);
     expect(profile.status).toBe(200);
+    expect(profile.body.credits).toEqual({ balance: 1_000_000 - 120, reserved: 120 });
     expect(profile.body.apiKeyBudget).toEqual({ creditLimit: 500, period: 'month', spent: 120, remaining: 380, periodStart, resetsAt });
   });
 
