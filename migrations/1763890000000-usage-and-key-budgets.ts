@@ -140,8 +140,10 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
             END IF;
           END IF;
         END IF;
+        -- A reference a cache hit already reported stays as reported: reporting never refuses a reservation.
         INSERT INTO usage_events (reference, tenant_id, api_key_id, face, voice, characters, reserved)
-          VALUES (p_reference, p_tenant, p_api_key, p_face, p_voice, COALESCE(p_characters, 0), p_amount);
+          VALUES (p_reference, p_tenant, p_api_key, p_face, p_voice, COALESCE(p_characters, 0), p_amount)
+          ON CONFLICT (reference) DO NOTHING;
       END $$`);
 
     await queryRunner.query(`DROP FUNCTION finish_reservation(varchar, varchar, bigint)`);
@@ -176,7 +178,7 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
                provider = COALESCE(p_provider, provider),
                audio_seconds = COALESCE(p_audio_seconds, audio_seconds),
                finished_at = now()
-         WHERE reference = p_reference
+         WHERE reference = p_reference AND status = 'open'
         RETURNING * INTO v_event;
         IF FOUND THEN
           IF v_refund > 0 AND v_event.api_key_id IS NOT NULL THEN
