@@ -97,8 +97,9 @@ export class SpeechService {
         convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
       });
     } catch (error) {
-      this.billing.finish(reference, price, false, { status: signal?.aborted ? 'cancelled' : 'failed' });
+      const status = signal?.aborted ? 'cancelled' : 'failed';
       stop();
+      await this.billing.releaseBeforeAnswering(reference, price, { status });
       throw error;
     }
     const audio = routed.audio;
