@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreditsService, UsageAttribution } from '../../src/billing/credits.service';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ApiKeysService } from '../../src/tenants/api-keys.service';
+import { parseUsageQuery } from '../../src/usage/usage-query';
+import { UsageRepository } from '../../src/usage/usage.repository';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { eventually } from '../support/eventually';
 import { startJobFixture } from '../support/job-fixture';
@@ -310,5 +313,35 @@ describe('usage report', () => {
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '422', '429']));
     expect(spec.components.schemas.SautiUsageBucketDto.properties.credits_charged).toBeDefined();
     expect(Object.keys(spec.paths['/v1/keys/{key_id}']).sort()).toEqual(['delete', 'get', 'patch']);
+  });
+
+  it('buckets and budget periods are UTC whatever the session time zone of the connection', async () => {
+    const { tenantId } = await api.createTenant(1_000_000);
+    await billedAt(tenantId, '2026-03-01T23:30:00Z', 10, { voice: 'v' }, 'settle');
+    await billedAt(tenantId, '2026-03-02T00:30:00Z', 20, { voice: 'v' }, 'settle');
+    const kolkata = await new DataSource(
+      dataSourceOptions(api.config.database.url, { extra: { max: 1, options: '-c TimeZone=Asia/Kolkata' } }),
+    ).initialize();
+    try {
+      expect((await kolkata.query(`SELECT current_setting('TimeZone') AS zone`))[0].zone).toBe('Asia/Kolkata');
+      const rows = await new UsageRepository(kolkata).report(tenantId, parseUsageQuery({ from: '2026-03-01', to: '2026-03-03' }));
+      expect(rows.map((row) => [row.bucket.toISOString(), row.credits_charged])).toEqual([
+        ['2026-03-01T00:00:00.000Z', 10],
+        ['2026-03-02T00:00:00.000Z', 20],
+      ]);
+      const [bounds] = await kolkata.query(
+        `SELECT budget_period_start('day', $1) AS day_start, budget_period_end('day', $1) AS day_end,
+                budget_period_start('month', $1) AS month_start, budget_period_end('month', $1) AS month_end`,
+        ['2026-03-31T23:30:00Z'],
+      );
+      expect(Object.values(bounds).map((value) => (value as Date).toISOString())).toEqual([
+        '2026-03-31T00:00:00.000Z',
+        '2026-04-01T00:00:00.000Z',
+        '2026-03-01T00:00:00.000Z',
+        '2026-04-01T00:00:00.000Z',
+      ]);
+    } finally {
+      await kolkata.destroy();
+    }
   });
 });
