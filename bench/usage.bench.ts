@@ -101,32 +101,76 @@ async function measure(runs: number, call: () => Promise<unknown>): Promise<{ p5
 }
 
 /**
- * Reserve and settle of one request, sequentially, for three keys side by side (rounds interleave
- * them, so drift in the machine's load hits all three alike): no key (the statement before budgets),
- * a key without a budget (its spend counted), a key with a budget (checked and counted).
+ * The billing functions as they were before usage events and key budgets (migration CreditFunctions),
+ * under other names in the bench's own database, so the path before this feature is measured beside it.
  */
-async function reservePath(credits: CreditsService, tenantId: string, unbudgeted: string, budgeted: string) {
-  const variants: Array<{ name: string; apiKeyId?: string }> = [
-    { name: 'no key (as before budgets)' },
-    { name: 'key, budget off' },
-    { name: 'key, budget on' },
+async function createFunctionsBefore(dataSource: DataSource): Promise<void> {
+  await dataSource.query(`
+    CREATE FUNCTION bench_reserve_before(p_tenant uuid, p_amount bigint, p_reference varchar) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (p_tenant, 'reserve', -p_amount, p_reference)
+        ON CONFLICT (reference, kind) DO NOTHING;
+      IF NOT FOUND THEN RETURN; END IF;
+      UPDATE tenants SET credit_balance = credit_balance - p_amount WHERE id = p_tenant AND credit_balance >= p_amount;
+      IF NOT FOUND THEN RAISE EXCEPTION 'insufficient credits' USING ERRCODE = 'SC402'; END IF;
+    END $$`);
+  await dataSource.query(`
+    CREATE FUNCTION bench_finish_before(p_reference varchar, p_kind varchar, p_charged bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+    DECLARE v_tenant uuid; v_reserved bigint; v_refund bigint;
+    BEGIN
+      SELECT tenant_id, -amount INTO v_tenant, v_reserved FROM credit_ledger WHERE reference = p_reference AND kind = 'reserve';
+      IF NOT FOUND THEN RETURN false; END IF;
+      v_refund := CASE WHEN p_kind = 'release' THEN v_reserved ELSE v_reserved - LEAST(v_reserved, GREATEST(0, COALESCE(p_charged, v_reserved))) END;
+      INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (v_tenant, p_kind, v_refund, p_reference) ON CONFLICT DO NOTHING;
+      IF NOT FOUND THEN RETURN false; END IF;
+      IF v_refund > 0 THEN UPDATE tenants SET credit_balance = credit_balance + v_refund WHERE id = v_tenant; END IF;
+      RETURN true;
+    END $$`);
+}
+
+type Variant = { name: string; reserve: (reference: string) => Promise<unknown>; settle: (reference: string) => Promise<unknown> };
+
+/**
+ * Reserve and settle of one request, sequentially, side by side (rounds interleave the variants, so
+ * drift in the machine's load hits all alike): the statements before this feature (ledger and balance
+ * only), and now with no key, a key without a budget (its spend counted) and a key with a budget
+ * (checked and counted). Each statement as the request path sends it (asynchronous commit, a hold).
+ */
+async function reservePath(dataSource: DataSource, credits: CreditsService, tenantId: string, unbudgeted: string, budgeted: string) {
+  const owner = 'bench:before';
+  const now = (apiKeyId?: string): Variant => ({
+    name: apiKeyId === undefined ? 'now, no key' : apiKeyId === budgeted ? 'now, key with a budget' : 'now, key without a budget',
+    reserve: (reference) =>
+      credits.reserveForRequest(tenantId, 50, reference, { apiKeyId, face: 'openai', voice: 'bench', characters: 50 }),
+    settle: (reference) => credits.settleRequest(reference, 50, { provider: 'bench', audioSeconds: 3 }),
+  });
+  const variants: Variant[] = [
+    {
+      name: 'before (ledger and balance only)',
+      reserve: (reference) =>
+        dataSource.query(
+          `SELECT set_config('synchronous_commit', 'off', true), bench_reserve_before($1::uuid, $2::bigint, $3::varchar),
+                  hold_credits($3::varchar, $1::uuid, $4::varchar, 60)`,
+          [tenantId, 50, reference, owner],
+        ),
+      settle: (reference) =>
+        dataSource.query(`SELECT set_config('synchronous_commit', 'off', true), bench_finish_before($1::varchar, 'settle', 50)`, [
+          reference,
+        ]),
+    },
+    now(),
+    now(unbudgeted),
+    now(budgeted),
   ];
-  variants[1].apiKeyId = unbudgeted;
-  variants[2].apiKeyId = budgeted;
   const reserve: number[][] = variants.map(() => []);
   const billed: number[][] = variants.map(() => []);
   for (let round = 0; round < RESERVES + 100; round++) {
     for (const [index, variant] of variants.entries()) {
       const reference = `sync_${randomUUID()}`;
       const started = performance.now();
-      await credits.reserveForRequest(tenantId, 50, reference, {
-        apiKeyId: variant.apiKeyId,
-        face: 'openai',
-        voice: 'bench',
-        characters: 50,
-      });
+      await variant.reserve(reference);
       const reserved = performance.now();
-      await credits.settleRequest(reference, 50, { provider: 'bench', audioSeconds: 3 });
+      await variant.settle(reference);
       if (round < 100) continue; // warm-up
       reserve[index].push(reserved - started);
       billed[index].push(performance.now() - started);
@@ -211,8 +255,9 @@ export const usageSuite: Suite = {
       await dataSource.query(`UPDATE tenants SET credit_balance = 1000000000 WHERE id = $1`, [tenant.id]);
       const unbudgeted = (await keys.create(tenant.id, 'bench unbudgeted')).key.id;
       const budgeted = (await keys.create(tenant.id, 'bench budgeted', { creditLimit: 1_000_000_000, period: 'day' })).key.id;
-      const reserveRows = await reservePath(app.get(CreditsService), tenant.id, unbudgeted, budgeted);
-      const added = round(reserveRows[2]['reserve p50 ms'] - reserveRows[0]['reserve p50 ms'], 3);
+      await createFunctionsBefore(dataSource);
+      const reserveRows = await reservePath(dataSource, app.get(CreditsService), tenant.id, unbudgeted, budgeted);
+      const p50 = (index: number, column: 'reserve p50 ms' | 'reserve+settle p50 ms') => reserveRows[index][column];
       return {
         seeded: { ...counts, seconds: seedSeconds },
         runs: RUNS,
@@ -220,8 +265,9 @@ export const usageSuite: Suite = {
         'GET /v1/account p50/p95 ms': `${account.p50} / ${account.p95}`,
         'Fish profile p50/p95 ms': `${profile.p50} / ${profile.p95}`,
         reservePath: reserveRows,
-        'budget on vs no key, reserve p50 added ms': added,
-        'budget on vs budget off, reserve p50 added ms': round(reserveRows[2]['reserve p50 ms'] - reserveRows[1]['reserve p50 ms'], 3),
+        'budget on vs before, reserve p50 added ms': round(p50(3, 'reserve p50 ms') - p50(0, 'reserve p50 ms'), 3),
+        'budget on vs before, reserve+settle p50 added ms': round(p50(3, 'reserve+settle p50 ms') - p50(0, 'reserve+settle p50 ms'), 3),
+        'budget on vs budget off, reserve p50 added ms': round(p50(3, 'reserve p50 ms') - p50(2, 'reserve p50 ms'), 3),
       };
     } finally {
       agent.destroy();
