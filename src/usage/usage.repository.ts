@@ -91,6 +91,31 @@ export class UsageRepository {
     return rows.map((row) => toUsageRow(row, dimensions));
   }
 
+  /**
+   * Per tenant: credits charged since `dayStart` and since `monthStart` (both whole UTC hours, so the
+   * hourly rollups alone answer exactly, up to this moment), and credits held by open reservations.
+   */
+  async spendOf(
+    tenantIds: string[],
+    dayStart: Date,
+    monthStart: Date,
+  ): Promise<Array<{ tenant_id: string; today: number; month: number; reserved: number }>> {
+    const rows: Array<{ tenant_id: string; today: string; month: string; reserved: string }> = await this.dataSource.query(
+      `SELECT t.id AS tenant_id,
+              COALESCE((SELECT sum(h.charged) FROM usage_hourly h WHERE h.tenant_id = t.id AND h.hour >= $2), 0) AS today,
+              COALESCE((SELECT sum(h.charged) FROM usage_hourly h WHERE h.tenant_id = t.id AND h.hour >= $3), 0) AS month,
+              COALESCE((SELECT sum(e.reserved) FROM usage_events e WHERE e.tenant_id = t.id AND e.status = 'open'), 0) AS reserved
+         FROM unnest($1::uuid[]) AS t(id)`,
+      [tenantIds, dayStart, monthStart],
+    );
+    return rows.map((row) => ({
+      tenant_id: row.tenant_id,
+      today: Number(row.today),
+      month: Number(row.month),
+      reserved: Number(row.reserved),
+    }));
+  }
+
   /** One crossing, for its webhook delivery; undefined once its tenant is gone. */
   async lowBalanceCrossing(id: string): Promise<{ tenantId: string; threshold: number; balance: number; crossedAt: Date } | undefined> {
     const [row]: Array<{ tenant_id: string; threshold: string; balance: string; crossed_at: Date }> = await this.dataSource.query(
