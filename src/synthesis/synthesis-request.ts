@@ -1,6 +1,7 @@
 import type { VoiceSettings } from '../common/voice-settings';
 
-export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac';
+/** `ulaw` and `alaw` are headerless 8-bit G.711 (telephony), offered by the ElevenLabs face only. */
+export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac' | 'ulaw' | 'alaw';
 
 export type FaceName = 'sauti' | 'fish' | 'bifrost' | 'openai';
 
