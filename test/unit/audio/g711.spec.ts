@@ -28,7 +28,7 @@ describe('G.711 companding', () => {
   it.each([
     ['ulaw', linearToUlaw, ulawToLinear],
     ['alaw', linearToAlaw, alawToLinear],
-  ] as const)('%s round trip is monotonic and within its segment's step', (_law, encode, decode) => {
+  ] as const)('%s round trip is monotonic and within the step of its segment', (_law, encode, decode) => {
     let previous = -Infinity;
     for (let sample = -32768; sample <= 32767; sample += 61) {
       const decoded = decode(encode(sample));
