@@ -50,7 +50,7 @@ export interface OutputSpec {
 export function passesThrough(source: AudioDescriptor, target: OutputSpec): boolean {
   if (source.format !== target.format) return false;
   if (source.format === 'wav' && !source.pcm16) return false;
-  const uncompressed = source.format === 'wav' || (source.format !== 'ogg' && source.format !== 'webm' && source.format !== 'mp4' && isRawSamples(source.format));
+  const uncompressed = source.format === 'wav' || isRawSamples(target.format);
   if (uncompressed) return source.sampleRate === target.sampleRate && source.channels === 1;
   return !target.exactRate || source.sampleRate === target.sampleRate;
 }
