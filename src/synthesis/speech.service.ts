@@ -70,7 +70,7 @@ export class SpeechService {
   async prepare(request: SynthesisRequest, fields: SpeechFieldNames = {}): Promise<PreparedSpeech> {
     const route = this.router.resolve(request, fields);
     await this.pipeline.assertAvailable(request.format, fields.format ?? 'format');
-    return { request, route, price: this.priceOf(request), output: { format: request.format, sampleRate: route.sampleRate } };
+    return { request, route, price: this.priceOf(request), output: outputSpecOf(request, route.sampleRate) };
   }
 
   priceOf(request: Pick<SynthesisRequest, 'route' | 'characters'>): number {
@@ -285,6 +285,13 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
   if (signal?.aborted) controller.abort(signal.reason);
   else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   return controller;
+}
+
+/** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */
+function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec {
+  if (!request.output) return { format: request.format, sampleRate: routeRate };
+  const { sampleRate, bitrateKbps } = request.output;
+  return { format: request.format, sampleRate, exactRate: true, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) };
 }
 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {

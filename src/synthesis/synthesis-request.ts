@@ -22,6 +22,11 @@ export interface SynthesisRequest {
   fallbacks: string[];
   settings: VoiceSettings;
   format: AudioFormat;
+  /**
+   * The exact rate and bitrate of the output, when the face's dialect names them (ElevenLabs'
+   * `output_format=mp3_44100_128`); otherwise the route's rate and the encoder's default bitrate.
+   */
+  output?: { sampleRate: number; bitrateKbps?: number };
   language?: string;
   instructions?: string;
   withTimestamps?: boolean;
