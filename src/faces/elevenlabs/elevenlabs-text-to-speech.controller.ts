@@ -8,7 +8,7 @@ import { DEFAULT_OUTPUT_FORMAT, ELEVENLABS_OUTPUT_FORMATS } from './elevenlabs-o
 import { elevenLabsPath } from './elevenlabs-routes';
 import { ElevenLabsSpeechService } from './elevenlabs-speech.service';
 
-type Query = Record<string, unknown>;
+type QueryParams = Record<string, unknown>;
 
 /** The request body as ElevenLabs documents it (validated by the face's parser, not a DTO: unknown fields are ignored, as ElevenLabs does). */
 const SPEECH_BODY = {
@@ -88,7 +88,7 @@ export class ElevenLabsTextToSpeechController {
     @CurrentPrincipal() principal: Principal,
     @Param('voice_id') voiceId: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: QueryParams,
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
@@ -103,7 +103,7 @@ export class ElevenLabsTextToSpeechController {
     @CurrentPrincipal() principal: Principal,
     @Param('voice_id') voiceId: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: QueryParams,
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
@@ -118,7 +118,7 @@ export class ElevenLabsTextToSpeechController {
     @CurrentPrincipal() principal: Principal,
     @Param('voice_id') voiceId: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: QueryParams,
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
@@ -133,7 +133,7 @@ export class ElevenLabsTextToSpeechController {
     @CurrentPrincipal() principal: Principal,
     @Param('voice_id') voiceId: string,
     @Body() body: unknown,
-    @Query() query: Query,
+    @Query() query: QueryParams,
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
