@@ -234,6 +234,26 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     });
   });
 
+  it("the face's OpenAPI document lists its paths relative to /elevenlabs; the Sauti document stays its own", async () => {
+    const document = await request(api.baseUrl).get('/elevenlabs/docs-json');
+    expect(document.status).toBe(200);
+    expect(document.body.servers[0].url).toMatch(/\/elevenlabs$/);
+    expect(Object.keys(document.body.paths).sort()).toEqual([
+      '/v1/models',
+      '/v1/text-to-speech/{voice_id}',
+      '/v1/text-to-speech/{voice_id}/stream',
+      '/v1/text-to-speech/{voice_id}/stream/with-timestamps',
+      '/v1/text-to-speech/{voice_id}/with-timestamps',
+      '/v1/user',
+      '/v1/user/subscription',
+      '/v1/voices',
+      '/v1/voices/{voice_id}',
+      '/v2/voices',
+    ]);
+    const sauti = await request(api.baseUrl).get('/docs-json');
+    expect(Object.keys(sauti.body.paths).some((path) => path.startsWith('/elevenlabs'))).toBe(false);
+  });
+
   describe('errors, as the SDK receives them', () => {
     it('a bad key is 401 invalid_api_key', async () => {
       const bad = new ElevenLabsClient({ apiKey: 'sk_not_a_key', baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
