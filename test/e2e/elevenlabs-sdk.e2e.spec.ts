@@ -1,7 +1,12 @@
 import { ElevenLabs, ElevenLabsClient, ElevenLabsError } from '@elevenlabs/elevenlabs-js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { AudioPipeline } from '../../src/audio/audio-pipeline';
+import { floatToPcm16 } from '../../src/audio/wav';
 import request from 'supertest';
 import { CreditsService } from '../../src/billing/credits.service';
-import { ScriptableUpstream, toneWav } from '../fakes/scriptable-upstream';
+import { ScriptableUpstream, toneSamples, toneWav } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { mp3Frames } from '../support/mp3-frames';
 import { startTestApi, TestApi } from '../support/test-api';
@@ -9,6 +14,33 @@ import { probeAudio } from '../unit/audio/audio-probe';
 
 const VITS_VOICE = 'sauti-test-v1';
 const THREE_SENTENCES = 'Habari ya asubuhi. Leo ni siku nzuri sana. Tutaonana kesho jioni.';
+/** A catalogue voice served by an ElevenLabs-compatible fake upstream. */
+const UPSTREAM_VOICE = 'fake-elevenlabs-voice';
+
+/** Adds an ElevenLabs-compatible provider on `upstream` and a voice routed to it to the fixture's CONFIG_DIR. */
+function addElevenLabsUpstream(configDir: string, upstream: ScriptableUpstream): void {
+  const providersFile = join(configDir, 'providers.yaml');
+  const providers = parse(readFileSync(providersFile, 'utf8'));
+  providers.providers.push({
+    id: 'fake-elevenlabs',
+    kind: 'elevenlabs-compatible',
+    base_url: upstream.url,
+    api_key_env: 'FAKE_UPSTREAM_KEY',
+    timeout_ms: 60_000,
+    default_voice: 'upstream-voice',
+  });
+  writeFileSync(providersFile, stringify(providers));
+  const routesFile = join(configDir, 'routes.yaml');
+  const routes = parse(readFileSync(routesFile, 'utf8'));
+  routes.voices.push({
+    id: UPSTREAM_VOICE,
+    name: 'Fake ElevenLabs upstream voice',
+    language: 'sw',
+    sample_rate: 44100,
+    chain: [{ provider: 'fake-elevenlabs', voice: 'upstream-voice', timeout_ms: 60_000 }],
+  });
+  writeFileSync(routesFile, stringify(routes));
+}
 
 async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<{ bytes: Buffer; chunks: number }> {
   const parts: Buffer[] = [];
@@ -30,6 +62,7 @@ async function sdkError(call: Promise<unknown>): Promise<ElevenLabsError> {
 describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /elevenlabs', () => {
   let api: TestApi;
   let upstream: ScriptableUpstream;
+  let elevenLabsUpstream: ScriptableUpstream;
   let client: ElevenLabsClient;
   let tenantId: string;
   let apiKey: string;
@@ -37,14 +70,20 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
   beforeAll(async () => {
     const fixture = await startJobFixture();
     upstream = fixture.upstream;
+    elevenLabsUpstream = await ScriptableUpstream.start();
+    addElevenLabsUpstream(fixture.env.CONFIG_DIR, elevenLabsUpstream);
     api = await startTestApi(fixture.env);
     ({ tenantId, apiKey } = await api.createTenant(1_000_000));
     client = new ElevenLabsClient({ apiKey, baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
   });
-  afterEach(() => upstream.reset());
+  afterEach(() => {
+    upstream.reset();
+    elevenLabsUpstream.reset();
+  });
   afterAll(async () => {
     await api.close();
     await upstream.close();
+    await elevenLabsUpstream.close();
   });
 
   const balance = async (tenant = tenantId) => (await api.app.get(CreditsService).summary(tenant)).balance;
@@ -142,6 +181,36 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     const probed = await probeAudio(bytes, 'mp3');
     expect(probed.durationSeconds).toBeGreaterThan(2);
     expect(before - (await balance())).toBe([...THREE_SENTENCES].length);
+  });
+
+  it('stream from an ElevenLabs upstream: the format asked is asked of it, and its bytes pass through untouched as they arrive', async () => {
+    const pipeline = new AudioPipeline();
+    const mp3 = (
+      await pipeline.encode(toneSamples(1, 44100), 44100, { format: 'mp3', sampleRate: 44100, exactRate: true, bitrateKbps: 128 })
+    ).bytes;
+    pipeline.close();
+    elevenLabsUpstream.enqueue({ status: 200, headers: { 'content-type': 'audio/mpeg' }, body: mp3, pieces: { count: 5, intervalMs: 30 } });
+    const { data, rawResponse } = await client.textToSpeech
+      .stream(UPSTREAM_VOICE, { text: 'Habari.', languageCode: 'sw', voiceSettings: { speed: 0.9 }, outputFormat: 'mp3_44100_128' })
+      .withRawResponse();
+    const { bytes, chunks } = await bytesOf(data);
+    expect(bytes.equals(mp3)).toBe(true);
+    expect(chunks).toBeGreaterThan(1);
+    expect(rawResponse.headers.get('x-tts-provider')).toBe('fake-elevenlabs');
+    expect(rawResponse.headers.get('x-ignored-fields')).toBeNull();
+    const asked = elevenLabsUpstream.requests[0];
+    expect(asked.path).toBe('/v1/text-to-speech/upstream-voice?output_format=mp3_44100_128');
+    expect(asked.headers['xi-api-key']).toBe('fake-key');
+    expect(JSON.parse(asked.body.toString())).toMatchObject({ text: 'Habari.', language_code: 'sw', voice_settings: { speed: 0.9 } });
+  });
+
+  it('ulaw_8000 from an ElevenLabs upstream is asked as pcm_8000 and companded here', async () => {
+    elevenLabsUpstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: floatToPcm16(toneSamples(0.5, 8000)) });
+    const { bytes } = await bytesOf(await client.textToSpeech.convert(UPSTREAM_VOICE, { text: 'Habari.', outputFormat: 'ulaw_8000' }));
+    expect(elevenLabsUpstream.requests[0].path).toBe('/v1/text-to-speech/upstream-voice?output_format=pcm_8000');
+    expect(bytes.length).toBe(4000);
+    const probed = await probeAudio(bytes, 'ulaw', ['-f', 'mulaw', '-ar', '8000', '-ac', '1']);
+    expect(probed).toMatchObject({ codecName: 'pcm_mulaw', sampleRate: 8000 });
   });
 
   it('voice_settings.speed reaches an upstream that honours it, and is not listed as ignored', async () => {
