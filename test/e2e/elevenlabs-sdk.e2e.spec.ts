@@ -323,6 +323,12 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     expect(Object.keys(sauti.body.paths).some((path) => path.startsWith('/elevenlabs'))).toBe(false);
   });
 
+  it('requests are counted under their own face in /metrics', async () => {
+    await client.models.list();
+    const metrics = await request(api.baseUrl).get('/metrics');
+    expect(metrics.text).toMatch(/tts_http_requests_total\{face="elevenlabs",method="GET",status="200"\} [1-9]/);
+  });
+
   describe('errors, as the SDK receives them', () => {
     it('a bad key is 401 invalid_api_key', async () => {
       const bad = new ElevenLabsClient({ apiKey: 'sk_not_a_key', baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
