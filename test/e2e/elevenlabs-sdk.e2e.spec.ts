@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { AudioPipeline } from '../../src/audio/audio-pipeline';
 import { floatToPcm16 } from '../../src/audio/wav';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
 import { ScriptableUpstream, toneSamples, toneWav } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
@@ -374,6 +375,17 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
       expect(error.body).toEqual({ detail: { status: 'quota_exceeded', message: expect.any(String) } });
       expect(await balance(poor.tenantId)).toBe(5);
       expect(upstream.requests).toHaveLength(0);
+    });
+
+    it("past the key's request limit: 429 rate_limit_exceeded with Retry-After", async () => {
+      const limited = await api.createTenant(1000, 'limited');
+      await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 1 WHERE id = $1`, [limited.tenantId]);
+      const sdk = new ElevenLabsClient({ apiKey: limited.apiKey, baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
+      await sdk.models.list();
+      const error = await sdkError(sdk.textToSpeech.convert(FAKE_VOICE, { text: 'Habari.' }));
+      expect(error.statusCode).toBe(429);
+      expect(error.body).toEqual({ detail: { status: 'rate_limit_exceeded', message: expect.stringContaining('limit') } });
+      expect(Number(error.rawResponse?.headers.get('retry-after'))).toBeGreaterThan(0);
     });
 
     it('unknown paths and methods answer as ElevenLabs (FastAPI) does; the Sauti face keeps its own answers', async () => {
