@@ -51,11 +51,25 @@ export class RequestBilling {
    * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
    * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
    */
-  finish(reference: string, amount: number, charged: boolean): void {
+  finish(reference: string, amount: number, charged: boolean): Promise<void> {
     const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
-    finished.catch((error: Error) =>
-      this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
+    return finished.then(
+      () => undefined,
+      (error: Error) =>
+        this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
     );
+  }
+
+  /**
+   * Releases a reservation whose request failed before any audio, waiting for it up to `waitMs`: a
+   * client told "failed" then finds its balance whole when it looks. A release slower than that goes
+   * on in the background, as `finish`.
+   */
+  async releaseBeforeAnswering(reference: string, amount: number, waitMs = 1000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([this.finish(reference, amount, false), waited]);
+    clearTimeout(timer);
   }
 }
 

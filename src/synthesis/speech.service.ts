@@ -95,8 +95,8 @@ export class SpeechService {
         convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
       });
     } catch (error) {
-      this.billing.finish(reference, price, false);
       stop();
+      await this.billing.releaseBeforeAnswering(reference, price);
       throw error;
     }
     const audio = routed.audio;
