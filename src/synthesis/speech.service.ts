@@ -209,8 +209,8 @@ export class SpeechService {
       if (next.done) throw new Error('a request with text has at least one sentence');
       first = next.value;
     } catch (error) {
-      this.billing.finish(reference, price, false);
       stop();
+      await this.billing.releaseBeforeAnswering(reference, price);
       throw error;
     }
     const completed: TimedSegment[] = [];

@@ -377,6 +377,19 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
       expect(upstream.requests).toHaveLength(0);
     });
 
+    it.each([
+      ['convert', (voice: string) => client.textToSpeech.convert(voice, { text: 'Habari za asubuhi.' })],
+      ['convertWithTimestamps', (voice: string) => client.textToSpeech.convertWithTimestamps(voice, { text: 'Habari za asubuhi.' })],
+    ])('%s when no provider can serve: 502 upstream_unavailable, and the balance is whole when the client looks', async (_name, call) => {
+      upstream.enqueue({ status: 503, body: { error: { message: 'overloaded' } } });
+      const before = await balance();
+      const error = await sdkError(call(FAKE_VOICE));
+      expect(error.statusCode).toBe(502);
+      expect(error.body).toEqual({ detail: { status: 'upstream_unavailable', message: expect.stringContaining(FAKE_VOICE) } });
+      expect(JSON.stringify(error.body)).not.toContain('overloaded');
+      expect(await balance()).toBe(before);
+    });
+
     it("past the key's request limit: 429 rate_limit_exceeded with Retry-After", async () => {
       const limited = await api.createTenant(1000, 'limited');
       await api.app.get(DataSource).query(`UPDATE tenants SET rate_limit_requests_per_minute = 1 WHERE id = $1`, [limited.tenantId]);
