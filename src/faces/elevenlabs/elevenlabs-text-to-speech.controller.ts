@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../../common/request-context';
@@ -41,33 +41,21 @@ const SPEECH_BODY = {
   },
 };
 
+/** The OpenAPI description every text-to-speech operation shares. */
 function SpeechOperation(summary: string, produces: string[]) {
-  return (target: object, key: string | symbol, descriptor: PropertyDescriptor) => {
-    ApiOperation({ summary })(target, key, descriptor);
-    ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1' })(target, key, descriptor);
-    ApiQuery({ name: 'output_format', required: false, enum: ELEVENLABS_OUTPUT_FORMATS, example: DEFAULT_OUTPUT_FORMAT })(
-      target,
-      key,
-      descriptor,
-    );
-    ApiQuery({ name: 'optimize_streaming_latency', required: false, type: Number })(target, key, descriptor);
-    ApiQuery({ name: 'enable_logging', required: false, type: Boolean })(target, key, descriptor);
-    ApiBody(SPEECH_BODY)(target, key, descriptor);
-    ApiProduces(...produces)(target, key, descriptor);
-    ApiResponse({ status: 200, description: 'Audio (or JSON with timestamps); x-ignored-fields names what had no effect.' })(
-      target,
-      key,
-      descriptor,
-    );
-    ApiResponse({ status: 401, description: 'invalid_api_key, or quota_exceeded when the credits do not cover the text' })(
-      target,
-      key,
-      descriptor,
-    );
-    ApiResponse({ status: 404, description: 'voice_not_found' })(target, key, descriptor);
-    ApiResponse({ status: 422, description: 'Validation error: {"detail": [{type, loc, msg, input}]}' })(target, key, descriptor);
-    return descriptor;
-  };
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1' }),
+    ApiQuery({ name: 'output_format', required: false, enum: ELEVENLABS_OUTPUT_FORMATS, example: DEFAULT_OUTPUT_FORMAT }),
+    ApiQuery({ name: 'optimize_streaming_latency', required: false, type: Number }),
+    ApiQuery({ name: 'enable_logging', required: false, type: Boolean }),
+    ApiBody(SPEECH_BODY),
+    ApiProduces(...produces),
+    ApiResponse({ status: 200, description: 'Audio (or JSON with timestamps); x-ignored-fields names what had no effect.' }),
+    ApiResponse({ status: 401, description: 'invalid_api_key, or quota_exceeded when the credits do not cover the text' }),
+    ApiResponse({ status: 404, description: 'voice_not_found' }),
+    ApiResponse({ status: 422, description: 'Validation error: {"detail": [{type, loc, msg, input}]}' }),
+  );
 }
 
 const AUDIO_TYPES = ['audio/mpeg', 'audio/pcm', 'audio/basic', 'audio/x-alaw-basic', 'audio/ogg'];
