@@ -32,12 +32,12 @@ export class RequestBilling {
    * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
    * the stream fails, so the synthesis behind it ends too.
    */
-  billed(
-    chunks: AsyncIterable<Buffer>,
+  billed<T = Buffer>(
+    chunks: AsyncIterable<T>,
     reference: string,
     amount: number,
     stop: () => void,
-  ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
+  ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
     const billedChunks = new BilledChunks(chunks, (complete) => {
       if (!complete) stop();
@@ -77,12 +77,12 @@ export class RequestBilling {
  * A stream that calls `end` exactly once: when it ends whole (true), fails, or is stopped (false),
  * including a stop before the first read, which a generator's `finally` would never see.
  */
-class BilledChunks implements AsyncIterableIterator<Buffer> {
-  private readonly source: AsyncIterator<Buffer>;
+class BilledChunks<T> implements AsyncIterableIterator<T> {
+  private readonly source: AsyncIterator<T>;
   private ended = false;
 
   constructor(
-    chunks: AsyncIterable<Buffer>,
+    chunks: AsyncIterable<T>,
     private readonly end: (complete: boolean) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
@@ -92,9 +92,9 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Buffer>> {
+  async next(): Promise<IteratorResult<T>> {
     if (this.ended) return { done: true, value: undefined };
-    let result: IteratorResult<Buffer>;
+    let result: IteratorResult<T>;
     try {
       result = await this.source.next();
     } catch (error) {
@@ -105,7 +105,7 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     return result;
   }
 
-  async return(): Promise<IteratorResult<Buffer>> {
+  async return(): Promise<IteratorResult<T>> {
     if (!this.ended) {
       this.close(false);
       await this.source.return?.();
