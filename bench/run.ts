@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { dashboardSuite } from './dashboard.bench';
+import { elevenLabsSuite } from './elevenlabs.bench';
 import { jobsSuite } from './jobs.bench';
 import { proxySuite } from './proxy.bench';
 import { codecsSuite } from './codecs.bench';
@@ -30,6 +31,7 @@ export const SUITES: Suite[] = [
   webhooksSuite,
   dashboardSuite,
   usageSuite,
+  elevenLabsSuite,
 ];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */

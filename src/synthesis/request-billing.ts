@@ -36,13 +36,13 @@ export class RequestBilling {
    * the stream fails, so the synthesis behind it ends too. `served` describes the outcome for the
    * usage report (provider, audio seconds) when the stream ends.
    */
-  billed(
-    chunks: AsyncIterable<Buffer>,
+  billed<T = Buffer>(
+    chunks: AsyncIterable<T>,
     reference: string,
     amount: number,
     stop: () => void,
     served: (bytes: number) => Omit<UsageOutcome, 'status'> = () => ({}),
-  ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
+  ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
     const billedChunks = new BilledChunks(chunks, (status, bytes) => {
       const complete = status === 'succeeded';
@@ -83,13 +83,13 @@ export class RequestBilling {
  * A stream that calls `end` exactly once: when it ends whole (`succeeded`), fails (`failed`), or is
  * stopped (`cancelled`), including a stop before the first read, which a generator's `finally` would never see.
  */
-class BilledChunks implements AsyncIterableIterator<Buffer> {
-  private readonly source: AsyncIterator<Buffer>;
+class BilledChunks<T> implements AsyncIterableIterator<T> {
+  private readonly source: AsyncIterator<T>;
   private ended = false;
   private bytes = 0;
 
   constructor(
-    chunks: AsyncIterable<Buffer>,
+    chunks: AsyncIterable<T>,
     private readonly end: (status: UsageStatus, bytes: number) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
@@ -99,9 +99,9 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Buffer>> {
+  async next(): Promise<IteratorResult<T>> {
     if (this.ended) return { done: true, value: undefined };
-    let result: IteratorResult<Buffer>;
+    let result: IteratorResult<T>;
     try {
       result = await this.source.next();
     } catch (error) {
@@ -109,11 +109,11 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
       throw error;
     }
     if (result.done) this.close('succeeded');
-    else this.bytes += result.value.length;
+    else if (Buffer.isBuffer(result.value)) this.bytes += result.value.length;
     return result;
   }
 
-  async return(): Promise<IteratorResult<Buffer>> {
+  async return(): Promise<IteratorResult<T>> {
     if (!this.ended) {
       this.close('cancelled');
       await this.source.return?.();

@@ -12,8 +12,18 @@ import { RequestBilling } from './request-billing';
 import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
-import { joinSentences, speakSentences, SpokenSentence } from './sentence-synthesis';
-import type { BilledSpeech, CatalogVoice, RenderedSpeech, Served, SpeechStream, SpokenAudio } from './speech.types';
+import { joinSentences, SentenceAudio, sentencesAsSpoken, speakSentences, SpokenSentence } from './sentence-synthesis';
+import type {
+  BilledSpeech,
+  CatalogVoice,
+  RenderedSpeech,
+  Served,
+  SpeechStream,
+  SpokenAudio,
+  TimedSegment,
+  TimedSpeechStream,
+} from './speech.types';
+import { pairWithSpans, sentencesAsPcm } from './timed-audio';
 import type { FaceName, SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
@@ -29,7 +39,7 @@ export interface SpeechCaller {
   tenantId: string;
   requestId: string;
   apiKeyId?: string;
-  face?: FaceName | 'admin';
+  face?: FaceName | 'elevenlabs' | 'admin';
 }
 
 /** The voice a usage event names: the route asked for, with the upstream voice when one was named apart (`openai/tts-1:alloy`). */
@@ -67,7 +77,7 @@ export class SpeechService {
   async prepare(request: SynthesisRequest, fields: SpeechFieldNames = {}): Promise<PreparedSpeech> {
     const route = this.router.resolve(request, fields);
     await this.pipeline.assertAvailable(request.format, fields.format ?? 'format');
-    return { request, route, price: this.priceOf(request), output: { format: request.format, sampleRate: route.sampleRate } };
+    return { request, route, price: this.priceOf(request), output: outputSpecOf(request, route.sampleRate) };
   }
 
   priceOf(request: Pick<SynthesisRequest, 'route' | 'characters'>): number {
@@ -80,12 +90,7 @@ export class SpeechService {
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const { request, price, output } = prepared;
-    const reference = await this.billing.reserve(caller.tenantId, price, {
-      apiKeyId: caller.apiKeyId,
-      face: caller.face,
-      voice: usageVoice(request),
-      characters: request.characters,
-    });
+    const reference = await this.reserve(prepared, caller);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     let routed: RoutedStream<ClientAudio>;
@@ -178,28 +183,7 @@ export class SpeechService {
   /** Timestamps for any engine: each sentence is spoken on its own, so its start and end are known to the sample. */
   private async renderBySentence(prepared: PreparedSpeech, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
     const { request, route } = prepared;
-    const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
-    const speakOne = async (text: string, signal: AbortSignal): Promise<SpokenSentence> => {
-      const routed = await this.router.open(
-        route,
-        { ...request, text },
-        {
-          requestId: options.requestId,
-          signal,
-          output: pcmAtRouteRate,
-          convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
-        },
-      );
-      const parts: Float32Array[] = [];
-      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
-      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
-      return {
-        samples: concatSamples(parts),
-        provider: routed.provider,
-        ...(routed.model ? { model: routed.model } : {}),
-        attempts: routed.attempts,
-      };
-    };
+    const speakOne = this.sentenceSpeaker(prepared, options.requestId);
     const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
     const { samples, segments } = joinSentences(sentences, route.sampleRate);
     const source = {
@@ -215,6 +199,82 @@ export class SpeechService {
       characters: request.characters,
       ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
       segments,
+    };
+  }
+
+  /**
+   * Speech sentence by sentence as it is produced, each chunk with the spans of the sentences it
+   * completes (exact to the sample), billed by the one rule like stream(). A failure before the first
+   * sentence is spoken is thrown, and nothing is charged.
+   */
+  async streamTimed(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<TimedSpeechStream> {
+    const { request, route, price, output } = prepared;
+    const reference = await this.reserve(prepared, caller);
+    const controller = linkedController(signal);
+    const stop = () => controller.abort(new Error('the speech stream was stopped'));
+    const speakOne = this.sentenceSpeaker(prepared, caller.requestId);
+    const sentences = sentencesAsSpoken(request.text, speakOne, { signal: controller.signal, lookahead: TIMESTAMP_LOOKAHEAD });
+    let first: SentenceAudio;
+    try {
+      const next = await sentences.next();
+      if (next.done) throw new Error('a request with text has at least one sentence');
+      first = next.value;
+    } catch (error) {
+      const status = signal?.aborted ? 'cancelled' : 'failed';
+      stop();
+      await this.billing.releaseBeforeAnswering(reference, price, { status });
+      throw error;
+    }
+    const completed: TimedSegment[] = [];
+    const pcm = sentencesAsPcm(withFirst(first, sentences), route.sampleRate, (segment) => completed.push(segment));
+    const source = { descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 }, chunks: pcm };
+    const audio = this.pipeline.convert(source, output, controller.signal);
+    const billed = this.billing.billed(pairWithSpans(audio.chunks, completed), reference, price, stop, () => {
+      const seconds = audioSecondsOf(audio, 0);
+      return { provider: first.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
+    });
+    return {
+      provider: first.provider,
+      ...(first.model ? { model: first.model } : {}),
+      attempts: first.attempts,
+      characters: request.characters,
+      credits: price,
+      ignoredFields: this.ignoredFields(request, first.provider),
+      ...describe(audio),
+      pieces: billed.chunks,
+      markDelivered: billed.delivered,
+    };
+  }
+
+  /** Holds the price for the caller, attributed for the usage report and charged to the key's budget. */
+  private reserve(prepared: PreparedSpeech, caller: SpeechCaller): Promise<string> {
+    return this.billing.reserve(caller.tenantId, prepared.price, {
+      apiKeyId: caller.apiKeyId,
+      face: caller.face,
+      voice: usageVoice(prepared.request),
+      characters: prepared.request.characters,
+    });
+  }
+
+  /** Speaks one sentence through the route's chain, as mono samples at the route's rate. */
+  private sentenceSpeaker(prepared: PreparedSpeech, requestId: string): (text: string, signal: AbortSignal) => Promise<SpokenSentence> {
+    const { request, route } = prepared;
+    const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
+    return async (text, signal) => {
+      const routed = await this.router.open(
+        route,
+        { ...request, text },
+        { requestId, signal, output: pcmAtRouteRate, convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal) },
+      );
+      const parts: Float32Array[] = [];
+      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
+      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+      return {
+        samples: concatSamples(parts),
+        provider: routed.provider,
+        ...(routed.model ? { model: routed.model } : {}),
+        attempts: routed.attempts,
+      };
     };
   }
 
@@ -265,6 +325,18 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
   if (signal?.aborted) controller.abort(signal.reason);
   else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   return controller;
+}
+
+/** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */
+function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec {
+  if (!request.output) return { format: request.format, sampleRate: routeRate };
+  const { sampleRate, bitrateKbps } = request.output;
+  return { format: request.format, sampleRate, exactRate: true, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) };
+}
+
+async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
 }
 
 function concatSamples(parts: Float32Array[]): Float32Array {

@@ -33,4 +33,10 @@ export class AccountService {
     if (!key) throw new TtsError('unauthorized', 'The API key is not valid or has been revoked.');
     return { id: key.id, name: key.name, prefix: key.prefix, budget: keySpend(key) };
   }
+
+  /** Credits granted (every top-up) and used so far (charged, or held by work still running): an ElevenLabs subscription's character count and limit. */
+  async usageOf(tenantId: string): Promise<{ granted: number; used: number; balance: number }> {
+    const summary = await this.credits.summary(tenantId);
+    return { granted: summary.granted, used: summary.granted - summary.balance, balance: summary.balance };
+  }
 }

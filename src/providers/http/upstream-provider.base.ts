@@ -1,3 +1,4 @@
+import type { AudioFormat } from '../../audio/audio-format';
 import type { AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
 import type {
@@ -105,6 +106,11 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       timeoutMs: options.timeoutMs,
     });
     return this.readAudio(response, ask);
+  }
+
+  /** Whether the client's `format` is one this upstream may answer byte for byte. */
+  protected offersNatively(format: AudioFormat): boolean {
+    return (this.nativeFormats as ReadonlySet<string>).has(format);
   }
 
   protected upstreamModel(model: string | undefined): string | undefined {
