@@ -175,6 +175,14 @@ describe('per-key budgets', () => {
     });
     expectRetryAfter(bifrost);
 
+    const elevenLabs = await request(api.baseUrl)
+      .post(`/elevenlabs/v1/text-to-speech/${FAKE_VOICE}`)
+      .set('xi-api-key', apiKey)
+      .send({ text: 'Habari.' });
+    expect(elevenLabs.status).toBe(402);
+    expect(elevenLabs.body).toEqual({ detail: { status: 'key_budget_exceeded', message: expect.stringMatching(/budget/) } });
+    expectRetryAfter(elevenLabs);
+
     // Nothing was reserved or queued by any of them.
     expect(await credits.summary(tenantId)).toMatchObject({ balance: 1_000_000, reserved: 0 });
     expect((await db.query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]))[0].n).toBe(0);

@@ -58,7 +58,7 @@ export class SautiUsageBucketDto extends SautiUsageFiguresDto {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'group_by=provider: who served it (null when nothing did).' })
   provider?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, enum: ['sauti', 'fish', 'bifrost', 'openai', 'admin'] })
+  @ApiPropertyOptional({ type: String, nullable: true, enum: ['sauti', 'fish', 'bifrost', 'openai', 'elevenlabs', 'admin'] })
   face?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, enum: ['succeeded', 'failed', 'cancelled'] })
