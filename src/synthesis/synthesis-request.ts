@@ -1,4 +1,5 @@
 import type { VoiceSettings } from '../common/voice-settings';
+import type { CacheDirective } from './cache/audio-cache.types';
 
 export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac';
 
@@ -24,6 +25,8 @@ export interface SynthesisRequest {
   language?: string;
   instructions?: string;
   withTimestamps?: boolean;
+  /** The client's `Cache-Control: no-store`: the audio cache is neither read nor written for this request. */
+  cache?: CacheDirective;
 }
 
 /**

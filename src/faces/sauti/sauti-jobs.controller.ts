@@ -1,3 +1,4 @@
+import { CACHE_STATUS_HEADER } from '../shared/cache-control';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -47,6 +48,7 @@ export class SautiJobsController {
     // `unknown`: validated by the Sauti parser with the document's wording, not by the global pipe.
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiJobAcceptedDto> {
@@ -56,6 +58,7 @@ export class SautiJobsController {
       limits: request.principal!.limits,
       requestId: request.id,
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
+      cacheControl,
       response,
     };
     const { job, created } = await this.sauti.createJob(body, context);
@@ -88,7 +91,8 @@ export class SautiJobsController {
   ): Promise<StreamableFile> {
     const { job, result } = await this.jobs.getAudio(principal.tenantId, jobId);
     if (job.provider) response.setHeader(SAUTI_HEADERS.provider, job.provider);
-    setCostHeaders(response, job.characters, job.credits, 'charged');
+    if (job.cacheStatus) response.setHeader(CACHE_STATUS_HEADER, job.cacheStatus);
+    setCostHeaders(response, job.characters, job.creditsCharged ?? job.credits, 'charged');
     return new StreamableFile(result.audio, {
       type: result.contentType,
       length: result.audio.length,
