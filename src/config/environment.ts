@@ -158,7 +158,7 @@ export class Environment {
   /** Upper bound of the cache's stored audio, all tenants together; least recently used entries go first. */
   @Type(() => Number)
   @IsInt()
-  @Min(1024 * 1024)
+  @Min(64 * 1024)
   @Max(Number.MAX_SAFE_INTEGER)
   AUDIO_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
 
