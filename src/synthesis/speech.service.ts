@@ -186,7 +186,8 @@ export class SpeechService {
     try {
       const { rendered, target } = await this.renderFile(prepared, options);
       const key = target && this.cache.keyFor(prepared, decision.plan.scope, target, bySentence);
-      if (key) fill.complete(key, cacheEntryOfFile(rendered, rendered));
+      // Awaited (a few ms): once a job has succeeded, any process finds its audio in the cache.
+      if (key) await fill.complete(key, cacheEntryOfFile(rendered, rendered));
       else fill.abandon();
       return { ...rendered, cache: 'miss' };
     } catch (error) {

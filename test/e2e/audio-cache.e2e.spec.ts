@@ -313,7 +313,7 @@ describe('audio cache: synchronous faces', () => {
     expect(metrics).toMatch(/^tts_audio_cache_stored_bytes [1-9]\d*$/m);
     expect(metrics).toMatch(/^tts_audio_cache_bypassed_total\{use="request",reason="no_store"\} [1-9]\d*$/m);
     expect(metrics).toContain('# TYPE tts_audio_cache_evictions_total counter');
-    const ready = await (await fetch(`${api.baseUrl}/health/ready`)).json();
+    const ready = (await (await fetch(`${api.baseUrl}/health/ready`)).json()) as { details: { audio_cache: Record<string, number> } };
     const usage = await dataSource.query(`SELECT entries::int AS entries, bytes::int AS bytes FROM audio_cache_usage`);
     expect(ready.details.audio_cache).toMatchObject({ state: 'up', enabled: true, entries: usage[0].entries, bytes: usage[0].bytes });
     expect(ready.details.audio_cache.bytes).toBeGreaterThan(0);

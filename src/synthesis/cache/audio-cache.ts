@@ -121,12 +121,12 @@ export class AudioCache implements OnModuleInit {
       const filled = new Promise<CachedAudio | undefined>((resolve) => (settle = resolve));
       this.filling.set(plan.key, filled);
     }
-    const fill = new CacheFill(plan.key, this.settings.maxEntryBytes, (outcome) => {
+    const fill = new CacheFill(plan.key, this.settings.maxEntryBytes, async (outcome) => {
       settle(outcome?.audio);
       if (!outcome) return this.stopFilling(plan.key, lead);
       // Waiters are served from memory at once; the entry stays "filling" until it is in the store,
       // so a request arriving in between is served from memory too rather than synthesizing again.
-      void this.store(plan, outcome.key, outcome.audio).finally(() => this.stopFilling(plan.key, lead));
+      await this.store(plan, outcome.key, outcome.audio).finally(() => this.stopFilling(plan.key, lead));
     });
     return { fill };
   }

@@ -13,7 +13,7 @@ export class CacheFill {
     /** The key the plan was made under (the first target the router would call). */
     readonly plannedKey: string,
     private readonly maxEntryBytes: number,
-    private readonly finish: (outcome: { key: string; audio: CachedAudio } | undefined) => void,
+    private readonly finish: (outcome: { key: string; audio: CachedAudio } | undefined) => Promise<void>,
   ) {}
 
   /**
@@ -30,20 +30,21 @@ export class CacheFill {
         return this.abandon(); // audio the cache cannot describe is simply not stored
       }
       if (!entry.key) return this.abandon();
-      this.complete(entry.key, entry.audio);
+      void this.complete(entry.key, entry.audio);
     });
   }
 
-  complete(key: string, audio: CachedAudio): void {
-    if (this.settled) return;
+  /** Offers the finished audio to the cache; resolves once it is stored (or could not be: a store never rejects). */
+  complete(key: string, audio: CachedAudio): Promise<void> {
+    if (this.settled) return Promise.resolve();
     this.settled = true;
-    this.finish({ key, audio });
+    return this.finish({ key, audio });
   }
 
   abandon(): void {
     if (this.settled) return;
     this.settled = true;
-    this.finish(undefined);
+    void this.finish(undefined);
   }
 }
 
