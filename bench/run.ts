@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
+import { cacheSuite } from './cache.bench';
 import { dashboardSuite } from './dashboard.bench';
 import { jobsSuite } from './jobs.bench';
 import { proxySuite } from './proxy.bench';
@@ -28,6 +29,7 @@ export const SUITES: Suite[] = [
   sautiSuite,
   webhooksSuite,
   dashboardSuite,
+  cacheSuite,
 ];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */

@@ -93,6 +93,7 @@ export class AppConfig {
       ttlSeconds: env.AUDIO_CACHE_TTL_SECONDS,
       maxEntryBytes: Math.min(env.AUDIO_CACHE_MAX_ENTRY_BYTES, env.AUDIO_CACHE_MAX_BYTES),
       waitMs: env.AUDIO_CACHE_WAIT_MS,
+      memoryBytes: env.AUDIO_CACHE_MEMORY_BYTES,
     };
   }
 

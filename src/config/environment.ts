@@ -176,6 +176,16 @@ export class Environment {
   @Max(256 * 1024 * 1024)
   AUDIO_CACHE_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
 
+  /**
+   * Copies of recently hit entries each process keeps, so a hot entry's audio is not read out of
+   * PostgreSQL on every hit (the entry is still checked there each time); 0 turns the copies off.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(4 * 1024 * 1024 * 1024)
+  AUDIO_CACHE_MEMORY_BYTES = 32 * 1024 * 1024;
+
   /** How long a request waits for an identical synthesis already running in this process before doing its own. */
   @Type(() => Number)
   @IsInt()

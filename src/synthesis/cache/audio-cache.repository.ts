@@ -12,6 +12,9 @@ export interface StoreOutcome {
   expired: number;
 }
 
+/** A hit as the table answers it: the audio, or only its version when the caller holds that version already. */
+export type TakenEntry = { version: string; audio: Buffer; meta: CachedAudioMeta } | { version: string; audio?: undefined };
+
 export interface CacheUsage {
   entries: number;
   bytes: number;
@@ -26,17 +29,24 @@ export interface CacheUsage {
 export class AudioCacheRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The entry's audio and description, if it exists and is younger than `ttlSeconds`. */
-  async take(key: string, ttlSeconds: number): Promise<{ audio: Buffer; meta: CachedAudioMeta } | undefined> {
+  /**
+   * Marks the entry used and returns its version (when it was stored) with its audio and description,
+   * if it exists and is younger than `ttlSeconds`. When the caller already holds `knownVersion`, only the
+   * version comes back: the audio is not read out of the table at all.
+   */
+  async take(key: string, ttlSeconds: number, knownVersion?: string): Promise<TakenEntry | undefined> {
     const [rows] = await this.dataSource.query(
       `WITH quick AS (SELECT set_config('synchronous_commit', 'off', true))
        UPDATE audio_cache SET last_used_at = now() FROM quick
         WHERE key = $1 AND created_at > now() - make_interval(secs => $2)
-       RETURNING audio, meta`,
-      [key, ttlSeconds],
+       RETURNING created_at::text AS version,
+                 CASE WHEN created_at::text = $3 THEN NULL ELSE audio END AS audio,
+                 CASE WHEN created_at::text = $3 THEN NULL ELSE meta END AS meta`,
+      [key, ttlSeconds, knownVersion ?? null],
     );
-    const row = rows[0] as { audio: Buffer; meta: CachedAudioMeta } | undefined;
-    return row && { audio: row.audio, meta: row.meta };
+    const row = rows[0] as { version: string; audio: Buffer | null; meta: CachedAudioMeta | null } | undefined;
+    if (!row) return undefined;
+    return row.audio && row.meta ? { version: row.version, audio: row.audio, meta: row.meta } : { version: row.version };
   }
 
   /** Stores an entry (the first store of a key wins), drops expired entries and evicts down to `maxBytes`. */

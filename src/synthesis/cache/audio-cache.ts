@@ -11,6 +11,7 @@ import { AudioCacheMetrics, CacheUse } from './audio-cache.metrics';
 import { AudioCacheRepository } from './audio-cache.repository';
 import type { CachedAudio } from './audio-cache.types';
 import { CacheFill } from './cache-fill';
+import { RecentAudio } from './recent-audio';
 
 /** Where a request's audio lives in the cache. */
 export interface CachePlan {
@@ -40,6 +41,7 @@ export class AudioCache implements OnModuleInit {
   /** Entries being filled in this process, until their audio is stored (or abandoned). */
   private readonly filling = new Map<string, Promise<CachedAudio | undefined>>();
   private readonly settings: AppConfig['audioCache'];
+  private readonly recent: RecentAudio;
 
   constructor(
     config: AppConfig,
@@ -50,6 +52,7 @@ export class AudioCache implements OnModuleInit {
     @Optional() private readonly health?: HealthRegistry,
   ) {
     this.settings = config.audioCache;
+    this.recent = new RecentAudio(this.settings.memoryBytes);
   }
 
   onModuleInit(): void {
@@ -137,8 +140,16 @@ export class AudioCache implements OnModuleInit {
 
   private async read(plan: CachePlan): Promise<CachedAudio | undefined> {
     try {
-      const row = await this.repository.take(plan.key, this.settings.ttlSeconds);
-      return row && { bytes: row.audio, meta: row.meta };
+      const held = this.recent.get(plan.key);
+      const row = await this.repository.take(plan.key, this.settings.ttlSeconds, held?.version);
+      if (!row) {
+        this.recent.delete(plan.key);
+        return undefined;
+      }
+      if (row.audio === undefined) return held?.audio;
+      const audio = { bytes: row.audio, meta: row.meta };
+      this.recent.set(plan.key, row.version, audio);
+      return audio;
     } catch (error) {
       // The cache is an optimisation: without it the request is synthesized (and fails on its own if PostgreSQL is gone).
       this.logger.pino.warn({ err: (error as Error).message }, 'audio cache lookup failed; synthesizing');
