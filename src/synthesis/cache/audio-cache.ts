@@ -123,6 +123,10 @@ export class AudioCache implements OnModuleInit {
     if (lead) {
       const filled = new Promise<CachedAudio | undefined>((resolve) => (settle = resolve));
       this.filling.set(plan.key, filled);
+      // A fill nobody completes or abandons (a stream never read) must not make its key wait for ever.
+      setTimeout(() => {
+        if (this.filling.get(plan.key) === filled) this.filling.delete(plan.key);
+      }, this.settings.waitMs).unref();
     }
     const fill = new CacheFill(plan.key, this.settings.maxEntryBytes, async (outcome) => {
       settle(outcome?.audio);
