@@ -20,6 +20,7 @@ describe('audio cache: synchronous faces', () => {
   let api: TestApi;
   let upstream: ScriptableUpstream;
   let dataSource: DataSource;
+  let fixtureEnv: Record<string, string>;
 
   beforeAll(async () => {
     const fixture = await startJobFixture({
@@ -43,6 +44,7 @@ describe('audio cache: synchronous faces', () => {
       ],
     });
     upstream = fixture.upstream;
+    fixtureEnv = fixture.env;
     api = await startTestApi({ ...fixture.env, AUDIO_CACHE_ENABLED: 'true' });
     dataSource = api.app.get(DataSource);
   });
@@ -287,6 +289,32 @@ describe('audio cache: synchronous faces', () => {
       expect((await ledger(tenantId)).map((row) => row.kind).sort()).toEqual(['cache_hit', 'reserve', 'settle']),
     );
     expect(await balance(tenantId)).toBe(1000 - CHARACTERS - 4);
+  });
+
+  it('two identical requests at once on two api processes: one synthesis, the other waits for its entry', async () => {
+    const other = await startTestApi({ ...fixtureEnv, AUDIO_CACHE_ENABLED: 'true' });
+    try {
+      const { apiKey } = await api.createTenant(1000);
+      const text = 'Michakato miwili, sauti moja.';
+      upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 400 });
+      const onOther = (body: Record<string, unknown>) =>
+        fetch(`${other.baseUrl}/v1/text-to-speech/${FAKE_VOICE}`, {
+          method: 'POST',
+          headers: { 'xi-api-key': apiKey, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const first = sauti(apiKey, FAKE_VOICE, { text });
+      await eventually(() => expect(upstream.calls).toBe(1)); // the first api has claimed the entry and is synthesizing
+      const second = await onOther({ text });
+      expect(second.status).toBe(200);
+      expect(second.headers.get('x-cache')).toBe('hit');
+      const firstAnswer = await first;
+      expect(firstAnswer.headers.get('x-cache')).toBe('miss');
+      expect(((await second.json()) as { audio_base64: string }).audio_base64).toBe(firstAnswer.json!.audio_base64);
+      expect(upstream.calls).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a hit the balance cannot pay is 402 in the face envelope, and charges nothing', async () => {

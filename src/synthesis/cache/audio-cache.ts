@@ -11,7 +11,9 @@ import { AudioCacheMetrics, CacheUse } from './audio-cache.metrics';
 import { AudioCacheRepository } from './audio-cache.repository';
 import type { CachedAudio } from './audio-cache.types';
 import { CacheFill } from './cache-fill';
+import { FillClaims } from './fill-claims';
 import { RecentAudio } from './recent-audio';
+import { RedisConnection } from '../../redis/redis-connection';
 
 /** Where a request's audio lives in the cache. */
 export interface CachePlan {
@@ -30,6 +32,9 @@ export type Acquired = { hit: CachedAudio } | { fill: CacheFill };
 
 const TIMED_OUT = Symbol('timed out');
 
+/** How often a request waiting for another process's fill looks for the entry. */
+const POLL_MS = 25;
+
 /**
  * The audio result cache (docs/cache.md): finished audio in PostgreSQL, shared by every api and worker
  * process, keyed by the SHA-256 of everything that changes it. A hit is one statement; a miss is
@@ -42,6 +47,7 @@ export class AudioCache implements OnModuleInit {
   private readonly filling = new Map<string, Promise<CachedAudio | undefined>>();
   private readonly settings: AppConfig['audioCache'];
   private readonly recent: RecentAudio;
+  private readonly claims: FillClaims;
 
   constructor(
     config: AppConfig,
@@ -49,10 +55,12 @@ export class AudioCache implements OnModuleInit {
     private readonly router: SynthesisRouter,
     private readonly metrics: AudioCacheMetrics,
     private readonly logger: RootLogger,
+    redis: RedisConnection,
     @Optional() private readonly health?: HealthRegistry,
   ) {
     this.settings = config.audioCache;
     this.recent = new RecentAudio(this.settings.memoryBytes);
+    this.claims = new FillClaims(redis, this.settings.waitMs);
   }
 
   onModuleInit(): void {
@@ -78,8 +86,9 @@ export class AudioCache implements OnModuleInit {
   }
 
   /**
-   * A hit: the stored entry, or the audio of an identical synthesis this process is running (waited
-   * for up to AUDIO_CACHE_WAIT_MS). Otherwise a miss, with the fill the caller completes or abandons.
+   * A hit: the stored entry, or the audio of an identical synthesis running in this process or another
+   * one (waited for up to AUDIO_CACHE_WAIT_MS). Otherwise a miss, with the fill the caller completes or
+   * abandons.
    */
   async acquire(plan: CachePlan, signal?: AbortSignal): Promise<Acquired> {
     const started = performance.now();
@@ -94,8 +103,32 @@ export class AudioCache implements OnModuleInit {
       }
       const stored = await this.read(plan);
       if (stored) return this.hit(plan, stored, started);
-      if (!this.filling.has(plan.key)) return this.missed(plan, true);
+      if (this.filling.has(plan.key)) continue;
+      const claim = await this.claims.claim(plan.key);
+      if (this.filling.has(plan.key)) {
+        if (claim) this.claims.release(plan.key, claim);
+        continue; // another request of this process became the filler meanwhile: wait for it
+      }
+      if (claim !== false) return this.missed(plan, true, claim);
+      const filledElsewhere = await this.waitForOtherProcess(plan, deadline, signal);
+      if (filledElsewhere === TIMED_OUT) return this.missed(plan, false);
+      if (filledElsewhere) return this.hit(plan, filledElsewhere, started);
     }
+  }
+
+  /** The entry another process is filling, once stored; undefined when its claim ends without one (look again). */
+  private async waitForOtherProcess(
+    plan: CachePlan,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<CachedAudio | undefined | typeof TIMED_OUT> {
+    while (Date.now() + POLL_MS < deadline && !signal?.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const stored = await this.read(plan);
+      if (stored) return stored;
+      if (!(await this.claims.claimed(plan.key))) return undefined;
+    }
+    return TIMED_OUT;
   }
 
   private plan(prepared: PreparedSpeech, tenantId: string, use: CacheUse, bySentence: boolean): CacheDecision {
@@ -117,7 +150,7 @@ export class AudioCache implements OnModuleInit {
   }
 
   /** A miss. The leader's fill is registered so identical requests wait for it; one that stopped waiting fills on its own. */
-  private missed(plan: CachePlan, lead: boolean): Acquired {
+  private missed(plan: CachePlan, lead: boolean, claim?: string): Acquired {
     this.metrics.miss(plan.use);
     let settle: (audio: CachedAudio | undefined) => void = () => undefined;
     if (lead) {
@@ -128,12 +161,16 @@ export class AudioCache implements OnModuleInit {
         if (this.filling.get(plan.key) === filled) this.filling.delete(plan.key);
       }, this.settings.waitMs).unref();
     }
+    const release = () => {
+      this.stopFilling(plan.key, lead);
+      if (claim) this.claims.release(plan.key, claim);
+    };
     const fill = new CacheFill(plan.key, this.settings.maxEntryBytes, async (outcome) => {
       settle(outcome?.audio);
-      if (!outcome) return this.stopFilling(plan.key, lead);
+      if (!outcome) return release();
       // Waiters are served from memory at once; the entry stays "filling" until it is in the store,
       // so a request arriving in between is served from memory too rather than synthesizing again.
-      await this.store(plan, outcome.key, outcome.audio).finally(() => this.stopFilling(plan.key, lead));
+      await this.store(plan, outcome.key, outcome.audio).finally(release);
     });
     return { fill };
   }
