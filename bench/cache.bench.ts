@@ -150,7 +150,8 @@ export const cacheSuite: Suite = {
       // After a full collection both times: RSS then says what is still held, not what the collector has yet to free.
       const collect = fullGc();
       collect();
-      const rssBefore = process.memoryUsage().rss;
+      const before = process.memoryUsage();
+      const rssBefore = before.rss;
       let next = 0;
       const worker = async () => {
         while (next < ENTRIES) await speak('bench-upstream-voice', distinctText(3_000_000 + next++), 'miss');
@@ -160,7 +161,10 @@ export const cacheSuite: Suite = {
       const storeSeconds = (performance.now() - storing) / 1000;
       await new Promise((resolve) => setTimeout(resolve, 500)); // the last stores run after their answers
       collect();
-      const rssAfter = process.memoryUsage().rss;
+      const after = process.memoryUsage();
+      const rssAfter = after.rss;
+      // What JavaScript still holds (heap and buffers): RSS also keeps memory malloc has not given back.
+      const heldMb = (memory: NodeJS.MemoryUsage) => (memory.heapUsed + memory.external) / 2 ** 20;
       const usage = await (await fetch(`${base}/health/ready`)).json();
       const growthMb = (rssAfter - rssBefore) / 2 ** 20;
       return {
@@ -182,6 +186,7 @@ export const cacheSuite: Suite = {
         'api RSS before MB': round(rssBefore / 2 ** 20, 1),
         'api RSS after MB': round(rssAfter / 2 ** 20, 1),
         [`RSS growth < ${RSS_GOAL_MB} MB`]: growthMb < RSS_GOAL_MB ? `yes (${round(growthMb, 1)} MB)` : `NO (${round(growthMb, 1)} MB)`,
+        'heap + buffers before / after MB': `${round(heldMb(before), 1)} / ${round(heldMb(after), 1)}`,
         'cache after': (usage as { details: { audio_cache: unknown } }).details.audio_cache,
       };
     } finally {

@@ -153,16 +153,19 @@ export class AudioCache implements OnModuleInit {
   private missed(plan: CachePlan, lead: boolean, claim?: string): Acquired {
     this.metrics.miss(plan.use);
     let settle: (audio: CachedAudio | undefined) => void = () => undefined;
+    let stopFilling = () => undefined as void;
     if (lead) {
       const filled = new Promise<CachedAudio | undefined>((resolve) => (settle = resolve));
       this.filling.set(plan.key, filled);
-      // A fill nobody completes or abandons (a stream never read) must not make its key wait for ever.
-      setTimeout(() => {
+      stopFilling = () => {
+        clearTimeout(expiry); // the timer holds the audio through `filled`: never keep it past the fill
         if (this.filling.get(plan.key) === filled) this.filling.delete(plan.key);
-      }, this.settings.waitMs).unref();
+      };
+      // A fill nobody completes or abandons (a stream never read) must not make its key wait for ever.
+      const expiry = setTimeout(stopFilling, this.settings.waitMs).unref();
     }
     const release = () => {
-      this.stopFilling(plan.key, lead);
+      stopFilling();
       if (claim) this.claims.release(plan.key, claim);
     };
     const fill = new CacheFill(plan.key, this.settings.maxEntryBytes, async (outcome) => {
@@ -173,10 +176,6 @@ export class AudioCache implements OnModuleInit {
       await this.store(plan, outcome.key, outcome.audio).finally(release);
     });
     return { fill };
-  }
-
-  private stopFilling(key: string, lead: boolean): void {
-    if (lead) this.filling.delete(key);
   }
 
   private async read(plan: CachePlan): Promise<CachedAudio | undefined> {
