@@ -132,13 +132,30 @@ export const cacheSuite: Suite = {
         await speak('sauti-test-v1', stored, 'hit');
         await speak('sauti-test-v1', stored, 'hit', fromDatabase);
       }
+      // The floor of any authenticated request here: key check, rate limit in Redis, one PostgreSQL query.
+      const account = async () => {
+        const started = process.hrtime.bigint();
+        await new Promise<void>((resolve, reject) =>
+          http
+            .get(`${base}/v1/account`, { agent, headers: { 'xi-api-key': apiKey.plaintext } }, (response) =>
+              response
+                .on('data', () => undefined)
+                .on('end', resolve)
+                .on('error', reject),
+            )
+            .on('error', reject),
+        );
+        return Number(process.hrtime.bigint() - started) / 1e6;
+      };
       const missMs: number[] = [];
       const hitMs: number[] = [];
       const databaseHitMs: number[] = [];
+      const accountMs: number[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         missMs.push(await speak('sauti-test-v1', distinctText(seed++), 'miss'));
         hitMs.push(await speak('sauti-test-v1', stored, 'hit'));
         databaseHitMs.push(await speak('sauti-test-v1', stored, 'hit', fromDatabase));
+        accountMs.push(await account());
       }
       const miss = { p50: percentile(missMs, 50), p95: percentile(missMs, 95) };
       const hit = { p50: percentile(hitMs, 50), p95: percentile(hitMs, 95) };
@@ -174,6 +191,11 @@ export const cacheSuite: Suite = {
           { request: 'miss (VITS sauti-test-v1)', 'p50 ms': round(miss.p50, 2), 'p95 ms': round(miss.p95, 2) },
           { request: "hit (the process's copy, checked in PostgreSQL)", 'p50 ms': round(hit.p50, 2), 'p95 ms': round(hit.p95, 2) },
           { request: 'hit (read out of PostgreSQL)', 'p50 ms': round(databaseHit.p50, 2), 'p95 ms': round(databaseHit.p95, 2) },
+          {
+            request: 'floor: GET /v1/account',
+            'p50 ms': round(percentile(accountMs, 50), 2),
+            'p95 ms': round(percentile(accountMs, 95), 2),
+          },
         ],
         'stored answer bytes': Number(storedBytes),
         'hit p50 / miss p50': round(hit.p50 / miss.p50, 4),

@@ -186,7 +186,7 @@ export class Environment {
   @Max(4 * 1024 * 1024 * 1024)
   AUDIO_CACHE_MEMORY_BYTES = 32 * 1024 * 1024;
 
-  /** How long a request waits for an identical synthesis already running in this process before doing its own. */
+  /** How long a request waits for an identical synthesis already running (in any process) before doing its own. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
