@@ -16,6 +16,7 @@ import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/rou
 import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
 import { joinSentences, speakSentences, SpokenSentence } from './sentence-synthesis';
+import { concatSamples, describe, linkedController } from './speech-audio';
 import type { BilledSpeech, CatalogVoice, RenderedSpeech, Served, SpeechStream, SpokenAudio } from './speech.types';
 import type { SynthesisRequest } from './synthesis-request';
 
@@ -308,33 +309,4 @@ export class SpeechService {
     const file = wholeFile(audio.format, bytes, audio.sampleRate, samples);
     return { ...file, format: audio.format, contentType: audio.contentType, sampleRate: audio.sampleRate };
   }
-}
-
-function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength'> {
-  return {
-    format: audio.descriptor.format as SpeechStream['format'],
-    contentType: audio.contentType,
-    sampleRate: audio.descriptor.sampleRate,
-    passedThrough: audio.passedThrough,
-    ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
-  };
-}
-
-/** A controller of our own that also aborts when the caller's signal does. */
-function linkedController(signal: AbortSignal | undefined): AbortController {
-  const controller = new AbortController();
-  if (signal?.aborted) controller.abort(signal.reason);
-  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
-}
-
-function concatSamples(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
 }
