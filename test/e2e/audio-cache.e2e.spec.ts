@@ -329,6 +329,17 @@ describe('audio cache: synchronous faces', () => {
     expect(await balance(tenantId)).toBe(1);
   });
 
+  it('the Sauti OpenAPI document names Cache-Control on requests and x-cache on answers', async () => {
+    const spec = (await (await fetch(`${api.baseUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, { headers?: object }> }>>;
+    };
+    const speak = spec.paths['/v1/text-to-speech/{voice_id}'].post;
+    expect(speak.parameters!.map((parameter) => parameter.name)).toContain('Cache-Control');
+    expect(Object.keys(speak.responses['200'].headers ?? {})).toContain('x-cache');
+    expect(spec.paths['/v1/tts/jobs'].post.parameters!.map((parameter) => parameter.name)).toContain('Cache-Control');
+    expect(Object.keys(spec.paths['/v1/tts/jobs/{job_id}/audio'].get.responses['200'].headers ?? {})).toContain('x-cache');
+  });
+
   it('/metrics counts hits, misses, stores and evictions, with hit latency; /health/ready shows the size', async () => {
     const { apiKey } = await api.createTenant(1000);
     await sauti(apiKey, FAKE_VOICE, { text: 'Vipimo.' });

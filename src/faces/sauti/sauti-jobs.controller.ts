@@ -41,6 +41,11 @@ export class SautiJobsController {
     required: false,
     description: 'Retrying with the same key and body returns the same job instead of a new one.',
   })
+  @ApiHeader({
+    name: 'Cache-Control',
+    required: false,
+    description: '`no-store`: the job neither reads nor fills the audio cache.',
+  })
   @ApiBody({ type: SautiCreateJobDto })
   @ApiAcceptedResponse({ type: SautiJobAcceptedDto })
   @SautiProblemResponses(401, 402, 404, 413, 415, 422, 429)
@@ -82,7 +87,16 @@ export class SautiJobsController {
   @ApiOperation({ summary: 'Download audio', description: 'audio/wav bytes once the job has succeeded; 409 Conflict before.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiProduces('audio/wav')
-  @ApiOkResponse({ description: 'The WAV file.', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    description: 'The WAV file.',
+    content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      'x-cache': {
+        description: '`hit` (answered from the audio cache, charged the hit price), `miss` or `bypass`',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @SautiProblemResponses(401, 404, 409, 429)
   async audio(
     @CurrentPrincipal() principal: Principal,

@@ -39,7 +39,16 @@ export class SautiTextToSpeechController {
     description: '`no-store`: this request neither reads nor fills the audio cache. Answers say `x-cache: hit | miss | bypass`.',
   })
   @ApiBody({ type: SautiTextToSpeechDto })
-  @ApiOkResponse({ type: SautiTextToSpeechResponseDto, description: 'Audio for texts up to 2,000 characters.' })
+  @ApiOkResponse({
+    type: SautiTextToSpeechResponseDto,
+    description: 'Audio for texts up to 2,000 characters.',
+    headers: {
+      'x-cache': {
+        description: '`hit` (answered from the audio cache, charged the hit price), `miss` or `bypass`',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiAcceptedResponse({
     type: SautiJobAcceptedDto,
     description: 'Texts over 2,000 characters: a job, exactly as POST /v1/tts/jobs creates.',
