@@ -154,6 +154,16 @@ describe('audio cache: jobs (api in-process, worker as a child process)', () => 
     expect(upstream.calls).toBe(3);
   });
 
+  it('an Idempotency-Key replay that adds Cache-Control: no-store is the same task (a header, not the body)', async () => {
+    const { apiKey } = await api.createTenant(1000);
+    const body = { text: 'Ombi lilelile.', voiceId: FAKE_VOICE, format: 'wav' };
+    const first = await createTask(api, apiKey, body, { 'idempotency-key': 'cache-replay-1' });
+    const replay = await createTask(api, apiKey, body, { 'idempotency-key': 'cache-replay-1', 'cache-control': 'no-store' });
+    expect(replay.status).toBe(202);
+    expect(replay.body.id).toBe(first.body.id);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('Sauti: a job answered from the cache downloads with x-cache: hit and its hit price', async () => {
     const { apiKey } = await api.createTenant(10_000);
     const sauti = (path: string, init: RequestInit = {}) =>
