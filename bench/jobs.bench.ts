@@ -7,8 +7,8 @@ import { createApiApp } from '../src/api-app';
 import { CreditsService } from '../src/billing/credits.service';
 import { AppConfig } from '../src/config/app-config';
 import { JobService } from '../src/jobs/job.service';
-import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
+import { testVoiceRequest } from '../test/fakes/test-voice-request';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { prepareBenchEnvironment } from './bench-environment';
 import { percentile, round, Suite } from './suite';
@@ -24,15 +24,7 @@ const TEXT =
   );
 
 function request(i: number): SynthesisRequest {
-  const text = `${TEXT.slice(0, 196)} ${String(i % 1000).padStart(3, '0')}`;
-  return {
-    text,
-    characters: [...text].length,
-    route: 'sauti-test-v1',
-    fallbacks: [],
-    settings: { ...DEFAULT_VOICE_SETTINGS },
-    format: 'wav',
-  };
+  return testVoiceRequest(`${TEXT.slice(0, 196)} ${String(i % 1000).padStart(3, '0')}`);
 }
 
 /** Runs `work` at `perSecond` for `seconds`, recording each call's latency in ms. */

@@ -9,6 +9,7 @@ import type { Suite } from './suite';
 import { bifrostSuite } from './bifrost.bench';
 import { cacheSuite } from './cache.bench';
 import { dashboardSuite } from './dashboard.bench';
+import { elevenLabsSuite } from './elevenlabs.bench';
 import { jobsSuite } from './jobs.bench';
 import { proxySuite } from './proxy.bench';
 import { codecsSuite } from './codecs.bench';
@@ -30,6 +31,7 @@ export const SUITES: Suite[] = [
   webhooksSuite,
   dashboardSuite,
   cacheSuite,
+  elevenLabsSuite,
 ];
 
 /** bench/results in the project, whether this runs from bench/ (ts) or dist/bench/ (js). */

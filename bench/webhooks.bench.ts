@@ -16,8 +16,8 @@ import { DataSource } from 'typeorm';
 import { createApiApp } from '../src/api-app';
 import { AppConfig } from '../src/config/app-config';
 import { JobService } from '../src/jobs/job.service';
-import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
 import type { SynthesisRequest } from '../src/synthesis/synthesis-request';
+import { testVoiceRequest } from '../test/fakes/test-voice-request';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { WebhookEndpointsService } from '../src/webhooks/webhook-endpoints.service';
 import { prepareBenchEnvironment } from './bench-environment';
@@ -28,15 +28,7 @@ const JOBS_PER_SECOND = Math.max(0.1, Number(process.env.BENCH_WEBHOOK_JOBS_PER_
 const GOAL_P50_MS = 100;
 
 function request(i: number): SynthesisRequest {
-  const text = `Habari za asubuhi. Kazi namba ${i} imekamilika.`;
-  return {
-    text,
-    characters: [...text].length,
-    route: 'sauti-test-v1',
-    fallbacks: [],
-    settings: { ...DEFAULT_VOICE_SETTINGS },
-    format: 'wav',
-  };
+  return testVoiceRequest(`Habari za asubuhi. Kazi namba ${i} imekamilika.`);
 }
 
 interface Receipt {

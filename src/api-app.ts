@@ -15,6 +15,7 @@ import { requestIdMiddleware } from './common/http/request-id.middleware';
 import type { ServiceRequest } from './common/request-context';
 import { AppConfig } from './config/app-config';
 import { setupSautiSwagger } from './faces/sauti/sauti-swagger.setup';
+import { setupElevenLabsSwagger } from './faces/elevenlabs/elevenlabs-swagger.setup';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsRegistry } from './metrics/metrics.registry';
 import { Logger } from 'nestjs-pino';
@@ -53,6 +54,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   );
   setupSautiSwagger(app, config);
   setupAdminSwagger(app, config);
+  setupElevenLabsSwagger(app, config);
   serveDashboard(app);
   return app;
 }

@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { SautiModule } from './faces/sauti/sauti.module';
 import { BifrostModule } from './faces/bifrost/bifrost.module';
 import { OpenAiModule } from './faces/openai/openai.module';
+import { ElevenLabsModule } from './faces/elevenlabs/elevenlabs.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { BullmqRootModule } from './jobs/bullmq-root.module';
@@ -36,6 +37,7 @@ export class ApiModule {
         FishModule,
         BifrostModule,
         OpenAiModule,
+        ElevenLabsModule,
         MetricsHistoryModule,
         AdminModule,
       ],

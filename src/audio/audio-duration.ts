@@ -10,6 +10,9 @@ export function fileDurationSeconds(format: AudioFormat, bytes: Buffer, pcmSampl
   switch (format) {
     case 'pcm':
       return bytes.length / 2 / pcmSampleRate;
+    case 'ulaw':
+    case 'alaw':
+      return bytes.length / pcmSampleRate;
     case 'wav':
       return wavDuration(bytes);
     case 'mp3':

@@ -9,7 +9,7 @@ export interface AudioFormatInfo {
   mediaType: string;
   /** File extension without the dot. */
   extension: string;
-  /** False for the formats written in-process (wav, pcm, mp3); true when ffmpeg must be present. */
+  /** False for the formats written in-process (wav, pcm, mp3, ulaw, alaw); true when ffmpeg must be present. */
   needsFfmpeg: boolean;
 }
 
@@ -24,10 +24,21 @@ const FORMATS: Record<AudioFormat, AudioFormatInfo> = {
   opus: { format: 'opus', mediaType: 'audio/ogg', extension: 'opus', needsFfmpeg: true },
   aac: { format: 'aac', mediaType: 'audio/aac', extension: 'aac', needsFfmpeg: true },
   flac: { format: 'flac', mediaType: 'audio/flac', extension: 'flac', needsFfmpeg: true },
+  // Headerless G.711 bytes: audio/basic is 8-bit μ-law at 8 kHz mono (RFC 2046); A-law has no registered bare type.
+  ulaw: { format: 'ulaw', mediaType: 'audio/basic', extension: 'ulaw', needsFfmpeg: false },
+  alaw: { format: 'alaw', mediaType: 'audio/x-alaw-basic', extension: 'alaw', needsFfmpeg: false },
 };
 
-/** Every format, in the order documentation and error messages list them. */
+/** The formats every face offers, in the order documentation and error messages list them. */
 export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
+
+/** G.711 telephony formats: raw bytes, one per sample, offered where a dialect names them (ElevenLabs' `ulaw_8000`, `alaw_8000`). */
+export const TELEPHONY_FORMATS: readonly AudioFormat[] = ['ulaw', 'alaw'];
+
+/** Formats whose bytes are raw samples at the asked rate: no header, no codec rate to round to. */
+export function isRawSamples(format: AudioFormat): boolean {
+  return format === 'pcm' || format === 'ulaw' || format === 'alaw';
+}
 
 export function isAudioFormat(value: unknown): value is AudioFormat {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(FORMATS, value);

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TtsError } from '../common/tts-error';
-import { AudioFormat, audioFormatInfo, contentTypeFor } from './audio-format';
+import { AudioFormat, audioFormatInfo, contentTypeFor, isRawSamples } from './audio-format';
 import type { AudioStream, OutputSpec } from './audio-stream';
 import { collectBytes, onePiece, passesThrough } from './audio-stream';
 import {
@@ -81,7 +81,7 @@ export class AudioPipeline {
 
   /** The rate `target` is encoded at: its own for pcm and wav, the nearest the codec takes otherwise. */
   outputRate(target: OutputSpec): number {
-    if (target.format === 'pcm' || target.format === 'wav' || target.exactRate) return target.sampleRate;
+    if (isRawSamples(target.format) || target.format === 'wav' || target.exactRate) return target.sampleRate;
     return encodedSampleRate(target.format, target.sampleRate);
   }
 
@@ -113,10 +113,7 @@ export class AudioPipeline {
         signal,
       ),
     );
-    const byteLength =
-      totalSamples !== undefined && (target.format === 'pcm' || target.format === 'wav')
-        ? totalSamples * 2 + (target.format === 'wav' ? 44 : 0)
-        : undefined;
+    const byteLength = totalSamples === undefined ? undefined : knownByteLength(target.format, totalSamples);
     return {
       descriptor: { format: target.format, sampleRate: rate, channels: 1 },
       chunks,
@@ -190,6 +187,14 @@ function knownOutputSamples(source: AudioStream, rate: number): number | undefin
   if (format !== 'pcm' || source.byteLength === undefined) return undefined;
   const frames = Math.floor(source.byteLength / (2 * channels));
   return sampleRate === rate ? frames : Math.round((frames * rate) / sampleRate);
+}
+
+/** Bytes of `samples` in `format`, for the formats whose size follows from the sample count. */
+function knownByteLength(format: AudioFormat, samples: number): number | undefined {
+  if (format === 'pcm') return samples * 2;
+  if (format === 'wav') return samples * 2 + 44;
+  if (format === 'ulaw' || format === 'alaw') return samples;
+  return undefined;
 }
 
 /** An encoder's failure as the TtsError a client sees (a missing encoder is `format_unavailable`). */

@@ -1,4 +1,4 @@
-import type { AudioFormat } from './audio-format';
+import { AudioFormat, isRawSamples } from './audio-format';
 
 /**
  * What a stream's bytes are: a format clients can ask for, or another file an upstream may send
@@ -50,7 +50,7 @@ export interface OutputSpec {
 export function passesThrough(source: AudioDescriptor, target: OutputSpec): boolean {
   if (source.format !== target.format) return false;
   if (source.format === 'wav' && !source.pcm16) return false;
-  const uncompressed = source.format === 'pcm' || source.format === 'wav';
+  const uncompressed = source.format === 'wav' || isRawSamples(target.format);
   if (uncompressed) return source.sampleRate === target.sampleRate && source.channels === 1;
   return !target.exactRate || source.sampleRate === target.sampleRate;
 }

@@ -2,6 +2,7 @@ import type { AudioFormat } from './audio-format';
 import { DEFAULT_BITRATES_KBPS, ffmpegEncodeArguments } from './ffmpeg';
 import type { FfmpegPool } from './ffmpeg-stream';
 import { ffmpegTransform } from './ffmpeg-stream';
+import { encodeG711, G711Law } from './g711';
 import { MP3_BITRATES, Mp3Bitrate, Mp3Encoder } from './mp3-encoder';
 import { floatToPcm16, wavHeader } from './wav';
 
@@ -16,7 +17,7 @@ export interface EncodeTarget {
 
 /**
  * Mono float samples → `target.format`, chunk by chunk: every chunk of output leaves as soon as the
- * encoder has it, and the concatenation is one valid file. wav, pcm and mp3 are written in this
+ * encoder has it, and the concatenation is one valid file. wav, pcm, mp3, ulaw and alaw are written in this
  * process; opus, aac and flac by an ffmpeg taken ready from `pool` (undefined when ffmpeg is absent:
  * callers check availability before they start).
  */
@@ -33,11 +34,18 @@ export function encodeSamples(
       return encodeWavStream(samples, target);
     case 'mp3':
       return encodeMp3(samples, target);
+    case 'ulaw':
+    case 'alaw':
+      return encodeTelephony(samples, target.format);
     case 'opus':
     case 'aac':
     case 'flac':
       return encodeWithFfmpeg(samples, target, pool, signal);
   }
+}
+
+async function* encodeTelephony(samples: AsyncIterable<Float32Array>, law: G711Law): AsyncGenerator<Buffer> {
+  for await (const chunk of samples) if (chunk.length > 0) yield encodeG711(chunk, law);
 }
 
 /** ffmpeg is taken on the first read, so a stream that is never read holds no process. */

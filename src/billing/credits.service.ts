@@ -11,6 +11,8 @@ export interface CreditSummary {
   /** Credits held by reservations that are neither settled nor released yet. */
   reserved: number;
   ledgerSum: number;
+  /** Credits ever topped up: with `balance`, what has been used (charged or held) is `granted - balance`. */
+  granted: number;
 }
 
 /** Raised by reserve_credits() (migration CreditFunctions) when the balance is too low. */
@@ -164,6 +166,7 @@ export class CreditsService {
     const rows = await this.dataSource.query(
       `SELECT t.credit_balance AS balance,
               COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id), 0) AS ledger_sum,
+              COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id AND kind = 'topup'), 0) AS granted,
               COALESCE((SELECT SUM(-r.amount) FROM credit_ledger r
                          WHERE r.tenant_id = t.id AND r.kind = 'reserve'
                            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))), 0) AS reserved
@@ -171,6 +174,12 @@ export class CreditsService {
       [tenantId],
     );
     if (!rows[0]) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
-    return { tenantId, balance: Number(rows[0].balance), reserved: Number(rows[0].reserved), ledgerSum: Number(rows[0].ledger_sum) };
+    return {
+      tenantId,
+      balance: Number(rows[0].balance),
+      reserved: Number(rows[0].reserved),
+      ledgerSum: Number(rows[0].ledger_sum),
+      granted: Number(rows[0].granted),
+    };
   }
 }

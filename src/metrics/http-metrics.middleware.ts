@@ -1,10 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { MetricsRegistry } from './metrics.registry';
 
-export type MetricsFace = 'sauti' | 'fish' | 'bifrost' | 'openai' | 'other';
+export type MetricsFace = 'sauti' | 'fish' | 'bifrost' | 'openai' | 'elevenlabs' | 'other';
 
 /** Which API face a path belongs to; a label with a handful of values, never the raw path. */
 export function faceOfPath(path: string): MetricsFace {
+  if (path === '/elevenlabs' || path.startsWith('/elevenlabs/')) return 'elevenlabs';
   if (path.startsWith('/v1/text-to-speech') || path.startsWith('/v1/tts') || path.startsWith('/v1/voices')) return 'sauti';
   if (path.startsWith('/api/open')) return 'fish';
   if (path.startsWith('/v1/async')) return 'bifrost';

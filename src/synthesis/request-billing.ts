@@ -43,12 +43,12 @@ export class RequestBilling {
    * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
    * the stream fails, so the synthesis behind it ends too.
    */
-  billed(
-    chunks: AsyncIterable<Buffer>,
+  billed<T = Buffer>(
+    chunks: AsyncIterable<T>,
     reference: string,
     amount: number,
     stop: () => void,
-  ): { chunks: AsyncIterable<Buffer>; delivered: () => void } {
+  ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
     const billedChunks = new BilledChunks(chunks, (complete) => {
       if (!complete) stop();
@@ -62,11 +62,25 @@ export class RequestBilling {
    * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
    * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
    */
-  finish(reference: string, amount: number, charged: boolean): void {
+  finish(reference: string, amount: number, charged: boolean): Promise<void> {
     const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
-    finished.catch((error: Error) =>
-      this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
+    return finished.then(
+      () => undefined,
+      (error: Error) =>
+        this.logger.pino.warn({ reference, err: error.message }, `request ${charged ? 'settle' : 'release'} failed for now; it is retried`),
     );
+  }
+
+  /**
+   * Releases a reservation whose request failed before any audio, waiting for it up to `waitMs`: a
+   * client told "failed" then finds its balance whole when it looks. A release slower than that goes
+   * on in the background, as `finish`.
+   */
+  async releaseBeforeAnswering(reference: string, amount: number, waitMs = 1000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([this.finish(reference, amount, false), waited]);
+    clearTimeout(timer);
   }
 }
 
@@ -74,12 +88,12 @@ export class RequestBilling {
  * A stream that calls `end` exactly once: when it ends whole (true), fails, or is stopped (false),
  * including a stop before the first read, which a generator's `finally` would never see.
  */
-class BilledChunks implements AsyncIterableIterator<Buffer> {
-  private readonly source: AsyncIterator<Buffer>;
+class BilledChunks<T> implements AsyncIterableIterator<T> {
+  private readonly source: AsyncIterator<T>;
   private ended = false;
 
   constructor(
-    chunks: AsyncIterable<Buffer>,
+    chunks: AsyncIterable<T>,
     private readonly end: (complete: boolean) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
@@ -89,9 +103,9 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Buffer>> {
+  async next(): Promise<IteratorResult<T>> {
     if (this.ended) return { done: true, value: undefined };
-    let result: IteratorResult<Buffer>;
+    let result: IteratorResult<T>;
     try {
       result = await this.source.next();
     } catch (error) {
@@ -102,7 +116,7 @@ class BilledChunks implements AsyncIterableIterator<Buffer> {
     return result;
   }
 
-  async return(): Promise<IteratorResult<Buffer>> {
+  async return(): Promise<IteratorResult<T>> {
     if (!this.ended) {
       this.close(false);
       await this.source.return?.();

@@ -29,6 +29,17 @@ export async function speakSentences(
   speak: (sentence: string, signal: AbortSignal) => Promise<SpokenSentence>,
   options: { signal?: AbortSignal; lookahead: number },
 ): Promise<SentenceAudio[]> {
+  const spoken: SentenceAudio[] = [];
+  for await (const sentence of sentencesAsSpoken(text, speak, options)) spoken.push(sentence);
+  return spoken;
+}
+
+/** The same, each sentence yielded as soon as it and those before it are spoken (streamed timestamps). */
+export async function* sentencesAsSpoken(
+  text: string,
+  speak: (sentence: string, signal: AbortSignal) => Promise<SpokenSentence>,
+  options: { signal?: AbortSignal; lookahead: number },
+): AsyncGenerator<SentenceAudio> {
   const sentences = sentencesOf(text);
   const own = new AbortController();
   const cancel = () => own.abort(options.signal?.reason);
@@ -40,13 +51,11 @@ export async function speakSentences(
     call.catch(() => undefined); // awaited in order below; a later failure must not go unhandled meanwhile
     inFlight.push(call);
   };
-  const spoken: SentenceAudio[] = [];
   try {
     for (let index = 0; index < sentences.length; index++) {
       while (inFlight.length < sentences.length && inFlight.length < index + options.lookahead) launch(inFlight.length);
-      spoken.push({ index, text: sentences[index], ...(await inFlight[index]) });
+      yield { index, text: sentences[index], ...(await inFlight[index]) };
     }
-    return spoken;
   } finally {
     options.signal?.removeEventListener('abort', cancel);
     own.abort(new Error('sentence synthesis stopped'));

@@ -15,9 +15,19 @@ import { RequestBilling } from './request-billing';
 import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
-import { joinSentences, speakSentences, SpokenSentence } from './sentence-synthesis';
+import { joinSentences, SentenceAudio, sentencesAsSpoken, speakSentences, SpokenSentence } from './sentence-synthesis';
+import type {
+  BilledSpeech,
+  CatalogVoice,
+  RenderedSpeech,
+  Served,
+  SpeechStream,
+  SpokenAudio,
+  TimedSegment,
+  TimedSpeechStream,
+} from './speech.types';
+import { pairWithSpans, sentencesAsPcm } from './timed-audio';
 import { concatSamples, describe, linkedController } from './speech-audio';
-import type { BilledSpeech, CatalogVoice, RenderedSpeech, Served, SpeechStream, SpokenAudio } from './speech.types';
 import type { SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
@@ -75,7 +85,7 @@ export class SpeechService {
   async prepare(request: SynthesisRequest, fields: SpeechFieldNames = {}): Promise<PreparedSpeech> {
     const route = this.router.resolve(request, fields);
     await this.pipeline.assertAvailable(request.format, fields.format ?? 'format');
-    return { request, route, price: this.priceOf(request), output: { format: request.format, sampleRate: route.sampleRate } };
+    return { request, route, price: this.priceOf(request), output: outputSpecOf(request, route.sampleRate) };
   }
 
   priceOf(request: Pick<SynthesisRequest, 'route' | 'characters'>): number {
@@ -129,8 +139,8 @@ export class SpeechService {
         convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
       });
     } catch (error) {
-      this.billing.finish(reference, price, false);
       stop();
+      await this.billing.releaseBeforeAnswering(reference, price);
       throw error;
     }
     const audio = routed.audio;
@@ -249,29 +259,7 @@ export class SpeechService {
     options: RenderOptions,
   ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
     const { request, route } = prepared;
-    const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
-    const speakOne = async (text: string, signal: AbortSignal): Promise<SpokenSentence> => {
-      const routed = await this.router.open(
-        route,
-        { ...request, text },
-        {
-          requestId: options.requestId,
-          signal,
-          output: pcmAtRouteRate,
-          convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
-        },
-      );
-      const parts: Float32Array[] = [];
-      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
-      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
-      return {
-        samples: concatSamples(parts),
-        provider: routed.provider,
-        voice: routed.voice,
-        ...(routed.model ? { model: routed.model } : {}),
-        attempts: routed.attempts,
-      };
-    };
+    const speakOne = this.sentenceSpeaker(prepared, options.requestId);
     const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
     const { samples, segments } = joinSentences(sentences, route.sampleRate);
     const source = {
@@ -295,6 +283,71 @@ export class SpeechService {
     };
   }
 
+  /**
+   * Speech sentence by sentence as it is produced, each chunk with the spans of the sentences it
+   * completes (exact to the sample), billed by the one rule like stream(). A failure before the first
+   * sentence is spoken is thrown, and nothing is charged.
+   */
+  async streamTimed(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<TimedSpeechStream> {
+    const { request, route, price, output } = prepared;
+    const reference = await this.billing.reserve(caller.tenantId, price);
+    const controller = linkedController(signal);
+    const stop = () => controller.abort(new Error('the speech stream was stopped'));
+    const speakOne = this.sentenceSpeaker(prepared, caller.requestId);
+    const sentences = sentencesAsSpoken(request.text, speakOne, { signal: controller.signal, lookahead: TIMESTAMP_LOOKAHEAD });
+    let first: SentenceAudio;
+    try {
+      const next = await sentences.next();
+      if (next.done) throw new Error('a request with text has at least one sentence');
+      first = next.value;
+    } catch (error) {
+      stop();
+      await this.billing.releaseBeforeAnswering(reference, price);
+      throw error;
+    }
+    const completed: TimedSegment[] = [];
+    const pcm = sentencesAsPcm(withFirst(first, sentences), route.sampleRate, (segment) => completed.push(segment));
+    const source = { descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 }, chunks: pcm };
+    const audio = this.pipeline.convert(source, output, controller.signal);
+    const billed = this.billing.billed(pairWithSpans(audio.chunks, completed), reference, price, stop);
+    return {
+      provider: first.provider,
+      ...(first.model ? { model: first.model } : {}),
+      attempts: first.attempts,
+      characters: request.characters,
+      credits: price,
+      ignoredFields: this.ignoredFields(request, first.provider),
+      // Audio with its sentence spans as it is produced is not cached: the cache keeps whole files.
+      cache: 'bypass',
+      ...describe(audio),
+      pieces: billed.chunks,
+      markDelivered: billed.delivered,
+    };
+  }
+
+  /** Speaks one sentence through the route's chain, as mono samples at the route's rate. */
+  private sentenceSpeaker(prepared: PreparedSpeech, requestId: string): (text: string, signal: AbortSignal) => Promise<SpokenSentence> {
+    const { request, route } = prepared;
+    const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
+    return async (text, signal) => {
+      const routed = await this.router.open(
+        route,
+        { ...request, text },
+        { requestId, signal, output: pcmAtRouteRate, convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal) },
+      );
+      const parts: Float32Array[] = [];
+      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
+      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+      return {
+        samples: concatSamples(parts),
+        provider: routed.provider,
+        voice: routed.voice,
+        ...(routed.model ? { model: routed.model } : {}),
+        attempts: routed.attempts,
+      };
+    };
+  }
+
   private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields' | 'cache'> {
     const model = routed.model ?? routed.voice;
     return { provider: routed.provider, ...(model ? { model } : {}), attempts: routed.attempts, characters: request.characters };
@@ -309,4 +362,16 @@ export class SpeechService {
     const file = wholeFile(audio.format, bytes, audio.sampleRate, samples);
     return { ...file, format: audio.format, contentType: audio.contentType, sampleRate: audio.sampleRate };
   }
+}
+
+/** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */
+function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec {
+  if (!request.output) return { format: request.format, sampleRate: routeRate };
+  const { sampleRate, bitrateKbps } = request.output;
+  return { format: request.format, sampleRate, exactRate: true, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) };
+}
+
+async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
 }

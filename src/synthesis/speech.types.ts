@@ -1,6 +1,7 @@
 import type { AudioFormat } from '../audio/audio-format';
 import type { TtsErrorCode } from '../common/tts-error';
 import type { CacheStatus } from './cache/audio-cache.types';
+import type { TimedPiece } from './timed-audio';
 
 /** One route target's part in a synthesis: its outcome after any retries. */
 export interface AttemptRecord {
@@ -71,6 +72,11 @@ export interface SpeechStream extends Served {
    * request is charged whatever ends the stream. Without it, only a stream read to its end is charged.
    */
   markDelivered(): void;
+}
+
+/** Speech with timestamps as it is produced: each piece of audio with the sentence spans it completes. */
+export interface TimedSpeechStream extends Omit<SpeechStream, 'chunks' | 'samplesWritten'> {
+  pieces: AsyncIterable<TimedPiece>;
 }
 
 /** A whole audio file. */

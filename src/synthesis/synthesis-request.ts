@@ -1,7 +1,8 @@
 import type { VoiceSettings } from '../common/voice-settings';
 import type { CacheDirective } from './cache/audio-cache.types';
 
-export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac';
+/** `ulaw` and `alaw` are headerless 8-bit G.711 (telephony), offered by the ElevenLabs face only. */
+export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac' | 'ulaw' | 'alaw';
 
 export type FaceName = 'sauti' | 'fish' | 'bifrost' | 'openai';
 
@@ -22,6 +23,11 @@ export interface SynthesisRequest {
   fallbacks: string[];
   settings: VoiceSettings;
   format: AudioFormat;
+  /**
+   * The exact rate and bitrate of the output, when the face's dialect names them (ElevenLabs'
+   * `output_format=mp3_44100_128`); otherwise the route's rate and the encoder's default bitrate.
+   */
+  output?: { sampleRate: number; bitrateKbps?: number };
   language?: string;
   instructions?: string;
   withTimestamps?: boolean;

@@ -11,4 +11,10 @@ export class AccountService {
     const summary = await this.credits.summary(tenantId);
     return { balance: summary.balance, reserved: summary.reserved };
   }
+
+  /** Credits granted (every top-up) and used so far (charged, or held by work still running): an ElevenLabs subscription's character count and limit. */
+  async usageOf(tenantId: string): Promise<{ granted: number; used: number; balance: number }> {
+    const summary = await this.credits.summary(tenantId);
+    return { granted: summary.granted, used: summary.granted - summary.balance, balance: summary.balance };
+  }
 }

@@ -122,6 +122,26 @@ describe('audio cache: synchronous faces', () => {
     expect(upstream.calls).toBe(1);
   });
 
+  it('ElevenLabs: convert and stream hit once the audio is stored; the output format is part of the key; timestamps bypass', async () => {
+    const { apiKey } = await api.createTenant(10_000);
+    const path = (suffix: string, format = 'mp3_44100_128') =>
+      `/elevenlabs/v1/text-to-speech/${FAKE_VOICE}${suffix}?output_format=${format}`;
+    const text = 'Sauti ya ElevenLabs.';
+    const first = await call(path(''), apiKey, { text });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('miss');
+    const again = await call(path(''), apiKey, { text });
+    expect(again.headers.get('x-cache')).toBe('hit');
+    expect(again.bytes.equals(first.bytes)).toBe(true);
+    const streamed = await call(path('/stream'), apiKey, { text });
+    expect(streamed.headers.get('x-cache')).toBe('hit');
+    expect(streamed.bytes.equals(first.bytes)).toBe(true);
+    expect((await call(path('', 'pcm_16000'), apiKey, { text })).headers.get('x-cache')).toBe('miss');
+    const timed = await call(path('/with-timestamps'), apiKey, { text });
+    expect(timed.status).toBe(200);
+    expect(timed.headers.get('x-cache')).toBe('bypass');
+  });
+
   describe('the key', () => {
     let apiKey: string;
     beforeAll(async () => ({ apiKey } = await api.createTenant(1_000_000)));

@@ -18,22 +18,10 @@ import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
 import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
 import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { RootLogger } from '../../src/logging/root-logger';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { redisOptions } from '../../src/redis/redis-options';
 import { RESULT_STORE } from '../../src/storage/result-store';
-import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { startTestApi, TestApi } from '../support/test-api';
-
-function request(text: string): SynthesisRequest {
-  return {
-    text,
-    characters: [...text].length,
-    route: 'sauti-test-v1',
-    fallbacks: [],
-    settings: { ...DEFAULT_VOICE_SETTINGS },
-    format: 'wav',
-  };
-}
+import { testVoiceRequest } from '../fakes/test-voice-request';
 
 /** The worker side's maintenance, built over the api application's providers (no worker process runs here). */
 describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue lost', () => {
@@ -120,7 +108,7 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
 
   it('a queued job whose queue entry was lost (Redis flushed) is enqueued again', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Kazi iliyopotea.'), { face: 'sauti' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Kazi iliyopotea.'), { face: 'sauti' });
     await queue.remove(job.id);
     expect(await queue.getJobState(job.id)).toBe('unknown');
     await maintenance.relay();
@@ -129,7 +117,7 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
 
   it('a running job whose queue entry was lost (Redis restarted empty under it) is enqueued again', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Ilikuwa ikiendeshwa.'), { face: 'sauti' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Ilikuwa ikiendeshwa.'), { face: 'sauti' });
     await api.app.get(SynthesisJobRepository).markRunning(job.id);
     await queue.remove(job.id);
     await maintenance.relay();
@@ -138,7 +126,7 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
 
   it('a job the queue failed for good while its row could not record it (database down) runs once more', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Hifadhidata ilikuwa chini.'), { face: 'sauti' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Hifadhidata ilikuwa chini.'), { face: 'sauti' });
     // The queue's last attempt ends `failed` but the row is still queued: as if fail() had not reached PostgreSQL.
     const worker = new Worker(
       SYNTHESIS_QUEUE,
@@ -161,7 +149,7 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
 
   it('a relay cut short by its deadline stops between rows', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Muda umekwisha.'), { face: 'sauti' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Muda umekwisha.'), { face: 'sauti' });
     await queue.remove(job.id);
     expect(await maintenance.relay(Date.now() - 1)).toBe(0);
     expect(await queue.getJobState(job.id)).toBe('unknown');

@@ -9,24 +9,12 @@ import { JobService } from '../../src/jobs/job.service';
 import { SYNTHESIS_QUEUE } from '../../src/jobs/queue-names';
 import { SynthesisJobRepository } from '../../src/jobs/synthesis-job.repository';
 import { RootLogger } from '../../src/logging/root-logger';
-import { DEFAULT_VOICE_SETTINGS } from '../../src/common/voice-settings';
 import { RESULT_STORE, ResultStore } from '../../src/storage/result-store';
-import type { SynthesisRequest } from '../../src/synthesis/synthesis-request';
 import { WebhookDeliveriesRepository } from '../../src/webhooks/webhook-deliveries.repository';
 import { WebhookOutbox } from '../../src/webhooks/webhook-outbox';
 import { WEBHOOK_QUEUE } from '../../src/webhooks/webhook-queue';
 import { startTestApi, TestApi } from '../support/test-api';
-
-function request(text: string): SynthesisRequest {
-  return {
-    text,
-    characters: [...text].length,
-    route: 'sauti-test-v1',
-    fallbacks: [],
-    settings: { ...DEFAULT_VOICE_SETTINGS },
-    format: 'wav',
-  };
-}
+import { testVoiceRequest } from '../fakes/test-voice-request';
 
 describe('job rules (no worker: rows are driven directly)', () => {
   let api: TestApi;
@@ -84,7 +72,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('50 parallel creates with one Idempotency-Key → one job and one reservation', async () => {
     const { tenantId } = await api.createTenant(10_000);
-    const body = request('Ombi moja tu.');
+    const body = testVoiceRequest('Ombi moja tu.');
     const created = await Promise.all(
       Array.from({ length: 50 }, () => jobs.create(tenantId, body, { face: 'sauti', idempotencyKey: 'key-50' })),
     );
@@ -99,20 +87,23 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('the same key with a different body → idempotency_key_reused', async () => {
     const { tenantId } = await api.createTenant(10_000);
-    await jobs.create(tenantId, request('Maandishi ya kwanza.'), { face: 'sauti', idempotencyKey: 'key-diff' });
-    await expect(jobs.create(tenantId, request('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' })).rejects.toMatchObject(
-      {
-        code: 'idempotency_key_reused',
-      },
-    );
+    await jobs.create(tenantId, testVoiceRequest('Maandishi ya kwanza.'), { face: 'sauti', idempotencyKey: 'key-diff' });
+    await expect(
+      jobs.create(tenantId, testVoiceRequest('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' }),
+    ).rejects.toMatchObject({
+      code: 'idempotency_key_reused',
+    });
     const other = await api.createTenant(10_000);
-    const { created } = await jobs.create(other.tenantId, request('Maandishi mengine.'), { face: 'sauti', idempotencyKey: 'key-diff' });
+    const { created } = await jobs.create(other.tenantId, testVoiceRequest('Maandishi mengine.'), {
+      face: 'sauti',
+      idempotencyKey: 'key-diff',
+    });
     expect(created).toBe(true); // keys are per tenant
   });
 
   it('insufficient credits creates no job', async () => {
     const { tenantId } = await api.createTenant(3);
-    await expect(jobs.create(tenantId, request('Hii ni ndefu kuliko salio.'), { face: 'sauti' })).rejects.toMatchObject({
+    await expect(jobs.create(tenantId, testVoiceRequest('Hii ni ndefu kuliko salio.'), { face: 'sauti' })).rejects.toMatchObject({
       code: 'insufficient_credits',
     });
     const rows = await dataSource.query(`SELECT count(*)::int AS n FROM synthesis_jobs WHERE tenant_id = $1`, [tenantId]);
@@ -122,7 +113,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
   it("another tenant's job id answers exactly like an unknown id", async () => {
     const owner = await api.createTenant(1000);
     const stranger = await api.createTenant(1000);
-    const { job } = await jobs.create(owner.tenantId, request('Siri yangu.'), { face: 'sauti' });
+    const { job } = await jobs.create(owner.tenantId, testVoiceRequest('Siri yangu.'), { face: 'sauti' });
     const foreign = await jobs.get(stranger.tenantId, job.id).catch((error) => error);
     const unknown = await jobs.get(stranger.tenantId, 'job_doesnotexist000000000000').catch((error) => error);
     expect(foreign.code).toBe('job_not_found');
@@ -134,7 +125,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
     const { tenantId } = await api.createTenant(100_000);
     await dataSource.query(`UPDATE tenants SET max_active_jobs = 3 WHERE id = $1`, [tenantId]);
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, (_, i) => jobs.create(tenantId, request(`Kazi ${i}.`), { face: 'sauti' })),
+      Array.from({ length: 6 }, (_, i) => jobs.create(tenantId, testVoiceRequest(`Kazi ${i}.`), { face: 'sauti' })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -145,7 +136,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
   it('a custom TTL sets expires_at; after expiry the job is 404 and its bytes are gone; two sweepers delete once', async () => {
     const { tenantId } = await api.createTenant(1000);
     const created = await Promise.all(
-      [1, 2, 3].map((i) => jobs.create(tenantId, request(`Muda mfupi ${i}.`), { face: 'bifrost', resultTtlSeconds: 1 })),
+      [1, 2, 3].map((i) => jobs.create(tenantId, testVoiceRequest(`Muda mfupi ${i}.`), { face: 'bifrost', resultTtlSeconds: 1 })),
     );
     for (const { job } of created) await finish(job.id);
     const done = await jobs.get(tenantId, created[0].job.id);
@@ -171,7 +162,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('fails jobs stuck running past the bound and releases their credits', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Imekwama.'), { face: 'sauti' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Imekwama.'), { face: 'sauti' });
     await outcomes.start(job.id);
     await dataSource.query(`UPDATE synthesis_jobs SET started_at = now() - interval '2 hours' WHERE id = $1`, [job.id]);
     const report = await maintenance.sweep();
@@ -182,7 +173,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('reports jobs in /metrics and the queue and workers in /health/ready', async () => {
     const { tenantId } = await api.createTenant(1000);
-    await jobs.create(tenantId, request('Kipimo.'), { face: 'sauti' });
+    await jobs.create(tenantId, testVoiceRequest('Kipimo.'), { face: 'sauti' });
     const metrics = await request_(api.baseUrl).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^tts_jobs\{status="queued"\} [1-9]\d*$/m);
@@ -198,10 +189,10 @@ describe('job rules (no worker: rows are driven directly)', () => {
 
   it('releases idempotency keys after their lifetime', async () => {
     const { tenantId } = await api.createTenant(1000);
-    const { job } = await jobs.create(tenantId, request('Ufunguo wa zamani.'), { face: 'sauti', idempotencyKey: 'old-key' });
+    const { job } = await jobs.create(tenantId, testVoiceRequest('Ufunguo wa zamani.'), { face: 'sauti', idempotencyKey: 'old-key' });
     await dataSource.query(`UPDATE synthesis_jobs SET created_at = now() - interval '25 hours' WHERE id = $1`, [job.id]);
     await maintenance.sweep();
-    const again = await jobs.create(tenantId, request('Ombi jipya.'), { face: 'sauti', idempotencyKey: 'old-key' });
+    const again = await jobs.create(tenantId, testVoiceRequest('Ombi jipya.'), { face: 'sauti', idempotencyKey: 'old-key' });
     expect(again.created).toBe(true);
     expect(again.job.id).not.toBe(job.id);
   });
@@ -217,7 +208,7 @@ describe('job creation while Redis is down', () => {
   it('keeps the job: the row is committed, queued, with its credits reserved, for the relay to enqueue', async () => {
     const { tenantId } = await api.createTenant(1000);
     const started = Date.now();
-    const { job, created } = await api.app.get(JobService).create(tenantId, request('Redis haipo.'), { face: 'sauti' });
+    const { job, created } = await api.app.get(JobService).create(tenantId, testVoiceRequest('Redis haipo.'), { face: 'sauti' });
     expect(created).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(job.status).toBe('queued');

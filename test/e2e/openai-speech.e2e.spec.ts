@@ -5,7 +5,10 @@ import { AudioPipeline } from '../../src/audio/audio-pipeline';
 import { decodeWav, floatToPcm16 } from '../../src/audio/wav';
 import { CreditsService } from '../../src/billing/credits.service';
 import { RequestFailure, RequestFailureListeners } from '../../src/common/errors/request-failures';
-import type { AudioFormat } from '../../src/synthesis/synthesis-request';
+import type { AudioFormat as AnyAudioFormat } from '../../src/synthesis/synthesis-request';
+
+/** The formats the OpenAI face offers (G.711 is the ElevenLabs face's only). */
+type AudioFormat = Exclude<AnyAudioFormat, 'ulaw' | 'alaw'>;
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { toneSamples, toneWav } from '../fakes/scriptable-upstream';
 import { eventually } from '../support/eventually';

@@ -116,6 +116,8 @@ describe('scale-out: two api and two worker processes on one PostgreSQL and Redi
   it('a worker killed mid-job: the other worker finishes its jobs, each once, charged once', async () => {
     const { apiKey } = await admin.createTenant(1_000_000);
     const [victim, other] = workers;
+    // The earlier tests' jobs finish first: one of their upstream calls would take a slow answer meant for this test.
+    await until(async () => (await dataSource.query(`SELECT 1 FROM synthesis_jobs WHERE status IN ('queued', 'running')`)).length === 0);
     // The victim alone takes the first two jobs, whose upstream answers are slow enough to kill it under them.
     expect(await other.stop('SIGTERM')).toBe(0);
     upstream.defaultResponse = { ...TONE, delayMs: 500 };

@@ -24,7 +24,7 @@ export class ElevenLabsCompatibleProvider extends UpstreamProvider {
   protected readonly fields: FieldSupport = { voice: true, speed: [0.7, 1.2], instructions: false, language: true };
 
   protected nativeAsk(output: OutputSpec): UpstreamAsk | undefined {
-    if (!this.nativeFormats.has(output.format)) return undefined;
+    if (!this.offersNatively(output.format)) return undefined;
     switch (output.format) {
       case 'pcm':
         return PCM_RATES.includes(output.sampleRate) ? { format: 'pcm', sampleRate: output.sampleRate } : undefined;

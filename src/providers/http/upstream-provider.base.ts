@@ -1,3 +1,4 @@
+import type { AudioFormat } from '../../audio/audio-format';
 import type { AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
 import type {
@@ -120,6 +121,11 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
 
   private askFor(output: OutputSpec): UpstreamAsk {
     return this.nativeAsk(output) ?? this.transcodeAsk(output);
+  }
+
+  /** Whether the client's `format` is one this upstream may answer byte for byte. */
+  protected offersNatively(format: AudioFormat): boolean {
+    return (this.nativeFormats as ReadonlySet<string>).has(format);
   }
 
   protected upstreamModel(model: string | undefined): string | undefined {

@@ -14,7 +14,7 @@ export class OpenAiCompatibleProvider extends UpstreamProvider {
   protected readonly fields: FieldSupport = { voice: true, speed: [0.25, 4], instructions: true, language: false };
 
   protected nativeAsk(output: OutputSpec): UpstreamAsk | undefined {
-    if (!this.nativeFormats.has(output.format)) return undefined;
+    if (!this.offersNatively(output.format)) return undefined;
     const raw = output.format === 'pcm' || output.format === 'wav';
     // Raw answers come at the upstream's one rate; files carry theirs, unknown until they arrive.
     if (raw ? output.sampleRate !== this.entry.pcm_sample_rate : output.exactRate) return undefined;

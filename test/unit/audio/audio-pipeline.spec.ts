@@ -23,6 +23,8 @@ const EXPECTED: Record<AudioFormat, { codec: string; container: string; contentT
   opus: { codec: 'opus', container: 'ogg', contentType: 'audio/ogg; codecs=opus' },
   aac: { codec: 'aac', container: 'aac', contentType: 'audio/aac' },
   flac: { codec: 'flac', container: 'flac', contentType: 'audio/flac' },
+  ulaw: { codec: 'pcm_mulaw', container: 'mulaw', contentType: 'audio/basic' },
+  alaw: { codec: 'pcm_alaw', container: 'alaw', contentType: 'audio/x-alaw-basic' },
 };
 
 /** Raw PCM at `sampleRate` in pieces of `pieceSeconds`, each after `delayMs`: an upstream that streams. */

@@ -1,4 +1,6 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { decodeWav, encodeWav } from '../../../src/audio/wav';
 import { TtsError } from '../../../src/common/tts-error';
 import { AppConfig } from '../../../src/config/app-config';
@@ -9,6 +11,7 @@ import { providerSamples, ProviderSamples } from '../../support/provider-audio';
 import { VitsProvider } from '../../../src/providers/vits/vits.provider';
 
 // The provider runs inference in worker threads from dist/: `npm run build` before these tests.
+const run = promisify(execFile);
 const SENTENCE = 'Habari za asubuhi, rafiki yangu. Unafanya kazi vizuri sana leo.';
 
 function rms(samples: Float32Array): number {
@@ -85,12 +88,12 @@ describe('VitsProvider with the generated test voice', () => {
   });
 
   it('keeps the event loop responsive while 4 syntheses run', async () => {
-    const histogram = monitorEventLoopDelay({ resolution: 10 });
-    histogram.enable();
-    await Promise.all(Array.from({ length: 4 }, (_, i) => say(`${SENTENCE} ${SENTENCE} Namba ${i + 1}.`)));
-    histogram.disable();
-    const p99Ms = histogram.percentile(99) / 1e6;
-    expect(p99Ms).toBeLessThan(100);
+    const probe = path.resolve(__dirname, '../../../dist/test/fixtures/vits-event-loop.probe.js');
+    const { stdout } = await run(process.execPath, [probe], { timeout: 60_000 });
+    const { busyP99Ms, idleP99Ms } = JSON.parse(stdout) as { busyP99Ms: number; idleP99Ms: number };
+    // Inference on the main thread would block it for whole sentences; in worker threads it stays near idle
+    // (the floor: one slow scheduling slice on a loaded machine).
+    expect(busyP99Ms).toBeLessThan(Math.max(50, 4 * idleP99Ms));
   });
 
   it('completes 8 simultaneous syntheses', async () => {
