@@ -108,6 +108,35 @@ export class CreditsService {
   }
 
   /**
+   * Charges a request answered from the audio cache: one `cache_hit` ledger entry under `reference`,
+   * conditional on the balance (insufficient_credits otherwise), nothing reserved. Idempotent by
+   * reference. Committed without waiting for the WAL flush (REQUEST_COMMIT): a crash can lose it,
+   * which makes that hit free, never charges twice.
+   */
+  async chargeCacheHit(tenantId: string, amount: number, reference: string): Promise<void> {
+    if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid cache hit charge ${amount}`);
+    try {
+      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}charge_cache_hit($1::uuid, $2::bigint, $3::varchar)`, [
+        tenantId,
+        amount,
+        reference,
+      ]);
+    } catch (error) {
+      throw asInsufficientCredits(error, amount);
+    }
+  }
+
+  /**
+   * Ends a job's reservation as a cache hit, in the caller's transaction: the reservation is settled
+   * with nothing charged and `amount` is charged as a `cache_hit` entry under the job's id. Returns
+   * false when the reservation had already ended.
+   */
+  async settleAsCacheHit(reference: string, amount: number, manager: EntityManager): Promise<boolean> {
+    const rows = await manager.query(`SELECT settle_job_as_cache_hit($1::varchar, $2::bigint) AS finished`, [reference, amount]);
+    return rows[0].finished === true;
+  }
+
+  /**
    * Ends a reservation as not charged: the whole amount goes back to the balance. Without `manager`
    * (a request's reservation), a release that cannot reach PostgreSQL is retried until it succeeds.
    */

@@ -7,6 +7,9 @@ import { wholeFile } from '../audio/whole-file';
 import { AppConfig } from '../config/app-config';
 import { CreateJobOptions, CreatedJob, JobService } from '../jobs/job.service';
 import { ProviderRegistry } from '../providers/provider.registry';
+import { AudioCache, CachePlan } from './cache/audio-cache';
+import { cacheEntryOf, cacheEntryOfFile, renderedOfHit, streamOfHit } from './cache/cached-speech';
+import type { CacheFill } from './cache/cache-fill';
 import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
 import { RequestBilling } from './request-billing';
 import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
@@ -24,6 +27,7 @@ import type {
   TimedSpeechStream,
 } from './speech.types';
 import { pairWithSpans, sentencesAsPcm } from './timed-audio';
+import { concatSamples, describe, linkedController } from './speech-audio';
 import type { SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
@@ -45,6 +49,16 @@ export interface SpeechFieldNames extends RouteFieldNames {
   format?: string;
 }
 
+/** What a job's render needs besides the request: its id (for logs and upstreams), its tenant (the cache's scope) and a stop signal. */
+export interface RenderOptions {
+  requestId: string;
+  tenantId: string;
+  signal?: AbortSignal;
+}
+
+/** The route target that served (its cache key is made from it). */
+type ServedTarget = Pick<RoutedStream, 'provider' | 'voice' | 'model'>;
+
 /** Sentences in flight at once when a request asks for timestamps (a job: nobody waits for the first). */
 const TIMESTAMP_LOOKAHEAD = 3;
 
@@ -64,6 +78,7 @@ export class SpeechService {
     private readonly catalog: VoiceCatalog,
     private readonly registry: ProviderRegistry,
     private readonly config: AppConfig,
+    private readonly cache: AudioCache,
   ) {}
 
   /** Validates what the request names (unknown voice/provider, unavailable format → TtsError) before anything is billed. */
@@ -78,10 +93,39 @@ export class SpeechService {
   }
 
   /**
-   * Speech as it is produced, billed: reserved now; charged once the face marks audio delivered or the
-   * stream ends whole; released when it ends before anything was delivered.
+   * Speech as it is produced, billed. A cache hit is charged its hit price at once and streams the
+   * stored file. Otherwise credits are reserved now; charged once the face marks audio delivered or the
+   * stream ends whole; released when it ends before anything was delivered. A miss is stored in the
+   * cache once its stream has ended whole.
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
+    const decision = this.cache.decide(prepared, caller.tenantId, 'request');
+    if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
+    const acquired = await this.cache.acquire(decision.plan, signal);
+    if ('hit' in acquired) {
+      const credits = this.config.pricing.cacheHitCredits(prepared.price);
+      await this.billing.chargeHit(caller.tenantId, credits);
+      const { request } = prepared;
+      return streamOfHit(acquired.hit, {
+        characters: request.characters,
+        credits,
+        ignoredFields: this.ignoredFields(request, acquired.hit.meta.provider),
+      });
+    }
+    try {
+      return await this.synthesize(prepared, caller, signal, { plan: decision.plan, fill: acquired.fill });
+    } catch (error) {
+      acquired.fill.abandon();
+      throw error;
+    }
+  }
+
+  private async synthesize(
+    prepared: PreparedSpeech,
+    caller: SpeechCaller,
+    signal: AbortSignal | undefined,
+    caching?: { plan: CachePlan; fill: CacheFill },
+  ): Promise<SpeechStream> {
     const { request, price, output } = prepared;
     const reference = await this.billing.reserve(caller.tenantId, price);
     const controller = linkedController(signal);
@@ -100,12 +144,21 @@ export class SpeechService {
       throw error;
     }
     const audio = routed.audio;
-    const billed = this.billing.billed(audio.chunks, reference, price, stop);
+    const served = this.servedBy(routed, request);
+    const described = describe(audio);
+    const chunks = caching
+      ? caching.fill.tee(audio.chunks, (bytes) => ({
+          key: this.cache.keyFor(prepared, caching.plan.scope, routed, caching.plan.bySentence),
+          audio: cacheEntryOf(described, bytes, audio.samplesWritten(), served),
+        }))
+      : audio.chunks;
+    const billed = this.billing.billed(chunks, reference, price, stop);
     return {
-      ...this.servedBy(routed, request),
+      ...served,
       credits: price,
       ignoredFields: this.ignoredFields(request, routed.provider),
-      ...describe(audio),
+      cache: caching ? 'miss' : 'bypass',
+      ...described,
       chunks: billed.chunks,
       samplesWritten: () => audio.samplesWritten(),
       markDelivered: billed.delivered,
@@ -129,10 +182,38 @@ export class SpeechService {
     return this.jobs.create(caller.tenantId, prepared.request, options);
   }
 
-  /** A job's audio as one file, unbilled (the job is billed by its own id). */
-  async render(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+  /**
+   * A job's audio as one file, unbilled (the job is billed by its own id, at the hit price when the
+   * audio came from the cache). A miss is stored in the cache once the file is whole.
+   */
+  async render(request: SynthesisRequest, options: RenderOptions): Promise<RenderedSpeech> {
     const prepared = await this.prepare(request);
-    if (request.withTimestamps) return this.renderBySentence(prepared, options);
+    const bySentence = request.withTimestamps === true;
+    const decision = this.cache.decide(prepared, options.tenantId, 'job', bySentence);
+    if (!('plan' in decision)) return { ...(await this.renderFile(prepared, options)).rendered, cache: 'bypass' };
+    const acquired = await this.cache.acquire(decision.plan, options.signal);
+    if ('hit' in acquired) return renderedOfHit(acquired.hit, request.characters);
+    const { fill } = acquired;
+    try {
+      const { rendered, target } = await this.renderFile(prepared, options);
+      const key = target && this.cache.keyFor(prepared, decision.plan.scope, target, bySentence);
+      // Awaited (a few ms): once a job has succeeded, any process finds its audio in the cache.
+      if (key) await fill.complete(key, cacheEntryOfFile(rendered, rendered));
+      else fill.abandon();
+      return { ...rendered, cache: 'miss' };
+    } catch (error) {
+      fill.abandon();
+      throw error;
+    }
+  }
+
+  /** The file, and the one target that spoke all of it (undefined when sentences were spoken by different targets). */
+  private async renderFile(
+    prepared: PreparedSpeech,
+    options: RenderOptions,
+  ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
+    if (prepared.request.withTimestamps) return this.renderBySentence(prepared, options);
+    const { request } = prepared;
     const controller = linkedController(options.signal);
     try {
       const routed = await this.router.open(prepared.route, request, {
@@ -143,7 +224,10 @@ export class SpeechService {
       });
       const audio = routed.audio;
       const bytes = await collectBytes(audio.chunks);
-      return { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) };
+      return {
+        rendered: { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) },
+        target: routed,
+      };
     } finally {
       controller.abort(new Error('rendering ended'));
     }
@@ -170,7 +254,10 @@ export class SpeechService {
   }
 
   /** Timestamps for any engine: each sentence is spoken on its own, so its start and end are known to the sample. */
-  private async renderBySentence(prepared: PreparedSpeech, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+  private async renderBySentence(
+    prepared: PreparedSpeech,
+    options: RenderOptions,
+  ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
     const { request, route } = prepared;
     const speakOne = this.sentenceSpeaker(prepared, options.requestId);
     const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
@@ -181,13 +268,18 @@ export class SpeechService {
     };
     const audio = this.pipeline.convert({ ...source, byteLength: samples.length * 2 }, prepared.output);
     const bytes = await collectBytes(audio.chunks);
+    const first = sentences[0];
+    const oneTarget = sentences.every((s) => s.provider === first.provider && s.voice === first.voice && s.model === first.model);
     return {
-      provider: sentences[0].provider,
-      ...(sentences[0].model ? { model: sentences[0].model } : {}),
-      attempts: sentences.flatMap((sentence) => sentence.attempts),
-      characters: request.characters,
-      ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
-      segments,
+      rendered: {
+        provider: first.provider,
+        ...(first.model ? { model: first.model } : {}),
+        attempts: sentences.flatMap((sentence) => sentence.attempts),
+        characters: request.characters,
+        ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
+        segments,
+      },
+      ...(oneTarget && first.voice ? { target: { provider: first.provider, voice: first.voice, model: first.model } } : {}),
     };
   }
 
@@ -225,6 +317,8 @@ export class SpeechService {
       characters: request.characters,
       credits: price,
       ignoredFields: this.ignoredFields(request, first.provider),
+      // Audio with its sentence spans as it is produced is not cached: the cache keeps whole files.
+      cache: 'bypass',
       ...describe(audio),
       pieces: billed.chunks,
       markDelivered: billed.delivered,
@@ -247,13 +341,14 @@ export class SpeechService {
       return {
         samples: concatSamples(parts),
         provider: routed.provider,
+        voice: routed.voice,
         ...(routed.model ? { model: routed.model } : {}),
         attempts: routed.attempts,
       };
     };
   }
 
-  private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields'> {
+  private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields' | 'cache'> {
     const model = routed.model ?? routed.voice;
     return { provider: routed.provider, ...(model ? { model } : {}), attempts: routed.attempts, characters: request.characters };
   }
@@ -269,24 +364,6 @@ export class SpeechService {
   }
 }
 
-function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength'> {
-  return {
-    format: audio.descriptor.format as SpeechStream['format'],
-    contentType: audio.contentType,
-    sampleRate: audio.descriptor.sampleRate,
-    passedThrough: audio.passedThrough,
-    ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
-  };
-}
-
-/** A controller of our own that also aborts when the caller's signal does. */
-function linkedController(signal: AbortSignal | undefined): AbortController {
-  const controller = new AbortController();
-  if (signal?.aborted) controller.abort(signal.reason);
-  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
-}
-
 /** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */
 function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec {
   if (!request.output) return { format: request.format, sampleRate: routeRate };
@@ -297,15 +374,4 @@ function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield first;
   yield* rest;
-}
-
-function concatSamples(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
 }

@@ -13,7 +13,7 @@ export interface TenantSpend {
 
 /**
  * What tenants spent, from the credit ledger: a settle row's charge is its reservation minus the refund
- * it records, dated by the settle. The one place the dashboard asks about spend: point it at the usage
+ * it records, dated by the settle; a cache_hit row's charge is its own amount. The one place the dashboard asks about spend: point it at the usage
  * service when that lands, and nothing else changes.
  */
 @Injectable()
@@ -28,13 +28,18 @@ export class TenantSpendReader {
     if (tenantIds.length === 0) return spend;
     const [charged, reserved] = await Promise.all([
       this.dataSource.query(
-        `SELECT s.tenant_id,
-                COALESCE(sum(-r.amount - s.amount) FILTER (WHERE s.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::float8 AS today,
-                COALESCE(sum(-r.amount - s.amount), 0)::float8 AS month
-           FROM credit_ledger s JOIN credit_ledger r ON r.reference = s.reference AND r.kind = 'reserve'
-          WHERE s.tenant_id = ANY($1::uuid[]) AND s.kind = 'settle'
-            AND s.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-          GROUP BY s.tenant_id`,
+        `SELECT tenant_id,
+                COALESCE(sum(charge) FILTER (WHERE at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::float8 AS today,
+                COALESCE(sum(charge), 0)::float8 AS month
+           FROM (SELECT s.tenant_id, -r.amount - s.amount AS charge, s.created_at AS at
+                   FROM credit_ledger s JOIN credit_ledger r ON r.reference = s.reference AND r.kind = 'reserve'
+                  WHERE s.tenant_id = ANY($1::uuid[]) AND s.kind = 'settle'
+                    AND s.created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                 UNION ALL
+                 SELECT tenant_id, -amount, created_at FROM credit_ledger
+                  WHERE tenant_id = ANY($1::uuid[]) AND kind = 'cache_hit'
+                    AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') charges
+          GROUP BY tenant_id`,
         [tenantIds],
       ),
       this.jobs.heldCreditsOf(tenantIds),
