@@ -16,6 +16,8 @@ export async function prepareBenchEnvironment(database = 'sauti_bench'): Promise
     QUEUE_PREFIX: database.replace(/_/g, '-'),
     LOG_LEVEL: 'warn',
     API_KEY_CACHE_TTL_MS: '5000',
+    // Benchmarks of synthesis repeat their texts: the audio cache would turn them into cache benchmarks (bench/cache.bench.ts has its own).
+    AUDIO_CACHE_ENABLED: 'false',
   };
   const admin = new Client({ connectionString: `${server}/postgres` });
   await admin.connect();

@@ -15,7 +15,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   current period (reservations minus refunds), checked and counted by the UPDATE that reserves.
  * - `tenants.low_balance_threshold` and `low_balance_events`: a crossing below the threshold is
  *   recorded once by a trigger on the balance, re-armed by a top-up or a new threshold.
- * - credit_ledger kind `cache_hit` (a cached answer charged directly): counted as a cache hit.
+ * - The audio cache's charges (migration AudioCache, ledger kind `cache_hit`): charge_cache_hit() and
+ *   settle_job_as_cache_hit() now write and complete usage events too, and a request's hit is charged
+ *   to its key's budget like a reservation.
  *
  * Lock order everywhere: the tenant row, then the key row, then the rollup row (no deadlocks between
  * a job creation, a request reservation and a finish).
@@ -24,11 +26,6 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
   name = 'UsageAndKeyBudgets1763890000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE credit_ledger DROP CONSTRAINT IF EXISTS credit_ledger_kind_check`);
-    await queryRunner.query(
-      `ALTER TABLE credit_ledger ADD CONSTRAINT credit_ledger_kind_check CHECK (kind IN ('topup', 'reserve', 'settle', 'release', 'cache_hit'))`,
-    );
-
     await queryRunner.query(`
       ALTER TABLE api_keys
         ADD COLUMN credit_limit bigint CONSTRAINT api_keys_credit_limit_non_negative CHECK (credit_limit >= 0),
@@ -89,28 +86,50 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
       )`);
     // Unknown attribution is stored as the nil UUID and '' (a primary key admits no NULL); the report shows null.
     await queryRunner.query(`
-      CREATE FUNCTION roll_up_usage(e usage_events, p_requests integer, p_cache_hits integer) RETURNS void
+      CREATE FUNCTION roll_up_usage(e usage_events, p_requests integer, p_charged bigint, p_refunded bigint, p_cache_hits integer) RETURNS void
       LANGUAGE sql AS $$
         INSERT INTO usage_hourly AS u (tenant_id, hour, api_key_id, face, voice, provider, status,
                                        requests, characters, audio_seconds, charged, refunded, cache_hits)
         VALUES (e.tenant_id, date_trunc('hour', e.created_at, 'UTC'), COALESCE(e.api_key_id, '00000000-0000-0000-0000-000000000000'),
                 COALESCE(e.face, ''), COALESCE(e.voice, ''), COALESCE(e.provider, ''), e.status,
-                p_requests, p_requests * e.characters, p_requests * COALESCE(e.audio_seconds, 0),
-                p_requests * (e.reserved - e.refunded), p_requests * e.refunded, p_cache_hits)
+                p_requests, p_requests * e.characters, p_requests * COALESCE(e.audio_seconds, 0), p_charged, p_refunded, p_cache_hits)
         ON CONFLICT (tenant_id, hour, api_key_id, face, voice, provider, status) DO UPDATE SET
           requests = u.requests + EXCLUDED.requests, characters = u.characters + EXCLUDED.characters,
           audio_seconds = u.audio_seconds + EXCLUDED.audio_seconds, charged = u.charged + EXCLUDED.charged,
           refunded = u.refunded + EXCLUDED.refunded, cache_hits = u.cache_hits + EXCLUDED.cache_hits
       $$`);
 
+    // The budget check and the count are one conditional UPDATE: concurrent charges on a key queue on
+    // its row and each re-reads the spend before deciding, so none can overspend it.
+    await queryRunner.query(`
+      CREATE FUNCTION charge_key_budget(p_api_key uuid, p_amount bigint) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        v_key api_keys%ROWTYPE;
+        v_spent bigint;
+      BEGIN
+        UPDATE api_keys k
+           SET period_spent = CASE WHEN k.period_start = budget_period_start(k.budget_period, now()) THEN k.period_spent ELSE 0 END + p_amount,
+               period_start = budget_period_start(k.budget_period, now())
+         WHERE k.id = p_api_key
+           AND (k.credit_limit IS NULL
+                OR CASE WHEN k.period_start = budget_period_start(k.budget_period, now()) THEN k.period_spent ELSE 0 END + p_amount <= k.credit_limit);
+        IF FOUND THEN
+          RETURN;
+        END IF;
+        SELECT * INTO v_key FROM api_keys WHERE id = p_api_key;
+        IF FOUND THEN
+          v_spent := CASE WHEN v_key.period_start = budget_period_start(v_key.budget_period, now()) THEN v_key.period_spent ELSE 0 END;
+          RAISE EXCEPTION 'key budget exceeded' USING ERRCODE = 'SB402', DETAIL = json_build_object(
+            'credit_limit', v_key.credit_limit, 'spent', v_spent, 'period', v_key.budget_period,
+            'retry_after_seconds', ceil(extract(epoch FROM budget_period_end(v_key.budget_period, now()) - clock_timestamp())))::text;
+        END IF;
+      END $$`);
+
     await queryRunner.query(`DROP FUNCTION reserve_credits(uuid, bigint, varchar)`);
     await queryRunner.query(`
       CREATE FUNCTION reserve_credits(p_tenant uuid, p_amount bigint, p_reference varchar, p_api_key uuid DEFAULT NULL,
                                       p_face varchar DEFAULT NULL, p_voice varchar DEFAULT NULL, p_characters integer DEFAULT NULL)
       RETURNS void LANGUAGE plpgsql AS $$
-      DECLARE
-        v_key api_keys%ROWTYPE;
-        v_spent bigint;
       BEGIN
         INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (p_tenant, 'reserve', -p_amount, p_reference)
           ON CONFLICT (reference, kind) DO NOTHING;
@@ -122,23 +141,7 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
           RAISE EXCEPTION 'insufficient credits' USING ERRCODE = 'SC402';
         END IF;
         IF p_api_key IS NOT NULL THEN
-          -- The budget check and the count are one conditional UPDATE: concurrent reservations on a key
-          -- queue on its row and each re-reads the spend before deciding, so none can overspend it.
-          UPDATE api_keys k
-             SET period_spent = CASE WHEN k.period_start = budget_period_start(k.budget_period, now()) THEN k.period_spent ELSE 0 END + p_amount,
-                 period_start = budget_period_start(k.budget_period, now())
-           WHERE k.id = p_api_key
-             AND (k.credit_limit IS NULL
-                  OR CASE WHEN k.period_start = budget_period_start(k.budget_period, now()) THEN k.period_spent ELSE 0 END + p_amount <= k.credit_limit);
-          IF NOT FOUND THEN
-            SELECT * INTO v_key FROM api_keys WHERE id = p_api_key;
-            IF FOUND THEN
-              v_spent := CASE WHEN v_key.period_start = budget_period_start(v_key.budget_period, now()) THEN v_key.period_spent ELSE 0 END;
-              RAISE EXCEPTION 'key budget exceeded' USING ERRCODE = 'SB402', DETAIL = json_build_object(
-                'credit_limit', v_key.credit_limit, 'spent', v_spent, 'period', v_key.budget_period,
-                'retry_after_seconds', ceil(extract(epoch FROM budget_period_end(v_key.budget_period, now()) - clock_timestamp())))::text;
-            END IF;
-          END IF;
+          PERFORM charge_key_budget(p_api_key, p_amount);
         END IF;
         -- A reference a cache hit already reported stays as reported: reporting never refuses a reservation.
         INSERT INTO usage_events (reference, tenant_id, api_key_id, face, voice, characters, reserved)
@@ -185,23 +188,31 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
             UPDATE api_keys SET period_spent = GREATEST(0, period_spent - v_refund)
              WHERE id = v_event.api_key_id AND period_start = budget_period_start(budget_period, v_event.created_at);
           END IF;
-          PERFORM roll_up_usage(v_event, 1, CASE WHEN v_event.cache_hit THEN 1 ELSE 0 END);
+          PERFORM roll_up_usage(v_event, 1, v_event.reserved - v_event.refunded, v_event.refunded, CASE WHEN v_event.cache_hit THEN 1 ELSE 0 END);
         END IF;
         RETURN true;
       END $$`);
 
-    // A cached answer charged directly (ledger kind cache_hit, reference = the request or job id): a
-    // reference already reserved is flagged (counted when it finishes, or now if it has); otherwise
-    // the hit is its own finished event, charged the hit's amount.
+    // A cache_hit ledger row (migration AudioCache). charge_cache_hit() below writes its usage event
+    // itself, so this finds it flagged and does nothing. A job settled as a hit (settle_job_as_cache_hit:
+    // its reservation refunded whole, then the hit charged) has a finished event: the hit's charge is
+    // added to it, to its rollup and to its key's spend. A hit under no event (written by other code) is
+    // an unattributed finished event of its own.
     await queryRunner.query(`
       CREATE FUNCTION record_cache_hit() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         v_event usage_events%ROWTYPE;
       BEGIN
-        UPDATE usage_events SET cache_hit = true WHERE reference = NEW.reference AND NOT cache_hit RETURNING * INTO v_event;
+        UPDATE usage_events SET cache_hit = true, refunded = CASE WHEN status = 'open' THEN refunded ELSE refunded + NEW.amount END
+         WHERE reference = NEW.reference AND NOT cache_hit
+        RETURNING * INTO v_event;
         IF FOUND THEN
           IF v_event.status <> 'open' THEN
-            PERFORM roll_up_usage(v_event, 0, 1);
+            PERFORM roll_up_usage(v_event, 0, -NEW.amount, NEW.amount, 1);
+            IF v_event.api_key_id IS NOT NULL AND NEW.amount < 0 THEN
+              UPDATE api_keys SET period_spent = period_spent - NEW.amount
+               WHERE id = v_event.api_key_id AND period_start = budget_period_start(budget_period, v_event.created_at);
+            END IF;
           END IF;
           RETURN NULL;
         END IF;
@@ -210,13 +221,69 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
           ON CONFLICT (reference) DO NOTHING
           RETURNING * INTO v_event;
         IF FOUND THEN
-          PERFORM roll_up_usage(v_event, 1, 1);
+          PERFORM roll_up_usage(v_event, 1, v_event.reserved, 0, 1);
         END IF;
         RETURN NULL;
       END $$`);
     await queryRunner.query(`
       CREATE TRIGGER credit_ledger_cache_hit AFTER INSERT ON credit_ledger
         FOR EACH ROW WHEN (NEW.kind = 'cache_hit') EXECUTE FUNCTION record_cache_hit()`);
+    await queryRunner.query(`DROP FUNCTION charge_cache_hit(uuid, bigint, varchar)`);
+    await queryRunner.query(`
+      CREATE FUNCTION charge_cache_hit(p_tenant uuid, p_amount bigint, p_reference varchar, p_api_key uuid DEFAULT NULL,
+                                       p_face varchar DEFAULT NULL, p_voice varchar DEFAULT NULL, p_characters integer DEFAULT NULL,
+                                       p_provider varchar DEFAULT NULL, p_audio_seconds double precision DEFAULT NULL)
+      RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        v_event usage_events%ROWTYPE;
+      BEGIN
+        -- The usage event first, finished and flagged, so the ledger's trigger finds it and adds nothing.
+        INSERT INTO usage_events (reference, tenant_id, api_key_id, face, voice, provider, characters, audio_seconds,
+                                  reserved, refunded, status, cache_hit, finished_at)
+          VALUES (p_reference, p_tenant, p_api_key, p_face, p_voice, p_provider, COALESCE(p_characters, 0), p_audio_seconds,
+                  p_amount, 0, 'succeeded', true, now())
+          ON CONFLICT (reference) DO NOTHING
+          RETURNING * INTO v_event;
+        IF NOT FOUND THEN
+          RETURN; -- already charged under this reference
+        END IF;
+        INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (p_tenant, 'cache_hit', -p_amount, p_reference)
+          ON CONFLICT (reference, kind) DO NOTHING;
+        IF NOT FOUND THEN
+          RETURN;
+        END IF;
+        UPDATE tenants SET credit_balance = credit_balance - p_amount WHERE id = p_tenant AND credit_balance >= p_amount;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'insufficient credits' USING ERRCODE = 'SC402';
+        END IF;
+        IF p_api_key IS NOT NULL THEN
+          PERFORM charge_key_budget(p_api_key, p_amount);
+        END IF;
+        PERFORM roll_up_usage(v_event, 1, p_amount, 0, 1);
+      END $$`);
+    await queryRunner.query(`DROP FUNCTION settle_job_as_cache_hit(varchar, bigint)`);
+    await queryRunner.query(`
+      CREATE FUNCTION settle_job_as_cache_hit(p_reference varchar, p_amount bigint, p_provider varchar DEFAULT NULL,
+                                              p_audio_seconds double precision DEFAULT NULL)
+      RETURNS boolean LANGUAGE plpgsql AS $$
+      DECLARE
+        v_tenant uuid;
+        v_reserved bigint;
+        v_charge bigint;
+      BEGIN
+        SELECT tenant_id, -amount INTO v_tenant, v_reserved FROM credit_ledger WHERE reference = p_reference AND kind = 'reserve';
+        IF NOT FOUND OR NOT finish_reservation(p_reference, 'settle', 0, 'succeeded', p_provider, p_audio_seconds) THEN
+          RETURN false;
+        END IF;
+        -- The whole reservation came back just now, so the balance covers the (smaller) hit charge.
+        v_charge := LEAST(GREATEST(p_amount, 0), v_reserved);
+        INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (v_tenant, 'cache_hit', -v_charge, p_reference)
+          ON CONFLICT (reference, kind) DO NOTHING;
+        IF FOUND AND v_charge > 0 THEN
+          UPDATE tenants SET credit_balance = credit_balance - v_charge WHERE id = v_tenant;
+        END IF;
+        RETURN true;
+      END $$`);
 
     // The job's key, kept on its row and passed to reserve_credits (the ten-argument version stays for callers without a key).
     await queryRunner.query(`ALTER TABLE synthesis_jobs ADD COLUMN api_key_id uuid`);
@@ -301,7 +368,14 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
         LEFT JOIN credit_ledger o ON o.reference = r.reference AND o.kind IN ('settle', 'release')
         LEFT JOIN synthesis_jobs j ON j.id = r.reference
        WHERE r.kind = 'reserve'`);
-    await queryRunner.query(`SELECT roll_up_usage(e, 1, 0) FROM usage_events e WHERE e.status <> 'open'`);
+    // Cache hits charged before: a job's adds its charge to its event, a request's is an event of its own.
+    await queryRunner.query(`
+      INSERT INTO usage_events AS u (reference, tenant_id, reserved, refunded, status, cache_hit, created_at, finished_at)
+      SELECT reference, tenant_id, -amount, 0, 'succeeded', true, created_at, created_at FROM credit_ledger WHERE kind = 'cache_hit'
+      ON CONFLICT (reference) DO UPDATE SET cache_hit = true, refunded = u.refunded - EXCLUDED.reserved`);
+    await queryRunner.query(
+      `SELECT roll_up_usage(e, 1, e.reserved - e.refunded, e.refunded, CASE WHEN e.cache_hit THEN 1 ELSE 0 END) FROM usage_events e WHERE e.status <> 'open'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -313,11 +387,17 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
     await queryRunner.query(
       `DROP FUNCTION create_synthesis_job(varchar, uuid, varchar, jsonb, char, varchar, integer, bigint, integer, integer, uuid)`,
     );
+    await queryRunner.query(
+      `DROP FUNCTION charge_cache_hit(uuid, bigint, varchar, uuid, varchar, varchar, integer, varchar, double precision)`,
+    );
+    await queryRunner.query(`DROP FUNCTION settle_job_as_cache_hit(varchar, bigint, varchar, double precision)`);
+    await this.restoreCacheFunctions(queryRunner);
     await queryRunner.query(`DROP TRIGGER credit_ledger_cache_hit ON credit_ledger`);
     await queryRunner.query(`DROP FUNCTION record_cache_hit()`);
     await queryRunner.query(`DROP FUNCTION finish_reservation(varchar, varchar, bigint, varchar, varchar, double precision)`);
     await queryRunner.query(`DROP FUNCTION reserve_credits(uuid, bigint, varchar, uuid, varchar, varchar, integer)`);
-    await queryRunner.query(`DROP FUNCTION roll_up_usage(usage_events, integer, integer)`);
+    await queryRunner.query(`DROP FUNCTION roll_up_usage(usage_events, integer, bigint, bigint, integer)`);
+    await queryRunner.query(`DROP FUNCTION charge_key_budget(uuid, bigint)`);
     await queryRunner.query(`DROP FUNCTION usage_voice(jsonb)`);
     await queryRunner.query(`DROP TABLE usage_hourly`);
     await queryRunner.query(`DROP TABLE usage_events`);
@@ -325,10 +405,6 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
     await queryRunner.query(`DROP FUNCTION budget_period_start(varchar, timestamptz)`);
     await queryRunner.query(
       `ALTER TABLE api_keys DROP COLUMN credit_limit, DROP COLUMN budget_period, DROP COLUMN period_start, DROP COLUMN period_spent`,
-    );
-    await queryRunner.query(`ALTER TABLE credit_ledger DROP CONSTRAINT credit_ledger_kind_check`);
-    await queryRunner.query(
-      `ALTER TABLE credit_ledger ADD CONSTRAINT credit_ledger_kind_check CHECK (kind IN ('topup', 'reserve', 'settle', 'release'))`,
     );
     await queryRunner.query(`
       CREATE FUNCTION reserve_credits(p_tenant uuid, p_amount bigint, p_reference varchar) RETURNS void
@@ -365,6 +441,44 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
         END IF;
         IF v_refund > 0 THEN
           UPDATE tenants SET credit_balance = credit_balance + v_refund WHERE id = v_tenant;
+        END IF;
+        RETURN true;
+      END $$`);
+  }
+
+  /** The audio cache's functions as migration AudioCache wrote them (its own `down` drops these signatures). */
+  private async restoreCacheFunctions(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE FUNCTION charge_cache_hit(p_tenant uuid, p_amount bigint, p_reference varchar) RETURNS void
+      LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (p_tenant, 'cache_hit', -p_amount, p_reference)
+          ON CONFLICT (reference, kind) DO NOTHING;
+        IF NOT FOUND THEN
+          RETURN;
+        END IF;
+        UPDATE tenants SET credit_balance = credit_balance - p_amount WHERE id = p_tenant AND credit_balance >= p_amount;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'insufficient credits' USING ERRCODE = 'SC402';
+        END IF;
+      END $$`);
+    await queryRunner.query(`
+      CREATE FUNCTION settle_job_as_cache_hit(p_reference varchar, p_amount bigint) RETURNS boolean
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        v_tenant uuid;
+        v_reserved bigint;
+        v_charge bigint;
+      BEGIN
+        SELECT tenant_id, -amount INTO v_tenant, v_reserved FROM credit_ledger WHERE reference = p_reference AND kind = 'reserve';
+        IF NOT FOUND OR NOT finish_reservation(p_reference, 'settle', 0) THEN
+          RETURN false;
+        END IF;
+        v_charge := LEAST(GREATEST(p_amount, 0), v_reserved);
+        INSERT INTO credit_ledger (tenant_id, kind, amount, reference) VALUES (v_tenant, 'cache_hit', -v_charge, p_reference)
+          ON CONFLICT (reference, kind) DO NOTHING;
+        IF FOUND AND v_charge > 0 THEN
+          UPDATE tenants SET credit_balance = credit_balance - v_charge WHERE id = v_tenant;
         END IF;
         RETURN true;
       END $$`);

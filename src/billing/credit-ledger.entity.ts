@@ -6,7 +6,8 @@ export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'release' | 'cache_hit
 
 /**
  * Append-only. `amount` is the change to the tenant's balance (reserve negative, release positive,
- * settle the refund of any over-reservation), so the balance always equals the sum of amounts.
+ * settle the refund of any over-reservation, cache_hit the negative charge of an answer served from
+ * the audio cache), so the balance always equals the sum of amounts.
  */
 @Entity({ name: 'credit_ledger' })
 export class CreditLedgerEntity {

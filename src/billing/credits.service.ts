@@ -11,8 +11,6 @@ export interface CreditSummary {
   /** Credits held by reservations that are neither settled nor released yet. */
   reserved: number;
   ledgerSum: number;
-  /** Credits ever topped up: with `balance`, what has been used (charged or held) is `granted - balance`. */
-  granted: number;
 }
 
 /** Raised by reserve_credits() (migration CreditFunctions) when the balance is too low. */
@@ -168,6 +166,48 @@ export class CreditsService {
   }
 
   /**
+   * Charges a request answered from the audio cache: one `cache_hit` ledger entry under `reference`,
+   * conditional on the balance (insufficient_credits otherwise), nothing reserved. Idempotent by
+   * reference. Committed without waiting for the WAL flush (REQUEST_COMMIT): a crash can lose it,
+   * which makes that hit free, never charges twice.
+   */
+  async chargeCacheHit(tenantId: string, amount: number, reference: string, usage: UsageAttribution & UsageOutcome = {}): Promise<void> {
+    if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid cache hit charge ${amount}`);
+    try {
+      await this.dataSource.query(
+        `SELECT ${REQUEST_COMMIT}charge_cache_hit($1::uuid, $2::bigint, $3::varchar, $4::uuid, $5::varchar, $6::varchar, $7::integer,
+                                                  $8::varchar, $9::double precision)`,
+        [
+          tenantId,
+          amount,
+          reference,
+          usage.apiKeyId ?? null,
+          usage.face ?? null,
+          usage.voice ?? null,
+          usage.characters ?? null,
+          usage.provider ?? null,
+          usage.audioSeconds ?? null,
+        ],
+      );
+    } catch (error) {
+      throw asInsufficientCredits(error, amount);
+    }
+  }
+
+  /**
+   * Ends a job's reservation as a cache hit, in the caller's transaction: the reservation is settled
+   * with nothing charged and `amount` is charged as a `cache_hit` entry under the job's id. Returns
+   * false when the reservation had already ended.
+   */
+  async settleAsCacheHit(reference: string, amount: number, manager: EntityManager, outcome: UsageOutcome = {}): Promise<boolean> {
+    const rows = await manager.query(
+      `SELECT settle_job_as_cache_hit($1::varchar, $2::bigint, $3::varchar, $4::double precision) AS finished`,
+      [reference, amount, outcome.provider ?? null, outcome.audioSeconds ?? null],
+    );
+    return rows[0].finished === true;
+  }
+
+  /**
    * Ends a reservation as not charged: the whole amount goes back to the balance. Without `manager`
    * (a request's reservation), a release that cannot reach PostgreSQL is retried until it succeeds.
    */
@@ -211,7 +251,6 @@ export class CreditsService {
     const rows = await this.dataSource.query(
       `SELECT t.credit_balance AS balance,
               COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id), 0) AS ledger_sum,
-              COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id AND kind = 'topup'), 0) AS granted,
               COALESCE((SELECT SUM(-r.amount) FROM credit_ledger r
                          WHERE r.tenant_id = t.id AND r.kind = 'reserve'
                            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))), 0) AS reserved
@@ -219,12 +258,18 @@ export class CreditsService {
       [tenantId],
     );
     if (!rows[0]) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
-    return {
-      tenantId,
-      balance: Number(rows[0].balance),
-      reserved: Number(rows[0].reserved),
-      ledgerSum: Number(rows[0].ledger_sum),
-      granted: Number(rows[0].granted),
-    };
+    return { tenantId, balance: Number(rows[0].balance), reserved: Number(rows[0].reserved), ledgerSum: Number(rows[0].ledger_sum) };
+  }
+
+  /** Credits ever topped up, and the balance now: what has been used (charged, or held) is the difference. */
+  async granted(tenantId: string): Promise<{ granted: number; balance: number }> {
+    const rows = await this.dataSource.query(
+      `SELECT t.credit_balance AS balance,
+              COALESCE((SELECT SUM(amount) FROM credit_ledger WHERE tenant_id = t.id AND kind = 'topup'), 0) AS granted
+         FROM tenants t WHERE t.id = $1`,
+      [tenantId],
+    );
+    if (!rows[0]) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+    return { granted: Number(rows[0].granted), balance: Number(rows[0].balance) };
   }
 }

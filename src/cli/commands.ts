@@ -1,4 +1,5 @@
 import { adminCommands } from './admin.commands';
+import { cacheCommands } from './cache.commands';
 import type { CliCommand } from './cli-command';
 import { databaseCommands } from './database.commands';
 import { tenantCommands } from './tenant.commands';
@@ -16,6 +17,7 @@ export const CLI_COMMANDS: CliCommand[] = [
   ...workerCommands,
   ...webhookCommands,
   ...adminCommands,
+  ...cacheCommands,
 ];
 
 /** What each command group (the first word) is about, for `--help`. */
@@ -28,4 +30,5 @@ export const CLI_GROUPS: Record<string, string> = {
   workers: 'live worker processes',
   webhooks: "tenants' completion webhook endpoints",
   'admin-keys': "operators' keys to the dashboard and /admin/v1",
+  cache: 'the audio result cache',
 };

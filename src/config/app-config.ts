@@ -84,6 +84,19 @@ export class AppConfig {
     return { holdTtlSeconds: this.environment.CREDIT_HOLD_TTL_SECONDS };
   }
 
+  /** The audio result cache (src/synthesis/cache, docs/cache.md). */
+  get audioCache() {
+    const env = this.environment;
+    return {
+      enabled: env.AUDIO_CACHE_ENABLED,
+      maxBytes: env.AUDIO_CACHE_MAX_BYTES,
+      ttlSeconds: env.AUDIO_CACHE_TTL_SECONDS,
+      maxEntryBytes: Math.min(env.AUDIO_CACHE_MAX_ENTRY_BYTES, env.AUDIO_CACHE_MAX_BYTES),
+      waitMs: env.AUDIO_CACHE_WAIT_MS,
+      memoryBytes: env.AUDIO_CACHE_MEMORY_BYTES,
+    };
+  }
+
   get inference() {
     return { poolSize: this.environment.INFERENCE_POOL_SIZE, threadsPerWorker: this.environment.INFERENCE_THREADS };
   }

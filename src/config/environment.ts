@@ -150,6 +150,49 @@ export class Environment {
   @Max(64)
   INFERENCE_THREADS = 1;
 
+  /** The audio result cache (docs/cache.md): off here turns it off for the whole deployment. */
+  @Transform(({ value }) => parseFlag(value, true))
+  @IsBoolean()
+  AUDIO_CACHE_ENABLED = true;
+
+  /** Upper bound of the cache's stored audio, all tenants together; least recently used entries go first. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(64 * 1024)
+  @Max(Number.MAX_SAFE_INTEGER)
+  AUDIO_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
+
+  /** Entries older than this (from when they were stored) are never served again and are deleted. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(365 * 24 * 3600)
+  AUDIO_CACHE_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** Longer answers are not stored (and are not held in memory to be stored). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(256 * 1024 * 1024)
+  AUDIO_CACHE_MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * Copies of recently hit entries each process keeps, so a hot entry's audio is not read out of
+   * PostgreSQL on every hit (the entry is still checked there each time); 0 turns the copies off.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(4 * 1024 * 1024 * 1024)
+  AUDIO_CACHE_MEMORY_BYTES = 32 * 1024 * 1024;
+
+  /** How long a request waits for an identical synthesis already running (in any process) before doing its own. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  AUDIO_CACHE_WAIT_MS = 30_000;
+
   /**
    * Mirror for `voices install`: when set, each catalogue file is fetched from `<base>/<file name>`
    * instead of its own URL (an internal mirror, or a local server in tests).
@@ -284,6 +327,14 @@ const OPTIONAL_VARIABLES = [
   'ADMIN_TOKEN',
   'ADMIN_TOKEN_SHA256',
 ];
+
+/** `true`/`1` and `false`/`0`; `fallback` when unset; anything else is left for @IsBoolean to refuse. */
+function parseFlag(value: unknown, fallback: boolean): unknown {
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  return value;
+}
 
 /** Never repeated in an error message: start-up errors end up in logs. */
 const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'AUDIO_URL_SIGNING_SECRET']);

@@ -62,6 +62,14 @@ export class RouteEntry {
   @IsIn(ROUTE_SAMPLE_RATES)
   sample_rate!: number;
 
+  /**
+   * The audio cache on this route (docs/cache.md): `true` (each tenant its own entries), `false` (never
+   * cached), or `shared` (catalogue voices only: one entry for every tenant, which lets a tenant tell
+   * from a fast answer that someone spoke the same text on this voice).
+   */
+  @IsIn([true, false, 'shared'])
+  cache: boolean | 'shared' = true;
+
   /** Fixture voices for tests and demos; listed but flagged in the catalogue. */
   @IsBoolean()
   test_voice = false;
@@ -105,6 +113,8 @@ export function crossCheckRouting(providers: ProvidersConfig, routes: RoutesConf
     for (const route of entries) {
       const key = route.id;
       if (section === 'models' && !/^[^/\s]+\/\S+$/.test(key)) problems.push(`routes.yaml: models.${key} must be a provider/model key`);
+      if (section === 'models' && route.cache === 'shared')
+        problems.push(`routes.yaml: models.${key} cannot have cache: shared (only catalogue voices can)`);
       route.chain.forEach((target, index) => {
         const provider = providers.find(target.provider);
         if (!provider) problems.push(`routes.yaml: ${section}.${key}.chain[${index}] names unknown provider '${target.provider}'`);

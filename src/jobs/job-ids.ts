@@ -30,7 +30,12 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Same body → same hash, whatever the key order: what an Idempotency-Key is compared on. */
+/**
+ * Same body → same hash, whatever the key order: what an Idempotency-Key is compared on. The
+ * `Cache-Control` directive is a header, not the body: a retry that adds `no-store` is the same job.
+ */
 export function requestHash(face: FaceName, request: SynthesisRequest, resultTtlSeconds: number): string {
-  return createHash('sha256').update(canonical({ face, request, resultTtlSeconds })).digest('hex');
+  return createHash('sha256')
+    .update(canonical({ face, request: { ...request, cache: undefined }, resultTtlSeconds }))
+    .digest('hex');
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../billing/credits.service';
+import { AppConfig } from '../config/app-config';
 import { RESULT_STORE, ResultStore } from '../storage/result-store';
 import type { RenderedSpeech } from '../synthesis/speech.types';
 import { WebhookOutbox } from '../webhooks/webhook-outbox';
@@ -22,6 +23,7 @@ export class JobOutcomes {
     @Inject(RESULT_STORE) private readonly results: ResultStore,
     private readonly credits: CreditsService,
     private readonly webhookOutbox: WebhookOutbox,
+    private readonly config: AppConfig,
   ) {}
 
   /** Marks the job running; undefined when it is already finished, expired or unknown. */
@@ -31,7 +33,15 @@ export class JobOutcomes {
 
   async succeed(job: SynthesisJobEntity, outcome: RenderedSpeech): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const served = { provider: outcome.provider, model: outcome.model ?? null, attempts: outcome.attempts };
+      // A job answered from the audio cache pays the hit price (cache_hit in the ledger), any other its reservation.
+      const charged = outcome.cache === 'hit' ? this.config.pricing.cacheHitCredits(job.credits) : job.credits;
+      const served = {
+        provider: outcome.provider,
+        model: outcome.model ?? null,
+        attempts: outcome.attempts,
+        cache: outcome.cache,
+        charged,
+      };
       if (!(await this.jobs.markSucceeded(manager, job.id, served))) return false;
       await this.results.save(
         job.id,
@@ -45,11 +55,9 @@ export class JobOutcomes {
         },
         manager,
       );
-      await this.credits.settle(job.id, job.credits, manager, {
-        status: 'succeeded',
-        provider: outcome.provider,
-        audioSeconds: outcome.durationSeconds,
-      });
+      const usage = { status: 'succeeded' as const, provider: outcome.provider, audioSeconds: outcome.durationSeconds };
+      if (outcome.cache === 'hit') await this.credits.settleAsCacheHit(job.id, charged, manager, usage);
+      else await this.credits.settle(job.id, job.credits, manager, usage);
       await this.webhookOutbox.recordJobEvent(manager, 'job.succeeded', [{ id: job.id, tenantId: job.tenantId }]);
       return true;
     });

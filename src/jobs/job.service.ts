@@ -110,6 +110,8 @@ export class JobService {
       model: null,
       attempts: 0,
       routingAttempts: null,
+      cacheStatus: null,
+      creditsCharged: null,
       errorCode: null,
       errorMessage: null,
       characters: request.characters,

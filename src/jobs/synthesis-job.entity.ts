@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/bigint.transformer';
+import type { CacheStatus } from '../synthesis/cache/audio-cache.types';
 import type { AttemptRecord } from '../synthesis/speech.types';
 import type { FaceName, SynthesisRequest } from '../synthesis/synthesis-request';
 
@@ -58,6 +59,14 @@ export class SynthesisJobEntity {
 
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   credits!: number;
+
+  /** Whether a succeeded job's audio came from the audio cache (null before it ran, and for jobs older than the cache). */
+  @Column({ name: 'cache_status', type: 'varchar', length: 8, nullable: true })
+  cacheStatus!: CacheStatus | null;
+
+  /** What a succeeded job was charged: its reservation, or the cache hit price (null until it succeeded). */
+  @Column({ name: 'credits_charged', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  creditsCharged!: number | null;
 
   @Column({ name: 'result_ttl_seconds', type: 'integer' })
   resultTtlSeconds!: number;

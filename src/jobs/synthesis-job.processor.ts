@@ -51,7 +51,7 @@ export class SynthesisJobProcessor {
     if (!job) return; // finished by an earlier run, expired, or never committed
     const startedAt = Date.now();
     try {
-      const outcome = await this.speech.render(job.request, { requestId: job.id });
+      const outcome = await this.speech.render(job.request, { requestId: job.id, tenantId: job.tenantId });
       if (await this.outcomes.succeed(job, outcome))
         this.logger.pino.info({ jobId: job.id, provider: outcome.provider, ms: Date.now() - startedAt }, 'job succeeded');
     } catch (exception) {

@@ -1,3 +1,4 @@
+import type { CacheStatus } from '../synthesis/cache/audio-cache.types';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -17,6 +18,10 @@ export interface JobServed {
   provider: string;
   model: string | null;
   attempts: AttemptRecord[];
+  /** Whether the audio came from the audio cache. */
+  cache: CacheStatus;
+  /** Credits the job was charged (its reservation, or the hit price). */
+  charged: number;
 }
 
 /** A job row that is not finished: what the relay looks at. */
@@ -123,10 +128,11 @@ export class SynthesisJobRepository {
   async markSucceeded(manager: EntityManager, id: string, served: JobServed): Promise<boolean> {
     const [rows] = await manager.query(
       `UPDATE synthesis_jobs SET status = 'succeeded', provider = $2, model = $3, routing_attempts = $4::jsonb,
+              cache_status = $5, credits_charged = $6,
               error_code = NULL, error_message = NULL, completed_at = now(),
               expires_at = now() + make_interval(secs => result_ttl_seconds)
         WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, served.provider, served.model, JSON.stringify(served.attempts)],
+      [id, served.provider, served.model, JSON.stringify(served.attempts), served.cache, served.charged],
     );
     return rows.length > 0;
   }

@@ -32,6 +32,9 @@ export class AbsentEngineProvider implements TtsProvider {
   async checkHealth(): Promise<ProviderHealth> {
     return { status: 'down', detail: this.reason };
   }
+  audioIdentity(): undefined {
+    return undefined;
+  }
 }
 
 /**

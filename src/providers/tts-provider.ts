@@ -57,6 +57,19 @@ export interface ProviderHealth {
   voices?: Record<string, { available: boolean; reason?: string; testVoice?: boolean }>;
 }
 
+/**
+ * What a provider's audio for one request depends on, for the audio cache's key (docs/cache.md): the
+ * engine itself and the request as the engine will really use it (after its defaults, clamping and
+ * text normalisation). Fields the engine ignores are left out, so requests that differ only in them
+ * share an entry.
+ */
+export interface AudioIdentity {
+  /** The engine and its exact model: `vits:<SHA-256 of the voice's files>`, `espeak-ng:1.0.2`, `openai-compatible:<base URL>`. */
+  engine: string;
+  /** Everything else that changes the audio, as plain JSON. */
+  input: Record<string, unknown>;
+}
+
 /** One TTS backend: a local engine or an HTTP upstream. */
 export interface TtsProvider {
   /** Unique id used in routes and in `provider/model` strings (`vits`, `espeak`, `openai`, …). */
@@ -74,6 +87,8 @@ export interface TtsProvider {
    */
   synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream>;
   checkHealth(): Promise<ProviderHealth>;
+  /** What this provider's audio for `request` depends on; undefined when it cannot say yet (its audio is then not cached). */
+  audioIdentity(request: ProviderRequest): AudioIdentity | undefined;
 }
 
 /** All configured providers, in config order. */

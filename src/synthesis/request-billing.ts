@@ -31,6 +31,17 @@ export class RequestBilling {
   }
 
   /**
+   * Charges an answer served from the audio cache (its hit price) before it is sent: the audio is whole
+   * and in hand, so there is nothing to reserve and nothing that can fail halfway. Throws
+   * insufficient_credits (402 in every face) when the balance is lower.
+   */
+  async chargeHit(tenantId: string, amount: number, usage: UsageAttribution & UsageOutcome = {}): Promise<string> {
+    const reference = `sync_${randomUUID()}`;
+    await this.credits.chargeCacheHit(tenantId, amount, reference, usage);
+    return reference;
+  }
+
+  /**
    * `chunks`, billed: settled when the stream ends whole or `delivered()` was called (the consumer has
    * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
    * the stream fails, so the synthesis behind it ends too. `served` describes the outcome for the

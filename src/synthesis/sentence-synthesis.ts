@@ -6,6 +6,8 @@ import type { AttemptRecord, TimedSegment } from './speech.types';
 export interface SpokenSentence {
   samples: Float32Array;
   provider: string;
+  /** The serving target's own voice (its key in the audio cache). */
+  voice?: string;
   model?: string;
   attempts: AttemptRecord[];
 }

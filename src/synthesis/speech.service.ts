@@ -7,7 +7,11 @@ import { wholeFile } from '../audio/whole-file';
 import { AppConfig } from '../config/app-config';
 import { CreateJobOptions, CreatedJob, JobService } from '../jobs/job.service';
 import { ProviderRegistry } from '../providers/provider.registry';
+import { AudioCache, CachePlan } from './cache/audio-cache';
+import { cacheEntryOf, cacheEntryOfFile, renderedOfHit, streamOfHit } from './cache/cached-speech';
+import type { CacheFill } from './cache/cache-fill';
 import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
+import type { UsageAttribution } from '../billing/credits.service';
 import { RequestBilling } from './request-billing';
 import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
@@ -24,6 +28,7 @@ import type {
   TimedSpeechStream,
 } from './speech.types';
 import { pairWithSpans, sentencesAsPcm } from './timed-audio';
+import { concatSamples, describe, linkedController } from './speech-audio';
 import type { FaceName, SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
@@ -52,6 +57,16 @@ export interface SpeechFieldNames extends RouteFieldNames {
   format?: string;
 }
 
+/** What a job's render needs besides the request: its id (for logs and upstreams), its tenant (the cache's scope) and a stop signal. */
+export interface RenderOptions {
+  requestId: string;
+  tenantId: string;
+  signal?: AbortSignal;
+}
+
+/** The route target that served (its cache key is made from it). */
+type ServedTarget = Pick<RoutedStream, 'provider' | 'voice' | 'model'>;
+
 /** Sentences in flight at once when a request asks for timestamps (a job: nobody waits for the first). */
 const TIMESTAMP_LOOKAHEAD = 3;
 
@@ -71,6 +86,7 @@ export class SpeechService {
     private readonly catalog: VoiceCatalog,
     private readonly registry: ProviderRegistry,
     private readonly config: AppConfig,
+    private readonly cache: AudioCache,
   ) {}
 
   /** Validates what the request names (unknown voice/provider, unavailable format → TtsError) before anything is billed. */
@@ -85,10 +101,43 @@ export class SpeechService {
   }
 
   /**
-   * Speech as it is produced, billed: reserved now; charged once the face marks audio delivered or the
-   * stream ends whole; released when it ends before anything was delivered.
+   * Speech as it is produced, billed. A cache hit is charged its hit price at once and streams the
+   * stored file. Otherwise credits are reserved now; charged once the face marks audio delivered or the
+   * stream ends whole; released when it ends before anything was delivered. A miss is stored in the
+   * cache once its stream has ended whole.
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
+    const decision = this.cache.decide(prepared, caller.tenantId, 'request');
+    if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
+    const acquired = await this.cache.acquire(decision.plan, signal);
+    if ('hit' in acquired) {
+      const credits = this.config.pricing.cacheHitCredits(prepared.price);
+      await this.billing.chargeHit(caller.tenantId, credits, {
+        ...this.attributionOf(prepared, caller),
+        provider: acquired.hit.meta.provider,
+        audioSeconds: acquired.hit.meta.durationSeconds,
+      });
+      const { request } = prepared;
+      return streamOfHit(acquired.hit, {
+        characters: request.characters,
+        credits,
+        ignoredFields: this.ignoredFields(request, acquired.hit.meta.provider),
+      });
+    }
+    try {
+      return await this.synthesize(prepared, caller, signal, { plan: decision.plan, fill: acquired.fill });
+    } catch (error) {
+      acquired.fill.abandon();
+      throw error;
+    }
+  }
+
+  private async synthesize(
+    prepared: PreparedSpeech,
+    caller: SpeechCaller,
+    signal: AbortSignal | undefined,
+    caching?: { plan: CachePlan; fill: CacheFill },
+  ): Promise<SpeechStream> {
     const { request, price, output } = prepared;
     const reference = await this.reserve(prepared, caller);
     const controller = linkedController(signal);
@@ -108,15 +157,24 @@ export class SpeechService {
       throw error;
     }
     const audio = routed.audio;
-    const billed = this.billing.billed(audio.chunks, reference, price, stop, (bytes) => {
+    const served = this.servedBy(routed, request);
+    const described = describe(audio);
+    const chunks = caching
+      ? caching.fill.tee(audio.chunks, (bytes) => ({
+          key: this.cache.keyFor(prepared, caching.plan.scope, routed, caching.plan.bySentence),
+          audio: cacheEntryOf(described, bytes, audio.samplesWritten(), served),
+        }))
+      : audio.chunks;
+    const billed = this.billing.billed(chunks, reference, price, stop, (bytes) => {
       const seconds = audioSecondsOf(audio, bytes);
       return { provider: routed.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
     });
     return {
-      ...this.servedBy(routed, request),
+      ...served,
       credits: price,
       ignoredFields: this.ignoredFields(request, routed.provider),
-      ...describe(audio),
+      cache: caching ? 'miss' : 'bypass',
+      ...described,
       chunks: billed.chunks,
       samplesWritten: () => audio.samplesWritten(),
       markDelivered: billed.delivered,
@@ -140,10 +198,38 @@ export class SpeechService {
     return this.jobs.create(caller.tenantId, prepared.request, { ...options, apiKeyId: caller.apiKeyId });
   }
 
-  /** A job's audio as one file, unbilled (the job is billed by its own id). */
-  async render(request: SynthesisRequest, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+  /**
+   * A job's audio as one file, unbilled (the job is billed by its own id, at the hit price when the
+   * audio came from the cache). A miss is stored in the cache once the file is whole.
+   */
+  async render(request: SynthesisRequest, options: RenderOptions): Promise<RenderedSpeech> {
     const prepared = await this.prepare(request);
-    if (request.withTimestamps) return this.renderBySentence(prepared, options);
+    const bySentence = request.withTimestamps === true;
+    const decision = this.cache.decide(prepared, options.tenantId, 'job', bySentence);
+    if (!('plan' in decision)) return { ...(await this.renderFile(prepared, options)).rendered, cache: 'bypass' };
+    const acquired = await this.cache.acquire(decision.plan, options.signal);
+    if ('hit' in acquired) return renderedOfHit(acquired.hit, request.characters);
+    const { fill } = acquired;
+    try {
+      const { rendered, target } = await this.renderFile(prepared, options);
+      const key = target && this.cache.keyFor(prepared, decision.plan.scope, target, bySentence);
+      // Awaited (a few ms): once a job has succeeded, any process finds its audio in the cache.
+      if (key) await fill.complete(key, cacheEntryOfFile(rendered, rendered));
+      else fill.abandon();
+      return { ...rendered, cache: 'miss' };
+    } catch (error) {
+      fill.abandon();
+      throw error;
+    }
+  }
+
+  /** The file, and the one target that spoke all of it (undefined when sentences were spoken by different targets). */
+  private async renderFile(
+    prepared: PreparedSpeech,
+    options: RenderOptions,
+  ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
+    if (prepared.request.withTimestamps) return this.renderBySentence(prepared, options);
+    const { request } = prepared;
     const controller = linkedController(options.signal);
     try {
       const routed = await this.router.open(prepared.route, request, {
@@ -154,7 +240,10 @@ export class SpeechService {
       });
       const audio = routed.audio;
       const bytes = await collectBytes(audio.chunks);
-      return { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) };
+      return {
+        rendered: { ...this.servedBy(routed, request), ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()) },
+        target: routed,
+      };
     } finally {
       controller.abort(new Error('rendering ended'));
     }
@@ -181,7 +270,10 @@ export class SpeechService {
   }
 
   /** Timestamps for any engine: each sentence is spoken on its own, so its start and end are known to the sample. */
-  private async renderBySentence(prepared: PreparedSpeech, options: { requestId: string; signal?: AbortSignal }): Promise<RenderedSpeech> {
+  private async renderBySentence(
+    prepared: PreparedSpeech,
+    options: RenderOptions,
+  ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
     const { request, route } = prepared;
     const speakOne = this.sentenceSpeaker(prepared, options.requestId);
     const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
@@ -192,13 +284,18 @@ export class SpeechService {
     };
     const audio = this.pipeline.convert({ ...source, byteLength: samples.length * 2 }, prepared.output);
     const bytes = await collectBytes(audio.chunks);
+    const first = sentences[0];
+    const oneTarget = sentences.every((s) => s.provider === first.provider && s.voice === first.voice && s.model === first.model);
     return {
-      provider: sentences[0].provider,
-      ...(sentences[0].model ? { model: sentences[0].model } : {}),
-      attempts: sentences.flatMap((sentence) => sentence.attempts),
-      characters: request.characters,
-      ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
-      segments,
+      rendered: {
+        provider: first.provider,
+        ...(first.model ? { model: first.model } : {}),
+        attempts: sentences.flatMap((sentence) => sentence.attempts),
+        characters: request.characters,
+        ...this.wholeFile(describe(audio), bytes, audio.samplesWritten()),
+        segments,
+      },
+      ...(oneTarget && first.voice ? { target: { provider: first.provider, voice: first.voice, model: first.model } } : {}),
     };
   }
 
@@ -240,6 +337,8 @@ export class SpeechService {
       characters: request.characters,
       credits: price,
       ignoredFields: this.ignoredFields(request, first.provider),
+      // Audio with its sentence spans as it is produced is not cached: the cache keeps whole files.
+      cache: 'bypass',
       ...describe(audio),
       pieces: billed.chunks,
       markDelivered: billed.delivered,
@@ -248,12 +347,11 @@ export class SpeechService {
 
   /** Holds the price for the caller, attributed for the usage report and charged to the key's budget. */
   private reserve(prepared: PreparedSpeech, caller: SpeechCaller): Promise<string> {
-    return this.billing.reserve(caller.tenantId, prepared.price, {
-      apiKeyId: caller.apiKeyId,
-      face: caller.face,
-      voice: usageVoice(prepared.request),
-      characters: prepared.request.characters,
-    });
+    return this.billing.reserve(caller.tenantId, prepared.price, this.attributionOf(prepared, caller));
+  }
+
+  private attributionOf(prepared: PreparedSpeech, caller: SpeechCaller): UsageAttribution {
+    return { apiKeyId: caller.apiKeyId, face: caller.face, voice: usageVoice(prepared.request), characters: prepared.request.characters };
   }
 
   /** Speaks one sentence through the route's chain, as mono samples at the route's rate. */
@@ -272,13 +370,14 @@ export class SpeechService {
       return {
         samples: concatSamples(parts),
         provider: routed.provider,
+        voice: routed.voice,
         ...(routed.model ? { model: routed.model } : {}),
         attempts: routed.attempts,
       };
     };
   }
 
-  private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields'> {
+  private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields' | 'cache'> {
     const model = routed.model ?? routed.voice;
     return { provider: routed.provider, ...(model ? { model } : {}), attempts: routed.attempts, characters: request.characters };
   }
@@ -292,16 +391,6 @@ export class SpeechService {
     const file = wholeFile(audio.format, bytes, audio.sampleRate, samples);
     return { ...file, format: audio.format, contentType: audio.contentType, sampleRate: audio.sampleRate };
   }
-}
-
-function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength'> {
-  return {
-    format: audio.descriptor.format as SpeechStream['format'],
-    contentType: audio.contentType,
-    sampleRate: audio.descriptor.sampleRate,
-    passedThrough: audio.passedThrough,
-    ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
-  };
 }
 
 /**
@@ -319,14 +408,6 @@ function audioSecondsOf(audio: ClientAudio, bytes: number): number | undefined {
   return undefined;
 }
 
-/** A controller of our own that also aborts when the caller's signal does. */
-function linkedController(signal: AbortSignal | undefined): AbortController {
-  const controller = new AbortController();
-  if (signal?.aborted) controller.abort(signal.reason);
-  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller;
-}
-
 /** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */
 function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec {
   if (!request.output) return { format: request.format, sampleRate: routeRate };
@@ -337,15 +418,4 @@ function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield first;
   yield* rest;
-}
-
-function concatSamples(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const joined = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
 }

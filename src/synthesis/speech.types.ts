@@ -1,5 +1,6 @@
 import type { AudioFormat } from '../audio/audio-format';
 import type { TtsErrorCode } from '../common/tts-error';
+import type { CacheStatus } from './cache/audio-cache.types';
 import type { TimedPiece } from './timed-audio';
 
 /** One route target's part in a synthesis: its outcome after any retries. */
@@ -49,6 +50,8 @@ export interface Served {
   credits: number;
   /** Request fields (the OpenAI/Bifrost names) the serving provider did not honour as given. */
   ignoredFields: Array<'voice' | 'speed' | 'instructions' | 'language_code'>;
+  /** Whether the audio came from the audio cache (`x-cache`). */
+  cache: CacheStatus;
 }
 
 /** Audio on its way to a client, billed by the one rule (docs/architecture.md, "Billing"). */

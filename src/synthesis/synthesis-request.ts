@@ -1,4 +1,5 @@
 import type { VoiceSettings } from '../common/voice-settings';
+import type { CacheDirective } from './cache/audio-cache.types';
 
 /** `ulaw` and `alaw` are headerless 8-bit G.711 (telephony), offered by the ElevenLabs face only. */
 export type AudioFormat = 'wav' | 'pcm' | 'mp3' | 'opus' | 'aac' | 'flac' | 'ulaw' | 'alaw';
@@ -30,6 +31,8 @@ export interface SynthesisRequest {
   language?: string;
   instructions?: string;
   withTimestamps?: boolean;
+  /** The client's `Cache-Control: no-store`: the audio cache is neither read nor written for this request. */
+  cache?: CacheDirective;
 }
 
 /**

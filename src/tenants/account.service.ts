@@ -36,7 +36,7 @@ export class AccountService {
 
   /** Credits granted (every top-up) and used so far (charged, or held by work still running): an ElevenLabs subscription's character count and limit. */
   async usageOf(tenantId: string): Promise<{ granted: number; used: number; balance: number }> {
-    const summary = await this.credits.summary(tenantId);
-    return { granted: summary.granted, used: summary.granted - summary.balance, balance: summary.balance };
+    const { granted, balance } = await this.credits.granted(tenantId);
+    return { granted, used: granted - balance, balance };
   }
 }

@@ -93,7 +93,7 @@ export class WebhookPayloadBuilder {
       completed_at: job.completedAt?.toISOString() ?? null,
       expires_at: job.expiresAt?.toISOString() ?? null,
       characters: job.characters,
-      credits_charged: succeeded ? job.credits : 0,
+      credits_charged: succeeded ? (job.creditsCharged ?? job.credits) : 0,
       format: job.request.format,
       provider: succeeded ? job.provider : null,
       status_url: this.statusUrl(job),

@@ -45,7 +45,14 @@ describe('job maintenance: claimed in PostgreSQL, relay repairs what the queue l
       new WebhookDeliveriesRepository(dataSource),
       api.app.get(RootLogger),
     );
-    const outcomes = new JobOutcomes(dataSource, repository, api.app.get(RESULT_STORE), api.app.get(CreditsService), webhookOutbox);
+    const outcomes = new JobOutcomes(
+      dataSource,
+      repository,
+      api.app.get(RESULT_STORE),
+      api.app.get(CreditsService),
+      webhookOutbox,
+      api.app.get(AppConfig),
+    );
     maintenance = new JobMaintenance(
       dataSource,
       repository,

@@ -37,7 +37,7 @@ describe('job rules (no worker: rows are driven directly)', () => {
       new WebhookDeliveriesRepository(dataSource),
       api.app.get(RootLogger),
     );
-    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService), webhookOutbox);
+    outcomes = new JobOutcomes(dataSource, repository, results, api.app.get(CreditsService), webhookOutbox, api.app.get(AppConfig));
     maintenance = new JobMaintenance(
       dataSource,
       repository,
@@ -60,7 +60,14 @@ describe('job rules (no worker: rows are driven directly)', () => {
       sampleRate: 16000,
       durationSeconds: 1,
     };
-    await outcomes.succeed(job!, { ...audio, provider: 'vits', model: 'sauti-test-v1', characters: job!.characters, attempts: [] });
+    await outcomes.succeed(job!, {
+      ...audio,
+      provider: 'vits',
+      model: 'sauti-test-v1',
+      characters: job!.characters,
+      attempts: [],
+      cache: 'miss',
+    });
   }
 
   it('50 parallel creates with one Idempotency-Key → one job and one reservation', async () => {

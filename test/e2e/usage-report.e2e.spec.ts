@@ -234,6 +234,49 @@ describe('usage report', () => {
     expect(report.body.totals).toMatchObject({ requests: 3, cache_hits: 3, credits_charged: 3 + 2 + 10, credits_refunded: 8 });
   });
 
+  it("the audio cache's charges: a request's hit is attributed and charged to its key's budget, a job's hit adds its charge", async () => {
+    const { tenantId, apiKey } = await api.createTenant(1_000_000);
+    const { key } = await api.app.get(ApiKeysService).create(tenantId, 'cached', { creditLimit: 30, period: 'day' });
+    const spent = async () => Number((await db.query(`SELECT period_spent FROM api_keys WHERE id = $1`, [key.id]))[0].period_spent);
+    const who = { apiKeyId: key.id, face: 'sauti', voice: 'v1', characters: 50 };
+    await credits.chargeCacheHit(tenantId, 5, `sync_${randomUUID()}`, { ...who, provider: 'vits', audioSeconds: 2 });
+    expect(await spent()).toBe(5);
+    // The job's reservation is refunded whole and the hit charged: 2 of its 20 stay charged.
+    const job = `sync_${randomUUID()}`;
+    await credits.reserveForRequest(tenantId, 20, job, who);
+    expect(await spent()).toBe(25);
+    await db.transaction((manager) => credits.settleAsCacheHit(job, 2, manager, { provider: 'vits', audioSeconds: 4 }));
+    expect(await spent()).toBe(7);
+    // Over the key's budget a hit is refused like a reservation, and nothing is written.
+    await credits.reserveForRequest(tenantId, 20, `sync_${randomUUID()}`, who);
+    const balance = (await credits.summary(tenantId)).balance;
+    await expect(credits.chargeCacheHit(tenantId, 5, `sync_${randomUUID()}`, who)).rejects.toMatchObject({ code: 'key_budget_exceeded' });
+    expect((await credits.summary(tenantId)).balance).toBe(balance);
+
+    const report = await usage(apiKey, {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+      group_by: 'api_key,provider,status',
+    });
+    expect(report.body.buckets.filter((bucket: { status: string }) => bucket.status === 'succeeded')).toEqual([
+      expect.objectContaining({
+        api_key_id: key.id,
+        provider: 'vits',
+        requests: 2,
+        cache_hits: 2,
+        credits_charged: 7,
+        credits_refunded: 18,
+        audio_seconds: 6,
+      }),
+    ]);
+    const [ledger] = await db.query(
+      `SELECT -sum(amount) FILTER (WHERE kind <> 'topup') AS charged FROM credit_ledger WHERE tenant_id = $1 AND reference IN
+         (SELECT reference FROM usage_events WHERE tenant_id = $1 AND status <> 'open')`,
+      [tenantId],
+    );
+    expect(Number(ledger.charged)).toBe(7);
+  });
+
   it('a key sees only its own tenant, and bad queries are 422 problems naming the field', async () => {
     const mine = await api.createTenant(1_000_000);
     const other = await api.createTenant(1_000_000);

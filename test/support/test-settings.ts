@@ -22,6 +22,8 @@ export function testSettings(): Record<string, string> {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     API_KEY_CACHE_TTL_MS: '0',
     AUDIO_URL_SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
+    // Suites send the same texts again and count upstream calls; the cache's own suite turns it on (test/e2e/audio-cache*.e2e.spec.ts).
+    AUDIO_CACHE_ENABLED: 'false',
   };
 }
 

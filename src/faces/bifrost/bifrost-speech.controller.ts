@@ -26,9 +26,10 @@ export class BifrostSpeechController {
     @Body() body: BifrostSpeechRequestDto,
     @Headers('x-bf-async-job-result-ttl') ttl: string | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    send(response, await this.speech.create(principal, body, { ttlHeader: ttl, idempotencyKey }, response));
+    send(response, await this.speech.create(principal, body, { ttlHeader: ttl, idempotencyKey, cacheControl }, response));
   }
 
   @Get(':job_id')

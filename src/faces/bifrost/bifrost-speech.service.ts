@@ -7,6 +7,7 @@ import { AppConfig } from '../../config/app-config';
 import { JobService } from '../../jobs/job.service';
 import { SpeechService } from '../../synthesis/speech.service';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
+import { cacheStatusHeader, withCacheControl } from '../shared/cache-control';
 import { BifrostJobPresenter } from './bifrost-job.presenter';
 import type { BifrostSpeechRequestDto } from './bifrost-speech.dto';
 import { inertFieldsSet, resultTtlFromHeader, toSynthesisRequest } from './bifrost-speech.mapper';
@@ -17,6 +18,7 @@ const FIELD_NAMES = { route: 'model', fallbacks: 'fallbacks', format: 'response_
 export interface BifrostCreateHeaders {
   ttlHeader?: string | string[];
   idempotencyKey?: string | string[];
+  cacheControl?: string | string[];
 }
 
 export interface BifrostReply {
@@ -47,7 +49,7 @@ export class BifrostSpeechService {
     response?: Response,
   ): Promise<BifrostReply> {
     const idempotencyKey = parseIdempotencyKey(headers.idempotencyKey);
-    const prepared = await this.speech.prepare(toSynthesisRequest(dto), FIELD_NAMES);
+    const prepared = await this.speech.prepare(withCacheControl(toSynthesisRequest(dto), headers.cacheControl), FIELD_NAMES);
     const resultTtlSeconds = resultTtlFromHeader(headers.ttlHeader, this.config.jobs.defaultResultTtlSeconds);
     const { job, created } = await this.speech.submit(prepared, principal, {
       face: 'bifrost',
@@ -71,6 +73,10 @@ export class BifrostSpeechService {
     if (status === 'pending' || status === 'processing') return { status: 202, body: this.presenter.accepted(job), headers: {} };
     if (status === 'failed') return { status: 200, body: this.presenter.failed(job), headers: {} };
     const { result } = await this.jobs.getAudio(tenantId, jobId);
-    return { status: 200, body: this.presenter.completed(job, result), headers: job.provider ? { 'x-tts-provider': job.provider } : {} };
+    const headers = {
+      ...(job.provider ? { 'x-tts-provider': job.provider } : {}),
+      ...(job.cacheStatus ? cacheStatusHeader(job.cacheStatus) : {}),
+    };
+    return { status: 200, body: this.presenter.completed(job, result), headers };
   }
 }

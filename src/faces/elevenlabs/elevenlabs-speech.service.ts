@@ -7,6 +7,7 @@ import { CharacterTimeline, CharacterTimings } from '../../synthesis/character-t
 import { PreparedSpeech, SpeechCaller, SpeechService } from '../../synthesis/speech.service';
 import type { Served, TimedSpeechStream } from '../../synthesis/speech.types';
 import { sendAudioFile, sendAudioStream } from '../shared/audio-response';
+import { cacheStatusHeader, withCacheControl } from '../shared/cache-control';
 import { modelIdOf } from './elevenlabs-catalog.mapper';
 import { ElevenLabsSpeechRequest, parseElevenLabsSpeech } from './elevenlabs-request.parser';
 
@@ -46,7 +47,7 @@ export class ElevenLabsSpeechService {
 
   /** `POST /v1/text-to-speech/{voice_id}`: the whole file, with its length (ElevenLabs' non-streaming answer). */
   async convert(call: Call, http: Http): Promise<void> {
-    const { parsed, prepared } = await this.prepare(call);
+    const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
       const file = await this.speech.collect(speech);
@@ -57,7 +58,7 @@ export class ElevenLabsSpeechService {
 
   /** `POST /v1/text-to-speech/{voice_id}/stream`: chunked audio as it is produced. */
   async stream(call: Call, http: Http): Promise<void> {
-    const { parsed, prepared } = await this.prepare(call);
+    const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
       await sendAudioStream(http.response, speech, { ...this.headers(parsed, speech, http.request), 'cache-control': 'no-store' });
@@ -66,7 +67,7 @@ export class ElevenLabsSpeechService {
 
   /** `POST /v1/text-to-speech/{voice_id}/with-timestamps`: the whole audio in base64 with character timings. */
   async withTimestamps(call: Call, http: Http): Promise<void> {
-    const { parsed, prepared } = await this.prepare(call);
+    const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
       const timeline = new CharacterTimeline(prepared.request.text);
@@ -88,7 +89,7 @@ export class ElevenLabsSpeechService {
 
   /** `POST /v1/text-to-speech/{voice_id}/stream/with-timestamps`: one JSON object per line as audio is produced. */
   async streamWithTimestamps(call: Call, http: Http): Promise<void> {
-    const { parsed, prepared } = await this.prepare(call);
+    const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
       const timeline = new CharacterTimeline(prepared.request.text);
@@ -102,13 +103,14 @@ export class ElevenLabsSpeechService {
   }
 
   /** Parses, checks the voice, and prepares (route, price, output) before anything is billed. */
-  private async prepare(call: Call): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
+  private async prepare(call: Call, request: ServiceRequest): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
     const parsed = parseElevenLabsSpeech(call.voiceId, call.body, call.query);
     const voice = this.speech.voice(call.voiceId);
     if (!voice) throw new TtsError('unknown_voice', `A voice with the voice_id ${call.voiceId} was not found.`, { field: 'voice_id' });
     // The voice decides the engine; a model_id naming another (or an ElevenLabs model) changes nothing, and is said so.
     if (parsed.modelId !== undefined && parsed.modelId !== modelIdOf(voice)) parsed.unhonoured.push('model_id');
-    return { parsed, prepared: await this.speech.prepare(parsed.synthesis, FIELD_NAMES) };
+    const synthesis = withCacheControl(parsed.synthesis, request.headers['cache-control']);
+    return { parsed, prepared: await this.speech.prepare(synthesis, FIELD_NAMES) };
   }
 
   private headers(parsed: ElevenLabsSpeechRequest, served: Served, request: ServiceRequest): Record<string, string> {
@@ -117,6 +119,7 @@ export class ElevenLabsSpeechService {
       'request-id': request.id,
       'x-character-count': String(served.characters),
       'x-tts-provider': served.provider,
+      ...cacheStatusHeader(served.cache),
       ...(ignored.length > 0 ? { 'x-ignored-fields': ignored.join(', ') } : {}),
     };
   }

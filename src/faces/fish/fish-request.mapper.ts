@@ -1,3 +1,4 @@
+import { withCacheControl } from '../shared/cache-control';
 import { Injectable } from '@nestjs/common';
 import { TtsError } from '../../common/tts-error';
 import { AppConfig } from '../../config/app-config';
@@ -22,7 +23,7 @@ export class FishRequestMapper {
     private readonly speech: SpeechService,
   ) {}
 
-  async prepare(body: FishCreateTaskDto): Promise<PreparedSpeech> {
+  async prepare(body: FishCreateTaskDto, cacheControl?: string): Promise<PreparedSpeech> {
     const { text, characters } = speechText(body.text);
     const choice = this.routeFor(body.voiceId, body.engineModelId);
     const request: SynthesisRequest = {
@@ -34,7 +35,7 @@ export class FishRequestMapper {
       settings: { ...DEFAULT_VOICE_SETTINGS },
       format: body.format ?? FISH_DEFAULT_FORMAT,
     };
-    return this.speech.prepare(request, { route: choice.field, format: 'format' });
+    return this.speech.prepare(withCacheControl(request, cacheControl), { route: choice.field, format: 'format' });
   }
 
   private routeFor(voiceId: string, engineModelId: string | undefined): RouteChoice {

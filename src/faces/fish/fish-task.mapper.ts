@@ -26,6 +26,8 @@ export interface FishTaskView {
   credits: { reserved: number } | { charged: number };
   /** Who synthesized it (succeeded tasks). */
   provider?: string;
+  /** Succeeded tasks: whether the audio came from the audio cache (`hit`, charged the hit price), was synthesized (`miss`) or the cache was not used (`bypass`). */
+  cache?: 'hit' | 'miss' | 'bypass';
 }
 
 function fishStatus(job: SynthesisJobEntity): FishTaskStatus {
@@ -60,7 +62,13 @@ export function toFishTaskView(job: SynthesisJobEntity, link?: SignedAudioLink):
     ...(status === 'failed' ? { error: { code: fishErrorCode(job.errorCode), message: job.errorMessage ?? 'The task failed.' } } : {}),
     format: job.request.format,
     characters: job.characters,
-    credits: status === 'succeeded' ? { charged: job.credits } : status === 'failed' ? { charged: 0 } : { reserved: job.credits },
+    credits:
+      status === 'succeeded'
+        ? { charged: job.creditsCharged ?? job.credits }
+        : status === 'failed'
+          ? { charged: 0 }
+          : { reserved: job.credits },
     ...(status === 'succeeded' && job.provider ? { provider: job.provider } : {}),
+    ...(status === 'succeeded' && job.cacheStatus ? { cache: job.cacheStatus } : {}),
   };
 }

@@ -36,11 +36,12 @@ export class FishTasksController {
     // Typed loosely so the global whitelist pipe skips it; FishCreateTaskPipe validates with Fish's rules.
     @Body(FishCreateTaskPipe) body: Record<string, unknown>,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<FishTaskView> {
     const dto = body as unknown as FishCreateTaskDto;
-    const { task, created } = await this.tasks.create(principal, dto, idempotencyKey, originOf(request), response);
+    const { task, created } = await this.tasks.create(principal, dto, { idempotencyKey, cacheControl }, originOf(request), response);
     response.setHeader('location', fishTaskPath(task.id));
     if (!created) response.setHeader(IDEMPOTENT_REPLAY_HEADER, 'true');
     return task;

@@ -52,12 +52,12 @@ export class FishTasksService {
   async create(
     principal: Principal,
     body: FishCreateTaskDto,
-    idempotencyKey: string | undefined,
+    headers: { idempotencyKey?: string; cacheControl?: string },
     origin: string,
     response?: Response,
   ): Promise<{ task: FishTaskView; created: boolean }> {
-    const key = parseIdempotencyKey(idempotencyKey);
-    const prepared = await this.requests.prepare(body);
+    const key = parseIdempotencyKey(headers.idempotencyKey);
+    const prepared = await this.requests.prepare(body, headers.cacheControl);
     const { job, created } = await this.speech.submit(prepared, principal, {
       face: 'fish',
       idempotencyKey: key,

@@ -6,13 +6,15 @@ import type { SpeechStream } from '../../synthesis/speech.types';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import { sendAudioFile, sendAudioStream, sendSseStream } from '../shared/audio-response';
 import { openAiErrorClass } from './openai-error.envelope';
+import { cacheStatusHeader, withCacheControl } from '../shared/cache-control';
 import type { OpenAiSpeechRequestDto } from './openai-speech.dto';
 import { OPENAI_FIELD_NAMES, toSynthesisRequest } from './openai-speech.mapper';
 
 /** Headers naming who served and which fields that provider did not honour. */
-export function servedHeaders(speech: Pick<SpeechStream, 'provider' | 'ignoredFields'>): Record<string, string> {
+export function servedHeaders(speech: Pick<SpeechStream, 'provider' | 'ignoredFields' | 'cache'>): Record<string, string> {
   return {
     'x-tts-provider': speech.provider,
+    ...cacheStatusHeader(speech.cache),
     ...(speech.ignoredFields.length > 0 ? { 'x-ignored-fields': speech.ignoredFields.join(', ') } : {}),
   };
 }
@@ -35,7 +37,10 @@ export class OpenAiSpeechService {
     http: { request: ServiceRequest; response: Response },
   ): Promise<void> {
     const { response } = http;
-    const prepared = await this.speech.prepare(toSynthesisRequest(dto), OPENAI_FIELD_NAMES);
+    const prepared = await this.speech.prepare(
+      withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']),
+      OPENAI_FIELD_NAMES,
+    );
     await abortOnDisconnect(response, async (signal) => {
       const caller = { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, requestId: http.request.id, face: 'openai' as const };
       const speech = await this.speech.stream(prepared, caller, signal);

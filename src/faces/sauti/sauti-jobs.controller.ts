@@ -1,3 +1,4 @@
+import { CACHE_STATUS_HEADER } from '../shared/cache-control';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -40,6 +41,11 @@ export class SautiJobsController {
     required: false,
     description: 'Retrying with the same key and body returns the same job instead of a new one.',
   })
+  @ApiHeader({
+    name: 'Cache-Control',
+    required: false,
+    description: '`no-store`: the job neither reads nor fills the audio cache.',
+  })
   @ApiBody({ type: SautiCreateJobDto })
   @ApiAcceptedResponse({ type: SautiJobAcceptedDto })
   @SautiProblemResponses(401, 402, 404, 413, 415, 422, 429)
@@ -47,6 +53,7 @@ export class SautiJobsController {
     // `unknown`: validated by the Sauti parser with the document's wording, not by the global pipe.
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiJobAcceptedDto> {
@@ -56,6 +63,7 @@ export class SautiJobsController {
       limits: request.principal!.limits,
       requestId: request.id,
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
+      cacheControl,
       response,
     };
     const { job, created } = await this.sauti.createJob(body, context);
@@ -79,7 +87,16 @@ export class SautiJobsController {
   @ApiOperation({ summary: 'Download audio', description: 'audio/wav bytes once the job has succeeded; 409 Conflict before.' })
   @ApiParam({ name: 'job_id', example: 'job_abc123' })
   @ApiProduces('audio/wav')
-  @ApiOkResponse({ description: 'The WAV file.', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    description: 'The WAV file.',
+    content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      'x-cache': {
+        description: '`hit` (answered from the audio cache, charged the hit price), `miss` or `bypass`',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @SautiProblemResponses(401, 404, 409, 429)
   async audio(
     @CurrentPrincipal() principal: Principal,
@@ -88,7 +105,8 @@ export class SautiJobsController {
   ): Promise<StreamableFile> {
     const { job, result } = await this.jobs.getAudio(principal.tenantId, jobId);
     if (job.provider) response.setHeader(SAUTI_HEADERS.provider, job.provider);
-    setCostHeaders(response, job.characters, job.credits, 'charged');
+    if (job.cacheStatus) response.setHeader(CACHE_STATUS_HEADER, job.cacheStatus);
+    setCostHeaders(response, job.characters, job.creditsCharged ?? job.credits, 'charged');
     return new StreamableFile(result.audio, {
       type: result.contentType,
       length: result.audio.length,

@@ -9,6 +9,7 @@ import { parseVoiceId, requireObject, toSynthesisRequest } from './sauti-request
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import type { TenantLimits } from '../../config/rate-limits.config';
 import { SAUTI_SYNC_MAX_CHARACTERS } from './sauti-routes';
+import { withCacheControl } from '../shared/cache-control';
 
 export type SautiSpeech =
   { kind: 'audio'; voiceId: string; outcome: BilledSpeech } | { kind: 'job'; job: SynthesisJobEntity; created: boolean };
@@ -19,6 +20,8 @@ export interface SautiCallContext {
   limits: TenantLimits;
   requestId: string;
   idempotencyKey?: string;
+  /** The request's `Cache-Control` (`no-store` keeps the audio cache out). */
+  cacheControl?: string;
   signal?: AbortSignal;
   /** Where the job-creation limit's x-ratelimit-* headers go, when a job is created. */
   response?: Response;
@@ -36,7 +39,8 @@ export class SautiSynthesisService {
   async speak(voiceId: string, body: unknown, context: SautiCallContext): Promise<SautiSpeech> {
     // The path names the resource: an unknown voice is a 404 whatever the body holds.
     this.requireCatalogueVoice(voiceId, 'voice_id');
-    const prepared = await this.prepare(toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings'])), 'voice_id');
+    const request = toSynthesisRequest(voiceId, requireObject(body, 'body', ['text', 'voice_settings']));
+    const prepared = await this.prepare(withCacheControl(request, context.cacheControl), 'voice_id');
     // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
     if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(prepared, context)) };
     const caller = { tenantId: context.tenantId, apiKeyId: context.apiKeyId, requestId: context.requestId, face: 'sauti' as const };
@@ -48,7 +52,10 @@ export class SautiSynthesisService {
   async createJob(body: unknown, context: SautiCallContext): Promise<{ job: SynthesisJobEntity; created: boolean }> {
     const fields = requireObject(body, 'body', ['text', 'voice_id', 'voice_settings']);
     const voiceId = parseVoiceId(fields.voice_id, 'voice_id');
-    return this.enqueue(await this.prepare(toSynthesisRequest(voiceId, fields), 'voice_id'), context);
+    return this.enqueue(
+      await this.prepare(withCacheControl(toSynthesisRequest(voiceId, fields), context.cacheControl), 'voice_id'),
+      context,
+    );
   }
 
   /** The key's job-creation limit is charged only when a job is created: an idempotent replay costs nothing. */

@@ -10,6 +10,7 @@ import { SAUTI_HEADERS, setCostHeaders, toJobAccepted } from './sauti-response.m
 import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
+import { CACHE_STATUS_HEADER } from '../shared/cache-control';
 import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 
 @ApiTags('TTS')
@@ -32,8 +33,22 @@ export class SautiTextToSpeechController {
     required: false,
     description: 'Only for texts that become jobs: the same key and body return the same job.',
   })
+  @ApiHeader({
+    name: 'Cache-Control',
+    required: false,
+    description: '`no-store`: this request neither reads nor fills the audio cache. Answers say `x-cache: hit | miss | bypass`.',
+  })
   @ApiBody({ type: SautiTextToSpeechDto })
-  @ApiOkResponse({ type: SautiTextToSpeechResponseDto, description: 'Audio for texts up to 2,000 characters.' })
+  @ApiOkResponse({
+    type: SautiTextToSpeechResponseDto,
+    description: 'Audio for texts up to 2,000 characters.',
+    headers: {
+      'x-cache': {
+        description: '`hit` (answered from the audio cache, charged the hit price), `miss` or `bypass`',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiAcceptedResponse({
     type: SautiJobAcceptedDto,
     description: 'Texts over 2,000 characters: a job, exactly as POST /v1/tts/jobs creates.',
@@ -44,6 +59,7 @@ export class SautiTextToSpeechController {
     // `unknown`: the global ValidationPipe leaves it alone; the Sauti parser checks it with the document's wording.
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
@@ -53,6 +69,7 @@ export class SautiTextToSpeechController {
       limits: request.principal!.limits,
       requestId: request.id,
       idempotencyKey: parseIdempotencyKey(idempotencyKey),
+      cacheControl,
     };
     const speech = await abortOnDisconnect(response, (signal) => this.sauti.speak(voiceId, body, { ...context, signal }));
     if (speech.kind === 'job') {
@@ -63,6 +80,7 @@ export class SautiTextToSpeechController {
     }
     const { outcome } = speech;
     response.setHeader(SAUTI_HEADERS.provider, outcome.provider);
+    response.setHeader(CACHE_STATUS_HEADER, outcome.cache);
     setCostHeaders(response, outcome.characters, outcome.credits, 'charged');
     return {
       audio_base64: outcome.bytes.toString('base64'),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AudioStream } from '../../audio/audio-stream';
 import { TtsError } from '../../common/tts-error';
 import type { ProviderEntry } from '../../config/providers.config';
@@ -6,6 +7,7 @@ import { isEspeakVoice } from '../../espeak/espeak-voices';
 import { planPieces } from '../../text/sentence-plan';
 import { SENTENCE_PAUSE_SECONDS } from '../../text/text-chunker';
 import type {
+  AudioIdentity,
   FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
@@ -18,7 +20,13 @@ import type {
 const DEFAULT_WORDS_PER_MINUTE = 175;
 /** eSpeak's own output rate. */
 const ESPEAK_SAMPLE_RATE = 22_050;
+/** The engine's identity for the audio cache: the WebAssembly build's package version. */
+const ESPEAK_ENGINE = `espeak-ng:${(JSON.parse(readFileSync(require.resolve('espeak-ng/package.json'), 'utf8')) as { version: string }).version}`;
 const ESPEAK_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
+
+function wordsPerMinute(request: ProviderRequest): number {
+  return Math.round(Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate)));
+}
 
 function abortError(signal: AbortSignal, provider: string, timeoutMs: number): TtsError {
   const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
@@ -61,14 +69,19 @@ export class EspeakProvider implements TtsProvider {
     return { status: 'up', detail: 'eSpeak NG (WebAssembly, offline)' };
   }
 
+  /** The voice, the text and the pace after clamping (speaking rates past eSpeak's limits sound the same). */
+  audioIdentity(request: ProviderRequest): AudioIdentity {
+    return { engine: ESPEAK_ENGINE, input: { voice: request.voice, text: request.text, wordsPerMinute: wordsPerMinute(request) } };
+  }
+
   private async *speakPieces(request: ProviderRequest, options: ProviderCallOptions): AsyncGenerator<Buffer> {
-    const wordsPerMinute = Math.min(450, Math.max(80, DEFAULT_WORDS_PER_MINUTE * request.settings.speakingRate));
+    const pace = wordsPerMinute(request);
     const pieces = planPieces(request.text, 'growing');
     const pause = Buffer.alloc(Math.round(SENTENCE_PAUSE_SECONDS * ESPEAK_SAMPLE_RATE) * 2);
     const spoken = pieces.map(() => undefined as Promise<Buffer> | undefined);
     const start = (index: number) => {
       if (index >= pieces.length || spoken[index]) return;
-      spoken[index] = this.speakOne(pieces[index], request.voice, wordsPerMinute, options);
+      spoken[index] = this.speakOne(pieces[index], request.voice, pace, options);
       spoken[index]?.catch(() => undefined); // awaited in order; a later failure must not go unhandled meanwhile
     };
     for (let index = 0; index < pieces.length; index++) {

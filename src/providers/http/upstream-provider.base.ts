@@ -2,6 +2,7 @@ import type { AudioFormat } from '../../audio/audio-format';
 import type { AudioStream, OutputSpec } from '../../audio/audio-stream';
 import { ProviderEntry, ProvidersConfig, UpstreamResponseFormat } from '../../config/providers.config';
 import type {
+  AudioIdentity,
   FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
@@ -92,10 +93,20 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       : { status: 'up', detail: `upstream ${new URL(this.entry.base_url as string).origin}` };
   }
 
+  /**
+   * The upstream (kind, id and address) and exactly what it would be sent: the path and body carry the
+   * model, voice, text and every setting this upstream honours, already mapped and clamped; fields it
+   * does not take never reach the body. Headers (the API key, the request id) do not change the audio.
+   */
+  audioIdentity(request: ProviderRequest): AudioIdentity {
+    const call = this.buildCall(request, this.askFor(request.output));
+    return { engine: `${this.kind}:${this.id}:${this.entry.base_url ?? ''}`, input: { path: call.path, body: call.body } };
+  }
+
   async synthesize(request: ProviderRequest, options: ProviderCallOptions): Promise<AudioStream> {
     const reason = this.unavailableReason();
     if (reason) throw new UpstreamError('provider_unavailable', `${this.id} is not configured: ${reason}`, false, { provider: this.id });
-    const ask = this.nativeAsk(request.output) ?? this.transcodeAsk(request.output);
+    const ask = this.askFor(request.output);
     const call = this.buildCall(request, ask);
     const response = await this.tools.http.open({
       provider: this.id,
@@ -106,6 +117,10 @@ export abstract class UpstreamProvider implements TtsProvider, ReportsAvailabili
       timeoutMs: options.timeoutMs,
     });
     return this.readAudio(response, ask);
+  }
+
+  private askFor(output: OutputSpec): UpstreamAsk {
+    return this.nativeAsk(output) ?? this.transcodeAsk(output);
   }
 
   /** Whether the client's `format` is one this upstream may answer byte for byte. */

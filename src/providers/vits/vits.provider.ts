@@ -6,7 +6,9 @@ import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
 import type { AudioStream } from '../../audio/audio-stream';
 import { floatToPcm16 } from '../../audio/wav';
+import { normalizeSwahiliText } from '../../text/swahili-text.normalizer';
 import type {
+  AudioIdentity,
   FieldSupport,
   ProviderCallOptions,
   ProviderCapabilities,
@@ -15,6 +17,7 @@ import type {
   TtsProvider,
 } from '../tts-provider';
 import { InferencePool } from './inference.pool';
+import { VoiceFingerprints } from './voice-fingerprints';
 import { loadVoiceModel, VoiceLoadResult, VoiceModel } from './voice-models';
 import { speakWithVoice } from './vits.synthesizer';
 
@@ -37,6 +40,7 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   private readonly entries: Map<string, VoiceEntry>;
   private readonly loaded = new Map<string, VoiceLoadResult>();
   private pool?: InferencePool;
+  private readonly fingerprints = new VoiceFingerprints();
 
   constructor(
     private readonly config: AppConfig,
@@ -46,8 +50,10 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     for (const entry of this.entries.values()) this.loaded.set(entry.id, loadVoiceModel(entry, config.paths.voicesDir));
   }
 
-  onModuleInit(): void {
+  /** Fingerprints the installed voices before the first request, so their audio is cacheable from the start. */
+  async onModuleInit(): Promise<void> {
     this.health?.register({ key: 'voices', critical: false, check: () => this.readiness() });
+    await Promise.all(this.voiceStates().map((state) => (state.available ? this.fingerprints.hash(state.model) : undefined)));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -106,6 +112,28 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
       if (error instanceof TtsError) throw error;
       throw new TtsError('provider_unavailable', `vits inference failed for ${voice.id}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The model files' SHA-256, the speaker, the text as the voice will read it (after the Swahili text
+   * normaliser) and the three VITS knobs; VITS takes no instructions or language hint, so they are out.
+   */
+  audioIdentity(request: ProviderRequest): AudioIdentity | undefined {
+    const state = this.state(request.voice);
+    if (!state?.available) return undefined;
+    const fingerprint = this.fingerprints.current(state.model);
+    if (!fingerprint) return undefined;
+    const { speakingRate, noiseScale, noiseScaleDuration } = request.settings;
+    return {
+      engine: `vits:${fingerprint}`,
+      input: {
+        speaker: state.model.speakerId ?? null,
+        text: normalizeSwahiliText(request.text),
+        speakingRate,
+        noiseScale,
+        noiseScaleDuration,
+      },
+    };
   }
 
   async checkHealth(): Promise<ProviderHealth> {

@@ -12,6 +12,8 @@ export type VoiceModel = PiperVoiceModel | MmsVoiceModel;
 interface VoiceModelBase {
   id: string;
   modelPath: string;
+  /** The Piper JSON or MMS tokens file beside the model. */
+  configPath: string;
   sampleRate: number;
   testVoice: boolean;
   language?: string;
@@ -78,6 +80,7 @@ function readPiper(entry: VoiceEntry, files: { model: string; config: string }):
     id: entry.id,
     format: 'piper',
     modelPath: files.model,
+    configPath: files.config,
     sampleRate: parsed.audio.sample_rate,
     testVoice: entry.test_voice,
     language: entry.language,
@@ -93,6 +96,7 @@ function readMms(entry: VoiceEntry, files: { model: string; config: string }): M
     id: entry.id,
     format: 'mms',
     modelPath: files.model,
+    configPath: files.config,
     sampleRate: entry.sample_rate ?? MMS_SAMPLE_RATE,
     testVoice: entry.test_voice,
     language: entry.language,

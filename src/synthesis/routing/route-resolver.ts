@@ -51,6 +51,7 @@ export class RouteResolver {
         key: request.route,
         sampleRate: named.sample_rate,
         language: named.language,
+        cache: named.cache === 'shared' ? 'shared' : named.cache ? 'tenant' : 'off',
         targets: named.chain.map((target) => this.fromEntry(target)),
       };
     if (!request.route.includes('/')) throw new TtsError('unknown_voice', `Unknown voice '${request.route}'.`, { field });
@@ -60,6 +61,7 @@ export class RouteResolver {
       key: request.route,
       sampleRate: catalogueVoice?.sample_rate ?? this.config.routes.implicit_sample_rate,
       language: catalogueVoice?.language,
+      cache: 'tenant',
       targets: [target],
     };
   }

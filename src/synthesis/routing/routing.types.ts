@@ -24,6 +24,8 @@ export interface ResolvedRoute {
   key: string;
   sampleRate: number;
   language?: string;
+  /** The audio cache on this route (routes.yaml `cache`): per tenant, shared by all tenants, or off. */
+  cache: 'tenant' | 'shared' | 'off';
   /** The route's chain, then the request's fallbacks, without duplicates. */
   targets: RouteTarget[];
 }

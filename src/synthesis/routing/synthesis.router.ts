@@ -5,7 +5,8 @@ import { AppConfig } from '../../config/app-config';
 import { isTimeoutReason } from '../../providers/http/deadline';
 import { UpstreamError } from '../../providers/http/upstream-error';
 import { ProviderRegistry } from '../../providers/provider.registry';
-import type { ProviderRequest, TtsProvider } from '../../providers/tts-provider';
+import type { AudioIdentity, ProviderRequest, TtsProvider } from '../../providers/tts-provider';
+import type { OutputSpec } from '../../audio/audio-stream';
 import type { SynthesisRequest } from '../synthesis-request';
 import { isOurs, ProviderCaller, RouteCallOptions } from './provider-call';
 import { retryDelayMs, sleep } from './retry-delay';
@@ -42,6 +43,22 @@ export class SynthesisRouter {
   /** Validates what a request names and returns its targets; throws TtsError naming the face's own fields. */
   resolve(request: Pick<SynthesisRequest, 'route' | 'voice' | 'fallbacks'>, fields?: RouteFieldNames): ResolvedRoute {
     return this.resolver.resolve(request, fields);
+  }
+
+  /**
+   * The target `open` would call first now: the first whose provider is configured, has the voice
+   * loaded, takes the text's length and whose breaker lets calls through. No call is made.
+   */
+  firstServable(route: ResolvedRoute, request: SynthesisRequest): RouteTarget | undefined {
+    return route.targets.find((target) => {
+      const provider = this.registry.get(target.provider);
+      return provider && !this.skipReason(provider, target.voice, request.text) && this.states.breaker(provider.id).acceptsCalls;
+    });
+  }
+
+  /** What `target`'s provider says its audio for `request` depends on (the audio cache's key). */
+  audioIdentity(route: ResolvedRoute, request: SynthesisRequest, target: RouteTarget, output: OutputSpec): AudioIdentity | undefined {
+    return this.registry.get(target.provider)?.audioIdentity(providerRequestFor(target, request, route, output));
   }
 
   /** Opens the first target of `route` that starts speaking; the stream is that provider's own audio. */
@@ -101,15 +118,7 @@ export class SynthesisRouter {
       return { error, record: record('provider_unavailable', 0, error.message), failFast: false };
     }
     const breaker = this.states.breaker(provider.id);
-    const providerRequest: ProviderRequest = {
-      text: request.text,
-      voice: target.voice,
-      ...(target.model ? { model: target.model } : {}),
-      settings: request.settings,
-      language: request.language ?? route.language,
-      instructions: request.instructions,
-      output: options.output,
-    };
+    const providerRequest = providerRequestFor(target, request, route, options.output);
     let lastError: TtsError | undefined;
     for (let retries = 0; ; retries++) {
       const permit = breaker.tryAcquire();
@@ -164,6 +173,19 @@ export class SynthesisRouter {
       ? new TtsError('provider_timeout', 'Synthesis did not finish within the time allowed.', { details: { attempts } })
       : new TtsError('service_unavailable', 'Synthesis was cancelled.', { details: { attempts } });
   }
+}
+
+/** One target's view of a request. */
+function providerRequestFor(target: RouteTarget, request: SynthesisRequest, route: ResolvedRoute, output: OutputSpec): ProviderRequest {
+  return {
+    text: request.text,
+    voice: target.voice,
+    ...(target.model ? { model: target.model } : {}),
+    settings: request.settings,
+    language: request.language ?? route.language,
+    instructions: request.instructions,
+    output,
+  };
 }
 
 /** `primary provider_timeout (912 ms, 2 retries)`: what a client sees of one failed target. */

@@ -70,6 +70,9 @@ export class FaultLab {
       CREDIT_HOLD_TTL_SECONDS: '3',
       WORKER_REPORT_INTERVAL_MS: '1000',
       INFERENCE_POOL_SIZE: '2',
+      // The scenarios repeat texts and wait for upstream calls: answered from the audio cache they would not
+      // happen. The cache's own behaviour is tested in test/e2e/audio-cache*.e2e.spec.ts.
+      AUDIO_CACHE_ENABLED: 'false',
       ...overrides,
     };
     return new FaultLab(postgres, redis, upstream, env);
