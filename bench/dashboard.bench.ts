@@ -54,7 +54,7 @@ async function seed(dataSource: DataSource): Promise<void> {
     SELECT id, tenant_id, face, request->>'route', characters, credits, CASE WHEN status = 'failed' THEN credits ELSE 0 END,
            CASE WHEN completed_at IS NULL THEN 'open' WHEN status = 'failed' THEN 'failed' ELSE 'succeeded' END, created_at, completed_at
       FROM synthesis_jobs`);
-  await dataSource.query(`SELECT roll_up_usage(e, 1, 0) FROM usage_events e WHERE e.status <> 'open'`);
+  await dataSource.query(`SELECT roll_up_usage(e, 1, e.reserved - e.refunded, e.refunded, 0) FROM usage_events e WHERE e.status <> 'open'`);
   await dataSource.query('ANALYZE');
 }
 
