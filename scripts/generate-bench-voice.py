@@ -412,9 +412,9 @@ def calibrate_durations(model, generator):
     return mean_frames
 
 
-def piper_config(decoder, seed, parameters):
+def piper_config(name, decoder, seed, parameters):
     return {
-        "dataset": VOICE_ID,
+        "dataset": name,
         "audio": {"sample_rate": SAMPLE_RATE, "quality": "medium" if decoder == "medium" else "high"},
         "espeak": {"voice": "sw"},
         "language": {"code": "sw", "family": "sw", "name_native": "Kiswahili", "name_english": "Swahili"},
@@ -474,10 +474,10 @@ def main():
     model = VitsSynthesizer(args.decoder).eval()
     parameters = sum(p.numel() for p in model.parameters())
     mean_frames = calibrate_durations(model, torch.Generator().manual_seed(args.seed))
-    print(f"{VOICE_ID} ({args.decoder} decoder): {parameters / 1e6:.2f} M parameters; {mean_frames:.2f} frames per id", file=sys.stderr)
+    name = VOICE_ID if args.decoder == "medium" else f"sauti-bench-{args.decoder}"
+    print(f"{name} ({args.decoder} decoder): {parameters / 1e6:.2f} M parameters; {mean_frames:.2f} frames per id", file=sys.stderr)
 
     os.makedirs(args.out_dir, exist_ok=True)
-    name = VOICE_ID if args.decoder == "medium" else f"sauti-bench-{args.decoder}"
     onnx_path = os.path.join(args.out_dir, f"{name}.onnx")
     ids = torch.randint(1, len(SYMBOLS), (1, 50))
     dummy = (ids, torch.tensor([ids.size(1)]), torch.tensor([0.667, 1.0, 0.8]))
@@ -510,7 +510,7 @@ def main():
     write_atomically(os.path.join(sherpa_dir, "tokens.txt"), tokens.encode("utf-8"))
 
     # Written last: the bench treats the voice as present once its config exists.
-    config = json.dumps(piper_config(args.decoder, args.seed, parameters), ensure_ascii=False, indent=2)
+    config = json.dumps(piper_config(name, args.decoder, args.seed, parameters), ensure_ascii=False, indent=2)
     write_atomically(f"{onnx_path}.json", (config + "\n").encode("utf-8"))
     print(f"wrote {onnx_path}, {onnx_path}.json and {sherpa_dir}/", file=sys.stderr)
 
