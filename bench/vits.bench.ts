@@ -21,7 +21,8 @@ import { VitsProvider } from '../src/providers/vits/vits.provider';
 import { prepareText } from '../src/providers/vits/vits.synthesizer';
 import { BenchVoice, ensureBenchVoice } from './bench-voice';
 import { percentile, round, Suite } from './suite';
-import { bareEngine, Engine, providerEngine, sherpaEngine, SynthesisTiming } from './vits-engines';
+import { bareEngine, Engine, providerEngine, sherpaEngine } from './vits-engines';
+import { goals, measure, sideBySide, Table } from './vits-figures';
 import { swahiliText } from './swahili-text';
 
 const SIZES = [
@@ -36,61 +37,6 @@ const POOL_SHAPES = [
   { poolSize: 1, threads: 2 },
   { poolSize: 2, threads: 2 },
 ];
-
-interface Figures {
-  runs: number;
-  audioSeconds: number;
-  p50Ms: number;
-  p95Ms: number;
-  rtf: number;
-  firstAudioP50Ms: number;
-}
-
-function summarise(timings: SynthesisTiming[]): Figures {
-  const totals = timings.map((t) => t.totalMs);
-  return {
-    runs: timings.length,
-    // Durations come from the (random) duration predictor with noise: audio length varies a little per run.
-    audioSeconds: round(
-      percentile(
-        timings.map((t) => t.audioSeconds),
-        50,
-      ),
-      2,
-    ),
-    p50Ms: round(percentile(totals, 50), 1),
-    p95Ms: round(percentile(totals, 95), 1),
-    rtf: round(
-      percentile(
-        timings.map((t) => t.totalMs / 1000 / t.audioSeconds),
-        50,
-      ),
-      4,
-    ),
-    firstAudioP50Ms: round(
-      percentile(
-        timings.map((t) => t.firstAudioMs),
-        50,
-      ),
-      1,
-    ),
-  };
-}
-
-/**
- * One warm-up each, then the engines take turns run by run, so a change in the shared machine's load
- * falls on all of them alike instead of on whichever happened to run then.
- */
-async function sideBySide(engines: Engine[], text: string, runs: number): Promise<Map<Engine, Figures>> {
-  const timings = new Map<Engine, SynthesisTiming[]>(engines.map((engine) => [engine, []]));
-  for (const engine of engines) await engine.speak(text);
-  for (let i = 0; i < runs; i++) for (const engine of engines) timings.get(engine)!.push(await engine.speak(text));
-  return new Map(engines.map((engine) => [engine, summarise(timings.get(engine)!)]));
-}
-
-async function measure(engine: Engine, text: string, runs: number): Promise<Figures> {
-  return (await sideBySide([engine], text, runs)).get(engine)!;
-}
 
 /** Normalisation + eSpeak + ids for a whole text, the provider's work before its first ONNX run. */
 async function phonemizeP50Ms(voice: VoiceModel, text: string, runs: number): Promise<number> {
@@ -159,7 +105,14 @@ async function sessionSweep(voice: VoiceModel) {
       const engine = await bareEngine(`bare ORT`, voice, { ...vitsSessionOptions(threads), graphOptimizationLevel: level });
       const figures = await measure(engine, text, 3);
       await engine.close();
-      rows.push({ 'intra-op threads': threads, 'graph optimisation': level, 'p50 ms': figures.p50Ms, RTF: figures.rtf });
+      rows.push({
+        'intra-op threads': threads,
+        'graph optimisation': level,
+        'p50 ms': figures.p50Ms,
+        RTF: figures.rtf,
+        'CPU ms': figures.cpuP50Ms,
+        'CPU RTF': figures.cpuRtf,
+      });
     }
   }
   return rows;
@@ -189,6 +142,7 @@ async function poolSweep(bench: BenchVoice | undefined, voice: VoiceModel) {
           'first audio ms': provider.firstAudioP50Ms,
           'bare 1 thread p50 ms': long.get(bare)!.p50Ms,
           'provider/bare': round(provider.p50Ms / long.get(bare)!.p50Ms, 2),
+          'provider/bare CPU': round(provider.cpuP50Ms / long.get(bare)!.cpuP50Ms, 2),
           '8 × 200 chars wall ms': concurrent.wallMs,
           'audio s per s': concurrent.audioSecondsPerSecond,
         });
@@ -200,37 +154,6 @@ async function poolSweep(bench: BenchVoice | undefined, voice: VoiceModel) {
     await bare.close();
   }
   return rows;
-}
-
-type Table = Record<number, Record<string, Figures | string>>;
-
-function goals(table: Table, lagMs: number) {
-  const fig = (chars: number, engine: string) => table[chars][engine] as Figures | undefined;
-  const sherpa = (chars: number) => (typeof table[chars].sherpa === 'string' ? undefined : fig(chars, 'sherpa'));
-  const check = (value: number | undefined, limit: number) => (value === undefined ? 'not measured' : value <= limit ? 'met' : 'missed');
-  const ratio = (chars: number, other: Figures | undefined) => (other ? round(fig(chars, 'provider')!.p50Ms / other.p50Ms, 2) : undefined);
-  return [200, 1000]
-    .flatMap((chars) => [
-      {
-        goal: `provider/bare ≤ 1.10, ${chars} chars`,
-        value: ratio(chars, fig(chars, 'bare')),
-        result: check(ratio(chars, fig(chars, 'bare')), 1.1),
-      },
-      {
-        goal: `provider ≤ sherpa-onnx-node, ${chars} chars`,
-        value: ratio(chars, sherpa(chars)),
-        result: check(ratio(chars, sherpa(chars)), 1),
-      },
-      { goal: `provider RTF ≤ 0.10, ${chars} chars`, value: fig(chars, 'provider')!.rtf, result: check(fig(chars, 'provider')!.rtf, 0.1) },
-    ])
-    .concat([
-      {
-        goal: 'first audio of 1,000 chars ≤ 300 ms',
-        value: fig(1000, 'provider')!.firstAudioP50Ms,
-        result: check(fig(1000, 'provider')!.firstAudioP50Ms, 300),
-      },
-      { goal: 'event-loop lag p99 ≤ 20 ms (4 syntheses)', value: lagMs, result: check(lagMs, 20) },
-    ]);
 }
 
 export const vitsSuite: Suite = {
