@@ -28,12 +28,17 @@ if ((${#missing[@]})); then
   fi
   sudo=()
   if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { echo "error: installing ${missing[*]} needs root: apt-get install -y ${missing[*]}" >&2; exit 1; }
-    sudo=(sudo)
+    if ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null; then
+      echo "error: installing ${missing[*]} needs root: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+    sudo=(sudo -n)
   fi
+  # Wait for another apt run (a shared machine may have one going) rather than fail on its lock.
+  apt=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600)
   echo "installing Debian packages: ${missing[*]}" >&2
-  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-    { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+  "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2 ||
+    { "${apt[@]}" update >&2 && "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2; }
   if [[ -z $espeak_data ]]; then espeak_data=$(dirname "$(dpkg -L espeak-ng-data | grep -m1 '/espeak-ng-data/phontab$')"); fi
 fi
 
