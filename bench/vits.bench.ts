@@ -3,7 +3,8 @@
  *   (a) VitsProvider (normalisation, eSpeak sessions, ONNX runs in the worker pool, chunks streamed);
  *   (b) a bare onnxruntime-node session in this process fed the same ids, chunk after chunk (the floor);
  *   (c) sherpa-onnx-node (its own eSpeak NG and onnxruntime, sentence by sentence).
- * For ~50, ~200 and ~1,000-character Swahili texts: p50/p95, real-time factor, time to first audio.
+ * For ~50, ~200 and ~1,000-character Swahili texts: p50/p95, real-time factor, time to first audio, and
+ * the process's CPU time per synthesis (which a shared machine's load does not inflate as it does wall time).
  * Then: the event loop's lag while 4 syntheses run, 8 concurrent syntheses through the pool, onnxruntime
  * intra-op threads × graph optimisation levels on a bare session, and pool size × threads for the provider.
  *
@@ -38,7 +39,7 @@ const POOL_SHAPES = [
   { poolSize: 2, threads: 2 },
 ];
 
-/** Normalisation + eSpeak + ids for a whole text, the provider's work before its first ONNX run. */
+/** Normalisation + eSpeak + ids for a whole text (the provider waits only for the first sentence's before its first ONNX run). */
 async function phonemizeP50Ms(voice: VoiceModel, text: string, runs: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i <= runs; i++) {
