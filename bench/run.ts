@@ -45,9 +45,16 @@ function resultsDir(): string {
 function print(suite: Suite, result: Record<string, unknown>): void {
   process.stdout.write(`\n== ${suite.name}${suite.description ? `: ${suite.description}` : ''}\n`);
   const { rows, ...rest } = result;
+  const isTable = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((row) => typeof row === 'object');
   for (const [key, value] of Object.entries(rest))
-    process.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
+    if (!isTable(value)) process.stdout.write(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
   if (Array.isArray(rows)) console.table(rows);
+  // Further tables: any other top-level array of rows, printed under its name.
+  for (const [key, value] of Object.entries(rest))
+    if (isTable(value)) {
+      process.stdout.write(`${key}:\n`);
+      console.table(value);
+    }
 }
 
 export async function runSuites(names: string[]): Promise<void> {

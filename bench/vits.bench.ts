@@ -1,198 +1,221 @@
 /**
- * The built-in VITS voice: real-time factor (synthesis time / audio duration) and latency p50/p95
- * for ~50, ~200 and ~1,000-character Swahili texts through
- *   (a) VitsProvider (normalisation, eSpeak in a worker thread, ONNX runs in worker threads), and
- *   (b) a bare onnxruntime-node session on the same model in this process, fed the same ids
- *       (phonemized beforehand, outside the timing): the floor the provider's overhead is measured against;
- *   (c) sherpa-onnx-node on the same model, only when a real Piper voice is installed and the package is present;
- *   (d) the event loop's lag p99 while 4 syntheses run.
- * Voice: BENCH_VOICE, else sauti-swahili-v1 when installed, else the generated sauti-test-v1 (whose
- * "model" is a handful of ops, so its figures measure the pipeline rather than a real network).
+ * The built-in VITS engine on a network of production size, side by side in one run on the same weights:
+ *   (a) VitsProvider (normalisation, eSpeak sessions, ONNX runs in the worker pool, chunks streamed);
+ *   (b) a bare onnxruntime-node session in this process fed the same ids, chunk after chunk (the floor);
+ *   (c) sherpa-onnx-node (its own eSpeak NG and onnxruntime, sentence by sentence).
+ * For ~50, ~200 and ~1,000-character Swahili texts: p50/p95, real-time factor, time to first audio, and
+ * the process's CPU time per synthesis (which a shared machine's load does not inflate as it does wall time).
+ * Then: the event loop's lag while 4 syntheses run, 8 concurrent syntheses through the pool, onnxruntime
+ * intra-op threads × graph optimisation levels on a bare session, and pool size × threads for the provider.
+ *
+ * Voice: the benchmark voice (bench/bench-voice.ts: a Piper medium network with random weights, built on
+ * first use), or BENCH_VOICE=<id> for a voice declared in config/voices.yaml (sherpa-onnx is then skipped).
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { AppConfig } from '../src/config/app-config';
-import { DEFAULT_VOICE_SETTINGS } from '../src/common/voice-settings';
-import { InferencePool, MAX_DEFAULT_POOL_SIZE } from '../src/providers/vits/inference.pool';
-import { feeds } from '../src/providers/vits/inference.worker';
+import { MAX_DEFAULT_POOL_SIZE, resolvePoolSize } from '../src/providers/vits/inference.pool';
 import { vitsSessionOptions } from '../src/providers/vits/session-options';
 import { loadVoiceModel, VoiceModel } from '../src/providers/vits/voice-models';
-import { toVitsScales } from '../src/providers/vits/vits-scales';
 import { VitsProvider } from '../src/providers/vits/vits.provider';
 import { prepareText } from '../src/providers/vits/vits.synthesizer';
+import { BenchVoice, ensureBenchVoice } from './bench-voice';
 import { percentile, round, Suite } from './suite';
-
-const PARAGRAPH = [
-  'Habari za asubuhi. Leo ni siku nzuri sana katika mji wa Dar es Salaam.',
-  'Watoto wanakwenda shuleni na wazazi wao wanaelekea kazini.',
-  'Soko la Kariakoo limejaa watu wanaonunua matunda, mboga na samaki.',
-  'Mvua ilinyesha usiku kucha, lakini sasa jua linawaka na anga ni safi.',
-  'Mwalimu Amina anawafundisha wanafunzi wake historia ya Afrika Mashariki.',
-  'Wanajifunza kuhusu biashara ya pwani, lugha ya Kiswahili na miji ya kale kama Kilwa na Lamu.',
-  'Baadaye, wanafunzi wataandika insha fupi kuhusu familia zao.',
-  'Bei ya mchele imepanda hadi shilingi elfu tatu kwa kilo moja.',
-  'Wakulima wanatumaini kwamba mavuno ya mwaka huu yatakuwa mazuri.',
-  'Serikali imeahidi kujenga barabara mpya itakayounganisha vijiji vingi na mji mkuu.',
-  'Wananchi wengi wamefurahi kusikia habari hiyo.',
-  'Jioni, familia hukusanyika pamoja kula chakula cha usiku na kuzungumza kuhusu mambo ya siku.',
-  'Bibi husimulia hadithi za zamani, na watoto husikiliza kwa makini.',
-  'Kesho asubuhi, safari mpya itaanza tena. Tunawatakia nyote siku njema na amani tele.',
-].join(' ');
-
-/** About `length` characters of the paragraph, cut at a word and ended as a sentence. */
-export function swahiliText(length: number): string {
-  if (PARAGRAPH.length <= length) return PARAGRAPH;
-  const cut = PARAGRAPH.slice(0, length);
-  return `${cut.slice(0, cut.lastIndexOf(' ')).replace(/[,.]$/, '')}.`;
-}
+import { bareEngine, Engine, providerEngine, sherpaEngine } from './vits-engines';
+import { goals, measure, sideBySide, Table } from './vits-figures';
+import { swahiliText } from './swahili-text';
 
 const SIZES = [
-  { chars: 50, runs: 20 },
-  { chars: 200, runs: 10 },
-  { chars: 1000, runs: 5 },
+  { chars: 50, runs: 10 },
+  { chars: 200, runs: 5 },
+  { chars: 1000, runs: 3 },
+];
+const GRAPH_LEVELS: InferenceSession.SessionOptions['graphOptimizationLevel'][] = ['disabled', 'basic', 'extended', 'all'];
+const POOL_SHAPES = [
+  { poolSize: 1, threads: 1 },
+  { poolSize: 2, threads: 1 },
+  { poolSize: 1, threads: 2 },
+  { poolSize: 2, threads: 2 },
 ];
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { ms: performance.now() - started, value };
-}
-
-function summary(latencies: number[], audioSeconds: number) {
-  const p50 = percentile(latencies, 50);
-  return { p50Ms: round(p50, 1), p95Ms: round(percentile(latencies, 95), 1), rtf: round(p50 / 1000 / audioSeconds, 4) };
-}
-
-function pickVoice(config: AppConfig): VoiceModel {
-  const wanted = process.env.BENCH_VOICE ? [process.env.BENCH_VOICE] : ['sauti-swahili-v1', 'sauti-test-v1'];
-  for (const id of wanted) {
-    const entry = config.voices.voices.find((voice) => voice.id === id);
-    const loaded = entry && loadVoiceModel(entry, config.paths.voicesDir);
-    if (loaded?.available) return loaded.model;
+/** Normalisation + eSpeak + ids for a whole text (the provider waits only for the first sentence's before its first ONNX run). */
+async function phonemizeP50Ms(voice: VoiceModel, text: string, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const started = performance.now();
+    await prepareText(voice, text, new AbortController().signal);
+    if (i > 0) times.push(performance.now() - started);
   }
-  throw new Error(`none of ${wanted.join(', ')} is available (see npm run cli -- voices list)`);
+  return round(percentile(times, 50), 1);
 }
 
-/** The provider's whole answer (it streams chunk by chunk): every sample and the rate. */
-async function speakWhole(provider: VitsProvider, voice: VoiceModel, text: string): Promise<{ samples: number; sampleRate: number }> {
-  const audio = await provider.synthesize(
-    { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS, output: { format: 'pcm', sampleRate: voice.sampleRate } },
-    { signal: new AbortController().signal, timeoutMs: 600_000, requestId: 'bench' },
-  );
-  let bytes = 0;
-  for await (const chunk of audio.chunks) bytes += chunk.length;
-  return { samples: bytes / 2, sampleRate: audio.descriptor.sampleRate };
+/** A config whose inference settings are overridden, with the bench voice declared beside the configured voices. */
+function configWith(bench: BenchVoice | undefined, overrides: Record<string, string> = {}): AppConfig {
+  const config = AppConfig.load({ ...process.env, ...overrides });
+  if (bench) config.voices.voices.push(bench.entry);
+  return config;
 }
 
-async function measureProvider(provider: VitsProvider, voice: VoiceModel, text: string, runs: number) {
-  const call = () => speakWhole(provider, voice, text);
-  const warm = await call();
-  const latencies: number[] = [];
-  for (let i = 0; i < runs; i++) latencies.push((await timed(call)).ms);
-  return summary(latencies, warm.samples / warm.sampleRate);
+function pickVoice(): { bench?: BenchVoice; model: VoiceModel } {
+  const wanted = process.env.BENCH_VOICE;
+  const bench = wanted ? undefined : ensureBenchVoice();
+  const config = configWith(bench);
+  const id = wanted ?? bench!.entry.id;
+  const entry = config.voices.voices.find((voice) => voice.id === id);
+  if (!entry) throw new Error(`BENCH_VOICE ${id} is not declared in config/voices.yaml`);
+  const loaded = loadVoiceModel(entry, config.paths.voicesDir);
+  if (!loaded.available) throw new Error(`voice ${id} is unavailable: ${loaded.voice.reason}`);
+  return { bench, model: loaded.model };
 }
 
-async function measureBare(session: InferenceSession, voice: VoiceModel, pool: InferencePool, text: string, runs: number) {
-  const chunks = await prepareText(voice, text, new AbortController().signal);
-  const scales = toVitsScales(DEFAULT_VOICE_SETTINGS, voice.format === 'piper' ? voice.lengthScale : 1);
-  const runAll = async () => {
-    let samples = 0;
-    for (const chunk of chunks) {
-      const outputs = await session.run(
-        feeds(session.inputNames, { modelPath: voice.modelPath, ids: chunk.ids, ...scales, speakerId: voice.speakerId }),
-      );
-      samples += (outputs[session.outputNames[0]].data as Float32Array).length;
-    }
-    return samples;
-  };
-  const samples = await runAll();
-  const latencies: number[] = [];
-  for (let i = 0; i < runs; i++) latencies.push((await timed(runAll)).ms);
-  return summary(latencies, samples / voice.sampleRate);
-}
-
-async function eventLoopLagP99(provider: VitsProvider, voice: VoiceModel): Promise<number> {
+async function eventLoopLagP99(engine: Engine): Promise<number> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
-  const text = swahiliText(200);
-  await Promise.all(Array.from({ length: 4 }, () => speakWhole(provider, voice, text)));
+  await Promise.all(Array.from({ length: 4 }, () => engine.speak(swahiliText(200))));
   histogram.disable();
   return round(histogram.percentile(99) / 1e6, 1);
 }
 
-/** 8 syntheses of ~200 characters at once: wall time and throughput (phonemizations share eSpeak runs under load). */
-async function concurrentThroughput(provider: VitsProvider, voice: VoiceModel) {
-  const text = swahiliText(200);
-  const call = () => timed(() => speakWhole(provider, voice, text));
-  const { ms, value } = await timed(() => Promise.all(Array.from({ length: 8 }, call)));
-  const latencies = value.map((result) => result.ms);
+/** 8 syntheses of ~200 characters at once through the pool: wall time, throughput, audio seconds per second. */
+async function concurrentThroughput(engine: Engine) {
+  const started = performance.now();
+  const timings = await Promise.all(Array.from({ length: 8 }, () => engine.speak(swahiliText(200))));
+  const wallMs = performance.now() - started;
+  const audio = timings.reduce((sum, t) => sum + t.audioSeconds, 0);
   return {
-    wallMs: round(ms, 1),
-    requestsPerSecond: round(8000 / ms, 1),
-    p50Ms: round(percentile(latencies, 50), 1),
-    maxMs: round(Math.max(...latencies), 1),
+    wallMs: round(wallMs, 0),
+    requestsPerSecond: round(8000 / wallMs, 2),
+    audioSecondsPerSecond: round(audio / (wallMs / 1000), 1),
+    p50Ms: round(
+      percentile(
+        timings.map((t) => t.totalMs),
+        50,
+      ),
+      0,
+    ),
   };
 }
 
-function sherpaStatus(voice: VoiceModel): string {
-  try {
-    require.resolve('sherpa-onnx-node');
-  } catch {
-    return 'skipped: not installed';
+/** Intra-op threads × graph optimisation level on a bare session, ~200 characters. */
+async function sessionSweep(voice: VoiceModel) {
+  const rows: Record<string, unknown>[] = [];
+  const text = swahiliText(200);
+  for (const threads of [1, 2]) {
+    for (const level of GRAPH_LEVELS) {
+      const engine = await bareEngine(`bare ORT`, voice, { ...vitsSessionOptions(threads), graphOptimizationLevel: level });
+      const figures = await measure(engine, text, 3);
+      await engine.close();
+      rows.push({
+        'intra-op threads': threads,
+        'graph optimisation': level,
+        'p50 ms': figures.p50Ms,
+        RTF: figures.rtf,
+        'CPU ms': figures.cpuP50Ms,
+        'CPU RTF': figures.cpuRtf,
+      });
+    }
   }
-  if (voice.testVoice || voice.format !== 'piper')
-    return 'skipped: needs a real Piper voice (npm run cli -- voices install sauti-swahili-v1)';
-  return 'skipped: sherpa-onnx-node is installed but this suite does not drive it yet';
+  return rows;
+}
+
+/**
+ * Pool size × intra-op threads per worker for the provider, each shape side by side with a bare 1-thread
+ * session: a ~1,000-character text, then 8 concurrent ~200-character ones.
+ */
+async function poolSweep(bench: BenchVoice | undefined, voice: VoiceModel) {
+  const rows: Record<string, unknown>[] = [];
+  const bare = await bareEngine('bare', voice, vitsSessionOptions(1));
+  try {
+    for (const shape of POOL_SHAPES) {
+      const config = configWith(bench, { INFERENCE_POOL_SIZE: String(shape.poolSize), INFERENCE_THREADS: String(shape.threads) });
+      const engine = providerEngine('provider', new VitsProvider(config), voice);
+      try {
+        await Promise.all(Array.from({ length: shape.poolSize * 2 }, () => engine.speak(swahiliText(50))));
+        const long = await sideBySide([engine, bare], swahiliText(1000), 2);
+        const concurrent = await concurrentThroughput(engine);
+        const provider = long.get(engine)!;
+        rows.push({
+          'pool size': shape.poolSize,
+          'threads per worker': shape.threads,
+          '1,000 chars p50 ms': provider.p50Ms,
+          RTF: provider.rtf,
+          'first audio ms': provider.firstAudioP50Ms,
+          'bare 1 thread p50 ms': long.get(bare)!.p50Ms,
+          'provider/bare': round(provider.p50Ms / long.get(bare)!.p50Ms, 2),
+          'provider/bare CPU': round(provider.cpuP50Ms / long.get(bare)!.cpuP50Ms, 2),
+          '8 × 200 chars wall ms': concurrent.wallMs,
+          'audio s per s': concurrent.audioSecondsPerSecond,
+        });
+      } finally {
+        await engine.close();
+      }
+    }
+  } finally {
+    await bare.close();
+  }
+  return rows;
 }
 
 export const vitsSuite: Suite = {
   name: 'vits',
-  description: 'built-in VITS voice: provider vs bare onnxruntime session',
+  description: 'VITS engine on a Piper-medium-size network: provider vs bare onnxruntime session vs sherpa-onnx-node',
   async run() {
-    const config = AppConfig.load();
-    const voice = pickVoice(config);
-    const provider = new VitsProvider(config);
-    const pool = new InferencePool({ poolSize: 1, threadsPerWorker: 1 });
-    const session = await InferenceSession.create(voice.modelPath, vitsSessionOptions(config.inference.threadsPerWorker));
-    const sherpa = sherpaStatus(voice);
+    const loadAtStart = loadavg()[0];
+    const { bench, model: voice } = pickVoice();
+    const config = configWith(bench);
+    const threads = config.inference.threadsPerWorker;
+    const engines: Engine[] = [
+      providerEngine('provider', new VitsProvider(config), voice),
+      await bareEngine('bare', voice, vitsSessionOptions(threads)),
+    ];
+    const sherpa = await sherpaEngine('sherpa', bench?.sherpaDir, threads);
+    if (typeof sherpa !== 'string') engines.push(sherpa);
     try {
       // Every pool thread compiles eSpeak and loads the model on its first task: keep that out of the figures.
-      const warmUp = () => speakWhole(provider, voice, swahiliText(200));
-      await Promise.all(Array.from({ length: 2 * MAX_DEFAULT_POOL_SIZE }, warmUp));
+      await Promise.all(Array.from({ length: 2 * MAX_DEFAULT_POOL_SIZE }, () => engines[0].speak(swahiliText(50))));
+      const table: Table = {};
       const rows: Record<string, unknown>[] = [];
       for (const size of SIZES) {
         const text = swahiliText(size.chars);
-        const viaProvider = await measureProvider(provider, voice, text, size.runs);
-        const bare = await measureBare(session, voice, pool, text, size.runs);
-        rows.push({
-          chars: text.length,
-          runs: size.runs,
-          'provider p50 ms': viaProvider.p50Ms,
-          'provider p95 ms': viaProvider.p95Ms,
-          'provider RTF': viaProvider.rtf,
-          'bare ORT p50 ms': bare.p50Ms,
-          'bare ORT p95 ms': bare.p95Ms,
-          'bare ORT RTF': bare.rtf,
-          'provider/bare': round(viaProvider.p50Ms / bare.p50Ms, 2),
-          'sherpa-onnx-node': sherpa,
-        });
+        const figures = await sideBySide(engines, text, size.runs);
+        table[size.chars] = typeof sherpa === 'string' ? { sherpa } : {};
+        const phonemize = await phonemizeP50Ms(voice, text, size.runs);
+        for (const engine of engines) {
+          const own = figures.get(engine)!;
+          table[size.chars][engine.name] = own;
+          rows.push({
+            chars: text.length,
+            engine: engine.name,
+            ...own,
+            'chars per audio s': round(text.length / own.audioSeconds, 1),
+            ...(engine === engines[0] ? { 'phonemize p50 ms': phonemize } : {}),
+          });
+        }
       }
-      const lag = await eventLoopLagP99(provider, voice);
-      const concurrent = await concurrentThroughput(provider, voice);
+      const lag = await eventLoopLagP99(engines[0]);
+      const concurrent = await concurrentThroughput(engines[0]);
+      for (const engine of engines) await engine.close();
+      engines.length = 0;
       return {
         voice: voice.id,
-        eightConcurrent200CharSyntheses: concurrent,
-        testVoice: voice.testVoice,
+        // The machine may be shared: its load says how far these figures are from an idle box's.
+        cores: availableParallelism(),
+        loadAverage1mAtStart: round(loadAtStart, 2),
         sampleRate: voice.sampleRate,
-        poolSize: config.inference.poolSize || 'auto',
-        threadsPerWorker: config.inference.threadsPerWorker,
+        poolSize: resolvePoolSize(config.inference.poolSize),
+        threadsPerWorker: threads,
+        sherpaOnnxNode: typeof sherpa === 'string' ? sherpa : 'measured (numThreads = INFERENCE_THREADS, one sentence per run)',
         eventLoopLagP99MsDuring4Syntheses: lag,
+        eightConcurrent200CharSyntheses: concurrent,
         rows,
+        goals: goals(table, lag),
+        sessionOptions: await sessionSweep(voice),
+        poolShapes: await poolSweep(bench, voice),
+        loadAverage1mAtEnd: round(loadavg()[0], 2),
       };
     } finally {
-      await session.release();
-      await pool.close();
-      await provider.close();
+      for (const engine of engines) await engine.close();
     }
   },
 };

@@ -74,10 +74,28 @@ export interface VitsSynthesisInput {
 }
 
 /**
+ * The first chunk's ids, then the rest's. The first chunk is phonemized on its own so its ONNX run starts
+ * without waiting for eSpeak to get through the whole text; the rest is phonemized while it runs.
+ */
+async function prepareHeadFirst(
+  voice: VoiceModel,
+  text: string,
+  signal: AbortSignal,
+): Promise<{ head: PreparedChunk[]; rest: Promise<PreparedChunk[]> }> {
+  const chunks = chunkText(normalizeSwahiliText(text));
+  const head = await prepare(voice, chunks.slice(0, 1), signal);
+  const rest = prepare(voice, chunks.slice(1), signal);
+  rest.catch(() => undefined); // awaited below; must not go unhandled if the caller stops first
+  if (head.length === 0) return { head: await rest, rest: Promise.resolve([]) };
+  return { head, rest };
+}
+
+/**
  * Text → normalised chunks → ids (eSpeak in a worker thread for Piper) → ONNX runs in worker threads,
  * yielded in order, each chunk's speech followed by the pause after it, as soon as it is ready. Two
  * chunks are in flight at once, so the threads stay busy while the consumer sends the previous one.
- * When the consumer stops (or `signal` aborts), chunks not started yet are dropped from the pool.
+ * The first chunk starts as soon as its own ids are ready (time to first audio does not grow with the
+ * text). When the consumer stops (or `signal` aborts), chunks not started yet are dropped from the pool.
  */
 export async function* speakWithVoice(
   voice: VoiceModel,
@@ -87,8 +105,9 @@ export async function* speakWithVoice(
 ): AsyncGenerator<Float32Array> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
-  const prepared = await prepareText(voice, input.text, signal);
-  if (prepared.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
+  const { head, rest } = await prepareHeadFirst(voice, input.text, signal);
+  if (head.length === 0) throw new TtsError('invalid_request', 'text has nothing to speak (no letters or digits)', { field: 'text' });
+  const prepared = [...head];
   const own = new AbortController();
   const stop = () => own.abort(signal.reason);
   signal.addEventListener('abort', stop, { once: true });
@@ -101,11 +120,28 @@ export async function* speakWithVoice(
     run.catch(() => undefined); // awaited in order below; a later chunk's failure must not go unhandled meanwhile
     inFlight.push(run);
   };
+  let next = 0;
+  let restDone = false;
+  const topUp = () => {
+    while (inFlight.length < prepared.length && inFlight.length < next + CHUNKS_IN_FLIGHT_PER_REQUEST) launch(inFlight.length);
+  };
+  // The rest joins as soon as eSpeak is done with it, without holding back the first chunk's audio.
+  const restReady = rest.then((more) => {
+    prepared.push(...more);
+    restDone = true;
+    if (!own.signal.aborted) topUp();
+  });
+  restReady.catch(() => undefined);
   try {
-    for (let index = 0; index < prepared.length; index++) {
-      while (inFlight.length < prepared.length && inFlight.length < index + CHUNKS_IN_FLIGHT_PER_REQUEST) launch(inFlight.length);
-      const speech = await inFlight[index];
-      yield withPause(speech, index === prepared.length - 1 ? 0 : Math.round(prepared[index].chunk.pauseAfterSeconds * voice.sampleRate));
+    topUp();
+    for (; ; next++) {
+      if (next >= prepared.length) await restReady;
+      if (next >= prepared.length) break;
+      topUp();
+      const speech = await inFlight[next];
+      // Before the rest is known, the chunker's own pause stands (0 after the text's last chunk).
+      const last = restDone ? next === prepared.length - 1 : prepared[next].chunk.pauseAfterSeconds === 0;
+      yield withPause(speech, last ? 0 : Math.round(prepared[next].chunk.pauseAfterSeconds * voice.sampleRate));
     }
   } finally {
     signal.removeEventListener('abort', stop);
