@@ -48,6 +48,13 @@ async function seed(dataSource: DataSource): Promise<void> {
       FROM synthesis_jobs WHERE completed_at IS NOT NULL
     UNION ALL
     SELECT id, 'topup', 1000000, 'topup_bench_' || id, created_at FROM tenants`);
+  // The usage events and hourly rollups reserve_credits() and finish_reservation() would have written with them.
+  await dataSource.query(`
+    INSERT INTO usage_events (reference, tenant_id, face, voice, characters, reserved, refunded, status, created_at, finished_at)
+    SELECT id, tenant_id, face, request->>'route', characters, credits, CASE WHEN status = 'failed' THEN credits ELSE 0 END,
+           CASE WHEN completed_at IS NULL THEN 'open' WHEN status = 'failed' THEN 'failed' ELSE 'succeeded' END, created_at, completed_at
+      FROM synthesis_jobs`);
+  await dataSource.query(`SELECT roll_up_usage(e, 1, e.reserved - e.refunded, e.refunded, 0) FROM usage_events e WHERE e.status <> 'open'`);
   await dataSource.query('ANALYZE');
 }
 

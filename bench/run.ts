@@ -17,6 +17,7 @@ import { routingSuite } from './routing.bench';
 import { sautiSuite } from './sauti.bench';
 import { vitsSuite } from './vits.bench';
 import { webhooksSuite } from './webhooks.bench';
+import { usageSuite } from './usage.bench';
 
 export type { Suite } from './suite';
 
@@ -31,6 +32,7 @@ export const SUITES: Suite[] = [
   webhooksSuite,
   dashboardSuite,
   cacheSuite,
+  usageSuite,
   elevenLabsSuite,
 ];
 

@@ -8,6 +8,7 @@ import { MaintenanceRuns1763831000000 } from './1763831000000-maintenance-runs';
 import { Webhooks1763840000000 } from './1763840000000-webhooks';
 import { AdminDashboard1763860000000 } from './1763860000000-admin-dashboard';
 import { AudioCache1763880000000 } from './1763880000000-audio-cache';
+import { UsageAndKeyBudgets1763890000000 } from './1763890000000-usage-and-key-budgets';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Webhooks1763840000000,
   AdminDashboard1763860000000,
   AudioCache1763880000000,
+  UsageAndKeyBudgets1763890000000,
 ];

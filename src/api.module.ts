@@ -16,6 +16,7 @@ import { MetricsHttpModule, MetricsModule } from './metrics/metrics.module';
 import { AdminModule } from './admin/admin.module';
 import { AccountController } from './tenants/account.controller';
 import { WebhooksApiModule } from './webhooks/webhooks-api.module';
+import { LowBalanceMetrics } from './usage/low-balance.metrics';
 
 /** The HTTP api process: faces, health, metrics, the admin API and dashboard. No job processors run here. */
 @Module({})
@@ -42,6 +43,7 @@ export class ApiModule {
         AdminModule,
       ],
       controllers: [AccountController],
+      providers: [LowBalanceMetrics],
     };
   }
 }

@@ -9,6 +9,7 @@ import { WorkerReportsModule } from './jobs/worker-reports';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 import { TenantsModule } from './tenants/tenants.module';
+import { UsageModule } from './usage/usage.module';
 
 /** What every process (api, worker, cli) is built on. */
 @Module({})
@@ -23,6 +24,7 @@ export class CoreModule {
       HealthRegistryModule,
       BillingModule,
       TenantsModule,
+      UsageModule,
       AdminKeysModule,
     ];
     return { module: CoreModule, global: true, imports: modules, exports: modules };

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/bigint.transformer';
 
+/** `cache_hit`: a cached answer charged directly (reference = its request or job id); reports count it as a cache hit. */
 export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'release' | 'cache_hit';
 
 /**

@@ -15,13 +15,57 @@ export interface CreditSummary {
 
 /** Raised by reserve_credits() (migration CreditFunctions) when the balance is too low. */
 const INSUFFICIENT_CREDITS_SQLSTATE = 'SC402';
+/** Raised by reserve_credits() (migration UsageAndKeyBudgets) when the key's budget for its period is spent. */
+const KEY_BUDGET_SQLSTATE = 'SB402';
 
-/** reserve_credits()'s refusal (also when another function called it) as the error callers see; anything else unchanged. */
+/**
+ * reserve_credits()'s refusals (also when another function called it) as the errors callers see:
+ * insufficient_credits, or key_budget_exceeded with Retry-After at the end of the key's period
+ * (none for a budget without a period, which never resets). Anything else unchanged.
+ */
 export function asInsufficientCredits(error: unknown, amount: number): unknown {
-  if ((error as { code?: string }).code !== INSUFFICIENT_CREDITS_SQLSTATE) return error;
+  const code = (error as { code?: string }).code;
+  if (code === KEY_BUDGET_SQLSTATE) return keyBudgetExceeded(error as { detail?: string }, amount);
+  if (code !== INSUFFICIENT_CREDITS_SQLSTATE) return error;
   return new TtsError('insufficient_credits', `This request needs ${amount} credits; the balance is lower.`, {
     details: { required: amount },
   });
+}
+
+function keyBudgetExceeded(error: { detail?: string }, amount: number): TtsError {
+  const budget = JSON.parse(error.detail ?? '{}') as {
+    credit_limit: number;
+    spent: number;
+    period: string;
+    retry_after_seconds: number | null;
+  };
+  const per = budget.period === 'none' ? 'in all' : `per ${budget.period} (UTC)`;
+  return new TtsError(
+    'key_budget_exceeded',
+    `This API key's budget is ${budget.credit_limit} credits ${per}; ${budget.spent} are spent and this request needs ${amount}.`,
+    {
+      ...(budget.retry_after_seconds !== null ? { retryAfterSeconds: Math.max(1, budget.retry_after_seconds) } : {}),
+      details: { required: amount, credit_limit: budget.credit_limit, spent: budget.spent, period: budget.period },
+    },
+  );
+}
+
+/** Who a reservation is for, carried into its usage event (docs/usage.md). */
+export interface UsageAttribution {
+  apiKeyId?: string;
+  face?: string;
+  /** The voice or `provider/model` route asked for, with `:voice` when an upstream voice was named apart. */
+  voice?: string;
+  characters?: number;
+}
+
+export type UsageStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** How a reservation ended, for its usage event; the kind of finish picks the status when none is given. */
+export interface UsageOutcome {
+  status?: UsageStatus;
+  provider?: string;
+  audioSeconds?: number;
 }
 
 /**
@@ -60,10 +104,13 @@ export class CreditsService {
         [tenantId, amount, reference],
       );
       const delta = inserted.length > 0 ? amount : 0;
-      const [rows] = await manager.query(`UPDATE tenants SET credit_balance = credit_balance + $2 WHERE id = $1 RETURNING credit_balance`, [
-        tenantId,
-        delta,
-      ]);
+      // A top-up that lifts the balance to the low-balance threshold or above re-arms the signal (docs/usage.md).
+      const [rows] = await manager.query(
+        `UPDATE tenants SET credit_balance = credit_balance + $2,
+                low_balance_alerted = low_balance_alerted AND credit_balance + $2 < COALESCE(low_balance_threshold, 0)
+          WHERE id = $1 RETURNING credit_balance`,
+        [tenantId, delta],
+      );
       if (rows.length === 0) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
       return Number(rows[0].credit_balance);
     });
@@ -76,12 +123,23 @@ export class CreditsService {
    * it renews while the request lives (CreditHolds). Committed without waiting for the WAL flush: see
    * REQUEST_COMMIT. (A job's reservation is written with its row, durably, by create_synthesis_job().)
    */
-  async reserveForRequest(tenantId: string, amount: number, reference: string): Promise<void> {
+  async reserveForRequest(tenantId: string, amount: number, reference: string, attribution: UsageAttribution = {}): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     try {
       await this.dataSource.query(
-        `SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar), hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer)`,
-        [tenantId, amount, reference, this.holds.owner, this.holds.ttlSeconds],
+        `SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar, $6::uuid, $7::varchar, $8::varchar, $9::integer),
+                hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer)`,
+        [
+          tenantId,
+          amount,
+          reference,
+          this.holds.owner,
+          this.holds.ttlSeconds,
+          attribution.apiKeyId ?? null,
+          attribution.face ?? null,
+          attribution.voice ?? null,
+          attribution.characters ?? null,
+        ],
       );
     } catch (error) {
       throw asInsufficientCredits(error, amount);
@@ -93,9 +151,9 @@ export class CreditsService {
    * Ends a reservation as charged. `charged` below the reserved amount refunds the difference.
    * Returns false when there is no open reservation for `reference` (already settled or released).
    */
-  settle(reference: string, charged?: number, manager?: EntityManager): Promise<boolean> {
-    if (manager) return this.finish(manager, '', reference, 'settle', charged ?? null);
-    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'settle', charged ?? null));
+  settle(reference: string, charged?: number, manager?: EntityManager, outcome: UsageOutcome = {}): Promise<boolean> {
+    if (manager) return this.finish(manager, '', reference, 'settle', charged ?? null, outcome);
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'settle', charged ?? null, outcome));
   }
 
   /**
@@ -103,8 +161,8 @@ export class CreditsService {
    * for the WAL flush (REQUEST_COMMIT). Refunds (a partial charge, a release) keep settle()/release():
    * losing one of those would charge for audio that was not delivered.
    */
-  settleRequest(reference: string, charged: number): Promise<boolean> {
-    return this.holds.end(reference, () => this.finish(this.dataSource.manager, REQUEST_COMMIT, reference, 'settle', charged));
+  settleRequest(reference: string, charged: number, outcome: UsageOutcome = {}): Promise<boolean> {
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, REQUEST_COMMIT, reference, 'settle', charged, outcome));
   }
 
   /**
@@ -113,14 +171,24 @@ export class CreditsService {
    * reference. Committed without waiting for the WAL flush (REQUEST_COMMIT): a crash can lose it,
    * which makes that hit free, never charges twice.
    */
-  async chargeCacheHit(tenantId: string, amount: number, reference: string): Promise<void> {
+  async chargeCacheHit(tenantId: string, amount: number, reference: string, usage: UsageAttribution & UsageOutcome = {}): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid cache hit charge ${amount}`);
     try {
-      await this.dataSource.query(`SELECT ${REQUEST_COMMIT}charge_cache_hit($1::uuid, $2::bigint, $3::varchar)`, [
-        tenantId,
-        amount,
-        reference,
-      ]);
+      await this.dataSource.query(
+        `SELECT ${REQUEST_COMMIT}charge_cache_hit($1::uuid, $2::bigint, $3::varchar, $4::uuid, $5::varchar, $6::varchar, $7::integer,
+                                                  $8::varchar, $9::double precision)`,
+        [
+          tenantId,
+          amount,
+          reference,
+          usage.apiKeyId ?? null,
+          usage.face ?? null,
+          usage.voice ?? null,
+          usage.characters ?? null,
+          usage.provider ?? null,
+          usage.audioSeconds ?? null,
+        ],
+      );
     } catch (error) {
       throw asInsufficientCredits(error, amount);
     }
@@ -131,8 +199,11 @@ export class CreditsService {
    * with nothing charged and `amount` is charged as a `cache_hit` entry under the job's id. Returns
    * false when the reservation had already ended.
    */
-  async settleAsCacheHit(reference: string, amount: number, manager: EntityManager): Promise<boolean> {
-    const rows = await manager.query(`SELECT settle_job_as_cache_hit($1::varchar, $2::bigint) AS finished`, [reference, amount]);
+  async settleAsCacheHit(reference: string, amount: number, manager: EntityManager, outcome: UsageOutcome = {}): Promise<boolean> {
+    const rows = await manager.query(
+      `SELECT settle_job_as_cache_hit($1::varchar, $2::bigint, $3::varchar, $4::double precision) AS finished`,
+      [reference, amount, outcome.provider ?? null, outcome.audioSeconds ?? null],
+    );
     return rows[0].finished === true;
   }
 
@@ -140,9 +211,9 @@ export class CreditsService {
    * Ends a reservation as not charged: the whole amount goes back to the balance. Without `manager`
    * (a request's reservation), a release that cannot reach PostgreSQL is retried until it succeeds.
    */
-  release(reference: string, manager?: EntityManager): Promise<boolean> {
-    if (manager) return this.finish(manager, '', reference, 'release', 0);
-    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'release', 0));
+  release(reference: string, manager?: EntityManager, outcome: UsageOutcome = {}): Promise<boolean> {
+    if (manager) return this.finish(manager, '', reference, 'release', 0, outcome);
+    return this.holds.end(reference, () => this.finish(this.dataSource.manager, '', reference, 'release', 0, outcome));
   }
 
   private async finish(
@@ -151,13 +222,29 @@ export class CreditsService {
     reference: string,
     kind: 'settle' | 'release',
     charged: number | null,
+    outcome: UsageOutcome,
   ): Promise<boolean> {
-    const rows = await manager.query(`SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint) AS finished`, [
-      reference,
-      kind,
-      charged,
-    ]);
+    const rows = await manager.query(
+      `SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint, $4::varchar, $5::varchar, $6::double precision) AS finished`,
+      [reference, kind, charged, outcome.status ?? null, outcome.provider ?? null, outcome.audioSeconds ?? null],
+    );
     return rows[0].finished === true;
+  }
+
+  /**
+   * The balance and what open reservations hold, from the open usage events (a partial index): what an
+   * account view needs, read in a fraction of a millisecond however long the tenant's history is.
+   * summary() recomputes the same from the ledger itself, for audits.
+   */
+  async balanceAndReserved(tenantId: string): Promise<{ balance: number; reserved: number }> {
+    const rows = await this.dataSource.query(
+      `SELECT t.credit_balance AS balance,
+              COALESCE((SELECT sum(e.reserved) FROM usage_events e WHERE e.tenant_id = t.id AND e.status = 'open'), 0) AS reserved
+         FROM tenants t WHERE t.id = $1`,
+      [tenantId],
+    );
+    if (!rows[0]) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+    return { balance: Number(rows[0].balance), reserved: Number(rows[0].reserved) };
   }
 
   async summary(tenantId: string): Promise<CreditSummary> {

@@ -20,8 +20,13 @@ function synopsis(command: CliCommand): string {
   return [command.name, ...(command.arguments ?? []), ...options, '[--json]'].join(' ');
 }
 
-function addCommand(group: Command, command: CliCommand, run: (command: CliCommand, args: CliArguments) => Promise<void>): void {
-  const sub = group.command(actionWord(command)).description(command.description);
+function addCommand(
+  group: Command,
+  command: CliCommand,
+  run: (command: CliCommand, args: CliArguments) => Promise<void>,
+  word = actionWord(command),
+): void {
+  const sub = group.command(word).description(command.description);
   for (const argument of command.arguments ?? []) sub.argument(argument);
   for (const option of command.options ?? []) {
     if (option.required) sub.requiredOption(option.flags, option.description);
@@ -58,6 +63,11 @@ export function buildCliProgram(
     .configureOutput({ outputError: (message) => process.stderr.write(`${oneLine(message)}\n`) });
   const byGroup = new Map<string, Command>();
   for (const command of commands) {
+    // A one-word command (`usage`) is its own group.
+    if (!command.name.includes(' ')) {
+      addCommand(program, command, run, command.name);
+      continue;
+    }
     const groupName = command.name.split(' ')[0];
     let group = byGroup.get(groupName);
     if (!group) {

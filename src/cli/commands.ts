@@ -3,6 +3,7 @@ import { cacheCommands } from './cache.commands';
 import type { CliCommand } from './cli-command';
 import { databaseCommands } from './database.commands';
 import { tenantCommands } from './tenant.commands';
+import { usageCommands } from './usage.commands';
 import { voiceCommands } from './voice.commands';
 import { webhookCommands } from './webhook.commands';
 import { workerCommands } from './worker.commands';
@@ -11,6 +12,7 @@ import { workerCommands } from './worker.commands';
 export const CLI_COMMANDS: CliCommand[] = [
   ...databaseCommands,
   ...tenantCommands,
+  ...usageCommands,
   ...voiceCommands,
   ...workerCommands,
   ...webhookCommands,

@@ -1,8 +1,9 @@
 import { CreditsService } from '../billing/credits.service';
 import { ApiKeyEntity } from '../tenants/api-key.entity';
 import { ApiKeysService } from '../tenants/api-keys.service';
+import { KeyBudget, keySpend, parseKeyBudget } from '../tenants/key-budget';
 import { TenantsService } from '../tenants/tenants.service';
-import { CliCommand, requireInteger, requireOption } from './cli-command';
+import { CliArguments, CliCommand, CliUsageError, requireInteger, requireOption } from './cli-command';
 
 function describeKey(key: ApiKeyEntity) {
   return {
@@ -13,7 +14,28 @@ function describeKey(key: ApiKeyEntity) {
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     revokedAt: key.revokedAt,
+    budget: keySpend(key),
   };
+}
+
+/** `--budget <credits|none>` and `--period <day|month|none>` as a budget; `current` fills what is not given. */
+function budgetOptions(args: CliArguments, current?: KeyBudget): KeyBudget {
+  const raw = args.options.budget;
+  let creditLimit: unknown = undefined;
+  if (typeof raw === 'string') creditLimit = raw === 'none' ? null : /^\d+$/.test(raw) ? Number(raw) : raw;
+  try {
+    return parseKeyBudget({ creditLimit, period: args.options.period }, { creditLimit: '--budget', period: '--period' }, current);
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+}
+
+function describeBudget(key: ApiKeyEntity): string {
+  const spend = keySpend(key);
+  const per = spend.period === 'none' ? 'in all' : `per ${spend.period}`;
+  return spend.credit_limit === null
+    ? `no budget, ${spend.spent} spent this ${spend.period === 'none' ? 'life' : spend.period}`
+    : `budget ${spend.credit_limit} ${per}, ${spend.spent} spent`;
 }
 
 export const tenantCommands: CliCommand[] = [
@@ -50,11 +72,32 @@ export const tenantCommands: CliCommand[] = [
     options: [
       { flags: '--tenant <id>', description: "the tenant's id", required: true },
       { flags: '--name <name>', description: 'a label for the key (default "cli")' },
+      { flags: '--budget <credits>', description: 'credits the key may spend per period (default: no budget)' },
+      { flags: '--period <day|month|none>', description: 'the budget period in UTC; none caps all it ever spends (default month)' },
     ],
     async run(args, context) {
       const name = typeof args.options.name === 'string' ? args.options.name : 'cli';
-      const { key, plaintext } = await (await context.app()).get(ApiKeysService).create(requireOption(args, 'tenant'), name);
-      context.print(`api key ${key.id} (shown once): ${plaintext}`, { key: describeKey(key), apiKey: plaintext });
+      const budget = budgetOptions(args);
+      const { key, plaintext } = await (await context.app()).get(ApiKeysService).create(requireOption(args, 'tenant'), name, budget);
+      context.print(`api key ${key.id} (shown once): ${plaintext}\n${describeBudget(key)}`, { key: describeKey(key), apiKey: plaintext });
+    },
+  },
+  {
+    name: 'keys budget',
+    arguments: ['<key-id>'],
+    description: "set or remove an API key's budget (--budget none removes it)",
+    options: [
+      { flags: '--budget <credits|none>', description: 'credits per period, or none for no budget' },
+      { flags: '--period <day|month|none>', description: 'the budget period in UTC (default: unchanged)' },
+    ],
+    async run(args, context) {
+      if (args.options.budget === undefined && args.options.period === undefined)
+        throw new CliUsageError('give --budget, --period or both');
+      const keys = (await context.app()).get(ApiKeysService);
+      const keyId = args.positionals[0];
+      const current = await keys.get(keyId);
+      const key = await keys.setBudget(keyId, budgetOptions(args, { creditLimit: current.creditLimit, period: current.budgetPeriod }));
+      context.print(`${key.id}: ${describeBudget(key)}`, { key: describeKey(key) });
     },
   },
   {
@@ -73,7 +116,8 @@ export const tenantCommands: CliCommand[] = [
     options: [{ flags: '--tenant <id>', description: "the tenant's id", required: true }],
     async run(args, context) {
       const keys = await (await context.app()).get(ApiKeysService).list(requireOption(args, 'tenant'));
-      context.print(keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`).join('\n') || 'no keys', {
+      const lines = keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}  (${describeBudget(k)})`);
+      context.print(lines.join('\n') || 'no keys', {
         keys: keys.map(describeKey),
       });
     },

@@ -11,6 +11,7 @@ export const TTS_ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'insufficient_credits',
+  'key_budget_exceeded',
   'rate_limited',
   'too_many_jobs',
   'idempotency_key_reused',
@@ -83,6 +84,7 @@ export function defaultHttpStatus(code: TtsErrorCode): number {
     case 'unauthorized':
       return 401;
     case 'insufficient_credits':
+    case 'key_budget_exceeded':
       return 402;
     case 'forbidden':
       return 403;

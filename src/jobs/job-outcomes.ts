@@ -55,8 +55,9 @@ export class JobOutcomes {
         },
         manager,
       );
-      if (outcome.cache === 'hit') await this.credits.settleAsCacheHit(job.id, charged, manager);
-      else await this.credits.settle(job.id, job.credits, manager);
+      const usage = { status: 'succeeded' as const, provider: outcome.provider, audioSeconds: outcome.durationSeconds };
+      if (outcome.cache === 'hit') await this.credits.settleAsCacheHit(job.id, charged, manager, usage);
+      else await this.credits.settle(job.id, job.credits, manager, usage);
       await this.webhookOutbox.recordJobEvent(manager, 'job.succeeded', [{ id: job.id, tenantId: job.tenantId }]);
       return true;
     });
@@ -67,7 +68,7 @@ export class JobOutcomes {
     return this.dataSource.transaction(async (manager) => {
       const tenantId = await this.jobs.markFailed(manager, jobId, code, message, attempts);
       if (tenantId === undefined) return false;
-      await this.credits.release(jobId, manager);
+      await this.credits.release(jobId, manager, { status: 'failed' });
       await this.webhookOutbox.recordJobEvent(manager, 'job.failed', [{ id: jobId, tenantId }]);
       return true;
     });

@@ -17,6 +17,8 @@ import { SynthesisJobRepository } from './synthesis-job.repository';
 
 export interface CreateJobOptions {
   face: FaceName;
+  /** The key that asked: the usage report attributes the job to it, and its budget is charged the reservation. */
+  apiKeyId?: string;
   idempotencyKey?: string;
   /** Seconds the result is kept after completion; the configured default when absent. */
   resultTtlSeconds?: number;
@@ -103,6 +105,7 @@ export class JobService {
       request,
       requestHash: hash,
       idempotencyKey: options.idempotencyKey ?? null,
+      apiKeyId: options.apiKeyId ?? null,
       provider: null,
       model: null,
       attempts: 0,

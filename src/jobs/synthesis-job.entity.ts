@@ -31,6 +31,10 @@ export class SynthesisJobEntity {
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey!: string | null;
 
+  /** The API key that created the job (usage attribution, its budget); null for jobs made before keys were recorded. */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId!: string | null;
+
   @Column({ type: 'varchar', length: 100, nullable: true })
   provider!: string | null;
 

@@ -56,7 +56,7 @@ export class SynthesisJobRepository {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<JobInsertOutcome> {
     const rows: Array<{ created_at: Date | null; active: number; active_limit: number }> = await manager.query(
-      `SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `SELECT created_at, active, active_limit FROM create_synthesis_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         job.id,
         job.tenantId,
@@ -68,6 +68,7 @@ export class SynthesisJobRepository {
         job.credits,
         job.resultTtlSeconds,
         defaultMaxActiveJobs,
+        job.apiKeyId,
       ],
     );
     const [{ created_at: createdAt, active, active_limit: activeLimit }] = rows;

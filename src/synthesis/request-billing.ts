@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CreditsService } from '../billing/credits.service';
+import { CreditsService, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
 import { RootLogger } from '../logging/root-logger';
 
 /**
@@ -20,10 +20,13 @@ export class RequestBilling {
     private readonly logger: RootLogger,
   ) {}
 
-  /** Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower. */
-  async reserve(tenantId: string, amount: number): Promise<string> {
+  /**
+   * Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower,
+   * key_budget_exceeded (402) when the key's budget for its period is spent.
+   */
+  async reserve(tenantId: string, amount: number, attribution: UsageAttribution = {}): Promise<string> {
     const reference = `sync_${randomUUID()}`;
-    await this.credits.reserveForRequest(tenantId, amount, reference);
+    await this.credits.reserveForRequest(tenantId, amount, reference, attribution);
     return reference;
   }
 
@@ -32,27 +35,30 @@ export class RequestBilling {
    * and in hand, so there is nothing to reserve and nothing that can fail halfway. Throws
    * insufficient_credits (402 in every face) when the balance is lower.
    */
-  async chargeHit(tenantId: string, amount: number): Promise<string> {
+  async chargeHit(tenantId: string, amount: number, usage: UsageAttribution & UsageOutcome = {}): Promise<string> {
     const reference = `sync_${randomUUID()}`;
-    await this.credits.chargeCacheHit(tenantId, amount, reference);
+    await this.credits.chargeCacheHit(tenantId, amount, reference, usage);
     return reference;
   }
 
   /**
    * `chunks`, billed: settled when the stream ends whole or `delivered()` was called (the consumer has
    * sent audio to the client), released otherwise. `stop` is called when the consumer stops early or
-   * the stream fails, so the synthesis behind it ends too.
+   * the stream fails, so the synthesis behind it ends too. `served` describes the outcome for the
+   * usage report (provider, audio seconds) when the stream ends.
    */
   billed<T = Buffer>(
     chunks: AsyncIterable<T>,
     reference: string,
     amount: number,
     stop: () => void,
+    served: (bytes: number) => Omit<UsageOutcome, 'status'> = () => ({}),
   ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
-    const billedChunks = new BilledChunks(chunks, (complete) => {
+    const billedChunks = new BilledChunks(chunks, (status, bytes) => {
+      const complete = status === 'succeeded';
       if (!complete) stop();
-      this.finish(reference, amount, delivered || complete);
+      this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
@@ -62,8 +68,8 @@ export class RequestBilling {
    * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
    * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
    */
-  finish(reference: string, amount: number, charged: boolean): Promise<void> {
-    const finished = charged ? this.credits.settleRequest(reference, amount) : this.credits.release(reference);
+  finish(reference: string, amount: number, charged: boolean, outcome: UsageOutcome = {}): Promise<void> {
+    const finished = charged ? this.credits.settleRequest(reference, amount, outcome) : this.credits.release(reference, undefined, outcome);
     return finished.then(
       () => undefined,
       (error: Error) =>
@@ -76,25 +82,26 @@ export class RequestBilling {
    * client told "failed" then finds its balance whole when it looks. A release slower than that goes
    * on in the background, as `finish`.
    */
-  async releaseBeforeAnswering(reference: string, amount: number, waitMs = 1000): Promise<void> {
+  async releaseBeforeAnswering(reference: string, amount: number, outcome: UsageOutcome = {}, waitMs = 1000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-    await Promise.race([this.finish(reference, amount, false), waited]);
+    await Promise.race([this.finish(reference, amount, false, outcome), waited]);
     clearTimeout(timer);
   }
 }
 
 /**
- * A stream that calls `end` exactly once: when it ends whole (true), fails, or is stopped (false),
- * including a stop before the first read, which a generator's `finally` would never see.
+ * A stream that calls `end` exactly once: when it ends whole (`succeeded`), fails (`failed`), or is
+ * stopped (`cancelled`), including a stop before the first read, which a generator's `finally` would never see.
  */
 class BilledChunks<T> implements AsyncIterableIterator<T> {
   private readonly source: AsyncIterator<T>;
   private ended = false;
+  private bytes = 0;
 
   constructor(
     chunks: AsyncIterable<T>,
-    private readonly end: (complete: boolean) => void,
+    private readonly end: (status: UsageStatus, bytes: number) => void,
   ) {
     this.source = chunks[Symbol.asyncIterator]();
   }
@@ -109,24 +116,25 @@ class BilledChunks<T> implements AsyncIterableIterator<T> {
     try {
       result = await this.source.next();
     } catch (error) {
-      this.close(false);
+      this.close('failed');
       throw error;
     }
-    if (result.done) this.close(true);
+    if (result.done) this.close('succeeded');
+    else if (Buffer.isBuffer(result.value)) this.bytes += result.value.length;
     return result;
   }
 
   async return(): Promise<IteratorResult<T>> {
     if (!this.ended) {
-      this.close(false);
+      this.close('cancelled');
       await this.source.return?.();
     }
     return { done: true, value: undefined };
   }
 
-  private close(complete: boolean): void {
+  private close(status: UsageStatus): void {
     if (this.ended) return;
     this.ended = true;
-    this.end(complete);
+    this.end(status, this.bytes);
   }
 }

@@ -11,6 +11,7 @@ import { AudioCache, CachePlan } from './cache/audio-cache';
 import { cacheEntryOf, cacheEntryOfFile, renderedOfHit, streamOfHit } from './cache/cached-speech';
 import type { CacheFill } from './cache/cache-fill';
 import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
+import type { UsageAttribution } from '../billing/credits.service';
 import { RequestBilling } from './request-billing';
 import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
@@ -28,7 +29,7 @@ import type {
 } from './speech.types';
 import { pairWithSpans, sentencesAsPcm } from './timed-audio';
 import { concatSamples, describe, linkedController } from './speech-audio';
-import type { SynthesisRequest } from './synthesis-request';
+import type { FaceName, SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
 export interface PreparedSpeech {
@@ -38,10 +39,17 @@ export interface PreparedSpeech {
   readonly output: OutputSpec;
 }
 
-/** Who a synthesis is for. */
+/** Who a synthesis is for: the tenant billed, and the key and face the usage report attributes it to. */
 export interface SpeechCaller {
   tenantId: string;
   requestId: string;
+  apiKeyId?: string;
+  face?: FaceName | 'elevenlabs' | 'admin';
+}
+
+/** The voice a usage event names: the route asked for, with the upstream voice when one was named apart (`openai/tts-1:alloy`). */
+export function usageVoice(request: Pick<SynthesisRequest, 'route' | 'voice'>): string {
+  return request.voice ? `${request.route}:${request.voice}` : request.route;
 }
 
 /** Face field names for the neutral request's fields, so errors point at the client's own. */
@@ -104,7 +112,11 @@ export class SpeechService {
     const acquired = await this.cache.acquire(decision.plan, signal);
     if ('hit' in acquired) {
       const credits = this.config.pricing.cacheHitCredits(prepared.price);
-      await this.billing.chargeHit(caller.tenantId, credits);
+      await this.billing.chargeHit(caller.tenantId, credits, {
+        ...this.attributionOf(prepared, caller),
+        provider: acquired.hit.meta.provider,
+        audioSeconds: acquired.hit.meta.durationSeconds,
+      });
       const { request } = prepared;
       return streamOfHit(acquired.hit, {
         characters: request.characters,
@@ -127,7 +139,7 @@ export class SpeechService {
     caching?: { plan: CachePlan; fill: CacheFill },
   ): Promise<SpeechStream> {
     const { request, price, output } = prepared;
-    const reference = await this.billing.reserve(caller.tenantId, price);
+    const reference = await this.reserve(prepared, caller);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     let routed: RoutedStream<ClientAudio>;
@@ -139,8 +151,9 @@ export class SpeechService {
         convert: (own, callSignal) => this.pipeline.convert(own, output, callSignal),
       });
     } catch (error) {
+      const status = signal?.aborted ? 'cancelled' : 'failed';
       stop();
-      await this.billing.releaseBeforeAnswering(reference, price);
+      await this.billing.releaseBeforeAnswering(reference, price, { status });
       throw error;
     }
     const audio = routed.audio;
@@ -152,7 +165,10 @@ export class SpeechService {
           audio: cacheEntryOf(described, bytes, audio.samplesWritten(), served),
         }))
       : audio.chunks;
-    const billed = this.billing.billed(chunks, reference, price, stop);
+    const billed = this.billing.billed(chunks, reference, price, stop, (bytes) => {
+      const seconds = audioSecondsOf(audio, bytes);
+      return { provider: routed.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
+    });
     return {
       ...served,
       credits: price,
@@ -178,8 +194,8 @@ export class SpeechService {
   }
 
   /** A job for the request (reserved now, synthesized by a worker). */
-  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId'>, options: CreateJobOptions): Promise<CreatedJob> {
-    return this.jobs.create(caller.tenantId, prepared.request, options);
+  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId' | 'apiKeyId'>, options: CreateJobOptions): Promise<CreatedJob> {
+    return this.jobs.create(caller.tenantId, prepared.request, { ...options, apiKeyId: caller.apiKeyId });
   }
 
   /**
@@ -290,7 +306,7 @@ export class SpeechService {
    */
   async streamTimed(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<TimedSpeechStream> {
     const { request, route, price, output } = prepared;
-    const reference = await this.billing.reserve(caller.tenantId, price);
+    const reference = await this.reserve(prepared, caller);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     const speakOne = this.sentenceSpeaker(prepared, caller.requestId);
@@ -301,15 +317,19 @@ export class SpeechService {
       if (next.done) throw new Error('a request with text has at least one sentence');
       first = next.value;
     } catch (error) {
+      const status = signal?.aborted ? 'cancelled' : 'failed';
       stop();
-      await this.billing.releaseBeforeAnswering(reference, price);
+      await this.billing.releaseBeforeAnswering(reference, price, { status });
       throw error;
     }
     const completed: TimedSegment[] = [];
     const pcm = sentencesAsPcm(withFirst(first, sentences), route.sampleRate, (segment) => completed.push(segment));
     const source = { descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 }, chunks: pcm };
     const audio = this.pipeline.convert(source, output, controller.signal);
-    const billed = this.billing.billed(pairWithSpans(audio.chunks, completed), reference, price, stop);
+    const billed = this.billing.billed(pairWithSpans(audio.chunks, completed), reference, price, stop, () => {
+      const seconds = audioSecondsOf(audio, 0);
+      return { provider: first.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
+    });
     return {
       provider: first.provider,
       ...(first.model ? { model: first.model } : {}),
@@ -323,6 +343,15 @@ export class SpeechService {
       pieces: billed.chunks,
       markDelivered: billed.delivered,
     };
+  }
+
+  /** Holds the price for the caller, attributed for the usage report and charged to the key's budget. */
+  private reserve(prepared: PreparedSpeech, caller: SpeechCaller): Promise<string> {
+    return this.billing.reserve(caller.tenantId, prepared.price, this.attributionOf(prepared, caller));
+  }
+
+  private attributionOf(prepared: PreparedSpeech, caller: SpeechCaller): UsageAttribution {
+    return { apiKeyId: caller.apiKeyId, face: caller.face, voice: usageVoice(prepared.request), characters: prepared.request.characters };
   }
 
   /** Speaks one sentence through the route's chain, as mono samples at the route's rate. */
@@ -362,6 +391,21 @@ export class SpeechService {
     const file = wholeFile(audio.format, bytes, audio.sampleRate, samples);
     return { ...file, format: audio.format, contentType: audio.contentType, sampleRate: audio.sampleRate };
   }
+}
+
+/**
+ * How long the audio sent plays, for the usage report: from the samples we encoded, or for a provider's
+ * PCM or WAV passed through, from its length (16-bit samples, a 44-byte WAV header); unknown for a
+ * compressed file passed through untouched.
+ */
+function audioSecondsOf(audio: ClientAudio, bytes: number): number | undefined {
+  const { sampleRate, channels, format } = audio.descriptor;
+  const samples = audio.samplesWritten();
+  if (samples !== undefined) return samples / sampleRate;
+  const bytesPerSecond = sampleRate * Math.max(1, channels) * 2;
+  if (format === 'pcm') return bytes / bytesPerSecond;
+  if (format === 'wav') return Math.max(0, bytes - 44) / bytesPerSecond;
+  return undefined;
 }
 
 /** What the client gets: the rate and bitrate it named exactly, or the route's own rate. */

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { effectiveLimits, TenantLimitOverrides } from '../config/rate-limits.config';
 import type { Principal } from '../common/request-context';
@@ -8,6 +8,7 @@ import { TtsError } from '../common/tts-error';
 import { RootLogger } from '../logging/root-logger';
 import { ApiKeyEntity } from './api-key.entity';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key-material';
+import { KeyBudget } from './key-budget';
 import { TenantEntity } from './tenant.entity';
 
 export interface CreatedApiKey {
@@ -27,6 +28,8 @@ interface CachedLookup {
   expiresAt: number;
 }
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** How often usage times are written back: `last_used_at` is accurate to about this. */
 const LAST_USED_FLUSH_MS = 30_000;
 
@@ -45,14 +48,87 @@ export class ApiKeysService implements OnModuleDestroy {
     this.flushTimer.unref();
   }
 
-  async create(tenantId: string, name: string): Promise<CreatedApiKey> {
+  /** A new key, with a budget when one is given (none: no limit, its spend counted per month). */
+  async create(tenantId: string, name: string, budget?: KeyBudget): Promise<CreatedApiKey> {
     const tenant = await this.dataSource.getRepository(TenantEntity).findOneBy({ id: tenantId });
     if (!tenant) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
     const plaintext = generateApiKey();
-    const key = await this.dataSource
-      .getRepository(ApiKeyEntity)
-      .save({ tenantId, name, keyHash: hashApiKey(plaintext), prefix: displayPrefix(plaintext), lastUsedAt: null, revokedAt: null });
+    const saved = await this.dataSource.getRepository(ApiKeyEntity).save({
+      tenantId,
+      name,
+      keyHash: hashApiKey(plaintext),
+      prefix: displayPrefix(plaintext),
+      lastUsedAt: null,
+      revokedAt: null,
+      creditLimit: budget?.creditLimit ?? null,
+      budgetPeriod: budget?.period ?? 'month',
+    });
+    // Read back: the spend columns are filled by their defaults.
+    const key = await this.dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ id: saved.id });
     return { key, plaintext };
+  }
+
+  /**
+   * Sets or removes a key's budget. A new period starts its count from the key's usage events in
+   * that period (reservations minus refunds), so changing day ↔ month never forgets what was spent;
+   * the same period keeps its running count. `tenantId` confines the change to that tenant's keys.
+   */
+  async setBudget(keyId: string, budget: KeyBudget, tenantId?: string): Promise<ApiKeyEntity> {
+    if (!UUID_PATTERN.test(keyId)) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+    // An UPDATE … RETURNING answers [rows, count].
+    const [rows]: [Array<{ id: string }>, number] = await this.dataSource.query(
+      `UPDATE api_keys k
+          SET credit_limit = $2::bigint, budget_period = $3::varchar,
+              period_spent = CASE WHEN k.budget_period = $3::varchar AND k.period_start = budget_period_start($3::varchar, now()) THEN k.period_spent
+                                  ELSE COALESCE((SELECT sum(e.reserved - e.refunded) FROM usage_events e
+                                                  WHERE e.tenant_id = k.tenant_id AND e.api_key_id = k.id
+                                                    AND e.created_at >= budget_period_start($3::varchar, now())), 0) END,
+              period_start = budget_period_start($3::varchar, now())
+        WHERE k.id = $1 AND ($4::uuid IS NULL OR k.tenant_id = $4) AND k.revoked_at IS NULL
+        RETURNING k.id`,
+      [keyId, budget.creditLimit, budget.period, tenantId ?? null],
+    );
+    if (rows.length === 0) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+    return this.dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ id: keyId });
+  }
+
+  async rename(keyId: string, tenantId: string, name: string): Promise<void> {
+    const result = await this.dataSource.getRepository(ApiKeyEntity).update({ id: keyId, tenantId, revokedAt: IsNull() }, { name });
+    if (!result.affected) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+  }
+
+  /** Any tenant's key, revoked ones included (the CLI). */
+  async get(keyId: string): Promise<ApiKeyEntity> {
+    const key = UUID_PATTERN.test(keyId) ? await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ id: keyId }) : null;
+    if (!key) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+    return key;
+  }
+
+  /** One key of a tenant, revoked ones included; not_found for another tenant's key. */
+  async getOfTenant(tenantId: string, keyId: string): Promise<ApiKeyEntity> {
+    const key = UUID_PATTERN.test(keyId) ? await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ id: keyId, tenantId }) : null;
+    if (!key) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+    return key;
+  }
+
+  /**
+   * Revokes a tenant's own key, refusing the last active one (the tenant would lock itself out). The
+   * tenant row's lock serialises revocations, so two keys revoking each other cannot both succeed.
+   */
+  async revokeOfTenant(tenantId: string, keyId: string): Promise<ApiKeyEntity> {
+    if (!UUID_PATTERN.test(keyId)) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, [tenantId]);
+      const keys: Array<{ id: string }> = await manager.query(`SELECT id FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL`, [
+        tenantId,
+      ]);
+      if (!keys.some((key) => key.id === keyId)) throw new TtsError('not_found', `API key ${keyId} does not exist.`);
+      if (keys.length === 1)
+        throw new TtsError('forbidden', 'This is the last active API key of the account; create another before deleting it.');
+      await manager.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [keyId]);
+    });
+    this.forget(keyId);
+    return this.dataSource.getRepository(ApiKeyEntity).findOneByOrFail({ id: keyId });
   }
 
   async revoke(keyId: string): Promise<ApiKeyEntity> {
@@ -63,8 +139,12 @@ export class ApiKeysService implements OnModuleDestroy {
       key.revokedAt = new Date();
       await repository.update({ id: keyId }, { revokedAt: key.revokedAt });
     }
-    for (const [hash, entry] of this.cache) if (entry.principal?.apiKeyId === keyId) this.cache.delete(hash);
+    this.forget(keyId);
     return key;
+  }
+
+  private forget(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.principal?.apiKeyId === keyId) this.cache.delete(hash);
   }
 
   list(tenantId: string): Promise<ApiKeyEntity[]> {

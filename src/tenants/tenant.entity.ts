@@ -25,6 +25,14 @@ export class TenantEntity {
   @Column({ name: 'max_active_jobs', type: 'integer', nullable: true })
   maxActiveJobs!: number | null;
 
+  /** The balance below which a crossing is recorded (low_balance_events); null: no signal. */
+  @Column({ name: 'low_balance_threshold', type: 'bigint', transformer: bigintAsNumber, nullable: true })
+  lowBalanceThreshold!: number | null;
+
+  /** A crossing was recorded and no top-up has lifted the balance back to the threshold since. */
+  @Column({ name: 'low_balance_alerted', type: 'boolean', default: false })
+  lowBalanceAlerted!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -40,6 +40,25 @@ export class TenantsService {
     return tenant;
   }
 
+  /**
+   * Sets (or, with null, removes) the balance below which the tenant wants to hear about it. A new
+   * threshold re-arms the signal; a balance already below it counts as a crossing at once.
+   */
+  async setLowBalanceThreshold(tenantId: string, threshold: number | null): Promise<TenantEntity> {
+    if (threshold !== null && (!Number.isSafeInteger(threshold) || threshold < 0))
+      throw new TtsError('invalid_request', 'low_balance_threshold must be a whole number of credits ≥ 0, or null.', {
+        field: 'low_balance_threshold',
+      });
+    const [rows]: [unknown[], number] = await this.dataSource.query(
+      `UPDATE tenants SET low_balance_threshold = $2::bigint,
+              low_balance_alerted = CASE WHEN low_balance_threshold IS NOT DISTINCT FROM $2::bigint THEN low_balance_alerted ELSE false END
+        WHERE id = $1 RETURNING id`,
+      [tenantId, threshold],
+    );
+    if (rows.length === 0) throw new TtsError('not_found', `Tenant ${tenantId} does not exist.`);
+    return this.get(tenantId);
+  }
+
   /** The tenant's own limits where set, the configured defaults otherwise. */
   limitsOf(tenant: TenantEntity): TenantLimits {
     return effectiveLimits(tenant, this.config.rateLimits.defaults);

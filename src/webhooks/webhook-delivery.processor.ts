@@ -8,7 +8,9 @@ import { ClaimedDelivery, WebhookDeliveriesRepository } from './webhook-deliveri
 import { WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import { WebhookHttpClient, WebhookResponse, WebhookTransportError } from './webhook-http.client';
-import { WebhookPayloadBuilder } from './webhook-payload';
+import { WebhookPayload, WebhookPayloadBuilder } from './webhook-payload';
+import { lowBalanceCrossingOf } from './webhook-events';
+import { UsageRepository } from '../usage/usage.repository';
 import { WebhookJobData, WebhookRetryLater } from './webhook-queue';
 import { signatureHeader } from './webhook-signature';
 
@@ -45,6 +47,7 @@ export class WebhookDeliveryProcessor {
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly jobs: JobService,
+    private readonly usage: UsageRepository,
     private readonly payloads: WebhookPayloadBuilder,
     @Inject(WebhookAddressGuard) private readonly guard: WebhookAddressGuard,
     private readonly http: WebhookHttpClient,
@@ -65,13 +68,13 @@ export class WebhookDeliveryProcessor {
       this.metrics.outcome('failed');
       return;
     }
-    const job = await this.jobs.findById(delivery.jobId);
-    if (!job) {
-      await this.deliveries.markFailed(delivery.id, null, `not sent: job ${delivery.jobId} no longer exists`);
+    const payload = await this.payloadOf(delivery);
+    if (!payload) {
+      await this.deliveries.markFailed(delivery.id, null, `not sent: ${delivery.jobId} no longer exists`);
       this.metrics.outcome('failed');
       return;
     }
-    const body = JSON.stringify(this.payloads.build(delivery.eventType, delivery.createdAt, job));
+    const body = JSON.stringify(payload);
     const started = process.hrtime.bigint();
     const result = await this.attempt(delivery, body);
     this.metrics.attemptSeconds(Number(process.hrtime.bigint() - started) / 1e9);
@@ -80,6 +83,17 @@ export class WebhookDeliveryProcessor {
       return;
     }
     await this.failed(delivery, result);
+  }
+
+  /** The payload as the subject is now: a job, or an account's low-balance crossing. */
+  private async payloadOf(delivery: ClaimedDelivery): Promise<WebhookPayload | undefined> {
+    const crossingId = lowBalanceCrossingOf(delivery.jobId);
+    if (crossingId !== undefined) {
+      const crossing = await this.usage.lowBalanceCrossing(crossingId);
+      return crossing && this.payloads.buildLowBalance(crossing);
+    }
+    const job = await this.jobs.findById(delivery.jobId);
+    return job ? this.payloads.build(delivery.eventType, delivery.createdAt, job) : undefined;
   }
 
   private async attempt(delivery: ClaimedDelivery, body: string): Promise<AttemptResult> {

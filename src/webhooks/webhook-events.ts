@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
 
 /** What an endpoint can subscribe to; an endpoint registered without a list receives all of them. */
-export const WEBHOOK_EVENT_TYPES = ['job.succeeded', 'job.failed', 'job.expired'] as const;
+export const WEBHOOK_EVENT_TYPES = ['job.succeeded', 'job.failed', 'job.expired', 'account.low_balance'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * An account event's subject, in a delivery's `job_id` column (which names what the event is about):
+ * `low_balance_<crossing id>`, written by the balance trigger (migration UsageAndKeyBudgets).
+ */
+const LOW_BALANCE_SUBJECT = /^low_balance_(\d{1,18})$/;
+
+/** The low-balance crossing a delivery is about, or undefined for a job's delivery. */
+export function lowBalanceCrossingOf(subject: string): string | undefined {
+  return LOW_BALANCE_SUBJECT.exec(subject)?.[1];
+}
 
 export function isWebhookEventType(value: unknown): value is WebhookEventType {
   return (WEBHOOK_EVENT_TYPES as readonly unknown[]).includes(value);

@@ -11,9 +11,20 @@ import type { WebhookEventType } from './webhook-events';
 /** The body of every delivery: Standard Webhooks' recommended `type`, `timestamp`, `data` shape. */
 export interface WebhookPayload {
   type: WebhookEventType;
-  /** When the event happened (the job's final state was committed), ISO-8601 UTC. */
+  /** When the event happened (the job's final state was committed, the balance crossed), ISO-8601 UTC. */
   timestamp: string;
-  data: WebhookJobData;
+  data: WebhookJobData | WebhookLowBalanceData;
+}
+
+/** `account.low_balance`: the balance dropped below the tenant's threshold (once per crossing; docs/usage.md). */
+export interface WebhookLowBalanceData {
+  tenant_id: string;
+  threshold: number;
+  /** The balance just after the crossing. */
+  balance: number;
+  crossed_at: string;
+  /** The account's usage so far this month. */
+  usage_url: string;
 }
 
 export interface WebhookJobData {
@@ -90,6 +101,20 @@ export class WebhookPayloadBuilder {
       ...(!succeeded ? { error: this.error(job) } : {}),
     };
     return { type: eventType, timestamp: occurredAt.toISOString(), data };
+  }
+
+  buildLowBalance(crossing: { tenantId: string; threshold: number; balance: number; crossedAt: Date }): WebhookPayload {
+    return {
+      type: 'account.low_balance',
+      timestamp: crossing.crossedAt.toISOString(),
+      data: {
+        tenant_id: crossing.tenantId,
+        threshold: crossing.threshold,
+        balance: crossing.balance,
+        crossed_at: crossing.crossedAt.toISOString(),
+        usage_url: `${this.baseUrl}/v1/usage`,
+      },
+    };
   }
 
   private statusUrl(job: SynthesisJobEntity): string {

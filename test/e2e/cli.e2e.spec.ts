@@ -68,7 +68,7 @@ describe('admin CLI (compiled, as operators run it)', () => {
   });
 
   it.each([
-    [['tenants'], 'error: missing command: npm run cli -- tenants <create|list> (--help explains each)'],
+    [['tenants'], 'error: missing command: npm run cli -- tenants <create|list|low-balance> (--help explains each)'],
     [['tenants', 'craete'], "error: unknown command 'craete' (Did you mean create?)"],
     [['keys', 'revoke'], "error: missing required argument 'key-id'"],
     [['keys', 'list'], "error: required option '--tenant <id>' not specified"],

@@ -215,9 +215,19 @@ describe('Fish errors: {status, code, message} for everything under /api/open', 
     await createTask(api, apiKey, { text: TEXT, voiceId: FAKE_VOICE, format: 'wav' });
     const profile = await fishCall(api, 'GET', '/api/open/v1/profile', { apiKey });
     expect(profile.status).toBe(200);
+    const now = new Date();
     expect(profile.body).toEqual({
       tenant: { id: tenantId, name: 'Kampuni ya Sauti' },
       apiKeyId: expect.any(String),
+      // The key has no budget; its spend this UTC month counts the two tasks' reservations.
+      apiKeyBudget: {
+        creditLimit: null,
+        period: 'month',
+        spent: 36,
+        remaining: null,
+        periodStart: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString(),
+        resetsAt: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString(),
+      },
       credits: { balance: 1000 - 36, reserved: 36 },
       rateLimits: { requestsPerMinute: 600, jobCreatesPerMinute: 120, jobPollsPerMinute: 1200, maxActiveJobs: 20 },
       tasks: { queued: 2, processing: 0 },

@@ -73,7 +73,7 @@ describe('api logs (JSON lines, redacted)', () => {
   it("a line written while serving a request carries that request's id", async () => {
     const { apiKey } = await api.createTenant(10);
     const credits = api.app.get(CreditsService);
-    const spy = jest.spyOn(credits, 'summary').mockRejectedValueOnce(new Error('ledger on fire'));
+    const spy = jest.spyOn(credits, 'balanceAndReserved').mockRejectedValueOnce(new Error('ledger on fire'));
     try {
       const failed = await request(api.baseUrl).get('/v1/account').set('authorization', `Bearer ${apiKey}`);
       await settle();

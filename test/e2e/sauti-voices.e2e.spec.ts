@@ -68,10 +68,13 @@ describe('Sauti face: voices and the OpenAPI document', () => {
     expect(spec.openapi).toMatch(/^3\./);
     expect(spec.servers).toEqual([{ url: PUBLIC_BASE_URL }]);
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/v1/keys',
+      '/v1/keys/{key_id}',
       '/v1/text-to-speech/{voice_id}',
       '/v1/tts/jobs',
       '/v1/tts/jobs/{job_id}',
       '/v1/tts/jobs/{job_id}/audio',
+      '/v1/usage',
       '/v1/voices',
       '/v1/voices/{voice_id}',
       '/v1/webhooks',

@@ -46,7 +46,7 @@ describe('webhook endpoints API (Sauti face)', () => {
     expect(read.body).not.toHaveProperty('secret');
 
     const all = await create({ url: PUBLIC_URL });
-    expect(all.body.events).toEqual(['job.succeeded', 'job.failed', 'job.expired']);
+    expect(all.body.events).toEqual(['job.succeeded', 'job.failed', 'job.expired', 'account.low_balance']);
   });
 
   it('rotates the secret: a new one, and the old one valid until previous_secret_expires_at (24 h by default)', async () => {

@@ -1,3 +1,4 @@
+import type { KeySpend } from '../../tenants/key-budget';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
@@ -120,6 +121,20 @@ export class AdminApiKeyDto {
 
   @ApiProperty({ nullable: true, type: Date })
   revoked_at!: Date | null;
+
+  @ApiProperty({
+    description:
+      'The key budget (credit_limit per UTC day, month or none; null limit: no budget) and its spend this period (docs/usage.md).',
+    example: {
+      credit_limit: 5000,
+      period: 'month',
+      spent: 1200,
+      remaining: 3800,
+      period_start: '2026-03-01T00:00:00.000Z',
+      resets_at: '2026-04-01T00:00:00.000Z',
+    },
+  })
+  budget!: KeySpend;
 }
 
 export class AdminCreatedKeyDto extends AdminApiKeyDto {

@@ -5,6 +5,7 @@ import { CreditsService } from '../../billing/credits.service';
 import { TtsError } from '../../common/tts-error';
 import type { ApiKeyEntity } from '../../tenants/api-key.entity';
 import { ApiKeysService } from '../../tenants/api-keys.service';
+import { keySpend } from '../../tenants/key-budget';
 import { TenantsService } from '../../tenants/tenants.service';
 import { SynthesisJobRepository } from '../../jobs/synthesis-job.repository';
 import type {
@@ -38,6 +39,7 @@ export function describeKey(key: ApiKeyEntity): AdminApiKeyDto {
     created_at: key.createdAt,
     last_used_at: key.lastUsedAt,
     revoked_at: key.revokedAt,
+    budget: keySpend(key),
   };
 }
 

@@ -35,6 +35,9 @@ export function elevenLabsErrorKind(error: TtsError): ElevenLabsErrorKind {
     case 'insufficient_credits':
       // ElevenLabs answers an exhausted quota with 401 quota_exceeded, and its clients look for that.
       return { status: 401, word: 'quota_exceeded' };
+    // A key's own budget (docs/usage.md): 402 with its own word, so a client tells it from the account's quota.
+    case 'key_budget_exceeded':
+      return { status: 402, word: 'key_budget_exceeded' };
     case 'forbidden':
       return { status: 403, word: 'missing_permissions' };
     case 'not_found':

@@ -4,7 +4,7 @@ import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import type { ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { CharacterTimeline, CharacterTimings } from '../../synthesis/character-timing';
-import { PreparedSpeech, SpeechService } from '../../synthesis/speech.service';
+import { PreparedSpeech, SpeechCaller, SpeechService } from '../../synthesis/speech.service';
 import type { Served, TimedSpeechStream } from '../../synthesis/speech.types';
 import { sendAudioFile, sendAudioStream } from '../shared/audio-response';
 import { cacheStatusHeader, withCacheControl } from '../shared/cache-control';
@@ -29,6 +29,8 @@ interface Http {
 
 interface Call {
   tenantId: string;
+  /** The key that asked: usage attribution and its budget (docs/usage.md). */
+  apiKeyId: string;
   voiceId: string;
   body: unknown;
   query: Record<string, unknown>;
@@ -47,7 +49,7 @@ export class ElevenLabsSpeechService {
   async convert(call: Call, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
-      const speech = await this.speech.stream(prepared, { tenantId: call.tenantId, requestId: http.request.id }, signal);
+      const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
       const file = await this.speech.collect(speech);
       speech.markDelivered();
       sendAudioFile(http.response, file.bytes, speech.contentType, this.headers(parsed, speech, http.request));
@@ -58,7 +60,7 @@ export class ElevenLabsSpeechService {
   async stream(call: Call, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
-      const speech = await this.speech.stream(prepared, { tenantId: call.tenantId, requestId: http.request.id }, signal);
+      const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
       await sendAudioStream(http.response, speech, { ...this.headers(parsed, speech, http.request), 'cache-control': 'no-store' });
     });
   }
@@ -67,7 +69,7 @@ export class ElevenLabsSpeechService {
   async withTimestamps(call: Call, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
-      const speech = await this.speech.streamTimed(prepared, { tenantId: call.tenantId, requestId: http.request.id }, signal);
+      const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
       const timeline = new CharacterTimeline(prepared.request.text);
       const audio: Buffer[] = [];
       const timings: CharacterTimings[] = [];
@@ -89,7 +91,7 @@ export class ElevenLabsSpeechService {
   async streamWithTimestamps(call: Call, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
-      const speech = await this.speech.streamTimed(prepared, { tenantId: call.tenantId, requestId: http.request.id }, signal);
+      const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
       const timeline = new CharacterTimeline(prepared.request.text);
       const lines = ndjsonLines(speech, timeline);
       await sendAudioStream(
@@ -157,4 +159,9 @@ function alignmentOf(timings: CharacterTimings) {
     character_start_times_seconds: timings.startSeconds,
     character_end_times_seconds: timings.endSeconds,
   };
+}
+
+/** Who a call is for, as the engine bills and reports it. */
+function callerOf(call: Call, http: Http): SpeechCaller {
+  return { tenantId: call.tenantId, apiKeyId: call.apiKeyId, requestId: http.request.id, face: 'elevenlabs' };
 }

@@ -80,7 +80,7 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.convert({ tenantId: principal.tenantId, voiceId, body, query }, { request, response });
+    await this.speech.convert({ tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query }, { request, response });
   }
 
   @Post(':voice_id/stream')
@@ -95,7 +95,7 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.stream({ tenantId: principal.tenantId, voiceId, body, query }, { request, response });
+    await this.speech.stream({ tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query }, { request, response });
   }
 
   @Post(':voice_id/with-timestamps')
@@ -110,7 +110,10 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.withTimestamps({ tenantId: principal.tenantId, voiceId, body, query }, { request, response });
+    await this.speech.withTimestamps(
+      { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query },
+      { request, response },
+    );
   }
 
   @Post(':voice_id/stream/with-timestamps')
@@ -125,6 +128,9 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.streamWithTimestamps({ tenantId: principal.tenantId, voiceId, body, query }, { request, response });
+    await this.speech.streamWithTimestamps(
+      { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query },
+      { request, response },
+    );
   }
 }

@@ -53,6 +53,8 @@ export function fishErrorKind(error: TtsError): { status: number; code: string }
       return { status: 401, code: 'unauthorized' };
     case 'insufficient_credits':
       return { status: 402, code: 'insufficient_credits' };
+    case 'key_budget_exceeded':
+      return { status: 402, code: 'key_budget_exceeded' };
     case 'forbidden':
       return { status: 403, code: 'forbidden' };
     case 'job_not_found':

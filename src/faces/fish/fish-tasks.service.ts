@@ -18,6 +18,15 @@ import { FishTaskView, toFishTaskView } from './fish-task.mapper';
 export interface FishProfileView {
   tenant: { id: string; name: string };
   apiKeyId: string;
+  /** The presented key's budget and its spend in the current period (UTC day or month; `none`: ever). */
+  apiKeyBudget: {
+    creditLimit: number | null;
+    period: 'day' | 'month' | 'none';
+    spent: number;
+    remaining: number | null;
+    periodStart: string | null;
+    resetsAt: string | null;
+  };
   credits: { balance: number; reserved: number };
   rateLimits: { requestsPerMinute: number; jobCreatesPerMinute: number; jobPollsPerMinute: number; maxActiveJobs: number };
   tasks: { queued: number; processing: number };
@@ -77,15 +86,25 @@ export class FishTasksService {
   }
 
   async profile(principal: Principal): Promise<FishProfileView> {
-    const [tenant, summary, counts] = await Promise.all([
+    const [tenant, summary, counts, key] = await Promise.all([
       this.tenants.get(principal.tenantId),
       this.account.creditsOf(principal.tenantId),
       this.jobs.activeCounts(principal.tenantId),
+      this.account.presentedKey(principal.apiKeyId),
     ]);
+    const budget = key.budget;
     const limits = this.tenants.limitsOf(tenant);
     return {
       tenant: { id: tenant.id, name: tenant.name },
       apiKeyId: principal.apiKeyId,
+      apiKeyBudget: {
+        creditLimit: budget.credit_limit,
+        period: budget.period,
+        spent: budget.spent,
+        remaining: budget.remaining,
+        periodStart: budget.period_start,
+        resetsAt: budget.resets_at,
+      },
       credits: summary,
       rateLimits: {
         requestsPerMinute: limits.requests_per_minute,

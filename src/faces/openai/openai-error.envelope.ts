@@ -30,6 +30,9 @@ export function openAiErrorClass(error: TtsError): OpenAiErrorClass {
       return { status: 401, type: 'authentication_error' };
     case 'insufficient_credits':
       return { status: 402, type: 'insufficient_quota' };
+    // OpenAI's own words for a key's spending cap: its `code` tells it apart from an empty balance.
+    case 'key_budget_exceeded':
+      return { status: 402, type: 'insufficient_quota' };
     case 'forbidden':
       return { status: 403, type: 'permission_error' };
     case 'job_not_found':

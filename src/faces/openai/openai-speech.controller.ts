@@ -21,7 +21,7 @@ export class OpenAiSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.speak(principal.tenantId, body, { request, response });
+    await this.speech.speak(principal, body, { request, response });
   }
 
   /** Express answers other methods with 404; the path exists, so say which method it takes. */

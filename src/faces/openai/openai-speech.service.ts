@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import type { ServiceRequest } from '../../common/request-context';
+import type { Principal, ServiceRequest } from '../../common/request-context';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { SpeechStream } from '../../synthesis/speech.types';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
@@ -31,14 +31,19 @@ const NEEDS_WHOLE = new Set(['wav', 'flac']);
 export class OpenAiSpeechService {
   constructor(private readonly speech: SpeechService) {}
 
-  async speak(tenantId: string, dto: OpenAiSpeechRequestDto, http: { request: ServiceRequest; response: Response }): Promise<void> {
+  async speak(
+    principal: Pick<Principal, 'tenantId' | 'apiKeyId'>,
+    dto: OpenAiSpeechRequestDto,
+    http: { request: ServiceRequest; response: Response },
+  ): Promise<void> {
     const { response } = http;
     const prepared = await this.speech.prepare(
       withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']),
       OPENAI_FIELD_NAMES,
     );
     await abortOnDisconnect(response, async (signal) => {
-      const speech = await this.speech.stream(prepared, { tenantId, requestId: http.request.id }, signal);
+      const caller = { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, requestId: http.request.id, face: 'openai' as const };
+      const speech = await this.speech.stream(prepared, caller, signal);
       const headers = servedHeaders(speech);
       if (dto.stream_format === 'sse') return sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
       const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;

@@ -37,6 +37,7 @@ export function sautiProblemKind(code: TtsErrorCode): ProblemKind {
     case 'unauthorized':
       return UNAUTHORIZED;
     case 'insufficient_credits':
+    case 'key_budget_exceeded':
       return PAYMENT_REQUIRED;
     case 'forbidden':
       return FORBIDDEN;

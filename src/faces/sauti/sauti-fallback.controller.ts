@@ -20,6 +20,10 @@ export class SautiFallbackController {
     'v1/voices/*rest',
     'v1/webhooks',
     'v1/webhooks/*rest',
+    'v1/usage',
+    'v1/usage/*rest',
+    'v1/keys',
+    'v1/keys/*rest',
   ])
   unmatched(@Req() request: ServiceRequest): never {
     const allowed = allowedMethodsFor(request.path);

@@ -4,7 +4,8 @@ import { SautiProblemDto } from './sauti-problem.dto';
 
 const MEANINGS: Record<number, string> = {
   401: 'Missing or invalid API key (xi-api-key, or Authorization: Bearer).',
-  402: 'Not enough credits for this text.',
+  402: "Not enough credits for this text (insufficient_credits), or the API key's budget for its period is spent (key_budget_exceeded, Retry-After at the period's end).",
+  403: 'The key may not do this (e.g. a key with a budget managing keys, or deleting the last key).',
   404: 'Unknown voice, or a job that is unknown, expired or another account’s.',
   409: 'The job has not succeeded (yet): there is no audio to download.',
   413: 'The request body is larger than the configured limit.',

@@ -43,7 +43,8 @@ export class SautiSynthesisService {
     const prepared = await this.prepare(withCacheControl(request, context.cacheControl), 'voice_id');
     // Turned into a job: it counts against the job-creation limit as POST /v1/tts/jobs would.
     if (prepared.request.characters > SAUTI_SYNC_MAX_CHARACTERS) return { kind: 'job', ...(await this.enqueue(prepared, context)) };
-    const outcome = await this.speech.speak(prepared, { tenantId: context.tenantId, requestId: context.requestId }, context.signal);
+    const caller = { tenantId: context.tenantId, apiKeyId: context.apiKeyId, requestId: context.requestId, face: 'sauti' as const };
+    const outcome = await this.speech.speak(prepared, caller, context.signal);
     return { kind: 'audio', voiceId, outcome };
   }
 

@@ -110,6 +110,8 @@ export interface ApiKey {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** The key's budget and its spend this period (docs/usage.md). */
+  budget: { credit_limit: number | null; period: 'day' | 'month' | 'none'; spent: number; remaining: number | null };
 }
 
 export interface Attempt {

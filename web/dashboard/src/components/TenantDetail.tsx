@@ -136,6 +136,7 @@ export function TenantDetail({ tenantId, onChanged, onClose }: { tenantId: strin
               <th scope="col">Key</th>
               <th scope="col">Created</th>
               <th scope="col">Last used</th>
+              <th scope="col">Budget</th>
               <th scope="col">State</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
@@ -149,6 +150,7 @@ export function TenantDetail({ tenantId, onChanged, onClose }: { tenantId: strin
                 <td class="mono">{key.prefix}…</td>
                 <td>{time(key.created_at)}</td>
                 <td>{time(key.last_used_at)}</td>
+                <td>{budget(key.budget)}</td>
                 <td>{key.revoked_at ? <Badge value="revoked" /> : <Badge value="active" />}</td>
                 <td>
                   {key.revoked_at ? null : (
@@ -170,4 +172,11 @@ export function TenantDetail({ tenantId, onChanged, onClose }: { tenantId: strin
       </TableScroll>
     </section>
   );
+}
+
+/** `1,200 of 5,000 / month`, or `1,200 this month` for a key without a budget. */
+function budget(spend: ApiKey['budget']): string {
+  const per = spend.period === 'none' ? 'in all' : `/ ${spend.period}`;
+  if (spend.credit_limit === null) return `${count(spend.spent)} ${spend.period === 'none' ? 'in all' : `this ${spend.period}`}`;
+  return `${count(spend.spent)} of ${count(spend.credit_limit)} ${per}`;
 }
