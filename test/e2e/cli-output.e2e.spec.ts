@@ -113,7 +113,7 @@ describe('admin CLI output (pinned: scripts and operators depend on it)', () => 
     const keyId = (JSON.parse(key.stdout) as { key: { id: string } }).key.id;
     ids.push([keyId, '<key>']);
     expect(normalise(key.stdout, ids)).toBe(
-      '{"key":{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":null},"apiKey":"<api-key>"}\n',
+      '{"key":{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":null,"budget":{"credit_limit":null,"period":"month","spent":0,"remaining":null,"period_start":"<time>","resets_at":"<time>"}},"apiKey":"<api-key>"}\n',
     );
     expect(normalise((await cli(['keys', 'create', '--tenant', tenantId])).stdout)).toBe('api key <uuid> (shown once): <api-key>\n');
 
