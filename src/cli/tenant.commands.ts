@@ -79,7 +79,9 @@ export const tenantCommands: CliCommand[] = [
       const name = typeof args.options.name === 'string' ? args.options.name : 'cli';
       const budget = budgetOptions(args);
       const { key, plaintext } = await (await context.app()).get(ApiKeysService).create(requireOption(args, 'tenant'), name, budget);
-      context.print(`api key ${key.id} (shown once): ${plaintext}\n${describeBudget(key)}`, { key: describeKey(key), apiKey: plaintext });
+      // A budget is named when the key has one; a key without keeps the one-line answer scripts read.
+      const budgetLine = key.creditLimit === null ? '' : `\n${describeBudget(key)}`;
+      context.print(`api key ${key.id} (shown once): ${plaintext}${budgetLine}`, { key: describeKey(key), apiKey: plaintext });
     },
   },
   {
@@ -116,7 +118,10 @@ export const tenantCommands: CliCommand[] = [
     options: [{ flags: '--tenant <id>', description: "the tenant's id", required: true }],
     async run(args, context) {
       const keys = await (await context.app()).get(ApiKeysService).list(requireOption(args, 'tenant'));
-      const lines = keys.map((k) => `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}  (${describeBudget(k)})`);
+      const lines = keys.map(
+        (k) =>
+          `${k.id}  ${k.prefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}${k.creditLimit === null ? '' : `  (${describeBudget(k)})`}`,
+      );
       context.print(lines.join('\n') || 'no keys', {
         keys: keys.map(describeKey),
       });

@@ -118,14 +118,14 @@ describe('admin CLI output (pinned: scripts and operators depend on it)', () => 
     expect(normalise((await cli(['keys', 'create', '--tenant', tenantId])).stdout)).toBe('api key <uuid> (shown once): <api-key>\n');
 
     expect(normalise((await cli(['keys', 'revoke', keyId, '--json'])).stdout, ids)).toBe(
-      '{"key":{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":"<time>"}}\n',
+      '{"key":{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":"<time>","budget":{"credit_limit":null,"period":"month","spent":0,"remaining":null,"period_start":"<time>","resets_at":"<time>"}}}\n',
     );
     const keys = normalise((await cli(['keys', 'list', '--tenant', tenantId, '--json'])).stdout, ids);
     expect(keys).toMatch(
       /^\{"keys":\[(\{"id":"(<uuid>|<key>)","tenantId":"<tenant>","name":"[a-z]+","prefix":"<key-prefix>".*?\},?){3}\]\}\n$/,
     );
     expect(keys).toContain(
-      '{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":"<time>"}',
+      '{"id":"<key>","tenantId":"<tenant>","name":"ci","prefix":"<key-prefix>","createdAt":"<time>","lastUsedAt":null,"revokedAt":"<time>","budget":{"credit_limit":null,"period":"month","spent":0,"remaining":null,"period_start":"<time>","resets_at":"<time>"}}',
     );
     expect(normalise((await cli(['keys', 'list', '--tenant', tenantId])).stdout, ids)).toContain('<key>  <key-prefix>…  revoked  ci\n');
 

@@ -304,6 +304,34 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     });
   });
 
+  it('usage.get (character-stats) answers from the usage report: per bucket, by voice, cumulative, in credits, characters or requests', async () => {
+    const own = await api.createTenant(10_000, 'reporter');
+    const sdk = new ElevenLabsClient({ apiKey: own.apiKey, baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
+    const startUnix = Date.now() - 60_000;
+    await bytesOf(await sdk.textToSpeech.convert(FAKE_VOICE, { text: 'Kumi herufi' }));
+    await bytesOf(await sdk.textToSpeech.convert(FAKE_VOICE, { text: 'Saba ni' }));
+    const endUnix = Date.now() + 60_000;
+    const characters = await sdk.usage.get({ startUnix, endUnix, aggregationInterval: 'cumulative', metric: 'tts_characters' });
+    expect(characters).toEqual({ time: [startUnix], usage: { All: [18] } });
+    const requests = await sdk.usage.get({ startUnix, endUnix, aggregationInterval: 'cumulative', metric: 'request_count' });
+    expect(requests.usage).toEqual({ All: [2] });
+    const credits = await sdk.usage.get({ startUnix, endUnix, aggregationInterval: 'cumulative' });
+    const account = await request(api.baseUrl).get('/v1/account').set('xi-api-key', own.apiKey);
+    expect(credits.usage.All[0]).toBe(10_000 - account.body.credits.balance);
+    const byVoice = await sdk.usage.get({
+      startUnix,
+      endUnix,
+      aggregationInterval: 'hour',
+      breakdownType: 'voice',
+      metric: 'tts_characters',
+    });
+    expect(byVoice.time[0]).toBe(startUnix);
+    expect(byVoice.time.slice(1).every((time) => time % 3_600_000 === 0)).toBe(true);
+    expect(Object.keys(byVoice.usage)).toEqual([FAKE_VOICE]);
+    expect(byVoice.usage[FAKE_VOICE].reduce((sum, value) => sum + value, 0)).toBe(18);
+    expect(byVoice.usage[FAKE_VOICE]).toHaveLength(byVoice.time.length);
+  });
+
   it("the face's OpenAPI document lists its paths relative to /elevenlabs; the Sauti document stays its own", async () => {
     const document = await request(api.baseUrl).get('/elevenlabs/docs-json');
     expect(document.status).toBe(200);
@@ -314,6 +342,7 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
       '/v1/text-to-speech/{voice_id}/stream',
       '/v1/text-to-speech/{voice_id}/stream/with-timestamps',
       '/v1/text-to-speech/{voice_id}/with-timestamps',
+      '/v1/usage/character-stats',
       '/v1/user',
       '/v1/user/subscription',
       '/v1/voices',
@@ -355,6 +384,17 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
       expect(error).toBeInstanceOf(ElevenLabs.UnprocessableEntityError);
       expect(error.body).toEqual({
         detail: [{ type: 'enum', loc: ['query', 'output_format'], msg: expect.stringContaining("'mp3_44100_128'"), input: 'wav_44100' }],
+      });
+    });
+
+    it('character-stats without start_unix, or with an interval it does not keep, is a 422 located in the query', async () => {
+      const missing = await request(api.baseUrl).get('/elevenlabs/v1/usage/character-stats?end_unix=1').set('xi-api-key', apiKey);
+      expect(missing.status).toBe(422);
+      expect(missing.body).toEqual({ detail: [{ type: 'missing', loc: ['query', 'start_unix'], msg: 'Field required' }] });
+      const week = await sdkError(client.usage.get({ startUnix: 0, endUnix: 1, aggregationInterval: 'week' }));
+      expect(week).toBeInstanceOf(ElevenLabs.UnprocessableEntityError);
+      expect(week.body).toEqual({
+        detail: [{ type: 'enum', loc: ['query', 'aggregation_interval'], msg: expect.stringContaining("'cumulative'"), input: 'week' }],
       });
     });
 

@@ -7,7 +7,19 @@ import { elevenLabsOwnsPath } from './elevenlabs-routes';
 const UNAVAILABLE_RETRY_SECONDS = 5;
 
 /** Query parameters of this face: a validation error on them is located in `query`, others in `body`. */
-const QUERY_FIELDS = new Set(['output_format', 'optimize_streaming_latency', 'enable_logging', 'page_size', 'next_page_token', 'search']);
+const QUERY_FIELDS = new Set([
+  'output_format',
+  'optimize_streaming_latency',
+  'enable_logging',
+  'page_size',
+  'next_page_token',
+  'search',
+  'start_unix',
+  'end_unix',
+  'aggregation_interval',
+  'breakdown_type',
+  'metric',
+]);
 
 /**
  * How ElevenLabs answers a failure: the HTTP status, and either its `detail.status` word or, for
