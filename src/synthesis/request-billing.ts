@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CreditsService, UsageAttribution, UsageOutcome } from '../billing/credits.service';
+import { CreditsService, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
 import { RootLogger } from '../logging/root-logger';
-import { WatchedStream } from '../common/watched-stream';
 
 /**
  * The one billing rule of a synchronous or streamed request, for every face: credits are reserved
@@ -56,16 +55,10 @@ export class RequestBilling {
     served: (bytes: number) => Omit<UsageOutcome, 'status'> = () => ({}),
   ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
-    let bytes = 0;
-    const billedChunks = new WatchedStream(chunks, {
-      chunk: (chunk) => {
-        if (Buffer.isBuffer(chunk)) bytes += chunk.length;
-      },
-      end: (status) => {
-        const complete = status === 'succeeded';
-        if (!complete) stop();
-        void this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
-      },
+    const billedChunks = new BilledChunks(chunks, (status, bytes) => {
+      const complete = status === 'succeeded';
+      if (!complete) stop();
+      this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
@@ -94,5 +87,54 @@ export class RequestBilling {
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([this.finish(reference, amount, false, outcome), waited]);
     clearTimeout(timer);
+  }
+}
+
+/**
+ * A stream that calls `end` exactly once: when it ends whole (`succeeded`), fails (`failed`), or is
+ * stopped (`cancelled`), including a stop before the first read, which a generator's `finally` would never see.
+ */
+class BilledChunks<T> implements AsyncIterableIterator<T> {
+  private readonly source: AsyncIterator<T>;
+  private ended = false;
+  private bytes = 0;
+
+  constructor(
+    chunks: AsyncIterable<T>,
+    private readonly end: (status: UsageStatus, bytes: number) => void,
+  ) {
+    this.source = chunks[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.ended) return { done: true, value: undefined };
+    let result: IteratorResult<T>;
+    try {
+      result = await this.source.next();
+    } catch (error) {
+      this.close('failed');
+      throw error;
+    }
+    if (result.done) this.close('succeeded');
+    else if (Buffer.isBuffer(result.value)) this.bytes += result.value.length;
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    if (!this.ended) {
+      this.close('cancelled');
+      await this.source.return?.();
+    }
+    return { done: true, value: undefined };
+  }
+
+  private close(status: UsageStatus): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.end(status, this.bytes);
   }
 }

@@ -1,4 +1,3 @@
-import { WatchedStream } from '../../common/watched-stream';
 import type { CachedAudio } from './audio-cache.types';
 
 /**
@@ -22,24 +21,17 @@ export class CacheFill {
    * into the entry (its key and file) and it is completed.
    */
   tee(chunks: AsyncIterable<Buffer>, whole: (bytes: Buffer) => { key: string | undefined; audio: CachedAudio }): AsyncIterable<Buffer> {
-    const collected = new Collected(this.maxEntryBytes);
-    return new WatchedStream(chunks, {
-      chunk: (chunk) => collected.add(chunk),
-      end: (how) => this.filled(how === 'succeeded' ? collected.bytes() : collected.drop(), whole),
+    return new TeeChunks(chunks, this.maxEntryBytes, (bytes) => {
+      if (!bytes) return this.abandon();
+      let entry: ReturnType<typeof whole>;
+      try {
+        entry = whole(bytes);
+      } catch {
+        return this.abandon(); // audio the cache cannot describe is simply not stored
+      }
+      if (!entry.key) return this.abandon();
+      void this.complete(entry.key, entry.audio);
     });
-  }
-
-  /** A tee's end: the whole audio is offered to the cache; a failed, stopped or oversized stream abandons the fill. */
-  private filled(bytes: Buffer | undefined, whole: (bytes: Buffer) => { key: string | undefined; audio: CachedAudio }): void {
-    if (!bytes) return this.abandon();
-    let entry: ReturnType<typeof whole>;
-    try {
-      entry = whole(bytes);
-    } catch {
-      return this.abandon(); // audio the cache cannot describe is simply not stored
-    }
-    if (!entry.key) return this.abandon();
-    void this.complete(entry.key, entry.audio);
   }
 
   /** Offers the finished audio to the cache; resolves once it is stored (or could not be: a store never rejects). */
@@ -56,15 +48,53 @@ export class CacheFill {
   }
 }
 
-/** Chunks collected up to a size limit: past it, nothing (an entry that large is not stored). */
-class Collected {
+/**
+ * Passes chunks through and collects them; calls `end` exactly once: with the bytes when the source
+ * ended whole within the size limit, with undefined when it failed, was stopped (also before its first
+ * read, which a generator's `finally` never sees) or outgrew the limit.
+ */
+class TeeChunks implements AsyncIterableIterator<Buffer> {
+  private readonly source: AsyncIterator<Buffer>;
   private parts: Buffer[] = [];
   private size = 0;
   private overflowed = false;
+  private ended = false;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    chunks: AsyncIterable<Buffer>,
+    private readonly limit: number,
+    private readonly end: (bytes: Buffer | undefined) => void,
+  ) {
+    this.source = chunks[Symbol.asyncIterator]();
+  }
 
-  add(chunk: Buffer): void {
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Buffer>> {
+    if (this.ended) return { done: true, value: undefined };
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await this.source.next();
+    } catch (error) {
+      this.close(false);
+      throw error;
+    }
+    if (result.done) this.close(true);
+    else this.collect(result.value);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<Buffer>> {
+    if (!this.ended) {
+      this.close(false);
+      await this.source.return?.();
+    }
+    return { done: true, value: undefined };
+  }
+
+  private collect(chunk: Buffer): void {
     if (this.overflowed) return;
     this.size += chunk.length;
     if (this.size > this.limit) {
@@ -75,16 +105,11 @@ class Collected {
     this.parts.push(chunk);
   }
 
-  /** Lets go of what was collected (the stream did not end whole). */
-  drop(): undefined {
+  private close(whole: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    const bytes = whole && !this.overflowed ? Buffer.concat(this.parts) : undefined;
     this.parts = [];
-    return undefined;
-  }
-
-  /** The whole, or undefined when it outgrew the limit. */
-  bytes(): Buffer | undefined {
-    const bytes = this.overflowed ? undefined : Buffer.concat(this.parts);
-    this.parts = [];
-    return bytes;
+    this.end(bytes);
   }
 }
