@@ -81,6 +81,8 @@ describe('audio cache: synchronous faces', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('x-cache')).toBe('miss');
     expect(first.headers.get('x-credits-charged')).toBe(String(CHARACTERS));
+    // The first answer's settle runs after its response: let it land so the ledger's order is the requests' order.
+    await eventually(async () => expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle']));
     const second = await sauti(apiKey, FAKE_VOICE, { text: TEXT });
     expect(second.status).toBe(200);
     expect(second.headers.get('x-cache')).toBe('hit');
