@@ -18,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parse } from 'yaml';
 import { prepareBenchEnvironment } from './bench-environment';
-import { percentile, round, Suite } from './suite';
+import { percentile, postJsonAnswer, round, Suite } from './suite';
 import { DEFAULT_CONFIG_DIR, UNLIMITED_RATE_LIMITS, writeConfigDir } from '../test/fakes/routing-fixture';
 import { ScriptableUpstream, toneWav } from '../test/fakes/scriptable-upstream';
 
@@ -48,24 +48,9 @@ export function distinctText(seed: number): string {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 /** POSTs JSON, drains the answer; resolves with the status and the x-cache header. */
-function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; cache: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
-      },
-      (response) => {
-        response.on('data', () => undefined);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, cache: response.headers['x-cache'] as string | undefined }));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; cache: string | undefined }> {
+  const answer = await postJsonAnswer(agent, url, body, headers);
+  return { status: answer.status, cache: answer.headers['x-cache'] as string | undefined };
 }
 
 /** config/ with unlimited rate limits and a voice served by the fake upstream. */

@@ -25,7 +25,17 @@ export function round(value: number, digits = 3): number {
 }
 
 /** POSTs a JSON body and drains the answer; resolves with the status code. */
-export function postJson(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+export async function postJson(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return (await postJsonAnswer(agent, url, body, headers)).status;
+}
+
+/** POSTs a JSON body and drains the answer; resolves with the status code and the response headers. */
+export function postJsonAnswer(
+  agent: http.Agent,
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
@@ -36,7 +46,7 @@ export function postJson(agent: http.Agent, url: string, body: string, headers: 
       },
       (response) => {
         response.on('data', () => undefined);
-        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers }));
         response.on('error', reject);
       },
     );
