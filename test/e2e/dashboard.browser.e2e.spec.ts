@@ -8,6 +8,7 @@ import { CreditsService } from '../../src/billing/credits.service';
 import { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { ADMIN_TOKEN, FLAKY_PROVIDER, startAdminFixture } from '../support/admin-fixture';
 import { launchChromium, screenshot } from '../support/browser';
+import { eventually } from '../support/eventually';
 import { startTestApi, TestApi } from '../support/test-api';
 
 const REFRESH_SECONDS = 2;
@@ -193,14 +194,19 @@ describe('ops dashboard in headless Chromium', () => {
   });
 
   it('says how to turn the dashboard on when it is off, and shows nothing else', async () => {
+    // Admin keys left active by other test files would turn it on: revoked before that api starts.
+    await api.app.get(DataSource).query(`UPDATE admin_keys SET revoked_at = now() WHERE revoked_at IS NULL`);
     const off = await startTestApi({ ADMIN_TOKEN: '' });
     try {
-      // Admin keys left active by other test files would turn it on.
-      await off.app.get(DataSource).query(`UPDATE admin_keys SET revoked_at = now() WHERE revoked_at IS NULL`);
+      // The admin API says it is off before the page is asked (a failure here names what it said instead).
+      await eventually(async () => {
+        const session = await request(off.baseUrl).get('/admin/v1/session');
+        expect({ status: session.status, text: session.text }).toMatchObject({ status: 404, text: expect.stringContaining('ADMIN_TOKEN') });
+      }, 10_000);
       const offPage = await context.newPage();
-      await offPage.goto(`${off.baseUrl}/dashboard/`);
+      await offPage.goto(`${off.baseUrl}/dashboard/`, { timeout: 15_000 });
       const message = offPage.getByTestId('disabled-message');
-      await message.waitFor();
+      await message.waitFor({ timeout: 15_000 });
       expect(await message.textContent()).toContain('ADMIN_TOKEN');
       expect(await offPage.getByLabel('Admin token or admin key').count()).toBe(0);
       await screenshot(offPage, '12-dashboard-off');
