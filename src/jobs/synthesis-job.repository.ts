@@ -286,24 +286,4 @@ export class SynthesisJobRepository {
       [tenantIds, since],
     );
   }
-
-  /**
-   * Credits held per tenant: jobs still queued or running (their reservation ends with them), plus
-   * request reservations of the last hour still unsettled (a request never runs that long; see
-   * docs/dashboard.md). Both read small indexes, where the exact anti-join over every reservation a
-   * tenant ever made (CreditsService.summary) grows with its history.
-   */
-  async heldCreditsOf(tenantIds: string[]): Promise<Array<{ tenant_id: string; reserved: number }>> {
-    return this.dataSource.query(
-      `SELECT tenant_id, sum(held)::float8 AS reserved FROM (
-         SELECT tenant_id, credits AS held FROM synthesis_jobs WHERE status IN ('queued', 'running') AND tenant_id = ANY($1::uuid[])
-         UNION ALL
-         SELECT r.tenant_id, -r.amount FROM credit_ledger r
-          WHERE r.tenant_id = ANY($1::uuid[]) AND r.kind = 'reserve' AND r.created_at > now() - interval '1 hour'
-            AND NOT EXISTS (SELECT 1 FROM synthesis_jobs j WHERE j.id = r.reference)
-            AND NOT EXISTS (SELECT 1 FROM credit_ledger o WHERE o.reference = r.reference AND o.kind IN ('settle', 'release'))
-       ) held GROUP BY tenant_id`,
-      [tenantIds],
-    );
-  }
 }

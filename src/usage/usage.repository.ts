@@ -7,15 +7,8 @@ import type { UsageDimension, UsageQuery } from './usage-query';
 const NO_KEY = '00000000-0000-0000-0000-000000000000';
 const HOUR_MS = 3_600_000;
 
-/** One bucket of a report: its UTC period, the attribution asked for, and the sums. */
-export interface UsageRow {
-  bucket: Date;
-  api_key_id?: string | null;
-  api_key_name?: string | null;
-  voice?: string | null;
-  provider?: string | null;
-  face?: string | null;
-  status?: string | null;
+/** The sums every bucket and the totals carry. */
+export interface UsageFigures {
   requests: number;
   failures: number;
   cancelled: number;
@@ -24,6 +17,21 @@ export interface UsageRow {
   credits_charged: number;
   credits_refunded: number;
   cache_hits: number;
+}
+
+/** The attribution a bucket carries: only the dimensions the report was grouped by. */
+export interface UsageGrouping {
+  api_key_id?: string | null;
+  api_key_name?: string | null;
+  voice?: string | null;
+  provider?: string | null;
+  face?: string | null;
+  status?: string | null;
+}
+
+/** One bucket of a report: its UTC period, the attribution asked for, and the sums. */
+export interface UsageRow extends UsageGrouping, UsageFigures {
+  bucket: Date;
 }
 
 export interface LowBalanceCrossing {

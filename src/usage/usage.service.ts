@@ -3,30 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TtsError } from '../common/tts-error';
 import { UsageInterval, UsageQuery } from './usage-query';
-import { UsageRepository, UsageRow } from './usage.repository';
+import { UsageGrouping, UsageFigures, UsageRepository, UsageRow } from './usage.repository';
 
-/** The sums every bucket and the totals carry. */
-export interface UsageFigures {
-  requests: number;
-  failures: number;
-  cancelled: number;
-  characters: number;
-  audio_seconds: number;
-  credits_charged: number;
-  credits_refunded: number;
-  cache_hits: number;
-}
+export type { UsageFigures };
 
 /** One bucket: its part of the range (UTC, start inclusive, end exclusive) and the attribution asked for. */
-export interface UsageBucket extends UsageFigures {
+export interface UsageBucket extends UsageGrouping, UsageFigures {
   start: string;
   end: string;
-  api_key_id?: string | null;
-  api_key_name?: string | null;
-  voice?: string | null;
-  provider?: string | null;
-  face?: string | null;
-  status?: string | null;
 }
 
 export interface UsageReport {
