@@ -19,6 +19,17 @@ const MAX_RANGE_MS = 367 * 86_400_000;
 /** An hourly report is for inspecting days, not years: 93 days of hours. */
 const MAX_HOURLY_RANGE_MS = 93 * 86_400_000;
 
+/** The longest range of a usage query (a year and a day; 93 days of hours): `fields` names the client's own fields. */
+export function assertUsageSpan(from: Date, to: Date, interval: UsageInterval, fields: { to: string; interval: string }): void {
+  const span = to.getTime() - from.getTime();
+  if (span > MAX_RANGE_MS)
+    throw new TtsError('invalid_request', 'A usage query covers at most 367 days; ask for several.', { field: fields.to });
+  if (interval === 'hour' && span > MAX_HOURLY_RANGE_MS)
+    throw new TtsError('invalid_request', 'Hourly buckets cover at most 93 days; use a daily interval for longer ranges.', {
+      field: fields.interval,
+    });
+}
+
 /** ISO 8601: a date, or a date and time with a `Z` or `±hh:mm` offset (a time without one would be ambiguous). */
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
@@ -79,13 +90,7 @@ export function parseUsageQuery(input: Record<string, unknown>, now = new Date()
   if (to.getTime() <= from.getTime())
     throw new TtsError('invalid_request', '`to` must be later than `from` (`to` is exclusive).', { field: 'to' });
   const interval = oneOf(single(input.interval, 'interval') || 'day', USAGE_INTERVALS, 'interval');
-  const span = to.getTime() - from.getTime();
-  if (span > MAX_RANGE_MS)
-    throw new TtsError('invalid_request', 'A usage query covers at most 367 days; ask for several.', { field: 'to' });
-  if (interval === 'hour' && span > MAX_HOURLY_RANGE_MS)
-    throw new TtsError('invalid_request', 'Hourly buckets cover at most 93 days; use interval=day for longer ranges.', {
-      field: 'interval',
-    });
+  assertUsageSpan(from, to, interval, { to: 'to', interval: 'interval' });
   const groupInput = input.group_by;
   const groupTexts = groupInput === undefined ? [] : Array.isArray(groupInput) ? groupInput : [groupInput];
   const groupBy: UsageDimension[] = [];

@@ -1,5 +1,5 @@
 import { TtsError } from '../../common/tts-error';
-import type { UsageDimension, UsageInterval, UsageQuery } from '../../usage/usage-query';
+import { assertUsageSpan, type UsageDimension, type UsageInterval, type UsageQuery } from '../../usage/usage-query';
 import { nextBucket, type UsageBucket, type UsageReport } from '../../usage/usage.service';
 
 /** ElevenLabs' breakdowns this service can answer, and the usage dimension each reads. */
@@ -19,9 +19,6 @@ const METRICS: Record<string, (bucket: UsageBucket) => number> = {
 };
 
 const INTERVALS = ['hour', 'day', 'month', 'cumulative'] as const;
-/** As `GET /v1/usage`: a year and a day at most, 93 days of hours. */
-const MAX_RANGE_MS = 367 * 86_400_000;
-const MAX_HOURLY_RANGE_MS = 93 * 86_400_000;
 type Interval = (typeof INTERVALS)[number];
 
 /** A checked `GET /v1/usage/character-stats`: the usage query to run, and how to shape its answer. */
@@ -60,15 +57,11 @@ export function parseCharacterStatsQuery(query: Record<string, unknown>): Charac
   const to = unixMs(query.end_unix, 'end_unix') + 1;
   if (to <= from) throw new TtsError('invalid_request', 'end_unix must not be before start_unix', { field: 'end_unix' });
   const interval = oneOf(query.aggregation_interval, INTERVALS, 'aggregation_interval', 'day') as Interval;
-  const longest = interval === 'hour' ? MAX_HOURLY_RANGE_MS : MAX_RANGE_MS;
-  if (to - from > longest)
-    throw new TtsError('invalid_request', `the window may span at most ${longest / 86_400_000} days for aggregation_interval ${interval}`, {
-      field: 'end_unix',
-    });
   const breakdown = BREAKDOWNS[oneOf(query.breakdown_type, Object.keys(BREAKDOWNS), 'breakdown_type', 'none')];
   const metric = METRICS[oneOf(query.metric, Object.keys(METRICS), 'metric', 'credits')];
   // A cumulative answer is one bucket over the whole range: the month buckets are summed into it.
   const usageInterval: UsageInterval = interval === 'cumulative' ? 'month' : interval;
+  assertUsageSpan(new Date(from), new Date(to), usageInterval, { to: 'end_unix', interval: 'aggregation_interval' });
   return {
     usage: { from: new Date(from), to: new Date(to), interval: usageInterval, groupBy: breakdown ? [breakdown] : [] },
     cumulative: interval === 'cumulative',
