@@ -9,6 +9,7 @@ import { Webhooks1763840000000 } from './1763840000000-webhooks';
 import { AdminDashboard1763860000000 } from './1763860000000-admin-dashboard';
 import { AudioCache1763880000000 } from './1763880000000-audio-cache';
 import { UsageAndKeyBudgets1763890000000 } from './1763890000000-usage-and-key-budgets';
+import { CacheHitInOneStatement1763900000000 } from './1763900000000-cache-hit-in-one-statement';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AdminDashboard1763860000000,
   AudioCache1763880000000,
   UsageAndKeyBudgets1763890000000,
+  CacheHitInOneStatement1763900000000,
 ];

@@ -59,6 +59,15 @@ export interface UsageAttribution {
   characters?: number;
 }
 
+/** A synchronous cache hit's charge, described before the entry is read so the read can charge it in the same statement. */
+export interface HitCharge {
+  tenantId: string;
+  amount: number;
+  /** The ledger and usage reference (`sync_<uuid>`). */
+  reference: string;
+  usage: UsageAttribution;
+}
+
 export type UsageStatus = 'succeeded' | 'failed' | 'cancelled';
 
 /** How a reservation ended, for its usage event; the kind of finish picks the status when none is given. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CreditsService, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
+import { CreditsService, HitCharge, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
 import { RootLogger } from '../logging/root-logger';
 
 /**
@@ -35,10 +35,17 @@ export class RequestBilling {
    * and in hand, so there is nothing to reserve and nothing that can fail halfway. Throws
    * insufficient_credits (402 in every face) when the balance is lower.
    */
-  async chargeHit(tenantId: string, amount: number, usage: UsageAttribution & UsageOutcome = {}): Promise<string> {
-    const reference = `sync_${randomUUID()}`;
-    await this.credits.chargeCacheHit(tenantId, amount, reference, usage);
-    return reference;
+  async chargeHit(charge: HitCharge, outcome: Pick<UsageOutcome, 'provider' | 'audioSeconds'>): Promise<void> {
+    await this.credits.chargeCacheHit(charge.tenantId, charge.amount, charge.reference, { ...charge.usage, ...outcome });
+  }
+
+  /**
+   * A cache hit's charge, described up front under a new reference: the cache reads a stored entry and
+   * charges it in one statement; a hit served otherwise (an identical synthesis just finished) is
+   * charged with chargeHit().
+   */
+  hitCharge(tenantId: string, amount: number, usage: UsageAttribution): HitCharge {
+    return { tenantId, amount, reference: `sync_${randomUUID()}`, usage };
   }
 
   /**

@@ -101,22 +101,20 @@ export class SpeechService {
   }
 
   /**
-   * Speech as it is produced, billed. A cache hit is charged its hit price at once and streams the
-   * stored file. Otherwise credits are reserved now; charged once the face marks audio delivered or the
+   * Speech as it is produced, billed. A cache hit is charged its hit price by the statement that reads
+   * it and streams the stored file. Otherwise credits are reserved now; charged once the face marks audio delivered or the
    * stream ends whole; released when it ends before anything was delivered. A miss is stored in the
    * cache once its stream has ended whole.
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
     if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
-    const acquired = await this.cache.acquire(decision.plan, signal);
+    const credits = this.config.pricing.cacheHitCredits(prepared.price);
+    const charge = this.billing.hitCharge(caller.tenantId, credits, this.attributionOf(prepared, caller));
+    const acquired = await this.cache.acquire(decision.plan, signal, charge);
     if ('hit' in acquired) {
-      const credits = this.config.pricing.cacheHitCredits(prepared.price);
-      await this.billing.chargeHit(caller.tenantId, credits, {
-        ...this.attributionOf(prepared, caller),
-        provider: acquired.hit.meta.provider,
-        audioSeconds: acquired.hit.meta.durationSeconds,
-      });
+      const { meta } = acquired.hit;
+      if (!acquired.charged) await this.billing.chargeHit(charge, { provider: meta.provider, audioSeconds: meta.durationSeconds });
       const { request } = prepared;
       return streamOfHit(acquired.hit, {
         characters: request.characters,

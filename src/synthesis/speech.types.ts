@@ -72,10 +72,12 @@ export interface SpeechStream extends Served {
    * request is charged whatever ends the stream. Without it, only a stream read to its end is charged.
    */
   markDelivered(): void;
+  /** A cache hit's whole file as base64 text, made once and kept with the process's copy of the entry. */
+  base64?: () => Buffer;
 }
 
 /** Speech with timestamps as it is produced: each piece of audio with the sentence spans it completes. */
-export interface TimedSpeechStream extends Omit<SpeechStream, 'chunks' | 'samplesWritten'> {
+export interface TimedSpeechStream extends Omit<SpeechStream, 'chunks' | 'samplesWritten' | 'base64'> {
   pieces: AsyncIterable<TimedPiece>;
 }
 
@@ -88,7 +90,8 @@ export interface SpokenAudio {
   /** How long it plays. */
   durationSeconds: number;
   /** Sentence spans, when the request asked for timestamps. */
-  segments?: TimedSegment[];
+  segments?: TimedSegment[];  /** The file as base64 text, when a copy of it is kept (a cache hit); faces use `base64Of()`. */
+  base64?: () => Buffer;
 }
 
 /** A billed whole file (Sauti's JSON answer, a WAV file sent with exact sizes). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ServiceRequest } from '../../common/request-context';
@@ -11,6 +11,7 @@ import { SautiSynthesisService } from './sauti-synthesis.service';
 import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text-to-speech.dto';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import { CACHE_STATUS_HEADER } from '../shared/cache-control';
+import { base64Of, jsonWithBase64 } from '../shared/json-with-audio';
 import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 
 @ApiTags('TTS')
@@ -62,7 +63,7 @@ export class SautiTextToSpeechController {
     @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<SautiTextToSpeechResponseDto | SautiJobAcceptedDto> {
+  ): Promise<StreamableFile | SautiJobAcceptedDto> {
     const context = {
       tenantId: request.principal!.tenantId,
       apiKeyId: request.principal!.apiKeyId,
@@ -82,12 +83,12 @@ export class SautiTextToSpeechController {
     response.setHeader(SAUTI_HEADERS.provider, outcome.provider);
     response.setHeader(CACHE_STATUS_HEADER, outcome.cache);
     setCostHeaders(response, outcome.characters, outcome.credits, 'charged');
-    return {
-      audio_base64: outcome.bytes.toString('base64'),
+    const answer: Omit<SautiTextToSpeechResponseDto, 'audio_base64'> = {
       content_type: 'audio/wav',
       duration_seconds: Math.round(outcome.durationSeconds * 100) / 100,
       characters_synthesized: outcome.characters,
       voice_id: speech.voiceId,
     };
+    return jsonWithBase64('audio_base64', base64Of(outcome), answer);
   }
 }

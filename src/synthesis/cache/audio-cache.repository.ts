@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { asInsufficientCredits, type HitCharge } from '../../billing/credits.service';
 import type { CachedAudioMeta } from './audio-cache.types';
 
 export interface StoreOutcome {
@@ -47,6 +48,41 @@ export class AudioCacheRepository {
     const row = rows[0] as { version: string; audio: Buffer | null; meta: CachedAudioMeta | null } | undefined;
     if (!row) return undefined;
     return row.audio && row.meta ? { version: row.version, audio: row.audio, meta: row.meta } : { version: row.version };
+  }
+
+  /**
+   * `take`, and the hit charged in the same statement (take_cache_hit(), one round trip): nothing is
+   * charged when there is no entry. Insufficient credits or a spent key budget throw the billing error,
+   * and the entry is then not marked used.
+   */
+  async takeCharged(key: string, ttlSeconds: number, knownVersion: string | undefined, charge: HitCharge): Promise<TakenEntry | undefined> {
+    const { usage } = charge;
+    let rows: Array<{ entry_version: string; entry_audio: Buffer | null; entry_meta: CachedAudioMeta | null }>;
+    try {
+      rows = await this.dataSource.query(
+        `SELECT entry_version, entry_audio, entry_meta
+           FROM take_cache_hit($1::char(64), $2::integer, $3::text, $4::uuid, $5::bigint, $6::varchar, $7::uuid, $8::varchar, $9::varchar, $10::integer)`,
+        [
+          key,
+          ttlSeconds,
+          knownVersion ?? null,
+          charge.tenantId,
+          charge.amount,
+          charge.reference,
+          usage.apiKeyId ?? null,
+          usage.face ?? null,
+          usage.voice ?? null,
+          usage.characters ?? null,
+        ],
+      );
+    } catch (error) {
+      throw asInsufficientCredits(error, charge.amount);
+    }
+    const row = rows[0];
+    if (!row) return undefined;
+    return row.entry_audio && row.entry_meta
+      ? { version: row.entry_version, audio: row.entry_audio, meta: row.entry_meta }
+      : { version: row.entry_version };
   }
 
   /** Stores an entry (the first store of a key wins), drops expired entries and evicts down to `maxBytes`. */

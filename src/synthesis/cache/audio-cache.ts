@@ -14,6 +14,8 @@ import { CacheFill } from './cache-fill';
 import { FillClaims } from './fill-claims';
 import { RecentAudio } from './recent-audio';
 import { RedisConnection } from '../../redis/redis-connection';
+import type { HitCharge } from '../../billing/credits.service';
+import { TtsError } from '../../common/tts-error';
 
 /** Where a request's audio lives in the cache. */
 export interface CachePlan {
@@ -27,8 +29,11 @@ export interface CachePlan {
 /** A request's way through the cache: its plan, or why it does not use the cache. */
 export type CacheDecision = { plan: CachePlan } | { bypass: 'disabled' | 'route' | 'no_store' | 'no_target' | 'engine_unknown' };
 
-/** What `acquire` found: the audio (a hit), or the right to fill the entry (a miss). */
-export type Acquired = { hit: CachedAudio } | { fill: CacheFill };
+/**
+ * What `acquire` found: the audio (a hit; `charged` when the statement that read it charged it too), or
+ * the right to fill the entry (a miss).
+ */
+export type Acquired = { hit: CachedAudio; charged: boolean } | { fill: CacheFill };
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -88,9 +93,10 @@ export class AudioCache implements OnModuleInit {
   /**
    * A hit: the stored entry, or the audio of an identical synthesis running in this process or another
    * one (waited for up to AUDIO_CACHE_WAIT_MS). Otherwise a miss, with the fill the caller completes or
-   * abandons.
+   * abandons. With `charge`, a stored entry is read and charged in one statement (a billing error then
+   * throws); a hit from a synthesis that just finished comes back uncharged.
    */
-  async acquire(plan: CachePlan, signal?: AbortSignal): Promise<Acquired> {
+  async acquire(plan: CachePlan, signal?: AbortSignal, charge?: HitCharge): Promise<Acquired> {
     const started = performance.now();
     const deadline = Date.now() + this.settings.waitMs;
     for (;;) {
@@ -98,11 +104,11 @@ export class AudioCache implements OnModuleInit {
       if (running) {
         const audio = await waitFor(running, deadline - Date.now(), signal);
         if (audio === TIMED_OUT) return this.missed(plan, false);
-        if (audio) return this.hit(plan, audio, started);
+        if (audio) return this.hit(plan, audio, started, false);
         continue; // it failed or was abandoned: look again, and fill it ourselves if nobody else does
       }
-      const stored = await this.read(plan);
-      if (stored) return this.hit(plan, stored, started);
+      const stored = await this.read(plan, charge);
+      if (stored) return this.hit(plan, stored, started, charge !== undefined);
       if (this.filling.has(plan.key)) continue;
       const claim = await this.claims.claim(plan.key);
       if (this.filling.has(plan.key)) {
@@ -110,9 +116,9 @@ export class AudioCache implements OnModuleInit {
         continue; // another request of this process became the filler meanwhile: wait for it
       }
       if (claim !== false) return this.missed(plan, true, claim);
-      const filledElsewhere = await this.waitForOtherProcess(plan, deadline, signal);
+      const filledElsewhere = await this.waitForOtherProcess(plan, deadline, signal, charge);
       if (filledElsewhere === TIMED_OUT) return this.missed(plan, false);
-      if (filledElsewhere) return this.hit(plan, filledElsewhere, started);
+      if (filledElsewhere) return this.hit(plan, filledElsewhere, started, charge !== undefined);
     }
   }
 
@@ -121,10 +127,11 @@ export class AudioCache implements OnModuleInit {
     plan: CachePlan,
     deadline: number,
     signal?: AbortSignal,
+    charge?: HitCharge,
   ): Promise<CachedAudio | undefined | typeof TIMED_OUT> {
     while (Date.now() + POLL_MS < deadline && !signal?.aborted) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const stored = await this.read(plan);
+      const stored = await this.read(plan, charge);
       if (stored) return stored;
       if (!(await this.claims.claimed(plan.key))) return undefined;
     }
@@ -144,9 +151,9 @@ export class AudioCache implements OnModuleInit {
     return { plan: { key, scope, use, bySentence } };
   }
 
-  private hit(plan: CachePlan, audio: CachedAudio, started: number): Acquired {
+  private hit(plan: CachePlan, audio: CachedAudio, started: number, charged: boolean): Acquired {
     this.metrics.hit(plan.use, (performance.now() - started) / 1000);
-    return { hit: audio };
+    return { hit: audio, charged };
   }
 
   /** A miss. The leader's fill is registered so identical requests wait for it; one that stopped waiting fills on its own. */
@@ -178,19 +185,22 @@ export class AudioCache implements OnModuleInit {
     return { fill };
   }
 
-  private async read(plan: CachePlan): Promise<CachedAudio | undefined> {
+  /** The stored entry (charged with `charge` in the same statement), from this process's copy when it is the same version. */
+  private async read(plan: CachePlan, charge?: HitCharge): Promise<CachedAudio | undefined> {
     try {
       const held = this.recent.get(plan.key);
-      const row = await this.repository.take(plan.key, this.settings.ttlSeconds, held?.version);
+      const { ttlSeconds } = this.settings;
+      const row = charge
+        ? await this.repository.takeCharged(plan.key, ttlSeconds, held?.version, charge)
+        : await this.repository.take(plan.key, ttlSeconds, held?.version);
       if (!row) {
         this.recent.delete(plan.key);
         return undefined;
       }
-      if (row.audio === undefined) return held?.audio;
-      const audio = { bytes: row.audio, meta: row.meta };
-      this.recent.set(plan.key, row.version, audio);
-      return audio;
+      if (row.audio === undefined) return held?.audio; // the statement left the audio out: we hold this version
+      return this.recent.set(plan.key, row.version, { bytes: row.audio, meta: row.meta });
     } catch (error) {
+      if (error instanceof TtsError) throw error; // the hit's charge was refused: nothing was charged or marked used
       // The cache is an optimisation: without it the request is synthesized (and fails on its own if PostgreSQL is gone).
       this.logger.pino.warn({ err: (error as Error).message }, 'audio cache lookup failed; synthesizing');
       return undefined;

@@ -25,4 +25,6 @@ export interface CachedAudioMeta {
 export interface CachedAudio {
   bytes: Buffer;
   meta: CachedAudioMeta;
+  /** The file as base64 text, made once and kept with the process's copy of the entry. */
+  base64?: () => Buffer;
 }

@@ -62,6 +62,7 @@ export function streamOfHit(cached: CachedAudio, served: Pick<SpeechStream, 'cha
     chunks: onePiece(bytes),
     samplesWritten: () => meta.samples,
     markDelivered: () => undefined,
+    ...(cached.base64 ? { base64: cached.base64 } : {}),
   };
 }
 
