@@ -90,7 +90,7 @@ export interface SpokenAudio {
   /** How long it plays. */
   durationSeconds: number;
   /** Sentence spans, when the request asked for timestamps. */
-  segments?: TimedSegment[];  /** The file as base64 text, when a copy of it is kept (a cache hit); faces use `base64Of()`. */
+  segments?: TimedSegment[]; /** The file as base64 text, when a copy of it is kept (a cache hit); faces use `base64Of()`. */
   base64?: () => Buffer;
 }
 

@@ -93,10 +93,27 @@ describe('audio cache: synchronous faces', () => {
     expect(upstream.calls).toBe(1);
     await eventually(async () => expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle', 'cache_hit']));
     expect((await ledger(tenantId))[2].amount).toBe(-4);
-    // The books balance: the balance is the ledger's sum, and the two answers cost 31 + 4.
+    // The statement that read the entry charged it, naming the entry's provider and length for the usage report.
+    const [event] = await dataSource.query(
+      `SELECT provider, audio_seconds, characters, cache_hit, status FROM usage_events WHERE tenant_id = $1 AND cache_hit`,
+      [tenantId],
+    );
+    expect(event).toMatchObject({ provider: 'fake', characters: CHARACTERS, cache_hit: true, status: 'succeeded' });
+    expect(event.audio_seconds).toBeCloseTo(Number(first.json!.duration_seconds), 1);
+    // A third request is served from this process's copy (its base64 text kept): the same bytes, exactly what
+    // JSON.stringify writes for the answer, with JSON's content type and length.
+    const third = await sauti(apiKey, FAKE_VOICE, { text: TEXT });
+    expect(third.headers.get('x-cache')).toBe('hit');
+    expect(third.bytes.equals(second.bytes)).toBe(true);
+    expect(third.bytes.toString()).toBe(JSON.stringify(third.json));
+    expect(third.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(third.headers.get('content-length')).toBe(String(third.bytes.length));
+    expect(Object.keys(third.json!)).toEqual(['audio_base64', 'content_type', 'duration_seconds', 'characters_synthesized', 'voice_id']);
+    await eventually(async () => expect(await ledger(tenantId)).toHaveLength(4));
+    // The books balance: the balance is the ledger's sum, and the three answers cost 31 + 4 + 4.
     const sum = await dataSource.query(`SELECT sum(amount)::int AS sum FROM credit_ledger WHERE tenant_id = $1`, [tenantId]);
     expect(await balance(tenantId)).toBe(sum[0].sum);
-    expect(await balance(tenantId)).toBe(1000 - CHARACTERS - 4);
+    expect(await balance(tenantId)).toBe(1000 - CHARACTERS - 4 - 4);
   });
 
   it('OpenAI: the whole file, chunked audio and SSE all hit once the first answer is stored; a hit states its length', async () => {
@@ -344,8 +361,15 @@ describe('audio cache: synchronous faces', () => {
     const { tenantId, apiKey } = await api.createTenant(12);
     expect((await sauti(apiKey, FAKE_VOICE, { text })).status).toBe(200);
     await eventually(async () => expect(await ledger(tenantId)).toHaveLength(2));
+    const used = async () =>
+      (await dataSource.query(`SELECT last_used_at::text AS at FROM audio_cache WHERE scope = $1`, [tenantId]))[0]?.at as
+        string | undefined;
+    await eventually(async () => expect(await used()).toBeDefined());
+    const usedBefore = await used();
     const refused = await sauti(apiKey, FAKE_VOICE, { text });
     expect(refused.status).toBe(402);
+    // The one statement that reads and charges a hit was rolled back whole: the entry is not marked used either.
+    expect(await used()).toBe(usedBefore);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle']);
     expect(await balance(tenantId)).toBe(1);
