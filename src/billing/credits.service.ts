@@ -131,13 +131,20 @@ export class CreditsService {
    * The same statement writes the hold: this process owns the reservation until the deadline, which
    * it renews while the request lives (CreditHolds). Committed without waiting for the WAL flush: see
    * REQUEST_COMMIT. (A job's reservation is written with its row, durably, by create_synthesis_job().)
+   * Returns what the caller could still reserve after this (the lower of the balance and the key's
+   * budget left), as of the reservation: a hint for the next request, not a promise.
    */
-  async reserveForRequest(tenantId: string, amount: number, reference: string, attribution: UsageAttribution = {}): Promise<void> {
+  async reserveForRequest(tenantId: string, amount: number, reference: string, attribution: UsageAttribution = {}): Promise<number> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
+    let rows: Array<{ balance: string | null; key_left: string | null }>;
     try {
-      await this.dataSource.query(
+      // The two sub-selects read the statement's snapshot: the balance and the key's budget before this reservation.
+      rows = await this.dataSource.query(
         `SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar, $6::uuid, $7::varchar, $8::varchar, $9::integer),
-                hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer)`,
+                hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer),
+                (SELECT credit_balance FROM tenants WHERE id = $1::uuid) AS balance,
+                (SELECT credit_limit - CASE WHEN period_start = budget_period_start(budget_period, now()) THEN period_spent ELSE 0 END
+                   FROM api_keys WHERE id = $6::uuid) AS key_left`,
         [
           tenantId,
           amount,
@@ -154,6 +161,8 @@ export class CreditsService {
       throw asInsufficientCredits(error, amount);
     }
     this.holds.track(reference);
+    const { balance, key_left: keyLeft } = rows[0];
+    return Math.min(Number(balance ?? 0), keyLeft === null ? Infinity : Number(keyLeft)) - amount;
   }
 
   /**

@@ -15,6 +15,9 @@ import { RootLogger } from '../logging/root-logger';
  */
 @Injectable()
 export class RequestBilling {
+  /** What each key could still reserve after its last reservation in this process, and when that was. */
+  private readonly headroom = new Map<string, { credits: number; at: number }>();
+
   constructor(
     private readonly credits: CreditsService,
     private readonly logger: RootLogger,
@@ -26,8 +29,33 @@ export class RequestBilling {
    */
   async reserve(tenantId: string, amount: number, attribution: UsageAttribution = {}): Promise<string> {
     const reference = `sync_${randomUUID()}`;
-    await this.credits.reserveForRequest(tenantId, amount, reference, attribution);
+    const subject = headroomKey(tenantId, attribution.apiKeyId);
+    try {
+      const left = await this.credits.reserveForRequest(tenantId, amount, reference, attribution);
+      this.headroom.delete(subject);
+      this.headroom.set(subject, { credits: left, at: Date.now() });
+      if (this.headroom.size > HEADROOM_KEYS) this.headroom.delete(this.headroom.keys().next().value!);
+    } catch (error) {
+      this.headroom.delete(subject);
+      throw error;
+    }
     return reference;
+  }
+
+  /**
+   * Whether a request of `amount` may start its synthesis while its reservation is being made: only
+   * when this key's last reservation in this process, less than HEADROOM_MS ago, left at least that
+   * much (counted down by each request started so). The reservation still decides, and nothing reaches
+   * the client before it has: a refused one stops the synthesis it overlapped. So a key that runs dry
+   * costs at most the one upstream call its last overlapped request started, and a key that is refused
+   * never overlaps again until a reservation succeeds. Saves a PostgreSQL round trip on the way to the
+   * first byte (docs/architecture.md, "Billing").
+   */
+  mayStartBeforeReserved(tenantId: string, apiKeyId: string | undefined, amount: number): boolean {
+    const known = this.headroom.get(headroomKey(tenantId, apiKeyId));
+    if (!known || Date.now() - known.at > HEADROOM_MS || known.credits < amount) return false;
+    known.credits -= amount;
+    return true;
   }
 
   /**
@@ -95,6 +123,15 @@ export class RequestBilling {
     await Promise.race([this.finish(reference, amount, false, outcome), waited]);
     clearTimeout(timer);
   }
+}
+
+/** How long a key's headroom is trusted: other processes spend from the same balance meanwhile. */
+const HEADROOM_MS = 10_000;
+/** Keys remembered (the least recently reserving forgotten first). */
+const HEADROOM_KEYS = 10_000;
+
+function headroomKey(tenantId: string, apiKeyId: string | undefined): string {
+  return `${tenantId}:${apiKeyId ?? ''}`;
 }
 
 /**

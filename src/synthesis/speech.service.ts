@@ -137,9 +137,14 @@ export class SpeechService {
     caching?: { plan: CachePlan; fill: CacheFill },
   ): Promise<SpeechStream> {
     const { request, price, output } = prepared;
-    const reference = await this.reserve(prepared, caller);
+    // A key known to have the credits starts its synthesis while the reservation is made (RequestBilling).
+    const early = this.billing.mayStartBeforeReserved(caller.tenantId, caller.apiKeyId, price);
+    const reservation = settled(this.reserve(prepared, caller));
+    if (!early) await reservedOrThrow(reservation);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
+    // Refused while the synthesis starts: stop it at once (an upstream may not have answered yet).
+    if (early) void reservation.then((outcome) => 'error' in outcome && stop());
     let routed: RoutedStream<ClientAudio>;
     try {
       routed = await this.router.open(prepared.route, request, {
@@ -151,9 +156,12 @@ export class SpeechService {
     } catch (error) {
       const status = signal?.aborted ? 'cancelled' : 'failed';
       stop();
+      // A refused reservation is the answer (402), whatever the synthesis it overlapped did.
+      const reference = await reservedOrThrow(reservation);
       await this.billing.releaseBeforeAnswering(reference, price, { status });
       throw error;
     }
+    const reference = await reservedOrThrow(reservation); // a refusal has stopped the synthesis already
     const audio = routed.audio;
     const served = this.servedBy(routed, request);
     const described = describe(audio);
@@ -411,6 +419,20 @@ function outputSpecOf(request: SynthesisRequest, routeRate: number): OutputSpec 
   if (!request.output) return { format: request.format, sampleRate: routeRate };
   const { sampleRate, bitrateKbps } = request.output;
   return { format: request.format, sampleRate, exactRate: true, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) };
+}
+
+/** A promise's outcome, never rejecting (so it may be awaited later without an unhandled rejection meanwhile). */
+function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+async function reservedOrThrow(reservation: Promise<{ value: string } | { error: unknown }>): Promise<string> {
+  const outcome = await reservation;
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
