@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { CreditsService, HitCharge, UsageAttribution, UsageOutcome, UsageStatus } from '../billing/credits.service';
+import { CreditsService, HitCharge, UsageAttribution, UsageOutcome } from '../billing/credits.service';
+import { watched } from '../common/watched-iterator';
 import { RootLogger } from '../logging/root-logger';
 
 /**
@@ -90,10 +91,16 @@ export class RequestBilling {
     served: (bytes: number) => Omit<UsageOutcome, 'status'> = () => ({}),
   ): { chunks: AsyncIterable<T>; delivered: () => void } {
     let delivered = false;
-    const billedChunks = new BilledChunks(chunks, (status, bytes) => {
-      const complete = status === 'succeeded';
-      if (!complete) stop();
-      this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
+    let bytes = 0;
+    const billedChunks = watched(chunks, {
+      seen: (chunk) => {
+        if (Buffer.isBuffer(chunk)) bytes += chunk.length;
+      },
+      end: (status) => {
+        const complete = status === 'succeeded';
+        if (!complete) stop();
+        void this.finish(reference, amount, delivered || complete, { ...served(bytes), status });
+      },
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
@@ -132,53 +139,4 @@ const HEADROOM_KEYS = 10_000;
 
 function headroomKey(tenantId: string, apiKeyId: string | undefined): string {
   return `${tenantId}:${apiKeyId ?? ''}`;
-}
-
-/**
- * A stream that calls `end` exactly once: when it ends whole (`succeeded`), fails (`failed`), or is
- * stopped (`cancelled`), including a stop before the first read, which a generator's `finally` would never see.
- */
-class BilledChunks<T> implements AsyncIterableIterator<T> {
-  private readonly source: AsyncIterator<T>;
-  private ended = false;
-  private bytes = 0;
-
-  constructor(
-    chunks: AsyncIterable<T>,
-    private readonly end: (status: UsageStatus, bytes: number) => void,
-  ) {
-    this.source = chunks[Symbol.asyncIterator]();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async next(): Promise<IteratorResult<T>> {
-    if (this.ended) return { done: true, value: undefined };
-    let result: IteratorResult<T>;
-    try {
-      result = await this.source.next();
-    } catch (error) {
-      this.close('failed');
-      throw error;
-    }
-    if (result.done) this.close('succeeded');
-    else if (Buffer.isBuffer(result.value)) this.bytes += result.value.length;
-    return result;
-  }
-
-  async return(): Promise<IteratorResult<T>> {
-    if (!this.ended) {
-      this.close('cancelled');
-      await this.source.return?.();
-    }
-    return { done: true, value: undefined };
-  }
-
-  private close(status: UsageStatus): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.end(status, this.bytes);
-  }
 }

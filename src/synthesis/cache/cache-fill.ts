@@ -1,3 +1,4 @@
+import { watched } from '../../common/watched-iterator';
 import type { CachedAudio } from './audio-cache.types';
 
 /**
@@ -21,17 +22,37 @@ export class CacheFill {
    * into the entry (its key and file) and it is completed.
    */
   tee(chunks: AsyncIterable<Buffer>, whole: (bytes: Buffer) => { key: string | undefined; audio: CachedAudio }): AsyncIterable<Buffer> {
-    return new TeeChunks(chunks, this.maxEntryBytes, (bytes) => {
-      if (!bytes) return this.abandon();
-      let entry: ReturnType<typeof whole>;
-      try {
-        entry = whole(bytes);
-      } catch {
-        return this.abandon(); // audio the cache cannot describe is simply not stored
-      }
-      if (!entry.key) return this.abandon();
-      void this.complete(entry.key, entry.audio);
+    let parts: Buffer[] = [];
+    let size = 0;
+    let overflowed = false;
+    return watched(chunks, {
+      seen: (chunk) => {
+        if (overflowed) return;
+        size += chunk.length;
+        if (size > this.maxEntryBytes) {
+          overflowed = true;
+          parts = [];
+        } else parts.push(chunk);
+      },
+      end: (how) => {
+        const bytes = how === 'succeeded' && !overflowed ? Buffer.concat(parts) : undefined;
+        parts = [];
+        this.ended(bytes, whole);
+      },
     });
+  }
+
+  /** A teed stream's end: its bytes when it ended whole within the size limit, else undefined. */
+  private ended(bytes: Buffer | undefined, whole: (bytes: Buffer) => { key: string | undefined; audio: CachedAudio }): void {
+    if (!bytes) return this.abandon();
+    let entry: ReturnType<typeof whole>;
+    try {
+      entry = whole(bytes);
+    } catch {
+      return this.abandon(); // audio the cache cannot describe is simply not stored
+    }
+    if (!entry.key) return this.abandon();
+    void this.complete(entry.key, entry.audio);
   }
 
   /** Offers the finished audio to the cache; resolves once it is stored (or could not be: a store never rejects). */
@@ -45,71 +66,5 @@ export class CacheFill {
     if (this.settled) return;
     this.settled = true;
     void this.finish(undefined);
-  }
-}
-
-/**
- * Passes chunks through and collects them; calls `end` exactly once: with the bytes when the source
- * ended whole within the size limit, with undefined when it failed, was stopped (also before its first
- * read, which a generator's `finally` never sees) or outgrew the limit.
- */
-class TeeChunks implements AsyncIterableIterator<Buffer> {
-  private readonly source: AsyncIterator<Buffer>;
-  private parts: Buffer[] = [];
-  private size = 0;
-  private overflowed = false;
-  private ended = false;
-
-  constructor(
-    chunks: AsyncIterable<Buffer>,
-    private readonly limit: number,
-    private readonly end: (bytes: Buffer | undefined) => void,
-  ) {
-    this.source = chunks[Symbol.asyncIterator]();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async next(): Promise<IteratorResult<Buffer>> {
-    if (this.ended) return { done: true, value: undefined };
-    let result: IteratorResult<Buffer>;
-    try {
-      result = await this.source.next();
-    } catch (error) {
-      this.close(false);
-      throw error;
-    }
-    if (result.done) this.close(true);
-    else this.collect(result.value);
-    return result;
-  }
-
-  async return(): Promise<IteratorResult<Buffer>> {
-    if (!this.ended) {
-      this.close(false);
-      await this.source.return?.();
-    }
-    return { done: true, value: undefined };
-  }
-
-  private collect(chunk: Buffer): void {
-    if (this.overflowed) return;
-    this.size += chunk.length;
-    if (this.size > this.limit) {
-      this.overflowed = true;
-      this.parts = [];
-      return;
-    }
-    this.parts.push(chunk);
-  }
-
-  private close(whole: boolean): void {
-    if (this.ended) return;
-    this.ended = true;
-    const bytes = whole && !this.overflowed ? Buffer.concat(this.parts) : undefined;
-    this.parts = [];
-    this.end(bytes);
   }
 }
