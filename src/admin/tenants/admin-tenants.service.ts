@@ -74,14 +74,14 @@ export class AdminTenantsService {
     return { total, tenants: await this.describe(rows) };
   }
 
-  /** One tenant; its reserved credits exactly from the ledger, as `credits show` reports them. */
+  /** One tenant; its reserved credits from the open usage events (an index), whatever the length of its history. */
   async get(tenantId: string): Promise<AdminTenantDto> {
     const tenant = await this.tenants.get(requireUuid(tenantId, 'tenant'));
     const [[described], summary] = await Promise.all([
       this.describe([
         { id: tenant.id, name: tenant.name, credit_balance: String(tenant.creditBalance), created_at: tenant.createdAt, total: '1' },
       ]),
-      this.credits.summary(tenant.id),
+      this.credits.balanceAndReserved(tenant.id),
     ]);
     return { ...described, balance: summary.balance, reserved: summary.reserved };
   }

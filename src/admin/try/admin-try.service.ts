@@ -40,7 +40,7 @@ export class AdminTryService {
     const prepared = await this.speech.prepare(request, { route: 'route', format: 'format' });
     // The same use case as the Sauti sync endpoint: billed by the one rule, whole when it is delivered.
     const outcome = await this.speech.speak(prepared, { tenantId: tenant.id, requestId: options.requestId, face: 'admin' }, options.signal);
-    const { balance } = await this.credits.summary(tenant.id);
+    const { balance } = await this.credits.balanceAndReserved(tenant.id);
     return {
       audio_base64: outcome.bytes.toString('base64'),
       content_type: outcome.contentType,
