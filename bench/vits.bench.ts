@@ -7,7 +7,8 @@
  * For ~50, ~200 and ~1,000-character Swahili texts: p50/p95, real-time factor, time to first audio, and
  * the process's CPU time per synthesis (which a shared machine's load does not inflate as it does wall time),
  * per text and per second of speech (audio without the provider's pauses), with the provider's CPU split by
- * thread (event loop, eSpeak, inference, other: from /proc/self/task/<tid>/schedstat).
+ * thread (event loop, eSpeak, inference, other: from /proc/self/task/<tid>/schedstat). Then the three
+ * engines chunk by chunk on the ~1,000-character text's chunks (CPU per speech second, turns taken every chunk).
  * Then: the event loop's lag while 4 syntheses run, 8 concurrent syntheses through the pool, onnxruntime
  * intra-op threads × graph optimisation levels on a bare session, and pool size × threads for the provider.
  *
@@ -116,37 +117,49 @@ function whereCpuGoes(chars: number, own: Map<string, Figures>) {
 }
 
 /**
- * The bare session against sherpa-onnx-node one chunk at a time (the provider's chunks of the ~1,000-character
- * text), alternating chunk by chunk, so a change in the machine's load falls on both within a second:
- * onnxruntime-node's inference against sherpa-onnx's (its native eSpeak included) in CPU per second of
- * speech, as totals per round and as the median of the per-chunk ratios.
+ * The provider, the bare session and sherpa-onnx-node one chunk at a time (the provider's chunks of the
+ * ~1,000-character text, each spoken as a text of its own), taking turns chunk by chunk so a change in the
+ * machine's load falls on all three within a second. One chunk has one ONNX run, so the provider's two
+ * threads never run at once here: this is its cost per chunk (eSpeak, hand-offs, inference) against
+ * onnxruntime-node's bare run and sherpa-onnx's (its native eSpeak included), in CPU per second of speech,
+ * as totals per round and as the median of the per-chunk ratios to sherpa-onnx.
  */
-async function chunkByChunk(bare: Engine, sherpa: Engine, rounds: number) {
+async function chunkByChunk(engines: Engine[], sherpa: Engine, rounds: number) {
   const chunks = chunkText(normalizeSwahiliText(swahiliText(1000))).map((chunk) => chunk.text);
-  for (const text of chunks) await Promise.all([bare.speak(text), sherpa.speak(text)]);
-  const ratios: number[] = [];
-  const perRound: { bare: number; sherpa: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const totals = { bare: { cpu: 0, speech: 0 }, sherpa: { cpu: 0, speech: 0 } };
+  const all = [...engines, sherpa];
+  for (const text of chunks) for (const engine of all) await engine.speak(text);
+  const ratios = new Map<Engine, number[]>(engines.map((engine) => [engine, []]));
+  const perRound = new Map<Engine, number[]>(all.map((engine) => [engine, []]));
+  for (let r = 0; r < rounds; r++) {
+    const totals = new Map<Engine, { cpu: number; speech: number }>(all.map((engine) => [engine, { cpu: 0, speech: 0 }]));
     for (const text of chunks) {
-      const b = await timedSpeak(bare, text);
-      const s = await timedSpeak(sherpa, text);
-      totals.bare.cpu += b.cpuMs;
-      totals.bare.speech += b.speechSeconds;
-      totals.sherpa.cpu += s.cpuMs;
-      totals.sherpa.speech += s.speechSeconds;
-      ratios.push(b.cpuMs / b.speechSeconds / (s.cpuMs / s.speechSeconds));
+      const perSpeech = new Map<Engine, number>();
+      for (const engine of all) {
+        const timed = await timedSpeak(engine, text);
+        totals.get(engine)!.cpu += timed.cpuMs;
+        totals.get(engine)!.speech += timed.speechSeconds;
+        perSpeech.set(engine, timed.cpuMs / timed.speechSeconds);
+      }
+      for (const engine of engines) ratios.get(engine)!.push(perSpeech.get(engine)! / perSpeech.get(sherpa)!);
     }
-    perRound.push({ bare: totals.bare.cpu / totals.bare.speech, sherpa: totals.sherpa.cpu / totals.sherpa.speech });
+    for (const engine of all) perRound.get(engine)!.push(totals.get(engine)!.cpu / totals.get(engine)!.speech);
   }
-  return {
+  return all.map((engine) => ({
+    engine: engine.name,
     chunks: chunks.length,
-    rounds,
-    'bare CPU ms per speech s, per round': perRound.map((r) => round(r.bare, 1)),
-    'sherpa CPU ms per speech s, per round': perRound.map((r) => round(r.sherpa, 1)),
-    'bare/sherpa per speech s, per round': perRound.map((r) => round(r.bare / r.sherpa, 3)),
-    'bare/sherpa per speech s, median of chunk ratios': round(percentile(ratios, 50), 3),
-  };
+    'CPU ms per speech s, rounds': perRound
+      .get(engine)!
+      .map((value) => round(value, 1))
+      .join(' / '),
+    'ratio to sherpa, rounds':
+      engine === sherpa
+        ? '—'
+        : perRound
+            .get(engine)!
+            .map((value, r) => round(value / perRound.get(sherpa)![r], 3))
+            .join(' / '),
+    'ratio to sherpa, median of chunks': engine === sherpa ? '—' : round(percentile(ratios.get(engine)!, 50), 3),
+  }));
 }
 
 async function eventLoopLagP99(engine: Engine): Promise<number> {
@@ -224,6 +237,8 @@ async function poolSweep(bench: BenchVoice | undefined, voice: VoiceModel) {
           'bare 1 thread p50 ms': long.get(bare)!.p50Ms,
           'provider/bare': round(provider.p50Ms / long.get(bare)!.p50Ms, 2),
           'provider/bare CPU': round(provider.cpuP50Ms / long.get(bare)!.cpuP50Ms, 2),
+          'provider CPU ms per speech s': provider.cpuMsPerSpeechSecond,
+          'bare CPU ms per speech s': long.get(bare)!.cpuMsPerSpeechSecond,
           '8 × 200 chars wall ms': concurrent.wallMs,
           'audio s per s': concurrent.audioSecondsPerSecond,
         });
@@ -287,7 +302,7 @@ export const vitsSuite: Suite = {
         const where = whereCpuGoes(text.length, new Map(engines.map((engine) => [engine.name, figures.get(engine)!])));
         if (where) cpuByThreads.push(where);
       }
-      const inference = typeof sherpa === 'string' ? sherpa : await chunkByChunk(engines[1], sherpa, 3);
+      const chunked = typeof sherpa === 'string' ? sherpa : await chunkByChunk(engines.slice(0, 2), sherpa, 3);
       const lag = await eventLoopLagP99(engines[0]);
       const concurrent = await concurrentThroughput(engines[0]);
       for (const engine of engines) await engine.close();
@@ -308,7 +323,7 @@ export const vitsSuite: Suite = {
         eightConcurrent200CharSyntheses: concurrent,
         rows,
         cpuByThreads,
-        bareVsSherpaChunkByChunk: inference,
+        chunkByChunk: chunked,
         goals: goals(table, lag),
         sessionOptions: await sessionSweep(voice),
         poolShapes: await poolSweep(bench, voice),
