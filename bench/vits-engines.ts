@@ -16,6 +16,8 @@ export interface SynthesisTiming {
   totalMs: number;
   firstAudioMs: number;
   audioSeconds: number;
+  /** The audio without the pauses the engine added between chunks (the provider's 0.2 s after each sentence): the model's output. */
+  speechSeconds: number;
 }
 
 export interface Engine {
@@ -28,9 +30,16 @@ const now = () => performance.now();
 
 /** The product's path: normalisation, eSpeak sessions, ids, ONNX runs in the worker pool, PCM chunks streamed. */
 export function providerEngine(name: string, provider: VitsProvider, voice: VoiceModel): Engine {
+  // The pauses the provider puts between chunks (silence it writes, not model output), from the same chunking, outside the timing.
+  const pauses = new Map<string, number>();
   return {
     name,
     async speak(text) {
+      if (!pauses.has(text)) {
+        const chunks = await prepareText(voice, text, new AbortController().signal);
+        const samples = chunks.slice(0, -1).reduce((sum, p) => sum + Math.round(p.chunk.pauseAfterSeconds * voice.sampleRate), 0);
+        pauses.set(text, samples / voice.sampleRate);
+      }
       const started = now();
       const audio = await provider.synthesize(
         { text, voice: voice.id, settings: DEFAULT_VOICE_SETTINGS, output: { format: 'pcm', sampleRate: voice.sampleRate } },
@@ -42,7 +51,8 @@ export function providerEngine(name: string, provider: VitsProvider, voice: Voic
         if (bytes === 0) firstAudioMs = now() - started;
         bytes += chunk.length;
       }
-      return { totalMs: now() - started, firstAudioMs, audioSeconds: bytes / 2 / audio.descriptor.sampleRate };
+      const audioSeconds = bytes / 2 / audio.descriptor.sampleRate;
+      return { totalMs: now() - started, firstAudioMs, audioSeconds, speechSeconds: audioSeconds - pauses.get(text)! };
     },
     close: () => provider.close(),
   };
@@ -72,7 +82,12 @@ export async function bareEngine(name: string, voice: VoiceModel, options: Infer
         samples += (outputs[session.outputNames[0]].data as Float32Array).length;
         if (Number.isNaN(firstAudioMs)) firstAudioMs = now() - started;
       }
-      return { totalMs: now() - started, firstAudioMs, audioSeconds: samples / voice.sampleRate };
+      return {
+        totalMs: now() - started,
+        firstAudioMs,
+        audioSeconds: samples / voice.sampleRate,
+        speechSeconds: samples / voice.sampleRate,
+      };
     },
     close: () => session.release(),
   };
@@ -125,7 +140,9 @@ export async function sherpaEngine(name: string, sherpaDir: string | undefined, 
           return 1;
         },
       });
-      return { totalMs: now() - started, firstAudioMs, audioSeconds: audio.samples.length / audio.sampleRate };
+      // silenceScale 1 leaves the audio as the model made it; sherpa-onnx adds no pause between sentences.
+      const seconds = audio.samples.length / audio.sampleRate;
+      return { totalMs: now() - started, firstAudioMs, audioSeconds: seconds, speechSeconds: seconds };
     },
     // The addon frees the engine when it is garbage-collected; it has no close.
     close: () => Promise.resolve(),

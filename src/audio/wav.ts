@@ -9,11 +9,25 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 /** Float samples in [-1, 1] to little-endian 16-bit PCM. Out-of-range values clip; they never wrap around. */
 export function floatToPcm16(samples: Float32Array): Buffer {
   const pcm = new Int16Array(samples.length);
+  floatToInt16(samples, pcm);
+  return int16ToPcm16(pcm);
+}
+
+/**
+ * Writes float samples in [-1, 1] as 16-bit integers (native byte order) into `target` from its start:
+ * out-of-range values clip, NaN becomes 0, and the result is Math.round of the sample scaled by 0x8000
+ * below zero and 0x7fff above. One pass without a call per sample (Math.floor(x + 0.5) is Math.round(x)
+ * for every value this scaling yields; NaN stays NaN and an Int16Array stores it as 0).
+ */
+export function floatToInt16(samples: Float32Array, target: Int16Array): void {
   for (let i = 0; i < samples.length; i++) {
     const value = samples[i];
-    const clipped = Number.isNaN(value) ? 0 : value >= 1 ? 1 : value <= -1 ? -1 : value;
-    pcm[i] = Math.round(clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff);
+    target[i] = value >= 1 ? 0x7fff : value <= -1 ? -0x8000 : Math.floor((value < 0 ? value * 0x8000 : value * 0x7fff) + 0.5);
   }
+}
+
+/** 16-bit samples as little-endian PCM bytes: a view of the same memory (swapped in place on a big-endian host). */
+export function int16ToPcm16(pcm: Int16Array): Buffer {
   const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   return LITTLE_ENDIAN ? bytes : bytes.swap16();
 }

@@ -38,7 +38,7 @@ export interface InferencePoolOptions {
 export class InferencePool {
   private readonly piscina: Piscina;
   private readonly threads: number;
-  private readonly waiting = new AbortableQueue<InferTask, Float32Array>();
+  private readonly waiting = new AbortableQueue<InferTask, Float32Array | Int16Array>();
   private running = 0;
 
   constructor(options: InferencePoolOptions) {
@@ -68,7 +68,10 @@ export class InferencePool {
     return this.piscina.completed;
   }
 
-  infer(task: InferTask, signal?: AbortSignal): Promise<Float32Array> {
+  /** The task's audio: float samples, or 16-bit ones for `output: 'pcm16'`, followed by `silenceAfter` zeros. */
+  infer(task: InferTask & { output: 'pcm16' }, signal?: AbortSignal): Promise<Int16Array>;
+  infer(task: InferTask, signal?: AbortSignal): Promise<Float32Array>;
+  infer(task: InferTask, signal?: AbortSignal): Promise<Float32Array | Int16Array> {
     const result = this.waiting.add(task, signal);
     this.dispatch();
     return result;

@@ -8,6 +8,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import Piscina from 'piscina';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { floatToInt16 } from '../../audio/wav';
 import { vitsSessionOptions } from './session-options';
 
 export interface InferenceWorkerData {
@@ -22,6 +23,13 @@ export interface InferTask {
   lengthScale: number;
   noiseW: number;
   speakerId?: number;
+  /**
+   * `pcm16`: the audio comes back as 16-bit samples (native byte order), converted here in one pass from
+   * onnxruntime's output, instead of a float copy the caller converts again. Default `float32`.
+   */
+  output?: 'float32' | 'pcm16';
+  /** Zero samples allocated after the speech in the same array (the pause that follows it), so the caller need not copy to add them. */
+  silenceAfter?: number;
 }
 
 const sessions = new Map<string, Promise<InferenceSession>>();
@@ -86,12 +94,20 @@ export function feeds(inputNames: readonly string[], task: InferTask): Record<st
   return result;
 }
 
-async function infer(task: InferTask): Promise<Float32Array> {
+async function infer(task: InferTask): Promise<Float32Array | Int16Array> {
   const model = await session(task.modelPath);
   const outputs = await model.run(feeds(model.inputNames, task));
-  const audio = outputs[model.outputNames[0]];
-  // A copy the thread owns, so its buffer can be transferred to the caller without copying again.
-  const samples = new Float32Array(audio.data as Float32Array);
+  const audio = outputs[model.outputNames[0]].data as Float32Array;
+  // An array the thread owns, so its buffer can be transferred to the caller without copying again.
+  const length = audio.length + (task.silenceAfter ?? 0);
+  let samples: Float32Array | Int16Array;
+  if (task.output === 'pcm16') {
+    samples = new Int16Array(length);
+    floatToInt16(audio, samples);
+  } else {
+    samples = new Float32Array(length);
+    samples.set(audio);
+  }
   for (const tensor of Object.values(outputs)) tensor.dispose();
   return samples;
 }

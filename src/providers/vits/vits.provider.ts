@@ -5,7 +5,7 @@ import type { VoiceEntry } from '../../config/voices.config';
 import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
 import type { AudioStream } from '../../audio/audio-stream';
-import { floatToPcm16 } from '../../audio/wav';
+import { int16ToPcm16 } from '../../audio/wav';
 import { normalizeSwahiliText } from '../../text/swahili-text.normalizer';
 import type {
   AudioIdentity,
@@ -106,7 +106,7 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   private async *speak(voice: VoiceModel, request: ProviderRequest, signal: AbortSignal): AsyncGenerator<Buffer> {
     try {
       for await (const samples of speakWithVoice(voice, { text: request.text, settings: request.settings }, this.inferencePool(), signal)) {
-        yield floatToPcm16(samples);
+        yield int16ToPcm16(samples);
       }
     } catch (error) {
       if (error instanceof TtsError) throw error;

@@ -92,17 +92,19 @@ async function prepareHeadFirst(
 
 /**
  * Text → normalised chunks → ids (eSpeak in a worker thread for Piper) → ONNX runs in worker threads,
- * yielded in order, each chunk's speech followed by the pause after it, as soon as it is ready. Two
- * chunks are in flight at once, so the threads stay busy while the consumer sends the previous one.
- * The first chunk starts as soon as its own ids are ready (time to first audio does not grow with the
- * text). When the consumer stops (or `signal` aborts), chunks not started yet are dropped from the pool.
+ * yielded in order as 16-bit samples (native byte order), each chunk's speech followed by the pause after
+ * it, as soon as it is ready. The worker converts the model's floats and leaves room for the pause in the
+ * same array, so nothing is copied or converted on the event loop. Two chunks are in flight at once, so
+ * the threads stay busy while the consumer sends the previous one. The first chunk starts as soon as its
+ * own ids are ready (time to first audio does not grow with the text). When the consumer stops (or
+ * `signal` aborts), chunks not started yet are dropped from the pool.
  */
 export async function* speakWithVoice(
   voice: VoiceModel,
   input: VitsSynthesisInput,
   pool: InferencePool,
   signal: AbortSignal,
-): AsyncGenerator<Float32Array> {
+): AsyncGenerator<Int16Array> {
   const settings = validateVoiceSettings(input.settings);
   const scales = toVitsScales(settings, voice.format === 'piper' ? voice.lengthScale : 1);
   const { head, rest } = await prepareHeadFirst(voice, input.text, signal);
@@ -111,12 +113,13 @@ export async function* speakWithVoice(
   const own = new AbortController();
   const stop = () => own.abort(signal.reason);
   signal.addEventListener('abort', stop, { once: true });
-  const inFlight: Promise<Float32Array>[] = [];
+  const inFlight: Promise<Int16Array>[] = [];
+  // Each chunk's array holds its speech and then the chunker's pause after it; the text's last chunk drops the pause.
+  const pauses: number[] = [];
   const launch = (index: number) => {
-    const run = unlessAborted(
-      pool.infer({ modelPath: voice.modelPath, ids: prepared[index].ids, ...scales, speakerId: voice.speakerId }, own.signal),
-      own.signal,
-    );
+    pauses[index] = Math.round(prepared[index].chunk.pauseAfterSeconds * voice.sampleRate);
+    const task = { modelPath: voice.modelPath, ids: prepared[index].ids, ...scales, speakerId: voice.speakerId };
+    const run = unlessAborted(pool.infer({ ...task, output: 'pcm16', silenceAfter: pauses[index] }, own.signal), own.signal);
     run.catch(() => undefined); // awaited in order below; a later chunk's failure must not go unhandled meanwhile
     inFlight.push(run);
   };
@@ -141,17 +144,10 @@ export async function* speakWithVoice(
       const speech = await inFlight[next];
       // Before the rest is known, the chunker's own pause stands (0 after the text's last chunk).
       const last = restDone ? next === prepared.length - 1 : prepared[next].chunk.pauseAfterSeconds === 0;
-      yield withPause(speech, last ? 0 : Math.round(prepared[next].chunk.pauseAfterSeconds * voice.sampleRate));
+      yield last ? speech.subarray(0, speech.length - pauses[next]) : speech;
     }
   } finally {
     signal.removeEventListener('abort', stop);
     own.abort(new Error('vits synthesis stopped'));
   }
-}
-
-function withPause(speech: Float32Array, pauseSamples: number): Float32Array {
-  if (pauseSamples === 0) return speech;
-  const samples = new Float32Array(speech.length + pauseSamples);
-  samples.set(speech);
-  return samples;
 }

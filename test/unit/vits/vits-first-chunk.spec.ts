@@ -45,7 +45,8 @@ describe('speakWithVoice: the first chunk goes first', () => {
     });
     const infer = jest.fn((task: InferTask) => {
       events.push(`infer ${task.ids.length} ids`);
-      return Promise.resolve(new Float32Array(task.ids.length * 10).fill(0.1));
+      // As the worker answers a pcm16 task: 16-bit speech, then the zeros asked for after it.
+      return Promise.resolve(new Int16Array(task.ids.length * 10 + (task.silenceAfter ?? 0)).fill(3277, 0, task.ids.length * 10));
     });
     pool = { infer } as unknown as InferencePool;
   });
@@ -60,7 +61,7 @@ describe('speakWithVoice: the first chunk goes first', () => {
     expect(first.done).toBe(false);
     expect(events).toEqual(['phonemize 1: 1 clauses', 'phonemized 1', 'phonemize 2: 2 clauses', expect.stringMatching(/^infer \d+ ids$/)]);
     releaseRest();
-    const chunks = [first.value as Float32Array];
+    const chunks = [first.value as Int16Array];
     for await (const chunk of sut) chunks.push(chunk);
     expect(chunks).toHaveLength(3);
     expect(events.slice(4)).toEqual(['phonemized 2', expect.stringMatching(/^infer/), expect.stringMatching(/^infer/)]);
