@@ -58,6 +58,11 @@ function SpeechOperation(summary: string, produces: string[]) {
   );
 }
 
+/** What every endpoint hands the service: who asks (tenant, key) and what they sent. */
+function callOf(principal: Principal, voiceId: string, body: unknown, query: QueryParams) {
+  return { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query };
+}
+
 const AUDIO_TYPES = ['audio/mpeg', 'audio/pcm', 'audio/basic', 'audio/x-alaw-basic', 'audio/ogg'];
 
 /** ElevenLabs' text-to-speech endpoints, under /elevenlabs. */
@@ -80,7 +85,7 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.convert({ tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query }, { request, response });
+    await this.speech.convert(callOf(principal, voiceId, body, query), { request, response });
   }
 
   @Post(':voice_id/stream')
@@ -95,7 +100,7 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.stream({ tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query }, { request, response });
+    await this.speech.stream(callOf(principal, voiceId, body, query), { request, response });
   }
 
   @Post(':voice_id/with-timestamps')
@@ -110,10 +115,7 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.withTimestamps(
-      { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query },
-      { request, response },
-    );
+    await this.speech.withTimestamps(callOf(principal, voiceId, body, query), { request, response });
   }
 
   @Post(':voice_id/stream/with-timestamps')
@@ -128,9 +130,6 @@ export class ElevenLabsTextToSpeechController {
     @Req() request: ServiceRequest,
     @Res() response: Response,
   ): Promise<void> {
-    await this.speech.streamWithTimestamps(
-      { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query },
-      { request, response },
-    );
+    await this.speech.streamWithTimestamps(callOf(principal, voiceId, body, query), { request, response });
   }
 }
