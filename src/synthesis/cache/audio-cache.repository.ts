@@ -47,11 +47,7 @@ export class AudioCacheRepository {
                  CASE WHEN created_at::text = $3 THEN NULL ELSE meta END AS meta`,
       [key, ttlSeconds, knownVersion ?? null],
     );
-    const row = rows[0] as { version: string; audio: string | null; meta: CachedAudioMeta | null } | undefined;
-    if (!row) return undefined;
-    return row.audio !== null && row.meta
-      ? { version: row.version, audio: fromBase64(row.audio), meta: row.meta }
-      : { version: row.version };
+    return takenOf(rows[0]);
   }
 
   /**
@@ -61,10 +57,10 @@ export class AudioCacheRepository {
    */
   async takeCharged(key: string, ttlSeconds: number, knownVersion: string | undefined, charge: HitCharge): Promise<TakenEntry | undefined> {
     const { usage } = charge;
-    let rows: Array<{ entry_version: string; entry_audio: string | null; entry_meta: CachedAudioMeta | null }>;
+    let rows: TakenRow[];
     try {
       rows = await this.dataSource.query(
-        `SELECT entry_version, entry_audio, entry_meta
+        `SELECT entry_version AS version, entry_audio AS audio, entry_meta AS meta
            FROM take_cache_hit($1::char(64), $2::integer, $3::text, $4::uuid, $5::bigint, $6::varchar, $7::uuid, $8::varchar, $9::varchar, $10::integer)`,
         [
           key,
@@ -82,11 +78,7 @@ export class AudioCacheRepository {
     } catch (error) {
       throw asInsufficientCredits(error, charge.amount);
     }
-    const row = rows[0];
-    if (!row) return undefined;
-    return row.entry_audio !== null && row.entry_meta
-      ? { version: row.entry_version, audio: fromBase64(row.entry_audio), meta: row.entry_meta }
-      : { version: row.entry_version };
+    return takenOf(rows[0]);
   }
 
   /** Stores an entry (the first store of a key wins), drops expired entries and evicts down to `maxBytes`. */
@@ -130,7 +122,17 @@ export class AudioCacheRepository {
   }
 }
 
-/** PostgreSQL's base64 (lines of 76 characters); Node's decoder skips the line breaks. */
-function fromBase64(text: string): Buffer {
-  return Buffer.from(text, 'base64');
+/** A taken row: its audio as PostgreSQL's base64, or null when the caller holds that version already. */
+interface TakenRow {
+  version: string;
+  audio: string | null;
+  meta: CachedAudioMeta | null;
+}
+
+function takenOf(row: TakenRow | undefined): TakenEntry | undefined {
+  if (!row) return undefined;
+  // PostgreSQL's base64 comes in lines of 76 characters; Node's decoder skips the line breaks.
+  return row.audio !== null && row.meta
+    ? { version: row.version, audio: Buffer.from(row.audio, 'base64'), meta: row.meta }
+    : { version: row.version };
 }
