@@ -27,7 +27,7 @@ interface Http {
   response: Response;
 }
 
-interface Call {
+export interface ElevenLabsCall {
   tenantId: string;
   /** The key that asked: usage attribution and its budget (docs/usage.md). */
   apiKeyId: string;
@@ -46,7 +46,7 @@ export class ElevenLabsSpeechService {
   constructor(private readonly speech: SpeechService) {}
 
   /** `POST /v1/text-to-speech/{voice_id}`: the whole file, with its length (ElevenLabs' non-streaming answer). */
-  async convert(call: Call, http: Http): Promise<void> {
+  async convert(call: ElevenLabsCall, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
@@ -57,7 +57,7 @@ export class ElevenLabsSpeechService {
   }
 
   /** `POST /v1/text-to-speech/{voice_id}/stream`: chunked audio as it is produced. */
-  async stream(call: Call, http: Http): Promise<void> {
+  async stream(call: ElevenLabsCall, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.stream(prepared, callerOf(call, http), signal);
@@ -66,7 +66,7 @@ export class ElevenLabsSpeechService {
   }
 
   /** `POST /v1/text-to-speech/{voice_id}/with-timestamps`: the whole audio in base64 with character timings. */
-  async withTimestamps(call: Call, http: Http): Promise<void> {
+  async withTimestamps(call: ElevenLabsCall, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
@@ -88,7 +88,7 @@ export class ElevenLabsSpeechService {
   }
 
   /** `POST /v1/text-to-speech/{voice_id}/stream/with-timestamps`: one JSON object per line as audio is produced. */
-  async streamWithTimestamps(call: Call, http: Http): Promise<void> {
+  async streamWithTimestamps(call: ElevenLabsCall, http: Http): Promise<void> {
     const { parsed, prepared } = await this.prepare(call, http.request);
     await abortOnDisconnect(http.response, async (signal) => {
       const speech = await this.speech.streamTimed(prepared, callerOf(call, http), signal);
@@ -103,7 +103,10 @@ export class ElevenLabsSpeechService {
   }
 
   /** Parses, checks the voice, and prepares (route, price, output) before anything is billed. */
-  private async prepare(call: Call, request: ServiceRequest): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
+  private async prepare(
+    call: ElevenLabsCall,
+    request: ServiceRequest,
+  ): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
     const parsed = parseElevenLabsSpeech(call.voiceId, call.body, call.query);
     const voice = this.speech.voice(call.voiceId);
     if (!voice) throw new TtsError('unknown_voice', `A voice with the voice_id ${call.voiceId} was not found.`, { field: 'voice_id' });
@@ -162,6 +165,6 @@ function alignmentOf(timings: CharacterTimings) {
 }
 
 /** Who a call is for, as the engine bills and reports it. */
-function callerOf(call: Call, http: Http): SpeechCaller {
+function callerOf(call: ElevenLabsCall, http: Http): SpeechCaller {
   return { tenantId: call.tenantId, apiKeyId: call.apiKeyId, requestId: http.request.id, face: 'elevenlabs' };
 }

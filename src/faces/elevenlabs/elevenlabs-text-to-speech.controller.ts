@@ -1,12 +1,12 @@
-import { applyDecorators, Body, Controller, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { applyDecorators, Controller, createParamDecorator, ExecutionContext, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { Principal, ServiceRequest } from '../../common/request-context';
-import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
+import type { ServiceRequest } from '../../common/request-context';
+import { ApiKeyGuard } from '../../tenants/api-key.guard';
 import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { DEFAULT_OUTPUT_FORMAT, ELEVENLABS_OUTPUT_FORMATS } from './elevenlabs-output-format';
 import { elevenLabsPath } from './elevenlabs-routes';
-import { ElevenLabsSpeechService } from './elevenlabs-speech.service';
+import { ElevenLabsCall, ElevenLabsSpeechService } from './elevenlabs-speech.service';
 
 type QueryParams = Record<string, unknown>;
 
@@ -45,7 +45,7 @@ const SPEECH_BODY = {
 function SpeechOperation(summary: string, produces: string[]) {
   return applyDecorators(
     ApiOperation({ summary }),
-    ApiParam({ name: 'voice_id', example: 'sauti-swahili-v1' }),
+    ApiParam({ name: 'voice_id', type: String, example: 'sauti-swahili-v1' }),
     ApiQuery({ name: 'output_format', required: false, enum: ELEVENLABS_OUTPUT_FORMATS, example: DEFAULT_OUTPUT_FORMAT }),
     ApiQuery({ name: 'optimize_streaming_latency', required: false, type: Number }),
     ApiQuery({ name: 'enable_logging', required: false, type: Boolean }),
@@ -58,10 +58,23 @@ function SpeechOperation(summary: string, produces: string[]) {
   );
 }
 
-/** What every endpoint hands the service: who asks (tenant, key) and what they sent. */
-function callOf(principal: Principal, voiceId: string, body: unknown, query: QueryParams) {
-  return { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, voiceId, body, query };
-}
+/**
+ * What every endpoint hands the service: who asks (tenant, key, from ApiKeyGuard), the voice in the path,
+ * the body and the query as sent (the service validates them in ElevenLabs' words). Documented by
+ * SpeechOperation.
+ */
+const SpeechCall = createParamDecorator((_data: unknown, context: ExecutionContext): ElevenLabsCall => {
+  const request = context.switchToHttp().getRequest<ServiceRequest>();
+  const principal = request.principal;
+  if (!principal) throw new Error('SpeechCall used on a route without ApiKeyGuard');
+  return {
+    tenantId: principal.tenantId,
+    apiKeyId: principal.apiKeyId,
+    voiceId: request.params.voice_id as string,
+    body: request.body as unknown,
+    query: request.query as QueryParams,
+  };
+});
 
 const AUDIO_TYPES = ['audio/mpeg', 'audio/pcm', 'audio/basic', 'audio/x-alaw-basic', 'audio/ogg'];
 
@@ -77,59 +90,31 @@ export class ElevenLabsTextToSpeechController {
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Convert text to speech (the whole file)', AUDIO_TYPES)
-  async convert(
-    @CurrentPrincipal() principal: Principal,
-    @Param('voice_id') voiceId: string,
-    @Body() body: unknown,
-    @Query() query: QueryParams,
-    @Req() request: ServiceRequest,
-    @Res() response: Response,
-  ): Promise<void> {
-    await this.speech.convert(callOf(principal, voiceId, body, query), { request, response });
+  async convert(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+    await this.speech.convert(call, { request, response });
   }
 
   @Post(':voice_id/stream')
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Stream speech as it is produced (chunked)', AUDIO_TYPES)
-  async stream(
-    @CurrentPrincipal() principal: Principal,
-    @Param('voice_id') voiceId: string,
-    @Body() body: unknown,
-    @Query() query: QueryParams,
-    @Req() request: ServiceRequest,
-    @Res() response: Response,
-  ): Promise<void> {
-    await this.speech.stream(callOf(principal, voiceId, body, query), { request, response });
+  async stream(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+    await this.speech.stream(call, { request, response });
   }
 
   @Post(':voice_id/with-timestamps')
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Speech with character timings (JSON: audio_base64, alignment, normalized_alignment)', ['application/json'])
-  async withTimestamps(
-    @CurrentPrincipal() principal: Principal,
-    @Param('voice_id') voiceId: string,
-    @Body() body: unknown,
-    @Query() query: QueryParams,
-    @Req() request: ServiceRequest,
-    @Res() response: Response,
-  ): Promise<void> {
-    await this.speech.withTimestamps(callOf(principal, voiceId, body, query), { request, response });
+  async withTimestamps(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+    await this.speech.withTimestamps(call, { request, response });
   }
 
   @Post(':voice_id/stream/with-timestamps')
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Stream speech with character timings (one JSON object per line)', ['application/x-ndjson'])
-  async streamWithTimestamps(
-    @CurrentPrincipal() principal: Principal,
-    @Param('voice_id') voiceId: string,
-    @Body() body: unknown,
-    @Query() query: QueryParams,
-    @Req() request: ServiceRequest,
-    @Res() response: Response,
-  ): Promise<void> {
-    await this.speech.streamWithTimestamps(callOf(principal, voiceId, body, query), { request, response });
+  async streamWithTimestamps(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+    await this.speech.streamWithTimestamps(call, { request, response });
   }
 }
