@@ -102,9 +102,9 @@ export class SpeechService {
 
   /**
    * Speech as it is produced, billed. A cache hit is charged its hit price by the statement that reads
-   * it and streams the stored file. Otherwise credits are reserved now; charged once the face marks audio delivered or the
-   * stream ends whole; released when it ends before anything was delivered. A miss is stored in the
-   * cache once its stream has ended whole.
+   * it and streams the stored file. Otherwise credits are reserved now; charged once the face marks
+   * audio delivered or the stream ends whole; released when it ends before anything was delivered. A
+   * miss is stored in the cache once its stream has ended whole.
    */
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
