@@ -4,7 +4,8 @@ import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../common/request-context';
 import { assertUnreachable } from '../common/tts-error';
 import type { TenantLimits } from '../config/rate-limits.config';
-import { RateLimiter, RateLimitRule } from './rate-limiter';
+import { RateLimitLeases } from './rate-limit-leases';
+import type { RateLimitRule } from './rate-limiter';
 
 /**
  * The per-key counter an endpoint charges (config/rate-limits.yaml, tenant overrides). Creates and
@@ -39,18 +40,19 @@ function ruleFor(action: LimitedAction, limits: TenantLimits): RateLimitRule {
 }
 
 /**
- * Charges one per-key counter in Redis (shared by every api instance and every face). A refusal is
+ * Charges one per-key counter in Redis (shared by every api instance and every face; a busy key's
+ * requests are counted a few at a time, RateLimitLeases). A refusal is
  * TtsError `rate_limited` with Retry-After, Redis down is `service_unavailable`: each face renders them.
  */
 @Injectable()
 export class KeyRateLimits {
-  constructor(private readonly limiter: RateLimiter) {}
+  constructor(private readonly leases: RateLimitLeases) {}
 
   async charge(principal: Pick<Principal, 'apiKeyId' | 'limits'>, action: LimitedAction, response?: Response): Promise<void> {
     const rule = ruleFor(action, principal.limits);
-    const decision = await this.limiter.enforce(principal.apiKeyId, [rule]);
+    const remaining = await this.leases.take(principal.apiKeyId, rule);
     response?.setHeader('x-ratelimit-limit', String(rule.limit));
-    response?.setHeader('x-ratelimit-remaining', String(decision.remaining[rule.bucket]));
+    response?.setHeader('x-ratelimit-remaining', String(remaining));
   }
 }
 

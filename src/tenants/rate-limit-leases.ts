@@ -1,0 +1,144 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { RootLogger } from '../logging/root-logger';
+import { RateLimiter, RateLimitRule } from './rate-limiter';
+
+/** How long requests counted ahead stay usable in this process (and never past the end of the window they were counted in). */
+export const LEASE_MS = 1000;
+/** A process counts ahead at most this share of a limit (1 %)… */
+const LEASE_SHARE_OF_LIMIT = 0.01;
+/** …and at most this many requests. */
+const MAX_LEASE = 100;
+/** How often leases left idle are given back and forgotten. */
+const SWEEP_MS = 5000;
+const SHUTDOWN_FLUSH_MS = 1000;
+
+interface Lease {
+  limit: number;
+  /** Requests counted in Redis by this lease. */
+  size: number;
+  /** Of those, not yet made. */
+  left: number;
+  /** Redis's count of what is left under the limit once all `size` are made. */
+  remainingAfter: number;
+  windowStart: number;
+  /** On this process's clock. */
+  expiresAt: number;
+}
+
+/**
+ * Per-key counters with fewer Redis round trips: a key busy in this process counts several of its
+ * next requests in Redis at once (a lease) and then makes them from memory, so most of its requests
+ * skip the round trip (about 0.8 ms of the added latency on the proxy bench, docs/routing.md).
+ *
+ * What stays exact: every request is counted in Redis before it is let through, so no instance ever
+ * admits more than the limit, and a key with a limit under 200 per window (1 % under 2) leases nothing
+ * and is counted request by request as before. What changes: up to 1 % of a limit (at most 100) may be
+ * counted in one process before its requests come, for at most a second; whatever a lease did not use
+ * is given back to its window. A lease starts at one request and doubles only while the key uses each
+ * lease up within its second, so an occasional client never holds requests it does not make. If the
+ * process dies holding a lease, those requests stay counted until the window slides past them.
+ */
+@Injectable()
+export class RateLimitLeases implements OnModuleDestroy {
+  private readonly leases = new Map<string, Lease>();
+  private readonly inFlight = new Map<string, Promise<number>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly logger: RootLogger,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(Date.now()), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Gives back what the leases did not use before Redis's connection closes (onApplicationShutdown); a slow Redis is not waited for. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
+  }
+
+  /** Lets one request of `subject` through under `rule`, or throws `rate_limited` / `service_unavailable`; resolves what is left under the limit. */
+  async take(subject: string, rule: RateLimitRule): Promise<number> {
+    const id = `${rule.bucket}\u0000${subject}`;
+    const fromLease = this.fromLease(id, rule);
+    if (fromLease !== undefined) return fromLease;
+    // A lease being taken for this key right now is waited for once rather than taken twice.
+    const inFlight = this.inFlight.get(id);
+    if (inFlight) {
+      await inFlight.catch(() => undefined);
+      const afterWait = this.fromLease(id, rule);
+      if (afterWait !== undefined) return afterWait;
+    }
+    const taking = this.lease(id, subject, rule);
+    this.inFlight.set(id, taking);
+    try {
+      return await taking;
+    } finally {
+      if (this.inFlight.get(id) === taking) this.inFlight.delete(id);
+    }
+  }
+
+  /** Gives back what every lease has not used. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.leases.keys()].map((id) => this.release(id)));
+  }
+
+  private fromLease(id: string, rule: RateLimitRule): number | undefined {
+    const lease = this.leases.get(id);
+    if (!lease || lease.limit !== rule.limit || lease.left === 0 || Date.now() >= lease.expiresAt) return undefined;
+    lease.left--;
+    return lease.remainingAfter + lease.left;
+  }
+
+  private async lease(id: string, subject: string, rule: RateLimitRule): Promise<number> {
+    const lease = this.leases.get(id);
+    const wanted = this.nextSize(lease, rule.limit, Date.now());
+    if (lease) void this.end(id, subject, rule, lease);
+    const grant = await this.limiter.take(subject, rule, wanted);
+    const fresh: Lease = {
+      limit: rule.limit,
+      size: grant.granted,
+      left: grant.granted - 1,
+      remainingAfter: grant.remaining,
+      windowStart: grant.windowStart,
+      expiresAt: Date.now() + Math.min(LEASE_MS, grant.windowLeftMs),
+    };
+    // A request that ran beside this one may have leased meanwhile: the later lease replaces it.
+    const beside = this.leases.get(id);
+    if (beside) void this.end(id, subject, rule, beside);
+    this.leases.set(id, fresh);
+    return fresh.remainingAfter + fresh.left;
+  }
+
+  /** One request at first; twice the last lease while the key used it up within its time; else what it used then. */
+  private nextSize(lease: Lease | undefined, limit: number, now: number): number {
+    const cap = Math.min(MAX_LEASE, Math.floor(limit * LEASE_SHARE_OF_LIMIT));
+    if (cap <= 1 || !lease || lease.limit !== limit || now - lease.expiresAt > LEASE_MS) return 1;
+    if (lease.left === 0 && now < lease.expiresAt) return Math.min(cap, lease.size * 2);
+    return Math.max(1, Math.min(cap, lease.size - lease.left));
+  }
+
+  private sweep(now: number): void {
+    for (const [id, lease] of this.leases) if (now >= lease.expiresAt + LEASE_MS) void this.release(id);
+  }
+
+  private release(id: string): Promise<void> {
+    const lease = this.leases.get(id);
+    if (!lease) return Promise.resolve();
+    const [bucket, subject] = id.split('\u0000');
+    return this.end(id, subject, { bucket, limit: lease.limit }, lease);
+  }
+
+  /** Forgets the lease and gives back what it did not use. */
+  private end(id: string, subject: string, rule: RateLimitRule, lease: Lease): Promise<void> {
+    if (this.leases.get(id) === lease) this.leases.delete(id);
+    const unused = lease.left;
+    lease.left = 0;
+    if (unused === 0) return Promise.resolve();
+    return this.limiter.giveBack(subject, rule, unused, lease.windowStart).catch((error: unknown) => {
+      // Not given back: those requests stay counted until the window slides past them.
+      this.logger.pino.warn({ err: error, subject, bucket: rule.bucket, unused }, 'rate limit: unused requests could not be given back');
+    });
+  }
+}
