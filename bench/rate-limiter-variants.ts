@@ -14,6 +14,8 @@ export type Consume = (subject: string, rules: RateLimitRule[], windowSeconds?: 
 
 export const LIMITER_VARIANTS = ['ours', 'rate-limiter-flexible', 'throttler-storage-redis'] as const;
 export type LimiterVariant = (typeof LIMITER_VARIANTS)[number];
+/** Our script behind RateLimitLeases, as the api runs it (compared inside the billed request only). */
+const LEASED = 'ours, leased' as const;
 
 const unavailable = (cause: unknown) =>
   new TtsError('service_unavailable', 'Rate limits cannot be checked right now; try again shortly.', { retryAfterSeconds: 5, cause });
@@ -162,8 +164,10 @@ export async function alternatingRounds<Variant extends string>(
 
 /**
  * The limiter variants in one api process: each takes its turn inside KeyRateLimits (its `consume`
- * replaces ours on the RateLimiter instance for the round), first under the full billed request, then
- * called alone; then the boundary burst each one lets through.
+ * replaces ours on the RateLimiter instance for the round, and `take` counts request by request through
+ * it), first under the full billed request, then called alone; then the boundary burst each one lets
+ * through. Under the billed request, `ours, leased` is what the api runs: RateLimitLeases over our
+ * script, counting a busy key's requests a few at a time (src/tenants/rate-limit-leases.ts).
  */
 export async function compareLimiters(
   limiter: RateLimiter,
@@ -172,18 +176,30 @@ export async function compareLimiters(
 ): Promise<Record<string, unknown>> {
   const variants = selectedVariants();
   const implementations = limiterVariants(limiter, redis);
-  const use = (variant: LimiterVariant) => (limiter.consume = implementations[variant]);
+  const leasedTake = limiter.take.bind(limiter);
+  const oneByOne =
+    (consume: Consume): RateLimiter['take'] =>
+    async (subject, rule, _wanted, windowSeconds) => {
+      const decision = await consume(subject, [rule], windowSeconds);
+      if (!decision.allowed) throw new TtsError('rate_limited', 'Too many requests', { retryAfterSeconds: decision.retryAfterSeconds });
+      return { granted: 1, remaining: decision.remaining[rule.bucket], windowStart: 0, windowLeftMs: 60_000 };
+    };
+  const use = (variant: LimiterVariant | typeof LEASED) => {
+    limiter.consume = implementations[variant === LEASED ? 'ours' : variant];
+    limiter.take = variant === LEASED ? leasedTake : oneByOne(implementations[variant]);
+  };
   const failures: Record<string, number> = {};
   const request = async () => {
     const status = await billedRequest();
     if (status !== 200) failures[String(status)] = (failures[String(status)] ?? 0) + 1;
   };
   try {
-    for (const variant of variants) {
+    const inRequest = [...variants, LEASED];
+    for (const variant of inRequest) {
       use(variant);
       for (let i = 0; i < 200; i++) await request();
     }
-    const billed = await alternatingRounds(variants, use, request, 30, 50);
+    const billed = await alternatingRounds(inRequest, use, request, 30, 50);
     const subject = `bench-${process.pid}`;
     const rule = [{ bucket: 'bench', limit: 10_000_000 }];
     const alone = await alternatingRounds(variants, use, () => limiter.consume(subject, rule), 30, 100);
@@ -192,6 +208,6 @@ export async function compareLimiters(
       burst[variant] = `${await boundaryBurst(implementations[variant], redis)} of 38 sent (limit 20 per 2 s)`;
     return { variants, billedRequest: billed, limiterCallAlone: alone, boundaryBurst200ms: burst, billedRequestFailures: failures };
   } finally {
-    use('ours');
+    use(LEASED);
   }
 }
