@@ -36,7 +36,7 @@ describe('RateLimitLeases (a busy key counted a few requests at a time)', () => 
     const [c, p] = await connections[0].client.hmget(connections[0].key('rate', bucket, key), 'c', 'p');
     return Number(c ?? 0) + Number(p ?? 0);
   };
-  const outcome = (promise: Promise<number>) =>
+  const outcome = (promise: Promise<number>): Promise<{ allowed: boolean; remaining?: number; code?: string }> =>
     promise.then(
       (remaining) => ({ allowed: true, remaining }),
       (error: { code?: string }) => ({ allowed: false, code: error.code }),
