@@ -13,7 +13,10 @@ export function dataSourceOptions(databaseUrl: string, overrides: Partial<DataSo
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000, application_name: 'sauti-tts-proxy' },
+    // pg's pool closes a connection idle for 10 s by default, so a request after a quiet spell paid for
+    // a new connection (20–40 ms on the first-byte bench, docs/routing.md): two stay open whatever the
+    // traffic, and the rest live for a minute of idleness.
+    extra: { max: 20, min: 2, idleTimeoutMillis: 60_000, connectionTimeoutMillis: 5000, application_name: 'sauti-tts-proxy' },
     ...overrides,
   } as DataSourceOptions;
 }

@@ -132,8 +132,12 @@ export class RequestBilling {
   }
 }
 
-/** How long a key's headroom is trusted: other processes spend from the same balance meanwhile. */
-const HEADROOM_MS = 10_000;
+/**
+ * How long a key's headroom is trusted: other processes spend from the same balance meanwhile. Trusting
+ * it too long costs at most one provider call started and abandoned (the reservation still decides),
+ * so it covers a key that speaks every few tens of seconds.
+ */
+const HEADROOM_MS = 60_000;
 /** Keys remembered (the least recently reserving forgotten first). */
 const HEADROOM_KEYS = 10_000;
 
