@@ -12,6 +12,11 @@ const MAX_LEASE = 100;
 const SWEEP_MS = 5000;
 const SHUTDOWN_FLUSH_MS = 1000;
 
+/** How many requests a key may have counted ahead under `limit`; 1 or less: none. */
+function leaseCap(limit: number): number {
+  return Math.min(MAX_LEASE, Math.floor(limit * LEASE_SHARE_OF_LIMIT));
+}
+
 interface Lease {
   limit: number;
   /** Requests counted in Redis by this lease. */
@@ -42,6 +47,8 @@ interface Lease {
 export class RateLimitLeases implements OnModuleDestroy {
   private readonly leases = new Map<string, Lease>();
   private readonly inFlight = new Map<string, Promise<number>>();
+  private readonly givingBack = new Set<Promise<void>>();
+  private closing = false;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -52,23 +59,29 @@ export class RateLimitLeases implements OnModuleDestroy {
     this.sweeper.unref();
   }
 
-  /** Gives back what the leases did not use before Redis's connection closes (onApplicationShutdown); a slow Redis is not waited for. */
+  /**
+   * Gives back what the leases did not use while Redis's connection is still open (it closes in
+   * onApplicationShutdown); a slow Redis is not waited for. Requests still served after this lease
+   * nothing more, so nothing stays counted ahead.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     clearInterval(this.sweeper);
     await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())]);
   }
 
   /** Lets one request of `subject` through under `rule`, or throws `rate_limited` / `service_unavailable`; resolves what is left under the limit. */
   async take(subject: string, rule: RateLimitRule): Promise<number> {
+    if (leaseCap(rule.limit) <= 1) return (await this.limiter.take(subject, rule, 1)).remaining;
     const id = `${rule.bucket}\u0000${subject}`;
-    const fromLease = this.fromLease(id, rule);
-    if (fromLease !== undefined) return fromLease;
-    // A lease being taken for this key right now is waited for once rather than taken twice.
-    const inFlight = this.inFlight.get(id);
-    if (inFlight) {
+    // While a lease is being taken for this key, its other requests wait for it rather than take their
+    // own; if it does not cover them all, one of them takes the next (twice as large) for the rest.
+    for (;;) {
+      const fromLease = this.fromLease(id, rule);
+      if (fromLease !== undefined) return fromLease;
+      const inFlight = this.inFlight.get(id);
+      if (!inFlight) break;
       await inFlight.catch(() => undefined);
-      const afterWait = this.fromLease(id, rule);
-      if (afterWait !== undefined) return afterWait;
     }
     const taking = this.lease(id, subject, rule);
     this.inFlight.set(id, taking);
@@ -79,9 +92,10 @@ export class RateLimitLeases implements OnModuleDestroy {
     }
   }
 
-  /** Gives back what every lease has not used. */
+  /** Gives back what every lease has not used, and waits for the give-backs under way. */
   async flush(): Promise<void> {
     await Promise.all([...this.leases.keys()].map((id) => this.release(id)));
+    await Promise.all([...this.givingBack]);
   }
 
   private fromLease(id: string, rule: RateLimitRule): number | undefined {
@@ -93,7 +107,8 @@ export class RateLimitLeases implements OnModuleDestroy {
 
   private async lease(id: string, subject: string, rule: RateLimitRule): Promise<number> {
     const lease = this.leases.get(id);
-    const wanted = this.nextSize(lease, rule.limit, Date.now());
+    const asked = Date.now();
+    const wanted = this.closing ? 1 : this.nextSize(lease, rule.limit, asked);
     if (lease) void this.end(id, subject, rule, lease);
     const grant = await this.limiter.take(subject, rule, wanted);
     const fresh: Lease = {
@@ -102,18 +117,24 @@ export class RateLimitLeases implements OnModuleDestroy {
       left: grant.granted - 1,
       remainingAfter: grant.remaining,
       windowStart: grant.windowStart,
-      expiresAt: Date.now() + Math.min(LEASE_MS, grant.windowLeftMs),
+      // From when it was asked for, so it never outlives the window it was counted in.
+      expiresAt: asked + Math.min(LEASE_MS, grant.windowLeftMs),
     };
-    // A request that ran beside this one may have leased meanwhile: the later lease replaces it.
+    const result = fresh.remainingAfter + fresh.left;
     const beside = this.leases.get(id);
+    if (this.closing || (beside && beside.left > fresh.left && asked < beside.expiresAt)) {
+      // Shutting down, or a lease taken beside this one has more left: this one's rest goes back.
+      void this.end(id, subject, rule, fresh);
+      return result;
+    }
     if (beside) void this.end(id, subject, rule, beside);
     this.leases.set(id, fresh);
-    return fresh.remainingAfter + fresh.left;
+    return result;
   }
 
   /** One request at first; twice the last lease while the key used it up within its time; else what it used then. */
   private nextSize(lease: Lease | undefined, limit: number, now: number): number {
-    const cap = Math.min(MAX_LEASE, Math.floor(limit * LEASE_SHARE_OF_LIMIT));
+    const cap = leaseCap(limit);
     if (cap <= 1 || !lease || lease.limit !== limit || now - lease.expiresAt > LEASE_MS) return 1;
     if (lease.left === 0 && now < lease.expiresAt) return Math.min(cap, lease.size * 2);
     return Math.max(1, Math.min(cap, lease.size - lease.left));
@@ -136,9 +157,14 @@ export class RateLimitLeases implements OnModuleDestroy {
     const unused = lease.left;
     lease.left = 0;
     if (unused === 0) return Promise.resolve();
-    return this.limiter.giveBack(subject, rule, unused, lease.windowStart).catch((error: unknown) => {
-      // Not given back: those requests stay counted until the window slides past them.
-      this.logger.pino.warn({ err: error, subject, bucket: rule.bucket, unused }, 'rate limit: unused requests could not be given back');
-    });
+    const giving: Promise<void> = this.limiter
+      .giveBack(subject, rule, unused, lease.windowStart)
+      .catch((error: unknown) => {
+        // Not given back: those requests stay counted until the window slides past them.
+        this.logger.pino.warn({ err: error, subject, bucket: rule.bucket, unused }, 'rate limit: unused requests could not be given back');
+      })
+      .finally(() => this.givingBack.delete(giving));
+    this.givingBack.add(giving);
+    return giving;
   }
 }

@@ -10,10 +10,11 @@ describe('RateLimitLeases (a busy key counted a few requests at a time)', () => 
   let connections: RedisConnection[];
   let limiters: RateLimiter[];
   let leases: RateLimitLeases[];
+  let logger: RootLogger;
 
   beforeAll(() => {
     const config = AppConfig.load();
-    const logger = new RootLogger(config);
+    logger = new RootLogger(config);
     connections = [new RedisConnection(config, logger), new RedisConnection(config, logger)];
     limiters = connections.map((connection) => new RateLimiter(connection));
     leases = limiters.map((limiter) => new RateLimitLeases(limiter, logger));
@@ -67,6 +68,27 @@ describe('RateLimitLeases (a busy key counted a few requests at a time)', () => 
     expect(await counted(key, 'requests')).toBe(30);
   });
 
+  it('requests of one key arriving together share leases that double, one round trip at a time', async () => {
+    const key = subject();
+    const take = jest.spyOn(limiters[0], 'take');
+    const rule = { bucket: 'requests', limit: 10_000 };
+    const remaining = await Promise.all(Array.from({ length: 60 }, () => leases[0].take(key, rule)));
+    expect([...remaining].sort((a, b) => b - a)).toEqual(Array.from({ length: 60 }, (_, index) => 9_999 - index));
+    expect(take.mock.calls.map((call) => call[2])).toEqual([1, 2, 4, 8, 16, 32]);
+    await leases[0].flush();
+    expect(await counted(key, 'requests')).toBe(60);
+  });
+
+  it('a limit under 200 with requests arriving together: each counted on its own, none waiting for another', async () => {
+    const key = subject();
+    const take = jest.spyOn(limiters[0], 'take');
+    const rule = { bucket: 'job_creates', limit: 120 };
+    const pending = Array.from({ length: 10 }, () => leases[0].take(key, rule));
+    expect(take).toHaveBeenCalledTimes(10); // all asked at once, before any answer
+    expect((await Promise.all(pending)).sort((a, b) => b - a)).toEqual(Array.from({ length: 10 }, (_, index) => 119 - index));
+    expect(await counted(key, 'job_creates')).toBe(10);
+  });
+
   it('never admits more than the limit across two processes', async () => {
     const key = subject();
     const rule = { bucket: 'requests', limit: 300 }; // leases of up to 3
@@ -108,6 +130,21 @@ describe('RateLimitLeases (a busy key counted a few requests at a time)', () => 
     expect(take.mock.calls.at(-1)?.[2]).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await counted(key, 'requests')).toBe(3 + 4 + 1 + 0);
+  });
+
+  it('a process shutting down gives back what it counted ahead, and counts nothing ahead after that', async () => {
+    const key = subject();
+    const take = jest.spyOn(limiters[0], 'take');
+    const rule = { bucket: 'requests', limit: 10_000 };
+    const own = new RateLimitLeases(limiters[0], logger);
+    for (let index = 0; index < 4; index++) await own.take(key, rule);
+    expect(await counted(key, 'requests')).toBe(1 + 2 + 4);
+    await own.onModuleDestroy();
+    expect(await counted(key, 'requests')).toBe(4);
+    for (let index = 0; index < 3; index++) await own.take(key, rule); // still served while the app closes
+    expect(take.mock.calls.map((call) => call[2])).toEqual([1, 2, 4, 1, 1, 1]);
+    await own.flush();
+    expect(await counted(key, 'requests')).toBe(7);
   });
 
   it('Redis unreachable: service_unavailable, not an unlimited pass', async () => {
