@@ -8,6 +8,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TtsError } from '../src/common/tts-error';
 import type { RedisConnection } from '../src/redis/redis-connection';
+import type { RateLimitLeases } from '../src/tenants/rate-limit-leases';
 import { RateLimitDecision, RateLimiter, RateLimitRule } from '../src/tenants/rate-limiter';
 
 export type Consume = (subject: string, rules: RateLimitRule[], windowSeconds?: number) => Promise<RateLimitDecision>;
@@ -171,6 +172,7 @@ export async function alternatingRounds<Variant extends string>(
  */
 export async function compareLimiters(
   limiter: RateLimiter,
+  leases: RateLimitLeases,
   redis: RedisConnection,
   billedRequest: () => Promise<number>,
 ): Promise<Record<string, unknown>> {
@@ -185,6 +187,8 @@ export async function compareLimiters(
       return { granted: 1, remaining: decision.remaining[rule.bucket], windowStart: 0, windowLeftMs: 60_000 };
     };
   const use = (variant: LimiterVariant | typeof LEASED) => {
+    // A lease taken in the previous round would serve this round's first requests without the variant.
+    void leases.flush();
     limiter.consume = implementations[variant === LEASED ? 'ours' : variant];
     limiter.take = variant === LEASED ? leasedTake : oneByOne(implementations[variant]);
   };

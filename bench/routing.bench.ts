@@ -275,9 +275,10 @@ async function fullRequest(fake: FakeUpstream): Promise<Figures> {
     const loadDirect = await openLoopLoad(`${fake.url}/v1/audio/speech`, {}, SPEECH_BODY);
     const loadProxied = await openLoopLoad(`${base}/v1/text-to-speech/bench-voice`, headers, body);
     const { RateLimiter } = await import('../src/tenants/rate-limiter');
+    const { RateLimitLeases } = await import('../src/tenants/rate-limit-leases');
     const { RedisConnection } = await import('../src/redis/redis-connection');
     const { compareLimiters } = await import('./rate-limiter-variants');
-    const rateLimiters = await compareLimiters(app.get(RateLimiter), app.get(RedisConnection), proxied);
+    const rateLimiters = await compareLimiters(app.get(RateLimiter), app.get(RateLimitLeases), app.get(RedisConnection), proxied);
     const breakers = await compareBreakersInRequest(app.get(ProviderStates), app.get(AppConfig).providers.breaker, proxied, {
       rounds: 30,
       perRound: 50,
