@@ -118,7 +118,7 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
 }
 
 /** Portkey at the pinned version in a temporary folder (installed from npm on first use, kept for the next run), with the fetch workaround. */
-export async function startPortkey(): Promise<{ url: string; stop(): void }> {
+async function startPortkey(): Promise<{ url: string; stop(): void }> {
   const directory = join(tmpdir(), `sauti-bench-portkey-${PORTKEY_VERSION}`);
   const server = join(directory, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
   if (!existsSync(server)) {
