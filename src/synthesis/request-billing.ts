@@ -134,8 +134,8 @@ export class RequestBilling {
 
 /**
  * How long a key's headroom is trusted: other processes spend from the same balance meanwhile. Trusting
- * it too long costs at most one provider call started and abandoned (the reservation still decides),
- * so it covers a key that speaks every few tens of seconds.
+ * it too long costs only provider calls started and then abandoned when the reservation is refused
+ * (the reservation still decides), so it covers a key that speaks every few tens of seconds.
  */
 const HEADROOM_MS = 60_000;
 /** Keys remembered (the least recently reserving forgotten first). */
