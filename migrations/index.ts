@@ -10,6 +10,7 @@ import { AdminDashboard1763860000000 } from './1763860000000-admin-dashboard';
 import { AudioCache1763880000000 } from './1763880000000-audio-cache';
 import { UsageAndKeyBudgets1763890000000 } from './1763890000000-usage-and-key-budgets';
 import { CacheHitInOneStatement1763900000000 } from './1763900000000-cache-hit-in-one-statement';
+import { BillingHelpersInPlpgsql1763910000000 } from './1763910000000-billing-helpers-in-plpgsql';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AudioCache1763880000000,
   UsageAndKeyBudgets1763890000000,
   CacheHitInOneStatement1763900000000,
+  BillingHelpersInPlpgsql1763910000000,
 ];

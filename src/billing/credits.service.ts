@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TtsError } from '../common/tts-error';
+import { queryPrepared } from '../database/prepared-statement';
 import { CreditHolds } from './credit-holds';
 
 export interface CreditSummary {
@@ -139,7 +140,9 @@ export class CreditsService {
     let rows: Array<{ balance: string | null; key_left: string | null }>;
     try {
       // The two sub-selects read the statement's snapshot: the balance and the key's budget before this reservation.
-      rows = await this.dataSource.query(
+      rows = await queryPrepared(
+        this.dataSource,
+        'reserve_request',
         `SELECT ${REQUEST_COMMIT}reserve_credits($1::uuid, $2::bigint, $3::varchar, $6::uuid, $7::varchar, $8::varchar, $9::integer),
                 hold_credits($3::varchar, $1::uuid, $4::varchar, $5::integer),
                 (SELECT credit_balance FROM tenants WHERE id = $1::uuid) AS balance,
@@ -192,7 +195,9 @@ export class CreditsService {
   async chargeCacheHit(tenantId: string, amount: number, reference: string, usage: UsageAttribution & UsageOutcome = {}): Promise<void> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid cache hit charge ${amount}`);
     try {
-      await this.dataSource.query(
+      await queryPrepared(
+        this.dataSource,
+        'charge_cache_hit',
         `SELECT ${REQUEST_COMMIT}charge_cache_hit($1::uuid, $2::bigint, $3::varchar, $4::uuid, $5::varchar, $6::varchar, $7::integer,
                                                   $8::varchar, $9::double precision)`,
         [
@@ -242,10 +247,13 @@ export class CreditsService {
     charged: number | null,
     outcome: UsageOutcome,
   ): Promise<boolean> {
-    const rows = await manager.query(
-      `SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint, $4::varchar, $5::varchar, $6::double precision) AS finished`,
-      [reference, kind, charged, outcome.status ?? null, outcome.provider ?? null, outcome.audioSeconds ?? null],
-    );
+    const text = `SELECT ${commit}finish_reservation($1::varchar, $2::varchar, $3::bigint, $4::varchar, $5::varchar, $6::double precision) AS finished`;
+    const values = [reference, kind, charged, outcome.status ?? null, outcome.provider ?? null, outcome.audioSeconds ?? null];
+    // A caller's transaction keeps its own connection; otherwise the prepared statement (one per commit mode).
+    const rows: Array<{ finished: boolean }> =
+      manager === this.dataSource.manager
+        ? await queryPrepared(this.dataSource, commit ? 'finish_request' : 'finish_reservation', text, values)
+        : await manager.query(text, values);
     return rows[0].finished === true;
   }
 

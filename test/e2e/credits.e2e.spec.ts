@@ -89,4 +89,30 @@ describe('CreditsService against Postgres', () => {
       await single.destroy();
     }
   });
+
+  it("a request's billing statements are prepared once per connection, and a refusal keeps the connection", async () => {
+    const { tenantId } = await api.createTenant(100);
+    const single = await new DataSource(dataSourceOptions(api.config.database.url, { extra: { max: 1 } })).initialize();
+    try {
+      const credits = new CreditsService(single, api.app.get(CreditHolds));
+      const backend = async () => (await single.query(`SELECT pg_backend_pid() AS pid`))[0].pid as number;
+      const prepared = async () =>
+        ((await single.query(`SELECT name FROM pg_prepared_statements ORDER BY name`)) as Array<{ name: string }>).map((row) => row.name);
+      const pid = await backend();
+      const first = `sync_${randomUUID()}`;
+      await credits.reserveForRequest(tenantId, 30, first);
+      // A refusal is an error PostgreSQL answered: the connection (and what it has prepared) stays in the pool.
+      await expect(credits.reserveForRequest(tenantId, 71, `sync_${randomUUID()}`)).rejects.toMatchObject({ code: 'insufficient_credits' });
+      expect(await backend()).toBe(pid);
+      const second = `sync_${randomUUID()}`;
+      await credits.reserveForRequest(tenantId, 30, second);
+      expect(await credits.settleRequest(first, 30)).toBe(true);
+      expect(await credits.release(second)).toBe(true);
+      expect(await backend()).toBe(pid);
+      expect(await prepared()).toEqual(['finish_request', 'finish_reservation', 'reserve_request']);
+      expect(await sut.summary(tenantId)).toMatchObject({ balance: 70, ledgerSum: 70, reserved: 0 });
+    } finally {
+      await single.destroy();
+    }
+  });
 });

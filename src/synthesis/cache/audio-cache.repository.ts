@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { asInsufficientCredits, type HitCharge } from '../../billing/credits.service';
+import { queryPrepared } from '../../database/prepared-statement';
 import type { CachedAudioMeta } from './audio-cache.types';
 
 export interface StoreOutcome {
@@ -59,7 +60,9 @@ export class AudioCacheRepository {
     const { usage } = charge;
     let rows: TakenRow[];
     try {
-      rows = await this.dataSource.query(
+      rows = await queryPrepared(
+        this.dataSource,
+        'take_cache_hit',
         `SELECT entry_version AS version, entry_audio AS audio, entry_meta AS meta
            FROM take_cache_hit($1::char(64), $2::integer, $3::text, $4::uuid, $5::bigint, $6::varchar, $7::uuid, $8::varchar, $9::varchar, $10::integer)`,
         [
