@@ -101,7 +101,7 @@ function tensorType(elemType: onnx.TensorProto.DataType, dims: (number | string)
  */
 export type TestVoiceLayout = 'piper' | 'sherpa';
 
-function toneNodes(layout: TestVoiceLayout): onnx.INodeProto[] {
+function toneNodes(layout: TestVoiceLayout, samplesPerId: number): onnx.INodeProto[] {
   const ids = layout === 'piper' ? 'input' : 'x';
   const lengthScale = layout === 'piper' ? 'length_scale' : 'length_scale_value';
   const output = layout === 'piper' ? 'output' : 'y';
@@ -110,7 +110,7 @@ function toneNodes(layout: TestVoiceLayout): onnx.INodeProto[] {
   return [
     scalar('one_i', DataType.INT64, 1),
     scalar('zero_i', DataType.INT64, 0),
-    scalar('samples_per_id', DataType.FLOAT, SAMPLES_PER_ID),
+    scalar('samples_per_id', DataType.FLOAT, samplesPerId),
     scalar('one_f', DataType.FLOAT, 1),
     scalar('hz_per_id', DataType.FLOAT, HZ_PER_ID),
     scalar('base_hz', DataType.FLOAT, BASE_FREQUENCY_HZ),
@@ -165,14 +165,15 @@ function graphInputs(layout: TestVoiceLayout): onnx.IValueInfoProto[] {
   ];
 }
 
-export function buildTestVoiceModel(layout: TestVoiceLayout = 'piper'): Uint8Array {
+/** The test voice's network; `samplesPerId` other than 400 builds a variant (a "retrained" model, for tests of a replaced voice). */
+export function buildTestVoiceModel(layout: TestVoiceLayout = 'piper', samplesPerId = SAMPLES_PER_ID): Uint8Array {
   const model: onnx.IModelProto = {
     irVersion: 7,
     producerName: 'sauti generate-test-voice',
     opsetImport: [{ domain: '', version: 13 }],
     graph: {
       name: TEST_VOICE_ID,
-      node: toneNodes(layout),
+      node: toneNodes(layout, samplesPerId),
       input: graphInputs(layout),
       output: [{ name: layout === 'piper' ? 'output' : 'y', type: tensorType(DataType.FLOAT, [1, 1, 'time']) }],
     },

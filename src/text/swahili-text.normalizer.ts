@@ -33,6 +33,8 @@ const SYMBOL_WORDS: [RegExp, string][] = [
   [/#\s*(?=\d)/g, 'namba '],
 ];
 
+const SPACE_BEFORE_PUNCTUATION = / ([,.;:!?])/g;
+
 /** NFC plus whitespace folding: every run of spaces, tabs and line breaks becomes one space. */
 export function foldWhitespace(text: string): string {
   return text
@@ -48,10 +50,12 @@ function spellNumerals(text: string): string {
 /** The full pipeline: NFC, whitespace, currency, percentages, symbols, then every remaining numeral. */
 export function normalizeSwahiliText(text: string): string {
   let result = foldWhitespace(text);
+  // Every rule below needs a digit or one of these symbols: most texts skip straight to the last step.
+  if (!/[\d&+=#]/.test(result)) return result.replace(SPACE_BEFORE_PUNCTUATION, '$1');
   for (const rule of CURRENCY_RULES) result = result.replace(rule.pattern, (_match, amount: string) => rule.replace(amount));
   result = result.replace(new RegExp(String.raw`(${NUMERAL})\s*%`, 'gu'), (_match, amount: string) => `asilimia ${amount}`);
   for (const [pattern, words] of SYMBOL_WORDS) result = result.replace(pattern, words);
   result = spellNumerals(result);
   // Spelling out can leave " ," or double spaces around the new words.
-  return foldWhitespace(result).replace(/ ([,.;:!?])/g, '$1');
+  return foldWhitespace(result).replace(SPACE_BEFORE_PUNCTUATION, '$1');
 }

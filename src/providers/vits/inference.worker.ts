@@ -2,7 +2,7 @@
  * Runs in piscina worker threads, never on the api's event loop: onnxruntime-node's `run()` blocks
  * the thread that calls it. (Phonemization runs in eSpeak's own long-lived threads: src/espeak.)
  *
- * Each thread creates a voice's InferenceSession once, on first use, and keeps it for its lifetime:
+ * Each thread creates a voice's InferenceSession once, on first use, and keeps it while the model file stays the same:
  * creating and releasing sessions per request leaks native memory and costs model-load time.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
@@ -18,6 +18,8 @@ export interface InferenceWorkerData {
 
 export interface InferTask {
   modelPath: string;
+  /** The model file's version as the caller read it (VoiceModel.filesStamp): a new one opens a new session. */
+  modelStamp?: string;
   ids: number[];
   noiseScale: number;
   lengthScale: number;
@@ -32,20 +34,28 @@ export interface InferTask {
   silenceAfter?: number;
 }
 
-const sessions = new Map<string, Promise<InferenceSession>>();
+const sessions = new Map<string, { stamp?: string; session: Promise<InferenceSession> }>();
 
 function sessionOptions(): InferenceSession.SessionOptions {
   const data = (isMainThread ? undefined : (workerData as InferenceWorkerData | undefined)) ?? { intraOpThreads: 1 };
   return vitsSessionOptions(data.intraOpThreads);
 }
 
-function session(modelPath: string): Promise<InferenceSession> {
-  let created = sessions.get(modelPath);
-  if (!created) {
-    created = InferenceSession.create(modelPath, sessionOptions());
-    created.catch(() => sessions.delete(modelPath));
-    sessions.set(modelPath, created);
-  }
+/**
+ * The thread's session for the model, opened on first use. A model file replaced on disk (another
+ * stamp) gets a new session and the old one is released: this thread runs one task at a time
+ * (piscina's default), so no run is using it.
+ */
+function session(modelPath: string, stamp?: string): Promise<InferenceSession> {
+  const open = sessions.get(modelPath);
+  if (open && open.stamp === stamp) return open.session;
+  const created = InferenceSession.create(modelPath, sessionOptions());
+  const entry = { stamp, session: created };
+  created.catch(() => {
+    if (sessions.get(modelPath) === entry) sessions.delete(modelPath);
+  });
+  sessions.set(modelPath, entry);
+  open?.session.then((old) => old.release()).catch(() => undefined);
   return created;
 }
 
@@ -95,7 +105,7 @@ export function feeds(inputNames: readonly string[], task: InferTask): Record<st
 }
 
 async function infer(task: InferTask): Promise<Float32Array | Int16Array> {
-  const model = await session(task.modelPath);
+  const model = await session(task.modelPath, task.modelStamp);
   const outputs = await model.run(feeds(model.inputNames, task));
   const audio = outputs[model.outputNames[0]].data as Float32Array;
   // An array the thread owns, so its buffer can be transferred to the caller without copying again.

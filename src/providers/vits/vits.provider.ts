@@ -18,11 +18,18 @@ import type {
 } from '../tts-provider';
 import { InferencePool } from './inference.pool';
 import { VoiceFingerprints } from './voice-fingerprints';
-import { loadVoiceModel, VoiceLoadResult, VoiceModel } from './voice-models';
+import { loadVoiceModel, voiceFilesStamp, VoiceLoadResult, VoiceModel } from './voice-models';
 import { speakWithVoice } from './vits.synthesizer';
 
 /** Longest text one call accepts; longer requests are the synthesis layer's business (jobs). */
 export const VITS_MAX_TEXT_LENGTH = 20_000;
+
+/**
+ * How long a voice's files are taken as they were last seen. Every request asks about its voice several
+ * times (routing, the fields it honours, the cache key), so the files are looked at (two `stat` calls)
+ * at most this often, not on each question: an installed or replaced voice is picked up within it.
+ */
+export const VOICE_FILES_RECHECK_MS = 1000;
 
 /** VITS speaks the voice the model names, at any speed the knobs allow; it takes no instructions or language hint. */
 export const VITS_FIELDS: FieldSupport = { voice: false, speed: [0.25, 4], instructions: false, language: false };
@@ -39,6 +46,8 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   readonly kind = 'vits' as const;
   private readonly entries: Map<string, VoiceEntry>;
   private readonly loaded = new Map<string, VoiceLoadResult>();
+  /** When each voice's files were last looked at (Date.now()). */
+  private readonly checkedAt = new Map<string, number>();
   private pool?: InferencePool;
   private readonly fingerprints = new VoiceFingerprints();
 
@@ -47,7 +56,7 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     @Optional() private readonly health?: HealthRegistry,
   ) {
     this.entries = new Map(config.voices.voices.map((entry) => [entry.id, entry]));
-    for (const entry of this.entries.values()) this.loaded.set(entry.id, loadVoiceModel(entry, config.paths.voicesDir));
+    for (const id of this.entries.keys()) this.state(id);
   }
 
   /** Fingerprints the installed voices before the first request, so their audio is cacheable from the start. */
@@ -168,13 +177,22 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     return state.model;
   }
 
-  /** A voice that was missing is looked for again, so `voices install` works without a restart. */
+  /**
+   * The voice as its files are now (looked at once per VOICE_FILES_RECHECK_MS): one that was missing is
+   * read once installed, and one whose files were replaced is read again, so `voices install` works
+   * without a restart and a new model never runs under the old one's fingerprint (the inference
+   * threads open a new session for the new files too).
+   */
   private state(id: string): VoiceLoadResult | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
+    const now = Date.now();
     let state = this.loaded.get(id);
-    if (!state?.available) {
-      state = loadVoiceModel(entry, this.config.paths.voicesDir);
+    if (state && now - (this.checkedAt.get(id) ?? 0) < VOICE_FILES_RECHECK_MS) return state;
+    this.checkedAt.set(id, now);
+    const { voicesDir } = this.config.paths;
+    if (!state?.available || state.model.filesStamp !== voiceFilesStamp(entry, voicesDir)) {
+      state = loadVoiceModel(entry, voicesDir);
       this.loaded.set(id, state);
     }
     return state;

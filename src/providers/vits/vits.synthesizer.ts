@@ -118,7 +118,13 @@ export async function* speakWithVoice(
   const pauses: number[] = [];
   const launch = (index: number) => {
     pauses[index] = Math.round(prepared[index].chunk.pauseAfterSeconds * voice.sampleRate);
-    const task = { modelPath: voice.modelPath, ids: prepared[index].ids, ...scales, speakerId: voice.speakerId };
+    const task = {
+      modelPath: voice.modelPath,
+      modelStamp: voice.filesStamp,
+      ids: prepared[index].ids,
+      ...scales,
+      speakerId: voice.speakerId,
+    };
     const run = unlessAborted(pool.infer({ ...task, output: 'pcm16', silenceAfter: pauses[index] }, own.signal), own.signal);
     run.catch(() => undefined); // awaited in order below; a later chunk's failure must not go unhandled meanwhile
     inFlight.push(run);

@@ -1,16 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { VoiceModel } from './voice-models';
-
-/** A voice's files as they are on disk now: replacing either (a new `voices install`) changes this. */
-function fileStamp(path: string): string | undefined {
-  try {
-    const stat = statSync(path);
-    return `${stat.size}:${stat.mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-}
 
 async function sha256Of(paths: string[]): Promise<string> {
   const hash = createHash('sha256');
@@ -27,10 +17,9 @@ async function sha256Of(paths: string[]): Promise<string> {
 export class VoiceFingerprints {
   private readonly known = new Map<string, { stamp: string; sha256?: string; hashing?: Promise<void> }>();
 
-  /** The fingerprint if it is known for the files as they are now; otherwise starts hashing them and answers undefined. */
+  /** The fingerprint if it is known for the files as the provider last read them; otherwise starts hashing them and answers undefined. */
   current(voice: VoiceModel): string | undefined {
     const entry = this.entry(voice);
-    if (!entry) return undefined;
     if (!entry.sha256) void this.hash(voice);
     return entry.sha256;
   }
@@ -38,7 +27,6 @@ export class VoiceFingerprints {
   /** Hashes the voice's files (if not done for this version) and resolves when the fingerprint is known. */
   async hash(voice: VoiceModel): Promise<string | undefined> {
     const entry = this.entry(voice);
-    if (!entry) return undefined;
     entry.hashing ??= sha256Of([voice.modelPath, voice.configPath])
       .then((sha256) => {
         entry.sha256 = sha256;
@@ -50,11 +38,9 @@ export class VoiceFingerprints {
     return entry.sha256;
   }
 
+  /** The voice's files as the provider last read them (VoiceModel.filesStamp): a new version is hashed anew. */
   private entry(voice: VoiceModel) {
-    const modelStamp = fileStamp(voice.modelPath);
-    const configStamp = fileStamp(voice.configPath);
-    if (!modelStamp || !configStamp) return undefined;
-    const stamp = `${modelStamp}|${configStamp}`;
+    const stamp = voice.filesStamp;
     let entry = this.known.get(voice.id);
     if (!entry || entry.stamp !== stamp) this.known.set(voice.id, (entry = { stamp }));
     return entry;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { VoiceEntry } from '../../config/voices.config';
 import { parseMmsVocabulary, PhonemeIdMap } from './phoneme-ids';
@@ -18,6 +18,8 @@ interface VoiceModelBase {
   testVoice: boolean;
   language?: string;
   speakerId?: number;
+  /** The model's and config's size and modification time when they were read: replacing either changes it. */
+  filesStamp: string;
 }
 
 export interface PiperVoiceModel extends VoiceModelBase {
@@ -71,7 +73,7 @@ interface PiperConfigFile {
   phoneme_type?: string;
 }
 
-function readPiper(entry: VoiceEntry, files: { model: string; config: string }): PiperVoiceModel {
+function readPiper(entry: VoiceEntry, files: { model: string; config: string }, filesStamp: string): PiperVoiceModel {
   const parsed = JSON.parse(readFileSync(files.config, 'utf8')) as PiperConfigFile;
   if (!parsed.phoneme_id_map || !parsed.audio?.sample_rate) throw new Error(`${files.config} has no phoneme_id_map or audio.sample_rate`);
   if (parsed.phoneme_type && parsed.phoneme_type !== 'espeak')
@@ -81,6 +83,7 @@ function readPiper(entry: VoiceEntry, files: { model: string; config: string }):
     format: 'piper',
     modelPath: files.model,
     configPath: files.config,
+    filesStamp,
     sampleRate: parsed.audio.sample_rate,
     testVoice: entry.test_voice,
     language: entry.language,
@@ -91,12 +94,13 @@ function readPiper(entry: VoiceEntry, files: { model: string; config: string }):
   };
 }
 
-function readMms(entry: VoiceEntry, files: { model: string; config: string }): MmsVoiceModel {
+function readMms(entry: VoiceEntry, files: { model: string; config: string }, filesStamp: string): MmsVoiceModel {
   return {
     id: entry.id,
     format: 'mms',
     modelPath: files.model,
     configPath: files.config,
+    filesStamp,
     sampleRate: entry.sample_rate ?? MMS_SAMPLE_RATE,
     testVoice: entry.test_voice,
     language: entry.language,
@@ -105,17 +109,38 @@ function readMms(entry: VoiceEntry, files: { model: string; config: string }): M
   };
 }
 
+/** A file's size and modification time, or undefined when it is not there. */
+function fileStamp(path: string): string | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat && `${stat.size}:${stat.mtimeMs}`;
+}
+
+/**
+ * The voice's files as they are on disk now (two `stat` calls): a `voices install` that adds or
+ * replaces them changes it. Undefined while either is missing.
+ */
+export function voiceFilesStamp(entry: VoiceEntry, voicesDir: string): string | undefined {
+  const files = voiceFiles(entry, voicesDir);
+  const model = fileStamp(files.model);
+  const config = fileStamp(files.config);
+  return model && config && `${model}|${config}`;
+}
+
 /** Reads one voice; never throws (a broken voice must not stop the service, only that voice). */
 export function loadVoiceModel(entry: VoiceEntry, voicesDir: string): VoiceLoadResult {
   const files = voiceFiles(entry, voicesDir);
-  const missing = [files.model, files.config].filter((path) => !existsSync(path));
+  const filesStamp = voiceFilesStamp(entry, voicesDir);
   const unavailable = (reason: string): VoiceLoadResult => ({
     available: false,
     voice: { id: entry.id, testVoice: entry.test_voice, reason },
   });
-  if (missing.length > 0) return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
+  if (!filesStamp) {
+    const missing = [files.model, files.config].filter((path) => !fileStamp(path));
+    return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
+  }
   try {
-    return { available: true, model: entry.format === 'piper' ? readPiper(entry, files) : readMms(entry, files) };
+    const model = entry.format === 'piper' ? readPiper(entry, files, filesStamp) : readMms(entry, files, filesStamp);
+    return { available: true, model };
   } catch (error) {
     return unavailable(`cannot read voice config: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainToInstance } from 'class-transformer';
@@ -7,7 +7,7 @@ import type { AppConfig } from '../../../src/config/app-config';
 import { VoicesConfig } from '../../../src/config/voices.config';
 import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../../../src/common/voice-settings';
 import { providerSamples } from '../../support/provider-audio';
-import { VitsProvider } from '../../../src/providers/vits/vits.provider';
+import { VitsProvider, VOICE_FILES_RECHECK_MS } from '../../../src/providers/vits/vits.provider';
 
 // An MMS-format voice in sherpa-onnx's layout (x, x_length, noise_scale, length_scale, noise_scale_w → y),
 // generated like sauti-test-v1. Inference runs in worker threads from dist/: `npm run build` first.
@@ -47,6 +47,45 @@ describe('VitsProvider with an MMS-format voice', () => {
     expect(audio.sampleRate).toBe(16000);
     // "habari" = 6 characters → 13 ids (blank before, between and after) × 400 samples each.
     expect(audio.samples.length).toBe(13 * 400);
+  });
+
+  it('picks up replaced model files within VOICE_FILES_RECHECK_MS: new audio from a new session, a new fingerprint', async () => {
+    const model = join(dir, 'mms-test.onnx');
+    const request = {
+      text: 'Habari',
+      voice: 'mms-test',
+      settings: DEFAULT_VOICE_SETTINGS,
+      output: { format: 'pcm' as const, sampleRate: 16000 },
+    };
+    const start = Date.now();
+    const clock = jest.spyOn(Date, 'now');
+    // Each step moves the clock past the recheck interval, so the provider looks at the files again.
+    const replace = (bytes: Uint8Array, step: number) => {
+      writeFileSync(model, bytes);
+      utimesSync(model, new Date(), new Date(start + step * 60_000)); // a new mtime even within the same millisecond
+      clock.mockReturnValue(start + step * VOICE_FILES_RECHECK_MS);
+    };
+    try {
+      await sut.onModuleInit(); // fingerprints the installed voices
+      const before = sut.audioIdentity(request)?.engine;
+      expect(before).toMatch(/^vits:[0-9a-f]{64}$/);
+      expect((await say('Habari')).samples.length).toBe(13 * 400);
+
+      // A "retrained" model of the same size (the mtime alone tells them apart), written over the old file.
+      const retrained = buildTestVoiceModel('sherpa', 200);
+      expect(retrained.length).toBe(buildTestVoiceModel('sherpa').length);
+      replace(retrained, 1);
+      expect((await say('Habari')).samples.length).toBe(13 * 200);
+      await sut.onModuleInit();
+      const after = sut.audioIdentity(request)?.engine;
+      expect(after).toMatch(/^vits:[0-9a-f]{64}$/);
+      expect(after).not.toBe(before);
+
+      replace(buildTestVoiceModel('sherpa'), 2);
+      expect((await say('Habari')).samples.length).toBe(13 * 400);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('grows with the text, shrinks with speaking_rate, and spells numbers out', async () => {
