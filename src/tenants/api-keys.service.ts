@@ -26,9 +26,22 @@ interface PrincipalRow extends TenantLimitOverrides {
 interface CachedLookup {
   principal: Principal | undefined;
   expiresAt: number;
+  /** When a request last presented the key (Date.now()). */
+  usedAt: number;
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A key presented within this long is looked up again before its cache entry expires (all such keys in
+ * one statement, every half API_KEY_CACHE_TTL_MS), so a key in use never waits on PostgreSQL to be
+ * authenticated, however rarely it calls. Keys idle for longer expire as before.
+ */
+const KEEP_WARM_MS = 10 * 60_000;
+
+const PRINCIPAL_COLUMNS = `k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name,
+       t.rate_limit_requests_per_minute AS "requestsPerMinute", t.rate_limit_job_creates_per_minute AS "jobCreatesPerMinute",
+       t.rate_limit_job_polls_per_minute AS "jobPollsPerMinute", t.max_active_jobs AS "maxActiveJobs"`;
 
 /** How often usage times are written back: `last_used_at` is accurate to about this. */
 const LAST_USED_FLUSH_MS = 30_000;
@@ -38,6 +51,8 @@ export class ApiKeysService implements OnModuleDestroy {
   private readonly cache = new Map<string, CachedLookup>();
   private readonly pendingLastUsed = new Map<string, Date>();
   private readonly flushTimer: NodeJS.Timeout;
+  private readonly refreshTimer?: NodeJS.Timeout;
+  private refreshing = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,6 +61,11 @@ export class ApiKeysService implements OnModuleDestroy {
   ) {
     this.flushTimer = setInterval(() => void this.flushLastUsed(), LAST_USED_FLUSH_MS);
     this.flushTimer.unref();
+    const ttl = config.auth.keyCacheTtlMs;
+    if (ttl > 0) {
+      this.refreshTimer = setInterval(() => void this.refreshKeysInUse(), Math.max(ttl / 2, 50));
+      this.refreshTimer.unref();
+    }
   }
 
   /** A new key, with a budget when one is given (none: no limit, its spend counted per month). */
@@ -156,33 +176,75 @@ export class ApiKeysService implements OnModuleDestroy {
     const hash = hashApiKey(plaintext);
     const now = Date.now();
     const cached = this.cache.get(hash);
-    const principal = cached && cached.expiresAt > now ? cached.principal : await this.lookUp(hash, now);
+    let principal: Principal | undefined;
+    if (cached && cached.expiresAt > now) {
+      cached.usedAt = now;
+      principal = cached.principal;
+    } else {
+      principal = await this.lookUp(hash, now);
+    }
     if (principal) this.pendingLastUsed.set(principal.apiKeyId, new Date(now));
     return principal;
   }
 
   private async lookUp(hash: string, now: number): Promise<Principal | undefined> {
-    const row: PrincipalRow | undefined = (
-      await this.dataSource.query(
-        `SELECT k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name,
-                t.rate_limit_requests_per_minute AS "requestsPerMinute", t.rate_limit_job_creates_per_minute AS "jobCreatesPerMinute",
-                t.rate_limit_job_polls_per_minute AS "jobPollsPerMinute", t.max_active_jobs AS "maxActiveJobs"
-           FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-          WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-        [hash],
-      )
-    )[0];
-    const principal = row
-      ? {
-          apiKeyId: row.key_id,
-          tenantId: row.tenant_id,
-          tenantName: row.tenant_name,
-          limits: effectiveLimits(row, this.config.rateLimits.defaults),
-        }
-      : undefined;
+    const rows: PrincipalRow[] = await this.dataSource.query(
+      `SELECT ${PRINCIPAL_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+      [hash],
+    );
+    const principal = rows[0] && this.principalOf(rows[0]);
     const ttl = this.config.auth.keyCacheTtlMs;
-    if (ttl > 0) this.cache.set(hash, { principal, expiresAt: now + ttl });
+    if (ttl > 0) this.cache.set(hash, { principal, expiresAt: now + ttl, usedAt: now });
     return principal;
+  }
+
+  private principalOf(row: PrincipalRow): Principal {
+    return {
+      apiKeyId: row.key_id,
+      tenantId: row.tenant_id,
+      tenantName: row.tenant_name,
+      limits: effectiveLimits(row, this.config.rateLimits.defaults),
+    };
+  }
+
+  /**
+   * Looks up again, in one statement, every cached key presented within KEEP_WARM_MS, and drops expired
+   * entries. An entry is extended only by a lookup that found its key unrevoked, counted from when that
+   * lookup was sent, so a revocation still applies within API_KEY_CACHE_TTL_MS everywhere (the next
+   * refresh, at most half of it later, drops the key). An entry replaced or forgotten meanwhile (a
+   * revocation in this process) is left alone. When PostgreSQL cannot answer, entries expire as before.
+   */
+  async refreshKeysInUse(): Promise<void> {
+    if (this.refreshing || !this.dataSource.isInitialized) return;
+    this.refreshing = true;
+    try {
+      const sent = Date.now();
+      const inUse = new Map<string, CachedLookup>();
+      for (const [hash, entry] of this.cache) {
+        if (entry.expiresAt <= sent) this.cache.delete(hash);
+        else if (entry.principal && sent - entry.usedAt <= KEEP_WARM_MS) inUse.set(hash, entry);
+      }
+      if (inUse.size === 0) return;
+      const rows: Array<PrincipalRow & { key_hash: string }> = await this.dataSource.query(
+        `SELECT k.key_hash, ${PRINCIPAL_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+          WHERE k.key_hash = ANY($1::char(64)[]) AND k.revoked_at IS NULL`,
+        [[...inUse.keys()]],
+      );
+      const found = new Map(rows.map((row) => [row.key_hash, row]));
+      for (const [hash, entry] of inUse) {
+        if (this.cache.get(hash) !== entry) continue;
+        const row = found.get(hash);
+        if (!row) this.cache.delete(hash);
+        else {
+          entry.principal = this.principalOf(row);
+          entry.expiresAt = sent + this.config.auth.keyCacheTtlMs;
+        }
+      }
+    } catch (error) {
+      this.logger.pino.warn({ err: error }, 'could not refresh the API keys in use; their cache entries expire as usual');
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   /** Writes the usage times gathered since the last flush in one statement per batch. */
@@ -203,6 +265,7 @@ export class ApiKeysService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.flushTimer);
+    clearInterval(this.refreshTimer);
     await this.flushLastUsed();
   }
 }

@@ -68,3 +68,41 @@ describe('API keys', () => {
     expect(logText).not.toContain(apiKey.slice('sk_sauti_'.length));
   });
 });
+
+describe('API keys cached for API_KEY_CACHE_TTL_MS', () => {
+  const TTL_MS = 1000;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startTestApi({ API_KEY_CACHE_TTL_MS: String(TTL_MS) });
+  });
+  afterAll(() => api.close());
+
+  it('keeps a key in use authenticated from memory past the TTL, and still applies a revocation made elsewhere within it', async () => {
+    const { apiKey } = await api.createTenant(10);
+    const keys = api.app.get(ApiKeysService);
+    const dataSource = api.app.get(DataSource);
+    const query = jest.spyOn(dataSource, 'query');
+    const ownLookups = () => query.mock.calls.filter(([sql]) => String(sql).includes('k.key_hash = $1')).length;
+    try {
+      const principal = await keys.authenticate(apiKey);
+      expect(principal).toBeDefined();
+      expect(ownLookups()).toBe(1);
+      // Two and a half lifetimes later the key still answers from memory: the refresh looked it up meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS * 2.5));
+      expect(await keys.authenticate(apiKey)).toEqual(principal);
+      expect(ownLookups()).toBe(1);
+      expect(query.mock.calls.some(([sql]) => String(sql).includes('k.key_hash = ANY'))).toBe(true);
+
+      // Revoked by another api instance: this one's cache is not told. No entry outlives its lifetime
+      // unless a lookup after the revocation extended it, so one TTL later the key is refused.
+      await dataSource.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [principal!.apiKeyId]);
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 1));
+      expect(await keys.authenticate(apiKey)).toBeUndefined();
+      const refused = await request(api.baseUrl).get('/v1/account').set('xi-api-key', apiKey);
+      expect(refused.status).toBe(401);
+    } finally {
+      query.mockRestore();
+    }
+  });
+});
