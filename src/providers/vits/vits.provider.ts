@@ -18,7 +18,7 @@ import type {
 } from '../tts-provider';
 import { InferencePool } from './inference.pool';
 import { VoiceFingerprints } from './voice-fingerprints';
-import { loadVoiceModel, voiceFilesStamp, VoiceLoadResult, VoiceModel } from './voice-models';
+import { loadVoiceModel, voiceStamps, VoiceLoadResult, VoiceModel } from './voice-models';
 import { speakWithVoice } from './vits.synthesizer';
 
 /** Longest text one call accepts; longer requests are the synthesis layer's business (jobs). */
@@ -191,7 +191,7 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     if (state && now - (this.checkedAt.get(id) ?? 0) < VOICE_FILES_RECHECK_MS) return state;
     this.checkedAt.set(id, now);
     const { voicesDir } = this.config.paths;
-    if (!state?.available || state.model.filesStamp !== voiceFilesStamp(entry, voicesDir)) {
+    if (!state?.available || state.model.filesStamp !== voiceStamps(entry, voicesDir)?.filesStamp) {
       state = loadVoiceModel(entry, voicesDir);
       this.loaded.set(id, state);
     }

@@ -120,7 +120,7 @@ export async function* speakWithVoice(
     pauses[index] = Math.round(prepared[index].chunk.pauseAfterSeconds * voice.sampleRate);
     const task = {
       modelPath: voice.modelPath,
-      modelStamp: voice.filesStamp,
+      modelStamp: voice.modelStamp,
       ids: prepared[index].ids,
       ...scales,
       speakerId: voice.speakerId,

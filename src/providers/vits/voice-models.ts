@@ -20,6 +20,8 @@ interface VoiceModelBase {
   speakerId?: number;
   /** The model's and config's size and modification time when they were read: replacing either changes it. */
   filesStamp: string;
+  /** The model file's alone (voices may share a model with configs of their own): a new one needs a new inference session. */
+  modelStamp: string;
 }
 
 export interface PiperVoiceModel extends VoiceModelBase {
@@ -65,6 +67,8 @@ export function voiceFiles(entry: VoiceEntry, voicesDir: string): { model: strin
   return { model: join(dir, entry.model), config: join(dir, config) };
 }
 
+export type VoiceStamps = Pick<VoiceModelBase, 'filesStamp' | 'modelStamp'>;
+
 interface PiperConfigFile {
   audio?: { sample_rate?: number };
   espeak?: { voice?: string };
@@ -73,7 +77,7 @@ interface PiperConfigFile {
   phoneme_type?: string;
 }
 
-function readPiper(entry: VoiceEntry, files: { model: string; config: string }, filesStamp: string): PiperVoiceModel {
+function readPiper(entry: VoiceEntry, files: { model: string; config: string }, stamps: VoiceStamps): PiperVoiceModel {
   const parsed = JSON.parse(readFileSync(files.config, 'utf8')) as PiperConfigFile;
   if (!parsed.phoneme_id_map || !parsed.audio?.sample_rate) throw new Error(`${files.config} has no phoneme_id_map or audio.sample_rate`);
   if (parsed.phoneme_type && parsed.phoneme_type !== 'espeak')
@@ -83,7 +87,7 @@ function readPiper(entry: VoiceEntry, files: { model: string; config: string }, 
     format: 'piper',
     modelPath: files.model,
     configPath: files.config,
-    filesStamp,
+    ...stamps,
     sampleRate: parsed.audio.sample_rate,
     testVoice: entry.test_voice,
     language: entry.language,
@@ -94,13 +98,13 @@ function readPiper(entry: VoiceEntry, files: { model: string; config: string }, 
   };
 }
 
-function readMms(entry: VoiceEntry, files: { model: string; config: string }, filesStamp: string): MmsVoiceModel {
+function readMms(entry: VoiceEntry, files: { model: string; config: string }, stamps: VoiceStamps): MmsVoiceModel {
   return {
     id: entry.id,
     format: 'mms',
     modelPath: files.model,
     configPath: files.config,
-    filesStamp,
+    ...stamps,
     sampleRate: entry.sample_rate ?? MMS_SAMPLE_RATE,
     testVoice: entry.test_voice,
     language: entry.language,
@@ -117,29 +121,29 @@ function fileStamp(path: string): string | undefined {
 
 /**
  * The voice's files as they are on disk now (two `stat` calls): a `voices install` that adds or
- * replaces them changes it. Undefined while either is missing.
+ * replaces them changes these. Undefined while either file is missing.
  */
-export function voiceFilesStamp(entry: VoiceEntry, voicesDir: string): string | undefined {
+export function voiceStamps(entry: VoiceEntry, voicesDir: string): VoiceStamps | undefined {
   const files = voiceFiles(entry, voicesDir);
   const model = fileStamp(files.model);
   const config = fileStamp(files.config);
-  return model && config && `${model}|${config}`;
+  return model && config ? { filesStamp: `${model}|${config}`, modelStamp: model } : undefined;
 }
 
 /** Reads one voice; never throws (a broken voice must not stop the service, only that voice). */
 export function loadVoiceModel(entry: VoiceEntry, voicesDir: string): VoiceLoadResult {
   const files = voiceFiles(entry, voicesDir);
-  const filesStamp = voiceFilesStamp(entry, voicesDir);
+  const stamps = voiceStamps(entry, voicesDir);
   const unavailable = (reason: string): VoiceLoadResult => ({
     available: false,
     voice: { id: entry.id, testVoice: entry.test_voice, reason },
   });
-  if (!filesStamp) {
+  if (!stamps) {
     const missing = [files.model, files.config].filter((path) => !fileStamp(path));
     return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
   }
   try {
-    const model = entry.format === 'piper' ? readPiper(entry, files, filesStamp) : readMms(entry, files, filesStamp);
+    const model = entry.format === 'piper' ? readPiper(entry, files, stamps) : readMms(entry, files, stamps);
     return { available: true, model };
   } catch (error) {
     return unavailable(`cannot read voice config: ${(error as Error).message}`);
