@@ -11,6 +11,7 @@ import { AudioCache1763880000000 } from './1763880000000-audio-cache';
 import { UsageAndKeyBudgets1763890000000 } from './1763890000000-usage-and-key-budgets';
 import { CacheHitInOneStatement1763900000000 } from './1763900000000-cache-hit-in-one-statement';
 import { BillingHelpersInPlpgsql1763910000000 } from './1763910000000-billing-helpers-in-plpgsql';
+import { CacheStoreReplacesExpired1763920000000 } from './1763920000000-cache-store-replaces-expired';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   UsageAndKeyBudgets1763890000000,
   CacheHitInOneStatement1763900000000,
   BillingHelpersInPlpgsql1763910000000,
+  CacheStoreReplacesExpired1763920000000,
 ];

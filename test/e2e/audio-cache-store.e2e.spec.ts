@@ -96,6 +96,26 @@ describe('audio cache: the store', () => {
     expect(await speak('Ya zamani.')).toBe('hit');
   });
 
+  it("replaces the key's own expired entry, even behind a backlog of older expired ones", async () => {
+    expect(await speak('Ya nyuma.')).toBe('miss');
+    await stored(1);
+    await dataSource.query(`UPDATE audio_cache SET created_at = now() - interval '2 hours'`);
+    // 500 older expired entries: a store deletes expired entries 500 at a time, oldest first, so these go and the key's own stays.
+    await dataSource.query(
+      `INSERT INTO audio_cache (key, scope, audio, meta, byte_size, created_at, last_used_at)
+       SELECT md5(i::text) || md5((i + 1000)::text), 'backlog', '\\x00'::bytea, '{}'::jsonb, 1, now() - interval '3 hours', now() - interval '3 hours'
+         FROM generate_series(1, 500) AS i`,
+    );
+    expect(await speak('Ya nyuma.')).toBe('miss');
+    await eventually(async () => {
+      const rows = await dataSource.query(
+        `SELECT created_at > now() - interval '1 minute' AS fresh FROM audio_cache WHERE scope <> 'backlog'`,
+      );
+      expect(rows).toEqual([{ fresh: true }]);
+    });
+    expect(await speak('Ya nyuma.')).toBe('hit');
+  });
+
   it('an answer larger than AUDIO_CACHE_MAX_ENTRY_BYTES is served but not stored', async () => {
     upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(5, 16000) });
     expect(await speak('Ndefu mno.')).toBe('miss');
