@@ -21,8 +21,8 @@ export interface SentenceAudio extends SpokenSentence {
 /**
  * Speaks `text` one sentence (or a clause of a long one) at a time through `speak`, in order, with up
  * to `lookahead` sentences in flight, so every sentence's start and end are known to the sample
- * whatever the engine. Each sentence goes through the request's whole chain; when one fails, the
- * others in flight are cancelled.
+ * whatever the engine. `speak` decides who speaks each sentence (SpeechService keeps them all to one
+ * target); when one fails, the others in flight are cancelled.
  */
 export async function speakSentences(
   text: string,

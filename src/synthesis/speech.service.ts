@@ -13,7 +13,7 @@ import type { CacheFill } from './cache/cache-fill';
 import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
 import type { UsageAttribution } from '../billing/credits.service';
 import { RequestBilling } from './request-billing';
-import type { ResolvedRoute, RouteFieldNames, RoutedStream } from './routing/routing.types';
+import type { ResolvedRoute, RouteFieldNames, RoutedStream, RouteTarget } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
 import { joinSentences, SentenceAudio, sentencesAsSpoken, speakSentences, SpokenSentence } from './sentence-synthesis';
@@ -66,6 +66,9 @@ export interface RenderOptions {
 
 /** The route target that served (its cache key is made from it). */
 type ServedTarget = Pick<RoutedStream, 'provider' | 'voice' | 'model'>;
+
+/** Speaks one sentence; `failedTarget` is the target a later sentence failed on, once one has. */
+type SentenceSpeaker = ((text: string, signal: AbortSignal) => Promise<SpokenSentence>) & { failedTarget?: RouteTarget };
 
 /** Sentences in flight at once when a request asks for timestamps (a job: nobody waits for the first). */
 const TIMESTAMP_LOOKAHEAD = 3;
@@ -280,9 +283,23 @@ export class SpeechService {
     prepared: PreparedSpeech,
     options: RenderOptions,
   ): Promise<{ rendered: Omit<RenderedSpeech, 'cache'>; target?: ServedTarget }> {
-    const { request, route } = prepared;
-    const speakOne = this.sentenceSpeaker(prepared, options.requestId);
-    const sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
+    const { request } = prepared;
+    let route = prepared.route;
+    let sentences: SentenceAudio[];
+    for (;;) {
+      const speakOne = this.sentenceSpeaker({ ...prepared, route }, options.requestId);
+      try {
+        sentences = await speakSentences(request.text, speakOne, { signal: options.signal, lookahead: TIMESTAMP_LOOKAHEAD });
+        break;
+      } catch (error) {
+        // Nothing is delivered before the file is whole: a target that failed partway through the text
+        // is left out, and the whole text is spoken again by the next one.
+        const failed = speakOne.failedTarget;
+        const rest = failed ? route.targets.slice(route.targets.indexOf(failed) + 1) : [];
+        if (rest.length === 0 || options.signal?.aborted) throw error;
+        route = { ...route, targets: rest };
+      }
+    }
     const { samples, segments } = joinSentences(sentences, route.sampleRate);
     const source = {
       descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 },
@@ -360,16 +377,49 @@ export class SpeechService {
     return { apiKeyId: caller.apiKeyId, face: caller.face, voice: usageVoice(prepared.request), characters: prepared.request.characters };
   }
 
-  /** Speaks one sentence through the route's chain, as mono samples at the route's rate. */
-  private sentenceSpeaker(prepared: PreparedSpeech, requestId: string): (text: string, signal: AbortSignal) => Promise<SpokenSentence> {
+  /**
+   * Speaks one sentence at a time, as mono samples at the route's rate. The first sentence goes through
+   * the route's chain like any request; every later one is spoken by the target that spoke the first,
+   * and only by it: a text is never read in two voices. A later sentence that fails there fails the
+   * request (a stream that has sent audio then ends as any stream does; a file is spoken again by the
+   * next target, renderBySentence). The later sentences start once the first has its target.
+   */
+  private sentenceSpeaker(prepared: PreparedSpeech, requestId: string): SentenceSpeaker {
     const { request, route } = prepared;
     const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
-    return async (text, signal) => {
-      const routed = await this.router.open(
-        route,
-        { ...request, text },
-        { requestId, signal, output: pcmAtRouteRate, convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal) },
-      );
+    let chosen: Promise<RouteTarget> | undefined;
+    const speaker: SentenceSpeaker = async (text, signal) => {
+      let sentenceRoute = route;
+      let choose: ((target: RouteTarget) => void) | undefined;
+      let fail: ((error: unknown) => void) | undefined;
+      if (chosen) {
+        const target = await chosen;
+        sentenceRoute = { ...route, targets: [target] };
+      } else {
+        chosen = new Promise<RouteTarget>((resolve, reject) => ((choose = resolve), (fail = reject)));
+        chosen.catch(() => undefined); // the first sentence's own failure is what the caller sees
+      }
+      let routed: RoutedStream<ClientAudio>;
+      try {
+        routed = await this.router.open(
+          sentenceRoute,
+          { ...request, text },
+          {
+            requestId,
+            signal,
+            output: pcmAtRouteRate,
+            convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
+          },
+        );
+      } catch (error) {
+        if (fail) fail(error);
+        else speaker.failedTarget ??= sentenceRoute.targets[0];
+        throw error;
+      }
+      if (choose) {
+        const target = route.targets.find((t) => t.provider === routed.provider && t.voice === routed.voice && t.model === routed.model);
+        choose(target ?? route.targets[0]);
+      }
       const parts: Float32Array[] = [];
       // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
       for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
@@ -381,6 +431,7 @@ export class SpeechService {
         attempts: routed.attempts,
       };
     };
+    return speaker;
   }
 
   private servedBy(routed: RoutedStream, request: SynthesisRequest): Omit<Served, 'credits' | 'ignoredFields' | 'cache'> {

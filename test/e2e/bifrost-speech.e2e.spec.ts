@@ -226,6 +226,25 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     expect(done.body.result.duration_seconds).toBe(1.9);
   });
 
+  it('with_timestamps in one voice: a target that fails partway through the text is left out, and the next speaks all of it', async () => {
+    const down = { status: 500, body: { error: { message: 'upstream down' } } };
+    upstream.enqueue(TONE, down, down);
+    const done = await run({
+      model: 'fake/fake-model',
+      voice: 'nova',
+      input: 'Moja. Mbili. Tatu.',
+      with_timestamps: true,
+      response_format: 'wav',
+      fallbacks: ['espeak/sw'],
+    });
+    expect(done.body.status).toBe('completed');
+    // Not the fake's first sentence followed by eSpeak's others: eSpeak spoke the whole text again.
+    expect(done.body.result.provider).toBe('espeak');
+    expect(done.body.result.timestamps.map((span: Json) => span.text)).toEqual(['Moja.', 'Mbili.', 'Tatu.']);
+    expect(upstream.calls).toBeGreaterThanOrEqual(2);
+    expect(upstream.calls).toBeLessThanOrEqual(3);
+  });
+
   it.each(FORMATS)('%s: base64 audio that decodes with ffprobe at the reported duration', async (format) => {
     const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format });
     const result = done.body.result as Json;
