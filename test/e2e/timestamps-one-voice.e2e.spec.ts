@@ -1,5 +1,7 @@
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { toneWav } from '../fakes/scriptable-upstream';
+import { CreditsService } from '../../src/billing/credits.service';
+import { eventually } from '../support/eventually';
 import { startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
 
@@ -65,6 +67,19 @@ describe('timestamped speech: one voice for the whole text', () => {
     await expect(response.text()).rejects.toThrow();
     expect(await espeakAttempts()).toBe(before);
     expect(upstream.calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('ElevenLabs with-timestamps (one JSON answer): the same failure is answered as an error, with nothing charged', async () => {
+    const { apiKey: key, tenantId } = await api.createTenant(100_000);
+    upstream.enqueue(TONE, DOWN, DOWN);
+    const response = await fetch(`${api.baseUrl}/elevenlabs/v1/text-to-speech/${VOICE}/with-timestamps`, {
+      method: 'POST',
+      headers: { 'xi-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Moja. Mbili. Tatu.' }),
+    });
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    expect(await response.json()).toMatchObject({ detail: expect.anything() });
+    await eventually(async () => expect((await api.app.get(CreditsService).summary(tenantId)).balance).toBe(100_000));
   });
 
   it('the same request with the target healthy is spoken whole by it', async () => {
