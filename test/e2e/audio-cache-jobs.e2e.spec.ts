@@ -77,6 +77,9 @@ describe('audio cache: jobs (api in-process, worker as a child process)', () => 
     expect(upstream.calls).toBe(1);
     const [a, b] = await Promise.all([download(String(firstDone.audioUrl)), download(String(secondDone.audioUrl))]);
     expect(b.bytes.equals(a.bytes)).toBe(true);
+    // The signed audio links say it too, as the Sauti job download does.
+    expect([a.headers.get('x-cache'), b.headers.get('x-cache')]).toEqual(['miss', 'hit']);
+    expect(b.headers.get('access-control-expose-headers')).toContain('X-Cache');
     expect(await ledger(String(first.body.id))).toEqual([
       { kind: 'reserve', amount: -18 },
       { kind: 'settle', amount: 0 },

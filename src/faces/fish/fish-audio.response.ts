@@ -1,6 +1,8 @@
 import type { Response } from 'express';
 import { audioFormatInfo } from '../../audio/audio-format';
 import type { StoredResult } from '../../storage/result-store';
+import type { CacheStatus } from '../../synthesis/cache/audio-cache.types';
+import { CACHE_STATUS_HEADER } from '../shared/cache-control';
 
 /** A single `bytes=` range of a body of `size` bytes, or 'unsatisfiable'; undefined = send it all. */
 export function parseByteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
@@ -32,7 +34,7 @@ export function sendFishAudio(
   rangeHeader: string | undefined,
   taskId: string,
   result: StoredResult,
-  provider: string | null,
+  served: { provider: string | null; cache: CacheStatus | null },
   linkExpiresAt: Date,
 ): void {
   const bytes = result.audio;
@@ -45,8 +47,10 @@ export function sendFishAudio(
   response.setHeader('x-content-type-options', 'nosniff');
   // The URL itself is the permission, so any web page holding it may fetch() the audio, not only <audio>.
   response.setHeader('access-control-allow-origin', '*');
-  response.setHeader('access-control-expose-headers', 'Content-Length, Content-Range, Content-Disposition, X-TTS-Provider');
-  if (provider) response.setHeader('x-tts-provider', provider);
+  response.setHeader('access-control-expose-headers', 'Content-Length, Content-Range, Content-Disposition, X-TTS-Provider, X-Cache');
+  if (served.provider) response.setHeader('x-tts-provider', served.provider);
+  // As the task object's `cache` field says: the task's audio came from the audio cache, or was synthesized.
+  if (served.cache) response.setHeader(CACHE_STATUS_HEADER, served.cache);
   const range = parseByteRange(rangeHeader, bytes.length);
   if (range === 'unsatisfiable') {
     response.status(416).setHeader('content-range', `bytes */${bytes.length}`);

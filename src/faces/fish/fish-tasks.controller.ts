@@ -62,8 +62,8 @@ export class FishTasksController {
     @Headers('range') range: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    const { result, provider, linkExpiresAt } = await this.tasks.audio(taskId, query);
-    sendFishAudio(response, range, taskId, result, provider, linkExpiresAt);
+    const { result, provider, cache, linkExpiresAt } = await this.tasks.audio(taskId, query);
+    sendFishAudio(response, range, taskId, result, { provider, cache }, linkExpiresAt);
   }
 
   // Declared last: Express tries routes in order, so these only see methods the routes above do not take.

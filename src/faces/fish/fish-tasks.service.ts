@@ -7,6 +7,7 @@ import { isPossibleJobId } from '../../jobs/job-ids';
 import { JobService } from '../../jobs/job.service';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { StoredResult } from '../../storage/result-store';
+import type { CacheStatus } from '../../synthesis/cache/audio-cache.types';
 import { AccountService } from '../../tenants/account.service';
 import { KeyRateLimits } from '../../tenants/key-rate-limit';
 import { TenantsService } from '../../tenants/tenants.service';
@@ -71,13 +72,16 @@ export class FishTasksService {
   }
 
   /** For a signed link: no API key, the signature is the permission. A result gone since is a dead link. */
-  async audio(taskId: string, query: AudioLinkQuery): Promise<{ result: StoredResult; provider: string | null; linkExpiresAt: Date }> {
+  async audio(
+    taskId: string,
+    query: AudioLinkQuery,
+  ): Promise<{ result: StoredResult; provider: string | null; cache: CacheStatus | null; linkExpiresAt: Date }> {
     // A task id no task can have is an unknown task, whatever the signature says.
     if (!isPossibleJobId(taskId)) throw new TtsError('job_not_found', 'This task does not exist.');
     this.links.verify(taskId, query);
     try {
       const { job, result } = await this.jobs.getAudioById(taskId);
-      return { result, provider: job.provider, linkExpiresAt: new Date(Number(query.expires) * 1000) };
+      return { result, provider: job.provider, cache: job.cacheStatus, linkExpiresAt: new Date(Number(query.expires) * 1000) };
     } catch (error) {
       if (error instanceof TtsError && error.code === 'job_not_found')
         throw new TtsError('link_expired', 'The audio behind this link has expired.');
