@@ -18,6 +18,11 @@ export interface AudioDescriptor {
    * sample format (24-bit, float) is re-encoded for a client that asked for wav, never passed through.
    */
   pcm16?: boolean;
+  /**
+   * For wav: whether its header states the data's size. A WAV written while it streams carries 0 or
+   * 0xFFFFFFFF there instead; a client that asked for a file is then sent it whole, with exact sizes.
+   */
+  sizesStated?: boolean;
 }
 
 /**

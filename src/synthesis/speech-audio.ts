@@ -2,12 +2,15 @@ import type { ClientAudio } from '../audio/audio-pipeline';
 import type { SpeechStream } from './speech.types';
 
 /** What a response says about a client's audio stream. */
-export function describe(audio: ClientAudio): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength'> {
+export function describe(
+  audio: ClientAudio,
+): Pick<SpeechStream, 'format' | 'contentType' | 'sampleRate' | 'passedThrough' | 'byteLength' | 'sizesStated'> {
   return {
     format: audio.descriptor.format as SpeechStream['format'],
     contentType: audio.contentType,
     sampleRate: audio.descriptor.sampleRate,
     passedThrough: audio.passedThrough,
+    ...(audio.passedThrough && audio.descriptor.sizesStated !== undefined ? { sizesStated: audio.descriptor.sizesStated } : {}),
     ...(audio.byteLength !== undefined ? { byteLength: audio.byteLength } : {}),
   };
 }

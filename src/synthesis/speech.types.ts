@@ -63,6 +63,8 @@ export interface SpeechStream extends Served {
   passedThrough: boolean;
   /** Bytes in all, when known before the first (a Content-Length can be sent). */
   byteLength?: number;
+  /** A passed-through WAV: whether its header states its size (false: the streaming placeholders). */
+  sizesStated?: boolean;
   /** The audio as it is produced. Iterate it to the end; stopping early cancels the synthesis. */
   chunks: AsyncIterable<Buffer>;
   /** Samples encoded so far; undefined when the provider's bytes pass through. */

@@ -192,6 +192,30 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     });
   });
 
+  it('a WAV the upstream streams with placeholder sizes: a file client gets it with exact sizes, stream_format "audio" gets its bytes', async () => {
+    const file = await encodedTone('wav');
+    const streamed = Buffer.from(file);
+    streamed.writeUInt32LE(0xffffffff, 4); // RIFF size
+    streamed.writeUInt32LE(0xffffffff, 40); // data size
+    const answer = { status: 200, headers: { 'content-type': 'audio/wav' }, body: streamed, pieces: { count: 4, intervalMs: 20 } };
+    upstream.enqueue(answer, answer);
+    const ask = (streamFormat?: 'audio') =>
+      client.audio.speech
+        .create({
+          model: 'fake/fake-model',
+          voice: 'nova',
+          input: THREE_SENTENCES,
+          response_format: 'wav',
+          ...(streamFormat ? { stream_format: streamFormat } : {}),
+        })
+        .asResponse();
+    const asFile = Buffer.from(await (await ask()).arrayBuffer());
+    expect(asFile.readUInt32LE(4)).toBe(asFile.length - 8);
+    expect(asFile.equals(file)).toBe(true);
+    const asStream = Buffer.from(await (await ask('audio')).arrayBuffer());
+    expect(asStream.equals(streamed)).toBe(true);
+  });
+
   it('stream_format "sse": deltas as the upstream produces them, the bytes its own, then done with usage', async () => {
     const pcm = second();
     upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: pcm, pieces: SLOW });

@@ -25,7 +25,8 @@ const NEEDS_WHOLE = new Set(['wav', 'flac']);
 /**
  * OpenAI-compatible speech, streamed as it is produced in all three shapes: the file (chunked, or with
  * its length when known), `stream_format: "audio"` and `"sse"`. The exception is a WAV or FLAC file we
- * encode whose length is not known before it ends: its header must carry exact sizes, so it is sent whole.
+ * encode whose length is not known before it ends, and a provider's WAV whose header holds streaming
+ * placeholders: a file's header must carry exact sizes, so it is sent whole.
  */
 @Injectable()
 export class OpenAiSpeechService {
@@ -46,7 +47,9 @@ export class OpenAiSpeechService {
       const speech = await this.speech.stream(prepared, caller, signal);
       const headers = servedHeaders(speech);
       if (dto.stream_format === 'sse') return sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));
-      const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !speech.passedThrough && speech.byteLength === undefined;
+      // Sizes already exact: a length known up front, or a provider's own file whose header states them (its FLAC is sent as it is).
+      const exact = speech.byteLength !== undefined || (speech.passedThrough && (speech.format !== 'wav' || speech.sizesStated === true));
+      const whole = !dto.stream_format && NEEDS_WHOLE.has(speech.format) && !exact;
       if (!whole) return sendAudioStream(response, speech, dto.stream_format ? { ...headers, 'cache-control': 'no-store' } : headers);
       const file = await this.speech.collect(speech);
       speech.markDelivered();

@@ -43,7 +43,7 @@ export async function upstreamAudio(provider: string, response: StreamingUpstrea
       let layout = readWavOrThrow(provider, head);
       while (layout === 'incomplete' && head.length < MAX_WAV_HEADER_BYTES && (await readMore())) layout = readWavOrThrow(provider, head);
       if (layout === 'incomplete') throw unreadable(provider, 'a WAV file without a data chunk');
-      descriptor = wavDescriptor(layout.format);
+      descriptor = { ...wavDescriptor(layout.format), sizesStated: layout.dataBytes !== undefined };
     }
     return {
       descriptor,
