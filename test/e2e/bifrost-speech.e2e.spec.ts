@@ -208,14 +208,16 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     expect(previousEnd).toBeCloseTo(result.duration_seconds, 2);
   });
 
+  const threeSentencesTimed = {
+    model: 'fake/fake-model',
+    voice: 'nova',
+    input: 'Moja. Mbili. Tatu.',
+    with_timestamps: true,
+    response_format: 'wav',
+  };
+
   it('with_timestamps on an upstream that reports no segments: one call per sentence, sample-exact spans', async () => {
-    const done = await run({
-      model: 'fake/fake-model',
-      voice: 'nova',
-      input: 'Moja. Mbili. Tatu.',
-      with_timestamps: true,
-      response_format: 'wav',
-    });
+    const done = await run(threeSentencesTimed);
     expect(upstream.requests.map((r) => JSON.parse(r.body.toString()).input).sort()).toEqual(['Mbili.', 'Moja.', 'Tatu.']);
     // Each fake answer is 0.5 s; sentences are joined with 0.2 s pauses that no span covers.
     expect(done.body.result.timestamps).toEqual([
@@ -229,14 +231,7 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
   it('with_timestamps in one voice: a target that fails partway through the text is left out, and the next speaks all of it', async () => {
     const down = { status: 500, body: { error: { message: 'upstream down' } } };
     upstream.enqueue(TONE, down, down);
-    const done = await run({
-      model: 'fake/fake-model',
-      voice: 'nova',
-      input: 'Moja. Mbili. Tatu.',
-      with_timestamps: true,
-      response_format: 'wav',
-      fallbacks: ['espeak/sw'],
-    });
+    const done = await run({ ...threeSentencesTimed, fallbacks: ['espeak/sw'] });
     expect(done.body.status).toBe('completed');
     // Not the fake's first sentence followed by eSpeak's others: eSpeak spoke the whole text again.
     expect(done.body.result.provider).toBe('espeak');
