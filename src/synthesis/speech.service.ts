@@ -67,7 +67,7 @@ export interface RenderOptions {
 /** The route target that served (its cache key is made from it). */
 type ServedTarget = Pick<RoutedStream, 'provider' | 'voice' | 'model'>;
 
-/** Speaks one sentence; `failedTarget` is the target a later sentence failed on, once one has. */
+/** Speaks one sentence; `failedTarget` is the target that failed once a sentence had its target (partway through the text). */
 type SentenceSpeaker = ((text: string, signal: AbortSignal) => Promise<SpokenSentence>) & { failedTarget?: RouteTarget };
 
 /** Sentences in flight at once when a request asks for timestamps (a job: nobody waits for the first). */
@@ -416,13 +416,20 @@ export class SpeechService {
         else speaker.failedTarget ??= sentenceRoute.targets[0];
         throw error;
       }
+      let serving = sentenceRoute.targets[0];
       if (choose) {
-        const target = route.targets.find((t) => t.provider === routed.provider && t.voice === routed.voice && t.model === routed.model);
-        choose(target ?? route.targets[0]);
+        serving =
+          route.targets.find((t) => t.provider === routed.provider && t.voice === routed.voice && t.model === routed.model) ?? serving;
+        choose(serving);
       }
       const parts: Float32Array[] = [];
-      // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
-      for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+      try {
+        // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.
+        for await (const samples of this.pipeline.samples(routed.audio, route.sampleRate)) parts.push(samples);
+      } catch (error) {
+        speaker.failedTarget ??= serving; // it failed partway through its sentence
+        throw error;
+      }
       return {
         samples: concatSamples(parts),
         provider: routed.provider,

@@ -240,6 +240,15 @@ describe('Bifrost async speech (/v1/async/audio/speech), worker as a child proce
     expect(upstream.calls).toBeLessThanOrEqual(3);
   });
 
+  it('with_timestamps in one voice: a later sentence cut off partway through its audio also hands the whole text to the next target', async () => {
+    const cut = { ...TONE, headers: { 'content-type': 'audio/wav' }, pieces: { count: 4, intervalMs: 20, failAfter: 2 } };
+    upstream.enqueue(TONE, cut, cut);
+    const done = await run({ ...threeSentencesTimed, fallbacks: ['espeak/sw'] });
+    expect(done.body.status).toBe('completed');
+    expect(done.body.result.provider).toBe('espeak');
+    expect(done.body.result.timestamps.map((span: Json) => span.text)).toEqual(['Moja.', 'Mbili.', 'Tatu.']);
+  });
+
   it.each(FORMATS)('%s: base64 audio that decodes with ffprobe at the reported duration', async (format) => {
     const done = await run({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format });
     const result = done.body.result as Json;
