@@ -135,6 +135,8 @@ describe('scale-out: two api and two worker processes on one PostgreSQL and Redi
       await survivor.waitForOutput(/worker started/);
       expect(await victim.stop('SIGKILL')).toBe('SIGKILL');
       await until(async () => (await statuses(ids)).every((job) => job.status === 'succeeded'));
+      // A worker logs a job's success after recording it, and its output reaches this process later still.
+      await until(async () => held.every((id) => [...succeededBy(victim), ...succeededBy(survivor)].includes(id)), 10_000);
       expect(succeededBy(victim).filter((id) => held.includes(id))).toEqual([]);
       expect(
         succeededBy(survivor)
