@@ -21,9 +21,11 @@ describe('audio cache: the store', () => {
   let dataSource: DataSource;
   let tenantId: string;
   let apiKey: string;
+  let fixtureEnv: Record<string, string>;
 
   beforeAll(async () => {
     const fixture = await startJobFixture();
+    fixtureEnv = fixture.env;
     upstream = fixture.upstream;
     // Three seconds of 16 kHz WAV: about 96 KB an entry, so two fit under the bound and a third does not.
     upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(3, 16000) };
@@ -114,6 +116,26 @@ describe('audio cache: the store', () => {
       expect(rows).toEqual([{ fresh: true }]);
     });
     expect(await speak('Ya nyuma.')).toBe('hit');
+  });
+
+  it('expired entries leave the table on their own, every tenth of the lifetime (at least every second), not only when something is stored', async () => {
+    const shortLived = await startTestApi({ ...fixtureEnv, AUDIO_CACHE_ENABLED: 'true', AUDIO_CACHE_TTL_SECONDS: '2' });
+    try {
+      const { apiKey: key, tenantId: tenant } = await shortLived.createTenant(1000);
+      const response = await fetch(`${shortLived.baseUrl}/v1/text-to-speech/${FAKE_VOICE}`, {
+        method: 'POST',
+        headers: { 'xi-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Ya muda mfupi.' }),
+      });
+      expect(response.headers.get('x-cache')).toBe('miss');
+      await response.arrayBuffer();
+      const entries = async () => (await dataSource.query(`SELECT count(*)::int AS n FROM audio_cache WHERE scope = $1`, [tenant]))[0].n;
+      await eventually(async () => expect(await entries()).toBe(1));
+      // Nothing else is stored: the sweep (every second here) deletes it once its 2 s are up.
+      await eventually(async () => expect(await entries()).toBe(0), 6000, 100);
+    } finally {
+      await shortLived.close();
+    }
   });
 
   it('an answer larger than AUDIO_CACHE_MAX_ENTRY_BYTES is served but not stored', async () => {

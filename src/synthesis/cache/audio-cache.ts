@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
@@ -40,6 +40,12 @@ const TIMED_OUT = Symbol('timed out');
 /** How often a request waiting for another process's fill looks for the entry. */
 const POLL_MS = 25;
 
+/** Expired entries are deleted every tenth of their lifetime, at least every 10 minutes and at most every second… */
+const SWEEP_MAX_MS = 10 * 60_000;
+const SWEEP_MIN_MS = 1000;
+/** …this many at a time. */
+const SWEEP_BATCH = 1000;
+
 /**
  * The audio result cache (docs/cache.md): finished audio in PostgreSQL, shared by every api and worker
  * process, keyed by the SHA-256 of everything that changes it. A hit is one statement; a miss is
@@ -47,12 +53,13 @@ const POLL_MS = 25;
  * synthesize once: the first fills the entry, the others wait for it (up to AUDIO_CACHE_WAIT_MS).
  */
 @Injectable()
-export class AudioCache implements OnModuleInit {
+export class AudioCache implements OnModuleInit, OnModuleDestroy {
   /** Entries being filled in this process, until their audio is stored (or abandoned). */
   private readonly filling = new Map<string, Promise<CachedAudio | undefined>>();
   private readonly settings: AppConfig['audioCache'];
   private readonly recent: RecentAudio;
   private readonly claims: FillClaims;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     config: AppConfig,
@@ -71,6 +78,32 @@ export class AudioCache implements OnModuleInit {
   onModuleInit(): void {
     this.health?.register({ key: 'audio_cache', critical: false, check: () => this.readiness() });
     this.metrics.watchUsage(() => this.repository.usage());
+    if (this.settings.enabled) {
+      const every = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, (this.settings.ttlSeconds * 1000) / 10));
+      this.sweeper = setInterval(() => void this.deleteExpired(), every);
+      this.sweeper.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /**
+   * Deletes entries past their lifetime (never served anyway), so the size in /health/ready and the
+   * stored-bytes gauge count only live audio. Every api and worker process does it; two at once each
+   * delete different rows or wait on the same ones. Stores delete expired entries too, but only while
+   * something is stored.
+   */
+  async deleteExpired(): Promise<number> {
+    try {
+      const expired = await this.repository.deleteExpired(this.settings.ttlSeconds, SWEEP_BATCH);
+      this.metrics.evicted(0, expired);
+      return expired;
+    } catch (error) {
+      this.logger.pino.warn({ err: (error as Error).message }, 'audio cache: expired entries could not be deleted now');
+      return 0;
+    }
   }
 
   /** Whether and where `prepared` uses the cache; a bypass is counted in the metrics. */
