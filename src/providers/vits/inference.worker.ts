@@ -18,7 +18,7 @@ export interface InferenceWorkerData {
 
 export interface InferTask {
   modelPath: string;
-  /** The model file's version as the caller read it (VoiceModel.filesStamp): a new one opens a new session. */
+  /** The model file's version as the caller read it (VoiceModel.modelStamp): a new one opens a new session. */
   modelStamp?: string;
   ids: number[];
   noiseScale: number;

@@ -18,7 +18,7 @@ import type {
 } from '../tts-provider';
 import { InferencePool } from './inference.pool';
 import { VoiceFingerprints } from './voice-fingerprints';
-import { loadVoiceModel, voiceStamps, VoiceLoadResult, VoiceModel } from './voice-models';
+import { loadVoiceModel, readFrom, voiceFilesOnDisk, VoiceLoadResult, VoiceModel } from './voice-models';
 import { speakWithVoice } from './vits.synthesizer';
 
 /** Longest text one call accepts; longer requests are the synthesis layer's business (jobs). */
@@ -45,9 +45,8 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
   readonly id = 'vits';
   readonly kind = 'vits' as const;
   private readonly entries: Map<string, VoiceEntry>;
-  private readonly loaded = new Map<string, VoiceLoadResult>();
-  /** When each voice's files were last looked at (Date.now()). */
-  private readonly checkedAt = new Map<string, number>();
+  /** Each voice as last read, and when its files were last looked at (Date.now()). */
+  private readonly loaded = new Map<string, { state: VoiceLoadResult; checkedAt: number }>();
   private pool?: InferencePool;
   private readonly fingerprints = new VoiceFingerprints();
 
@@ -187,14 +186,12 @@ export class VitsProvider implements TtsProvider, OnModuleInit, OnModuleDestroy 
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     const now = Date.now();
-    let state = this.loaded.get(id);
-    if (state && now - (this.checkedAt.get(id) ?? 0) < VOICE_FILES_RECHECK_MS) return state;
-    this.checkedAt.set(id, now);
+    const known = this.loaded.get(id);
+    if (known && now - known.checkedAt < VOICE_FILES_RECHECK_MS) return known.state;
     const { voicesDir } = this.config.paths;
-    if (!state?.available || state.model.filesStamp !== voiceStamps(entry, voicesDir)?.filesStamp) {
-      state = loadVoiceModel(entry, voicesDir);
-      this.loaded.set(id, state);
-    }
+    const onDisk = voiceFilesOnDisk(entry, voicesDir);
+    const state = known?.state.available && readFrom(known.state.model, onDisk) ? known.state : loadVoiceModel(entry, voicesDir, onDisk);
+    this.loaded.set(id, { state, checkedAt: now });
     return state;
   }
 

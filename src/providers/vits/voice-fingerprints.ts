@@ -38,9 +38,9 @@ export class VoiceFingerprints {
     return entry.sha256;
   }
 
-  /** The voice's files as the provider last read them (VoiceModel.filesStamp): a new version is hashed anew. */
+  /** The voice's files as the provider last read them (their stamps): a new version is hashed anew. */
   private entry(voice: VoiceModel) {
-    const stamp = voice.filesStamp;
+    const stamp = `${voice.modelStamp}|${voice.configStamp}`;
     let entry = this.known.get(voice.id);
     if (!entry || entry.stamp !== stamp) this.known.set(voice.id, (entry = { stamp }));
     return entry;

@@ -18,10 +18,10 @@ interface VoiceModelBase {
   testVoice: boolean;
   language?: string;
   speakerId?: number;
-  /** The model's and config's size and modification time when they were read: replacing either changes it. */
-  filesStamp: string;
-  /** The model file's alone (voices may share a model with configs of their own): a new one needs a new inference session. */
+  /** The model file's size and modification time when it was read: a new one needs a new inference session. */
   modelStamp: string;
+  /** The config file's, likewise (voices may share a model with configs of their own). */
+  configStamp: string;
 }
 
 export interface PiperVoiceModel extends VoiceModelBase {
@@ -67,7 +67,10 @@ export function voiceFiles(entry: VoiceEntry, voicesDir: string): { model: strin
   return { model: join(dir, entry.model), config: join(dir, config) };
 }
 
-export type VoiceStamps = Pick<VoiceModelBase, 'filesStamp' | 'modelStamp'>;
+type VoiceStamps = Pick<VoiceModelBase, 'modelStamp' | 'configStamp'>;
+
+/** A voice's files as they are on disk now: their paths, and each one's stamp (undefined while it is missing). */
+export type VoiceFilesOnDisk = { model: string; config: string } & Partial<VoiceStamps>;
 
 interface PiperConfigFile {
   audio?: { sample_rate?: number };
@@ -119,29 +122,29 @@ function fileStamp(path: string): string | undefined {
   return stat && `${stat.size}:${stat.mtimeMs}`;
 }
 
-/**
- * The voice's files as they are on disk now (two `stat` calls): a `voices install` that adds or
- * replaces them changes these. Undefined while either file is missing.
- */
-export function voiceStamps(entry: VoiceEntry, voicesDir: string): VoiceStamps | undefined {
+/** The voice's files as they are on disk now (two `stat` calls): a `voices install` that adds or replaces them changes the stamps. */
+export function voiceFilesOnDisk(entry: VoiceEntry, voicesDir: string): VoiceFilesOnDisk {
   const files = voiceFiles(entry, voicesDir);
-  const model = fileStamp(files.model);
-  const config = fileStamp(files.config);
-  return model && config ? { filesStamp: `${model}|${config}`, modelStamp: model } : undefined;
+  return { ...files, modelStamp: fileStamp(files.model), configStamp: fileStamp(files.config) };
+}
+
+/** Whether `voice` was read from the files as `onDisk` finds them. */
+export function readFrom(voice: VoiceStamps, onDisk: VoiceFilesOnDisk): boolean {
+  return voice.modelStamp === onDisk.modelStamp && voice.configStamp === onDisk.configStamp;
 }
 
 /** Reads one voice; never throws (a broken voice must not stop the service, only that voice). */
-export function loadVoiceModel(entry: VoiceEntry, voicesDir: string): VoiceLoadResult {
-  const files = voiceFiles(entry, voicesDir);
-  const stamps = voiceStamps(entry, voicesDir);
+export function loadVoiceModel(entry: VoiceEntry, voicesDir: string, files = voiceFilesOnDisk(entry, voicesDir)): VoiceLoadResult {
   const unavailable = (reason: string): VoiceLoadResult => ({
     available: false,
     voice: { id: entry.id, testVoice: entry.test_voice, reason },
   });
-  if (!stamps) {
-    const missing = [files.model, files.config].filter((path) => !fileStamp(path));
+  const { modelStamp, configStamp } = files;
+  if (!modelStamp || !configStamp) {
+    const missing = [modelStamp ? undefined : files.model, configStamp ? undefined : files.config].filter(Boolean);
     return unavailable(`missing ${missing.join(', ')}; install with: ${installCommand(entry.id)}`);
   }
+  const stamps = { modelStamp, configStamp };
   try {
     const model = entry.format === 'piper' ? readPiper(entry, files, stamps) : readMms(entry, files, stamps);
     return { available: true, model };

@@ -5,7 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { buildTestVoiceModel, testMmsTokens } from '../../../scripts/generate-test-voice';
 import type { AppConfig } from '../../../src/config/app-config';
 import { VoiceEntry, VoicesConfig } from '../../../src/config/voices.config';
-import { voiceStamps } from '../../../src/providers/vits/voice-models';
+import { voiceFilesOnDisk } from '../../../src/providers/vits/voice-models';
 import { DEFAULT_VOICE_SETTINGS, VoiceSettings } from '../../../src/common/voice-settings';
 import { providerSamples } from '../../support/provider-audio';
 import { VitsProvider, VOICE_FILES_RECHECK_MS } from '../../../src/providers/vits/vits.provider';
@@ -93,11 +93,12 @@ describe('VitsProvider with an MMS-format voice', () => {
     writeFileSync(join(dir, 'tokens-other.txt'), testMmsTokens());
     utimesSync(join(dir, 'tokens-other.txt'), new Date(), new Date(Date.now() - 60_000));
     const entry = (config: string) => plainToInstance(VoiceEntry, { id: config, format: 'mms', model: 'mms-test.onnx', config });
-    const one = voiceStamps(entry('tokens.txt'), dir)!;
-    const other = voiceStamps(entry('tokens-other.txt'), dir)!;
+    const one = voiceFilesOnDisk(entry('tokens.txt'), dir);
+    const other = voiceFilesOnDisk(entry('tokens-other.txt'), dir);
+    expect(one.modelStamp).toBeDefined();
     expect(one.modelStamp).toBe(other.modelStamp);
-    expect(one.filesStamp).not.toBe(other.filesStamp);
-    expect(voiceStamps(entry('no-such-tokens.txt'), dir)).toBeUndefined();
+    expect(one.configStamp).not.toBe(other.configStamp);
+    expect(voiceFilesOnDisk(entry('no-such-tokens.txt'), dir).configStamp).toBeUndefined();
   });
 
   it('grows with the text, shrinks with speaking_rate, and spells numbers out', async () => {
