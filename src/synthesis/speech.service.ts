@@ -13,7 +13,7 @@ import type { CacheFill } from './cache/cache-fill';
 import { fieldsIgnoredBy, speechFieldsOf } from './field-support';
 import type { UsageAttribution } from '../billing/credits.service';
 import { RequestBilling } from './request-billing';
-import type { ResolvedRoute, RouteFieldNames, RoutedStream, RouteTarget } from './routing/routing.types';
+import { targetIn, type ResolvedRoute, type RouteFieldNames, type RoutedStream, type RouteTarget } from './routing/routing.types';
 import { SynthesisRouter } from './routing/synthesis.router';
 import { VoiceCatalog } from './routing/voice-catalog';
 import { joinSentences, SentenceAudio, sentencesAsSpoken, speakSentences, SpokenSentence } from './sentence-synthesis';
@@ -387,41 +387,27 @@ export class SpeechService {
   private sentenceSpeaker(prepared: PreparedSpeech, requestId: string): SentenceSpeaker {
     const { request, route } = prepared;
     const pcmAtRouteRate: OutputSpec = { format: 'pcm', sampleRate: route.sampleRate };
-    let chosen: Promise<RouteTarget> | undefined;
+    // The first sentence's call: its target, once it has one (rejected when it found none).
+    let first: Promise<RouteTarget> | undefined;
     const speaker: SentenceSpeaker = async (text, signal) => {
-      let sentenceRoute = route;
-      let choose: ((target: RouteTarget) => void) | undefined;
-      let fail: ((error: unknown) => void) | undefined;
-      if (chosen) {
-        const target = await chosen;
-        sentenceRoute = { ...route, targets: [target] };
-      } else {
-        chosen = new Promise<RouteTarget>((resolve, reject) => ((choose = resolve), (fail = reject)));
-        chosen.catch(() => undefined); // the first sentence's own failure is what the caller sees
+      const pinned = first && (await first);
+      const opening = this.router.open(
+        pinned ? { ...route, targets: [pinned] } : route,
+        { ...request, text },
+        { requestId, signal, output: pcmAtRouteRate, convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal) },
+      );
+      if (!first) {
+        first = opening.then((routed) => targetIn(route, routed) ?? route.targets[0]);
+        first.catch(() => undefined); // the first sentence's own failure is what the caller sees
       }
       let routed: RoutedStream<ClientAudio>;
       try {
-        routed = await this.router.open(
-          sentenceRoute,
-          { ...request, text },
-          {
-            requestId,
-            signal,
-            output: pcmAtRouteRate,
-            convert: (own, callSignal) => this.pipeline.convert(own, pcmAtRouteRate, callSignal),
-          },
-        );
+        routed = await opening;
       } catch (error) {
-        if (fail) fail(error);
-        else speaker.failedTarget ??= sentenceRoute.targets[0];
+        if (pinned) speaker.failedTarget ??= pinned;
         throw error;
       }
-      let serving = sentenceRoute.targets[0];
-      if (choose) {
-        serving =
-          route.targets.find((t) => t.provider === routed.provider && t.voice === routed.voice && t.model === routed.model) ?? serving;
-        choose(serving);
-      }
+      const serving = pinned ?? (await first);
       const parts: Float32Array[] = [];
       try {
         // Raw PCM from an upstream may split a sample across chunks: read it with the pipeline's carry-over.

@@ -39,10 +39,6 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  */
 const KEEP_WARM_MS = 10 * 60_000;
 
-const PRINCIPAL_COLUMNS = `k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name,
-       t.rate_limit_requests_per_minute AS "requestsPerMinute", t.rate_limit_job_creates_per_minute AS "jobCreatesPerMinute",
-       t.rate_limit_job_polls_per_minute AS "jobPollsPerMinute", t.max_active_jobs AS "maxActiveJobs"`;
-
 /** How often usage times are written back: `last_used_at` is accurate to about this. */
 const LAST_USED_FLUSH_MS = 30_000;
 
@@ -188,14 +184,24 @@ export class ApiKeysService implements OnModuleDestroy {
   }
 
   private async lookUp(hash: string, now: number): Promise<Principal | undefined> {
-    const rows: PrincipalRow[] = await this.dataSource.query(
-      `SELECT ${PRINCIPAL_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-      [hash],
-    );
-    const principal = rows[0] && this.principalOf(rows[0]);
+    const row = (await this.activeKeys([hash])).get(hash);
+    const principal = row && this.principalOf(row);
     const ttl = this.config.auth.keyCacheTtlMs;
     if (ttl > 0) this.cache.set(hash, { principal, expiresAt: now + ttl, usedAt: now });
     return principal;
+  }
+
+  /** The unrevoked keys among `hashes`, with their tenant's limits, by hash. */
+  private async activeKeys(hashes: string[]): Promise<Map<string, PrincipalRow>> {
+    const rows: Array<PrincipalRow & { key_hash: string }> = await this.dataSource.query(
+      `SELECT k.key_hash, k.id AS key_id, t.id AS tenant_id, t.name AS tenant_name,
+              t.rate_limit_requests_per_minute AS "requestsPerMinute", t.rate_limit_job_creates_per_minute AS "jobCreatesPerMinute",
+              t.rate_limit_job_polls_per_minute AS "jobPollsPerMinute", t.max_active_jobs AS "maxActiveJobs"
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.key_hash = ANY($1::char(64)[]) AND k.revoked_at IS NULL`,
+      [hashes],
+    );
+    return new Map(rows.map((row) => [row.key_hash, row]));
   }
 
   private principalOf(row: PrincipalRow): Principal {
@@ -225,12 +231,7 @@ export class ApiKeysService implements OnModuleDestroy {
         else if (entry.principal && sent - entry.usedAt <= KEEP_WARM_MS) inUse.set(hash, entry);
       }
       if (inUse.size === 0) return;
-      const rows: Array<PrincipalRow & { key_hash: string }> = await this.dataSource.query(
-        `SELECT k.key_hash, ${PRINCIPAL_COLUMNS} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-          WHERE k.key_hash = ANY($1::char(64)[]) AND k.revoked_at IS NULL`,
-        [[...inUse.keys()]],
-      );
-      const found = new Map(rows.map((row) => [row.key_hash, row]));
+      const found = await this.activeKeys([...inUse.keys()]);
       for (const [hash, entry] of inUse) {
         if (this.cache.get(hash) !== entry) continue;
         const row = found.get(hash);

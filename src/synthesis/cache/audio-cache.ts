@@ -4,7 +4,7 @@ import { HealthRegistry } from '../../health/health-registry';
 import type { ReadinessReport } from '../../health/readiness-check';
 import { RootLogger } from '../../logging/root-logger';
 import type { PreparedSpeech } from '../speech.service';
-import type { RouteTarget } from '../routing/routing.types';
+import { targetIn, type RouteTarget } from '../routing/routing.types';
 import { SynthesisRouter } from '../routing/synthesis.router';
 import { audioCacheKey } from './audio-cache-key';
 import { AudioCacheMetrics, CacheUse } from './audio-cache.metrics';
@@ -115,9 +115,7 @@ export class AudioCache implements OnModuleInit, OnModuleDestroy {
 
   /** The key of `target`'s audio for `prepared` (a miss served by a later target is stored under that target's key). */
   keyFor(prepared: PreparedSpeech, scope: string, target: Pick<RouteTarget, 'provider' | 'voice' | 'model'>, bySentence: boolean) {
-    const routeTarget = prepared.route.targets.find(
-      (candidate) => candidate.provider === target.provider && candidate.voice === target.voice && candidate.model === target.model,
-    );
+    const routeTarget = targetIn(prepared.route, target);
     if (!routeTarget) return undefined;
     const identity = this.router.audioIdentity(prepared.route, prepared.request, routeTarget, prepared.output);
     return identity && audioCacheKey({ scope, target: routeTarget, identity, output: prepared.output, bySentence });

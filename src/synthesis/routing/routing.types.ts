@@ -19,6 +19,13 @@ export interface RouteTarget {
   timeoutMs: number;
 }
 
+/** The target of `route` that `served` names (a served stream, a cache entry's target). */
+export function targetIn(route: ResolvedRoute, served: Pick<RouteTarget, 'provider' | 'voice' | 'model'>): RouteTarget | undefined {
+  return route.targets.find(
+    (target) => target.provider === served.provider && target.voice === served.voice && target.model === served.model,
+  );
+}
+
 export interface ResolvedRoute {
   /** The catalogue voice id or `provider/model` key the request named. */
   key: string;
