@@ -1,5 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** hold_credits()'s one statement (migration BillingHelpersInPlpgsql wraps it in PL/pgSQL). */
+export const HOLD_CREDITS_STATEMENT = `INSERT INTO credit_holds (reference, tenant_id, owner, deadline)
+        VALUES (p_reference, p_tenant, p_owner, now() + make_interval(secs => p_seconds))
+        ON CONFLICT (reference) DO NOTHING`;
+
 /**
  * Who holds a request's credit reservation, and until when. A synchronous or streamed request reserves
  * credits under its own reference (`sync_…`, `openai_stream_…`) and settles or releases them when it
@@ -31,11 +36,7 @@ export class CreditHolds1763830000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX credit_holds_owner ON credit_holds (owner)`);
     await queryRunner.query(`
       CREATE FUNCTION hold_credits(p_reference varchar, p_tenant uuid, p_owner varchar, p_seconds integer) RETURNS void
-      LANGUAGE sql AS $$
-        INSERT INTO credit_holds (reference, tenant_id, owner, deadline)
-        VALUES (p_reference, p_tenant, p_owner, now() + make_interval(secs => p_seconds))
-        ON CONFLICT (reference) DO NOTHING
-      $$`);
+      LANGUAGE sql AS $$ ${HOLD_CREDITS_STATEMENT} $$`);
     await queryRunner.query(`
       CREATE FUNCTION end_credit_hold() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

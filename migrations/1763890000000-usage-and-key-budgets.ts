@@ -1,5 +1,16 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** roll_up_usage()'s one statement (migration BillingHelpersInPlpgsql wraps it in PL/pgSQL). */
+export const ROLL_UP_USAGE_STATEMENT = `INSERT INTO usage_hourly AS u (tenant_id, hour, api_key_id, face, voice, provider, status,
+                                       requests, characters, audio_seconds, charged, refunded, cache_hits)
+        VALUES (e.tenant_id, date_trunc('hour', e.created_at, 'UTC'), COALESCE(e.api_key_id, '00000000-0000-0000-0000-000000000000'),
+                COALESCE(e.face, ''), COALESCE(e.voice, ''), COALESCE(e.provider, ''), e.status,
+                p_requests, p_requests * e.characters, p_requests * COALESCE(e.audio_seconds, 0), p_charged, p_refunded, p_cache_hits)
+        ON CONFLICT (tenant_id, hour, api_key_id, face, voice, provider, status) DO UPDATE SET
+          requests = u.requests + EXCLUDED.requests, characters = u.characters + EXCLUDED.characters,
+          audio_seconds = u.audio_seconds + EXCLUDED.audio_seconds, charged = u.charged + EXCLUDED.charged,
+          refunded = u.refunded + EXCLUDED.refunded, cache_hits = u.cache_hits + EXCLUDED.cache_hits`;
+
 /**
  * Usage reporting and per-key budgets (docs/usage.md).
  *
@@ -87,17 +98,7 @@ export class UsageAndKeyBudgets1763890000000 implements MigrationInterface {
     // Unknown attribution is stored as the nil UUID and '' (a primary key admits no NULL); the report shows null.
     await queryRunner.query(`
       CREATE FUNCTION roll_up_usage(e usage_events, p_requests integer, p_charged bigint, p_refunded bigint, p_cache_hits integer) RETURNS void
-      LANGUAGE sql AS $$
-        INSERT INTO usage_hourly AS u (tenant_id, hour, api_key_id, face, voice, provider, status,
-                                       requests, characters, audio_seconds, charged, refunded, cache_hits)
-        VALUES (e.tenant_id, date_trunc('hour', e.created_at, 'UTC'), COALESCE(e.api_key_id, '00000000-0000-0000-0000-000000000000'),
-                COALESCE(e.face, ''), COALESCE(e.voice, ''), COALESCE(e.provider, ''), e.status,
-                p_requests, p_requests * e.characters, p_requests * COALESCE(e.audio_seconds, 0), p_charged, p_refunded, p_cache_hits)
-        ON CONFLICT (tenant_id, hour, api_key_id, face, voice, provider, status) DO UPDATE SET
-          requests = u.requests + EXCLUDED.requests, characters = u.characters + EXCLUDED.characters,
-          audio_seconds = u.audio_seconds + EXCLUDED.audio_seconds, charged = u.charged + EXCLUDED.charged,
-          refunded = u.refunded + EXCLUDED.refunded, cache_hits = u.cache_hits + EXCLUDED.cache_hits
-      $$`);
+      LANGUAGE sql AS $$ ${ROLL_UP_USAGE_STATEMENT} $$`);
 
     // The budget check and the count are one conditional UPDATE: concurrent charges on a key queue on
     // its row and each re-reads the spend before deciding, so none can overspend it.

@@ -1,4 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { HOLD_CREDITS_STATEMENT } from './1763830000000-credit-holds';
+import { ROLL_UP_USAGE_STATEMENT } from './1763890000000-usage-and-key-budgets';
 
 /**
  * hold_credits() and roll_up_usage() become PL/pgSQL, the same statement inside. As SQL-language
@@ -29,28 +31,12 @@ function inLanguage(language: 'sql' | 'plpgsql', statement: string): string {
 function holdCredits(language: 'sql' | 'plpgsql'): string {
   return `
     CREATE OR REPLACE FUNCTION hold_credits(p_reference varchar, p_tenant uuid, p_owner varchar, p_seconds integer) RETURNS void
-    ${inLanguage(
-      language,
-      `INSERT INTO credit_holds (reference, tenant_id, owner, deadline)
-       VALUES (p_reference, p_tenant, p_owner, now() + make_interval(secs => p_seconds))
-       ON CONFLICT (reference) DO NOTHING`,
-    )}`;
+    ${inLanguage(language, HOLD_CREDITS_STATEMENT)}`;
 }
 
 function rollUpUsage(language: 'sql' | 'plpgsql'): string {
   return `
     CREATE OR REPLACE FUNCTION roll_up_usage(e usage_events, p_requests integer, p_charged bigint, p_refunded bigint, p_cache_hits integer)
     RETURNS void
-    ${inLanguage(
-      language,
-      `INSERT INTO usage_hourly AS u (tenant_id, hour, api_key_id, face, voice, provider, status,
-                                      requests, characters, audio_seconds, charged, refunded, cache_hits)
-       VALUES (e.tenant_id, date_trunc('hour', e.created_at, 'UTC'), COALESCE(e.api_key_id, '00000000-0000-0000-0000-000000000000'),
-               COALESCE(e.face, ''), COALESCE(e.voice, ''), COALESCE(e.provider, ''), e.status,
-               p_requests, p_requests * e.characters, p_requests * COALESCE(e.audio_seconds, 0), p_charged, p_refunded, p_cache_hits)
-       ON CONFLICT (tenant_id, hour, api_key_id, face, voice, provider, status) DO UPDATE SET
-         requests = u.requests + EXCLUDED.requests, characters = u.characters + EXCLUDED.characters,
-         audio_seconds = u.audio_seconds + EXCLUDED.audio_seconds, charged = u.charged + EXCLUDED.charged,
-         refunded = u.refunded + EXCLUDED.refunded, cache_hits = u.cache_hits + EXCLUDED.cache_hits`,
-    )}`;
+    ${inLanguage(language, ROLL_UP_USAGE_STATEMENT)}`;
 }
