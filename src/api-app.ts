@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -22,6 +23,34 @@ import { Logger } from 'nestjs-pino';
 import { accessLogger } from './logging/access-log';
 import { RootLogger } from './logging/root-logger';
 
+/**
+ * Node's `server.close()` stops taking connections and closes those idle at that moment; any other
+ * (one whose answer is under way, one opened but not used yet) then stays open until the keep-alive
+ * timeout (65 s by default here), and the shutdown waits for it. While closing, once no answer is under
+ * way, every connection left is closed: nothing is cut short, and the shutdown does not wait.
+ */
+function closeConnectionsOnceAnswered(server: Server): void {
+  let answering = 0;
+  let closing = false;
+  const closeIfDone = () => {
+    if (closing && answering === 0) server.closeAllConnections();
+  };
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    answering++;
+    response.once('close', () => {
+      answering--;
+      closeIfDone();
+    });
+  });
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    closing = true;
+    close(callback);
+    closeIfDone();
+    return server;
+  }) as Server['close'];
+}
+
 /** Builds the api application (not yet listening): shared by `main.ts`, tests and benchmarks. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
   RootLogger.processName = 'api';
@@ -35,6 +64,10 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
+  // Idle client connections stay open as long as a load balancer in front expects (HTTP_KEEP_ALIVE_TIMEOUT_MS).
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  closeConnectionsOnceAnswered(server);
 
   const envelopes = app.get(ErrorEnvelopes);
   const failures = app.get(RequestFailureListeners);

@@ -47,7 +47,13 @@ export class AppConfig {
 
   get http() {
     const env = this.environment;
-    return { port: env.PORT, host: env.HOST, publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ''), bodyLimitBytes: env.BODY_LIMIT_BYTES };
+    return {
+      port: env.PORT,
+      host: env.HOST,
+      publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    };
   }
 
   get database() {

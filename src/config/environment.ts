@@ -61,6 +61,18 @@ export class Environment {
   @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /**
+   * How long an idle client connection is kept open for its next request. Node's own default (5 s)
+   * is shorter than the idle timeout of the load balancers in front of a service (60 s on AWS's ALB,
+   * nginx's `keepalive_timeout`): they then reuse a connection this process is closing and answer 502,
+   * and a client calling every few seconds pays a new connection each time.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
   /** How long a looked-up API key is trusted before it is read again (revocations take effect within this). */
   @Type(() => Number)
   @IsInt()
