@@ -135,7 +135,13 @@ export class CreditsService {
    * Returns what the caller could still reserve after this (the lower of the balance and the key's
    * budget left), as of the reservation: a hint for the next request, not a promise.
    */
-  async reserveForRequest(tenantId: string, amount: number, reference: string, attribution: UsageAttribution = {}): Promise<number> {
+  async reserveForRequest(
+    tenantId: string,
+    amount: number,
+    reference: string,
+    attribution: UsageAttribution = {},
+    onSent?: () => void,
+  ): Promise<number> {
     if (!Number.isSafeInteger(amount) || amount < 0) throw new Error(`Invalid reservation amount ${amount}`);
     let rows: Array<{ balance: string | null; key_left: string | null }>;
     try {
@@ -159,6 +165,7 @@ export class CreditsService {
           attribution.voice ?? null,
           attribution.characters ?? null,
         ],
+        onSent,
       );
     } catch (error) {
       throw asInsufficientCredits(error, amount);

@@ -10,7 +10,13 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
  * statement (0.53 → 0.34 ms measured, docs/architecture.md "Billing"). A name must always go with
  * the same text. Errors are pg's own (their `code` is PostgreSQL's SQLSTATE), not TypeORM's wrapper.
  */
-export async function queryPrepared<Row>(dataSource: DataSource, name: string, text: string, values: unknown[]): Promise<Row[]> {
+export async function queryPrepared<Row>(
+  dataSource: DataSource,
+  name: string,
+  text: string,
+  values: unknown[],
+  onSent?: () => void,
+): Promise<Row[]> {
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -19,7 +25,9 @@ export async function queryPrepared<Row>(dataSource: DataSource, name: string, t
   const lost = (error: Error) => (broken = error);
   client.on('error', lost);
   try {
-    return (await client.query<Row & object>({ name, text, values })).rows;
+    const answer = client.query<Row & object>({ name, text, values });
+    onSent?.(); // the client writes the statement (or queues it behind its current one) within query()
+    return (await answer).rows;
   } catch (error) {
     // An error PostgreSQL answered (a refused reservation, say) leaves the connection fit for the next
     // statement; anything else (a lost connection) has the pool drop it. (pool.query() drops it always.)

@@ -27,12 +27,13 @@ export class RequestBilling {
   /**
    * Holds `amount` credits; throws insufficient_credits (402 in every face) when the balance is lower,
    * key_budget_exceeded (402) when the key's budget for its period is spent.
+   * `onSent` is called once the statement has been handed to its connection.
    */
-  async reserve(tenantId: string, amount: number, attribution: UsageAttribution = {}): Promise<string> {
+  async reserve(tenantId: string, amount: number, attribution: UsageAttribution = {}, onSent?: () => void): Promise<string> {
     const reference = `sync_${randomUUID()}`;
     const subject = headroomKey(tenantId, attribution.apiKeyId);
     try {
-      const left = await this.credits.reserveForRequest(tenantId, amount, reference, attribution);
+      const left = await this.credits.reserveForRequest(tenantId, amount, reference, attribution, onSent);
       this.headroom.delete(subject);
       this.headroom.set(subject, { credits: left, at: Date.now() });
       if (this.headroom.size > HEADROOM_KEYS) this.headroom.delete(this.headroom.keys().next().value!);

@@ -142,8 +142,12 @@ export class SpeechService {
     const { request, price, output } = prepared;
     // A key known to have the credits starts its synthesis while the reservation is made (RequestBilling).
     const early = this.billing.mayStartBeforeReserved(caller.tenantId, caller.apiKeyId, price);
-    const reservation = settled(this.reserve(prepared, caller));
-    if (!early) await reservedOrThrow(reservation);
+    let sent!: () => void;
+    const statementSent = new Promise<void>((resolve) => (sent = resolve));
+    const reservation = settled(this.reserve(prepared, caller, sent));
+    // Early, the upstream call starts once the reservation's statement is on its way (getting a pooled
+    // connection takes a tick): PostgreSQL works on it while the call is made, not after.
+    await (early ? Promise.race([statementSent, reservation]) : reservedOrThrow(reservation));
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     // Refused while the synthesis starts: stop it at once (an upstream may not have answered yet).
@@ -369,8 +373,8 @@ export class SpeechService {
   }
 
   /** Holds the price for the caller, attributed for the usage report and charged to the key's budget. */
-  private reserve(prepared: PreparedSpeech, caller: SpeechCaller): Promise<string> {
-    return this.billing.reserve(caller.tenantId, prepared.price, this.attributionOf(prepared, caller));
+  private reserve(prepared: PreparedSpeech, caller: SpeechCaller, onSent?: () => void): Promise<string> {
+    return this.billing.reserve(caller.tenantId, prepared.price, this.attributionOf(prepared, caller), onSent);
   }
 
   private attributionOf(prepared: PreparedSpeech, caller: SpeechCaller): UsageAttribution {

@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
+import { RequestBilling } from '../../src/synthesis/request-billing';
+import { SynthesisRouter } from '../../src/synthesis/routing/synthesis.router';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { toneWav } from '../fakes/scriptable-upstream';
 import { eventually } from '../support/eventually';
@@ -103,6 +105,33 @@ describe('a synthesis started while its reservation is made', () => {
     expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
     await eventually(async () => expect(await ledger(tenantId)).toEqual(['reserve', 'settle', 'reserve', 'settle']));
     expect(await books(tenantId)).toEqual({ balance: 1000 - 44, sum: 1000 - 44 });
+  });
+
+  it('the overlapped upstream call starts once the reservation statement is on its way to PostgreSQL, not before', async () => {
+    const { apiKey } = await api.createTenant(1000);
+    expect((await speech(apiKey)).status).toBe(200);
+    const order: string[] = [];
+    const billing = api.app.get(RequestBilling);
+    const router = api.app.get(SynthesisRouter);
+    const reserve = billing.reserve.bind(billing);
+    const open = router.open.bind(router);
+    const reserveSpy = jest.spyOn(billing, 'reserve').mockImplementation((tenant, amount, attribution, onSent) =>
+      reserve(tenant, amount, attribution, () => {
+        order.push('statement sent');
+        onSent?.();
+      }),
+    );
+    const openSpy = jest.spyOn(router, 'open').mockImplementation((...args: Parameters<SynthesisRouter['open']>) => {
+      order.push('upstream call');
+      return open(...args);
+    });
+    try {
+      expect((await speech(apiKey)).status).toBe(200);
+    } finally {
+      reserveSpy.mockRestore();
+      openSpy.mockRestore();
+    }
+    expect(order).toEqual(['statement sent', 'upstream call']);
   });
 
   it('a reservation refused after the upstream call started: 402, the call closed, nothing charged; the key then reserves first', async () => {
