@@ -15,6 +15,8 @@ export interface ServiceRequest extends Request {
   id: string;
   startedAt: bigint;
   principal?: Principal;
+  /** The key's rate limit, under way while the request is validated (KeyRateLimitGuard, `@Admitted()`). */
+  admission?: Promise<void>;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../common/request-context';
@@ -15,6 +15,7 @@ export type LimitedAction = 'requests' | 'job_creates' | 'job_polls';
 
 const RATE_LIMIT_ACTION = Symbol('RATE_LIMIT_ACTION');
 const CHARGED_BY_HANDLER = 'charged_by_handler';
+const AWAITED_BY_PARAMETER = Symbol('AWAITED_BY_PARAMETER');
 
 /** Marks a handler with the counter KeyRateLimitGuard charges; unmarked handlers charge `requests`. */
 export const RateLimit = (action: LimitedAction) => SetMetadata(RATE_LIMIT_ACTION, action);
@@ -25,6 +26,28 @@ export const RateLimit = (action: LimitedAction) => SetMetadata(RATE_LIMIT_ACTIO
  * costs nothing. The guard charges nothing for it.
  */
 export const RateLimitedByHandler = () => SetMetadata(RATE_LIMIT_ACTION, CHARGED_BY_HANDLER);
+
+const admissionOf = createParamDecorator((_data: unknown, context: ExecutionContext): Promise<void> => {
+  const { admission } = context.switchToHttp().getRequest<ServiceRequest>();
+  if (!admission) throw new Error('@Admitted() needs KeyRateLimitGuard on its handler');
+  return admission;
+});
+
+/**
+ * A handler parameter for the key's rate limit (`@Admitted() _admitted: void`). With it, KeyRateLimitGuard
+ * starts the limit's Redis call and lets the request on instead of waiting: Nest resolves a handler's
+ * parameters together, so the body is parsed and validated while Redis answers, and the handler runs
+ * only once the limit has let the request through. A refusal is the same error, in the face's envelope.
+ * A request both invalid and over its limit is answered with its validation error (it is counted either
+ * way). For the speech endpoints, whose first byte waited for both one after the other
+ * (docs/architecture.md, request flow).
+ */
+export function Admitted(): ParameterDecorator {
+  return (target, key, index) => {
+    Reflect.defineMetadata(AWAITED_BY_PARAMETER, true, (target as Record<string | symbol, object>)[key!]);
+    admissionOf()(target, key, index);
+  };
+}
 
 function ruleFor(action: LimitedAction, limits: TenantLimits): RateLimitRule {
   switch (action) {
@@ -51,6 +74,7 @@ export class KeyRateLimits {
   async charge(principal: Pick<Principal, 'apiKeyId' | 'limits'>, action: LimitedAction, response?: Response): Promise<void> {
     const rule = ruleFor(action, principal.limits);
     const remaining = await this.leases.take(principal.apiKeyId, rule);
+    if (response?.headersSent) return; // answered meanwhile (a request refused by its validation, see Admitted)
     response?.setHeader('x-ratelimit-limit', String(rule.limit));
     response?.setHeader('x-ratelimit-remaining', String(remaining));
   }
@@ -69,7 +93,13 @@ export class KeyRateLimitGuard implements CanActivate {
     if (action === CHARGED_BY_HANDLER) return true;
     const request = context.switchToHttp().getRequest<ServiceRequest>();
     if (!request.principal) throw new Error('KeyRateLimitGuard must run after ApiKeyGuard');
-    await this.limits.charge(request.principal, action ?? 'requests', context.switchToHttp().getResponse<Response>());
+    const admission = this.limits.charge(request.principal, action ?? 'requests', context.switchToHttp().getResponse<Response>());
+    if (this.reflector.get<boolean | undefined>(AWAITED_BY_PARAMETER, context.getHandler())) {
+      admission.catch(() => undefined); // a refusal reaches the client through the handler's @Admitted() parameter
+      request.admission = admission;
+      return true;
+    }
+    await admission;
     return true;
   }
 }

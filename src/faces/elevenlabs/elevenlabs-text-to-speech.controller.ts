@@ -3,7 +3,7 @@ import { ApiBody, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, Ap
 import type { Response } from 'express';
 import type { ServiceRequest } from '../../common/request-context';
 import { ApiKeyGuard } from '../../tenants/api-key.guard';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { Admitted, KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { DEFAULT_OUTPUT_FORMAT, ELEVENLABS_OUTPUT_FORMATS } from './elevenlabs-output-format';
 import { elevenLabsPath } from './elevenlabs-routes';
 import { ElevenLabsCall, ElevenLabsSpeechService } from './elevenlabs-speech.service';
@@ -90,7 +90,12 @@ export class ElevenLabsTextToSpeechController {
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Convert text to speech (the whole file)', AUDIO_TYPES)
-  async convert(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+  async convert(
+    @SpeechCall() call: ElevenLabsCall,
+    @Req() request: ServiceRequest,
+    @Res() response: Response,
+    @Admitted() _admitted: void,
+  ): Promise<void> {
     await this.speech.convert(call, { request, response });
   }
 
@@ -98,7 +103,12 @@ export class ElevenLabsTextToSpeechController {
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Stream speech as it is produced (chunked)', AUDIO_TYPES)
-  async stream(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+  async stream(
+    @SpeechCall() call: ElevenLabsCall,
+    @Req() request: ServiceRequest,
+    @Res() response: Response,
+    @Admitted() _admitted: void,
+  ): Promise<void> {
     await this.speech.stream(call, { request, response });
   }
 
@@ -106,7 +116,12 @@ export class ElevenLabsTextToSpeechController {
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Speech with character timings (JSON: audio_base64, alignment, normalized_alignment)', ['application/json'])
-  async withTimestamps(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+  async withTimestamps(
+    @SpeechCall() call: ElevenLabsCall,
+    @Req() request: ServiceRequest,
+    @Res() response: Response,
+    @Admitted() _admitted: void,
+  ): Promise<void> {
     await this.speech.withTimestamps(call, { request, response });
   }
 
@@ -114,7 +129,12 @@ export class ElevenLabsTextToSpeechController {
   @HttpCode(200)
   @RateLimit('requests')
   @SpeechOperation('Stream speech with character timings (one JSON object per line)', ['application/x-ndjson'])
-  async streamWithTimestamps(@SpeechCall() call: ElevenLabsCall, @Req() request: ServiceRequest, @Res() response: Response): Promise<void> {
+  async streamWithTimestamps(
+    @SpeechCall() call: ElevenLabsCall,
+    @Req() request: ServiceRequest,
+    @Res() response: Response,
+    @Admitted() _admitted: void,
+  ): Promise<void> {
     await this.speech.streamWithTimestamps(call, { request, response });
   }
 }

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import type { Principal, ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { ApiKeyGuard, CurrentPrincipal } from '../../tenants/api-key.guard';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { Admitted, KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 import { OpenAiSpeechRequestDto } from './openai-speech.dto';
 import { OpenAiSpeechService } from './openai-speech.service';
 
@@ -20,6 +20,7 @@ export class OpenAiSpeechController {
     @Body() body: OpenAiSpeechRequestDto,
     @Req() request: ServiceRequest,
     @Res() response: Response,
+    @Admitted() _admitted: void,
   ): Promise<void> {
     await this.speech.speak(principal, body, { request, response });
   }

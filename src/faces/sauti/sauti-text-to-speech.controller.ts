@@ -12,7 +12,7 @@ import { SautiTextToSpeechDto, SautiTextToSpeechResponseDto } from './sauti-text
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
 import { CACHE_STATUS_HEADER } from '../shared/cache-control';
 import { base64Of, jsonWithBase64 } from '../shared/json-with-audio';
-import { KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
+import { Admitted, KeyRateLimitGuard, RateLimit } from '../../tenants/key-rate-limit';
 
 @ApiTags('TTS')
 @ApiSecurity('xi-api-key')
@@ -63,6 +63,7 @@ export class SautiTextToSpeechController {
     @Headers('cache-control') cacheControl: string | undefined,
     @Req() request: ServiceRequest,
     @Res({ passthrough: true }) response: Response,
+    @Admitted() _admitted: void,
   ): Promise<StreamableFile | SautiJobAcceptedDto> {
     const context = {
       tenantId: request.principal!.tenantId,
