@@ -3,7 +3,8 @@
  * upstream directly and with the Portkey AI gateway in front of the same fake, in one run with
  * interleaved rounds. The fake runs in a worker thread; Portkey and this service (api, authenticated
  * and billed) run as their own processes, as they would in production.
- *   1. time to first byte when the upstream streams 1 s of audio over 1.8 s, passed through and transcoded;
+ *   1. time to first byte when the upstream streams 1 s of audio over 1.8 s, passed through and transcoded,
+ *      beside a bare Node proxy (a pipe, nothing else: the least a proxy in its own process adds here);
  *   2. added latency, sequential, for pcm, wav and mp3 answered at once (pass-through), and for mp3
  *      transcoded from a PCM-only upstream;
  *   3. added latency under an open-loop load of 200 requests/s.
@@ -157,6 +158,34 @@ async function startPortkey(): Promise<{ url: string; stop(): void }> {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * The least any proxy in its own process can add: Node's http server piping each request to the fake
+ * and its answer back as it arrives (no auth, no billing, no checks), kept alive like the others.
+ */
+const BARE_PROXY = `
+const http = require('node:http');
+const target = new URL(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const server = http.createServer({ keepAliveTimeout: 65000 }, (request, response) => {
+  const upstream = http.request({ host: target.hostname, port: target.port, path: request.url, method: request.method, headers: request.headers, agent }, (answer) => {
+    response.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', () => response.destroy());
+  request.pipe(upstream);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));
+`;
+
+async function startBareProxy(fakeUrl: string): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', BARE_PROXY, fakeUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the bare proxy exited (${code})`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
 /** This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the run. */
 export async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
   const database = await prepareBenchEnvironment();
@@ -272,6 +301,7 @@ export const proxySuite: Suite = {
     const fake = await startFake(files);
     const portkey = await startPortkey();
     const service = await startService(fake.url);
+    const bare = await startBareProxy(fake.url);
     try {
       const direct: Side = {
         name: 'direct',
@@ -285,6 +315,7 @@ export const proxySuite: Suite = {
         headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${fake.url}/v1`, authorization: 'Bearer bench' },
         body: (format, model) => openAiBody(model, format),
       };
+      const viaBare: Side = { name: 'bare Node proxy', url: `${bare.url}/v1/audio/speech`, headers: {}, body: direct.body };
       const ours = (provider: string): Side => ({
         name: provider === 'fake' ? 'this service' : 'this service (transcoding)',
         url: `${service.url}/v1/audio/speech`,
@@ -302,6 +333,7 @@ export const proxySuite: Suite = {
         [ours('fake'), 'wav'],
         [ours('fake'), 'mp3'],
         [ours('fakepcm'), 'mp3'],
+        [viaBare, 'pcm'],
       ];
       await interleaved(
         ttfbCases.map(([side, format]) => ({ side, body: side.body(format, 'tts-1') })),
@@ -323,6 +355,7 @@ export const proxySuite: Suite = {
         'this service, wav passed through',
         'this service, mp3 passed through',
         'this service, mp3 transcoded from pcm',
+        'bare Node proxy, pcm (the floor of a proxy in its own process)',
       ].map((name, index) => ({
         case: name,
         firstByteP50Ms: round3(median(ttfb[index].first)),
@@ -383,7 +416,7 @@ export const proxySuite: Suite = {
         errors: td.errors + tt.errors,
       });
       goals.push(goal(transcodedAdded <= 5, `transcoded (pcm → mp3, 1 s) added p50 ${round3(transcodedAdded)} ms ≤ 5 ms`));
-      for (const row of ttfbRows.slice(2)) {
+      for (const row of ttfbRows.slice(2, 6)) {
         goals.push(
           goal(
             (row.addedFirstByteP50Ms as number) <= 5,
@@ -439,6 +472,7 @@ export const proxySuite: Suite = {
       };
     } finally {
       service.stop();
+      bare.stop();
       portkey.stop();
       await fake.close();
     }
