@@ -301,8 +301,9 @@ export const proxySuite: Suite = {
     const fake = await startFake(files);
     const portkey = await startPortkey();
     const service = await startService(fake.url);
-    const bare = await startBareProxy(fake.url);
+    let bare: Awaited<ReturnType<typeof startBareProxy>> | undefined;
     try {
+      bare = await startBareProxy(fake.url);
       const direct: Side = {
         name: 'direct',
         url: `${fake.url}/v1/audio/speech`,
@@ -472,7 +473,7 @@ export const proxySuite: Suite = {
       };
     } finally {
       service.stop();
-      bare.stop();
+      bare?.stop();
       portkey.stop();
       await fake.close();
     }

@@ -26,8 +26,10 @@ import { RootLogger } from './logging/root-logger';
 /**
  * Node's `server.close()` stops taking connections and closes those idle at that moment; any other
  * (one whose answer is under way, one opened but not used yet) then stays open until the keep-alive
- * timeout (65 s by default here), and the shutdown waits for it. While closing, once no answer is under
- * way, every connection left is closed: nothing is cut short, and the shutdown does not wait.
+ * timeout (65 s by default here), and the shutdown waits for it. While closing, answers say
+ * `Connection: close`, and once no answer is under way every connection left is closed (one still
+ * sending a request's headers with it): answers under way are not cut short, and the shutdown does not
+ * wait for idle connections.
  */
 function closeConnectionsOnceAnswered(server: Server): void {
   let answering = 0;
@@ -35,12 +37,23 @@ function closeConnectionsOnceAnswered(server: Server): void {
   const closeIfDone = () => {
     if (closing && answering === 0) server.closeAllConnections();
   };
-  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     answering++;
-    response.once('close', () => {
+    if (closing) response.setHeader('connection', 'close');
+    // An answer queued behind another on a pipelining connection that the client closed never emits
+    // 'close'; its socket does.
+    const { socket } = request;
+    let done = false;
+    const answered = () => {
+      if (done) return; // the socket's 'close' may already be under way when the answer's comes
+      done = true;
+      response.off('close', answered);
+      socket.off('close', answered);
       answering--;
       closeIfDone();
-    });
+    };
+    response.once('close', answered);
+    socket.once('close', answered);
   });
   const close = server.close.bind(server);
   server.close = ((callback?: (error?: Error) => void) => {

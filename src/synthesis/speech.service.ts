@@ -145,9 +145,17 @@ export class SpeechService {
     let sent!: () => void;
     const statementSent = new Promise<void>((resolve) => (sent = resolve));
     const reservation = settled(this.reserve(prepared, caller, sent));
-    // Early, the upstream call starts once the reservation's statement is on its way (getting a pooled
-    // connection takes a tick): PostgreSQL works on it while the call is made, not after.
-    await (early ? Promise.race([statementSent, reservation]) : reservedOrThrow(reservation));
+    if (early) {
+      // The upstream call starts once the reservation's statement is on its connection (a pooled one is
+      // handed out a tick later), so PostgreSQL works on it meanwhile; no later than the next turn of the
+      // event loop, so a pool with no idle connection does not hold the call back. Refused already: no call.
+      let refusal: { error: unknown } | undefined;
+      void reservation.then((outcome) => {
+        if ('error' in outcome) refusal = outcome;
+      });
+      await Promise.race([statementSent, reservation, new Promise<void>((resolve) => setImmediate(resolve))]);
+      if (refusal) throw refusal.error;
+    } else await reservedOrThrow(reservation);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     // Refused while the synthesis starts: stop it at once (an upstream may not have answered yet).

@@ -36,11 +36,11 @@ const admissionOf = createParamDecorator((_data: unknown, context: ExecutionCont
 /**
  * A handler parameter for the key's rate limit (`@Admitted() _admitted: void`). With it, KeyRateLimitGuard
  * starts the limit's Redis call and lets the request on instead of waiting: Nest resolves a handler's
- * parameters together, so the body is parsed and validated while Redis answers, and the handler runs
- * only once the limit has let the request through. A refusal is the same error, in the face's envelope.
- * A request both invalid and over its limit is answered with its validation error (it is counted either
- * way). For the speech endpoints, whose first byte waited for both one after the other
- * (docs/architecture.md, request flow).
+ * parameters together, so Nest's own steps and the body's validation pipe run while Redis answers, and
+ * the handler runs only once the limit has let the request through. A refusal is the same error, in the
+ * face's envelope. A request that the pipe refuses is answered with its validation error even when it is
+ * over its limit (it is counted either way). For the speech endpoints, whose first byte waited for
+ * Redis before anything else (docs/architecture.md, request flow).
  */
 export function Admitted(): ParameterDecorator {
   return (target, key, index) => {

@@ -1,4 +1,6 @@
 import { connect, Socket } from 'node:net';
+import { toneWav } from '../fakes/scriptable-upstream';
+import { startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
 
 /** A raw keep-alive connection to `baseUrl`: sends GET /health/live and resolves once the answer has arrived whole. */
@@ -74,5 +76,29 @@ describe('idle client connections (HTTP_KEEP_ALIVE_TIMEOUT_MS)', () => {
     await closing.close();
     expect(Date.now() - began).toBeLessThan(3000);
     for (const connection of [used, unused]) expect(await closedWithin(connection.closedAt, 3000)).toBe(true);
+  }, 15_000);
+
+  it('shutting down lets an answer under way finish whole, then closes its connection', async () => {
+    const { upstream, env } = await startJobFixture();
+    try {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000), delayMs: 500 };
+      const closing = await started(env);
+      api = undefined;
+      const { apiKey } = await closing.createTenant(1000);
+      const answer = fetch(`${closing.baseUrl}/v1/audio/speech`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fake/fake-model', voice: 'nova', input: 'Habari ya leo.', response_format: 'wav' }),
+      }).then(async (response) => ({ status: response.status, bytes: Buffer.from(await response.arrayBuffer()) }));
+      for (let i = 0; i < 250 && upstream.calls === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      const closed = closing.close();
+      const { status, bytes } = await answer;
+      expect(status).toBe(200);
+      expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+      expect(bytes.length).toBe(bytes.readUInt32LE(4) + 8); // whole
+      await closed;
+    } finally {
+      await upstream.close();
+    }
   }, 15_000);
 });

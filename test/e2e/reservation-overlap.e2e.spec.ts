@@ -121,16 +121,21 @@ describe('a synthesis started while its reservation is made', () => {
         onSent?.();
       }),
     );
+    const earlySpy = jest.spyOn(billing, 'mayStartBeforeReserved');
     const openSpy = jest.spyOn(router, 'open').mockImplementation((...args: Parameters<SynthesisRouter['open']>) => {
       order.push('upstream call');
       return open(...args);
     });
+    let early: unknown[] = [];
     try {
       expect((await speech(apiKey)).status).toBe(200);
+      early = earlySpy.mock.results.map((result) => result.value);
     } finally {
       reserveSpy.mockRestore();
       openSpy.mockRestore();
+      earlySpy.mockRestore();
     }
+    expect(early).toEqual([true]); // the overlapped path
     expect(order).toEqual(['statement sent', 'upstream call']);
   });
 
