@@ -47,8 +47,7 @@ function closeConnectionsOnceAnswered(server: Server): void {
     const answered = () => {
       if (done) return; // the socket's 'close' may already be under way when the answer's comes
       done = true;
-      response.off('close', answered);
-      socket.off('close', answered);
+      socket.off('close', answered); // a kept-alive socket carries many answers: one listener each would pile up
       answering--;
       closeIfDone();
     };

@@ -26,7 +26,7 @@ export async function queryPrepared<Row>(
   client.on('error', lost);
   try {
     const answer = client.query<Row & object>({ name, text, values });
-    onSent?.(); // the client writes the statement (or queues it behind its current one) within query()
+    onSent?.(); // a pooled client is ours alone and idle: it has written the statement within query()
     return (await answer).rows;
   } catch (error) {
     // An error PostgreSQL answered (a refused reservation, say) leaves the connection fit for the next

@@ -149,12 +149,8 @@ export class SpeechService {
       // The upstream call starts once the reservation's statement is on its connection (a pooled one is
       // handed out a tick later), so PostgreSQL works on it meanwhile; no later than the next turn of the
       // event loop, so a pool with no idle connection does not hold the call back. Refused already: no call.
-      let refusal: { error: unknown } | undefined;
-      void reservation.then((outcome) => {
-        if ('error' in outcome) refusal = outcome;
-      });
-      await Promise.race([statementSent, reservation, new Promise<void>((resolve) => setImmediate(resolve))]);
-      if (refusal) throw refusal.error;
+      const first = await Promise.race([reservation, statementSent, new Promise<void>((resolve) => setImmediate(resolve))]);
+      if (first && 'error' in first) throw first.error;
     } else await reservedOrThrow(reservation);
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
