@@ -12,6 +12,7 @@ import { UsageAndKeyBudgets1763890000000 } from './1763890000000-usage-and-key-b
 import { CacheHitInOneStatement1763900000000 } from './1763900000000-cache-hit-in-one-statement';
 import { BillingHelpersInPlpgsql1763910000000 } from './1763910000000-billing-helpers-in-plpgsql';
 import { CacheStoreReplacesExpired1763920000000 } from './1763920000000-cache-store-replaces-expired';
+import { CacheHitRefund1763930000000 } from './1763930000000-cache-hit-refund';
 
 /** Every migration, oldest first. Listed explicitly so ts-jest and the compiled build load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   CacheHitInOneStatement1763900000000,
   BillingHelpersInPlpgsql1763910000000,
   CacheStoreReplacesExpired1763920000000,
+  CacheHitRefund1763930000000,
 ];

@@ -225,6 +225,17 @@ export class CreditsService {
   }
 
   /**
+   * Gives back a streamed cache hit whose first byte never reached the client (refund_cache_hit(),
+   * migration CacheHitRefund): its charge returns to the balance and to the key's spend, and its usage
+   * event ends `cancelled`. A durable commit, like every refund. False when there was no such charge or
+   * it was given back already.
+   */
+  async refundCacheHit(reference: string): Promise<boolean> {
+    const rows = await this.dataSource.query(`SELECT refund_cache_hit($1::varchar) AS refunded`, [reference]);
+    return rows[0].refunded === true;
+  }
+
+  /**
    * Ends a job's reservation as a cache hit, in the caller's transaction: the reservation is settled
    * with nothing charged and `amount` is charged as a `cache_hit` entry under the job's id. Returns
    * false when the reservation had already ended.

@@ -107,6 +107,33 @@ export class RequestBilling {
   }
 
   /**
+   * A streamed cache hit's `chunks` under the same rule: the hit was charged by the statement that read
+   * it, a moment before the answer's first write, so when the stream ends before `delivered()` and
+   * before its end (the client hung up before the first byte, or the face failed before writing) the
+   * charge is given back in the background (CreditsService.refundCacheHit).
+   */
+  billedHit<T = Buffer>(chunks: AsyncIterable<T>, reference: string): { chunks: AsyncIterable<T>; delivered: () => void } {
+    let delivered = false;
+    const billedChunks = watched(chunks, {
+      end: (status) => {
+        if (!delivered && status !== 'succeeded') this.refundHit(reference);
+      },
+    });
+    return { chunks: billedChunks, delivered: () => (delivered = true) };
+  }
+
+  /** Tries a hit's refund up to four times (1, 2 and 4 s apart); never rejects. */
+  private refundHit(reference: string, attempt = 0): void {
+    this.credits.refundCacheHit(reference).catch((error: Error) => {
+      if (attempt < HIT_REFUND_RETRIES) {
+        setTimeout(() => this.refundHit(reference, attempt + 1), 1000 * 2 ** attempt).unref();
+        return;
+      }
+      this.logger.pino.warn({ reference, err: error.message }, 'cache hit refund failed; the hit stays charged');
+    });
+  }
+
+  /**
    * Settles (charged) or releases a reservation in the background; never rejects. A settle or release
    * that cannot reach PostgreSQL is retried by CreditHolds until it succeeds, and the reservation stays
    * held meanwhile; delivered audio is only ever settled, so a failed settle cannot turn into a release.
@@ -132,6 +159,8 @@ export class RequestBilling {
     clearTimeout(timer);
   }
 }
+
+const HIT_REFUND_RETRIES = 3;
 
 /**
  * How long a key's headroom is trusted: other processes spend from the same balance meanwhile. Trusting

@@ -105,7 +105,8 @@ export class SpeechService {
 
   /**
    * Speech as it is produced, billed. A cache hit is charged its hit price by the statement that reads
-   * it and streams the stored file. Otherwise credits are reserved now; charged once the face marks
+   * it and streams the stored file; the charge is given back if the stream ends before its first byte
+   * was delivered. Otherwise credits are reserved now; charged once the face marks
    * audio delivered or the stream ends whole; released when it ends before anything was delivered. A
    * miss is stored in the cache once its stream has ended whole.
    */
@@ -119,11 +120,14 @@ export class SpeechService {
       const { meta } = acquired.hit;
       if (!acquired.charged) await this.billing.chargeHit(charge, { provider: meta.provider, audioSeconds: meta.durationSeconds });
       const { request } = prepared;
-      return streamOfHit(acquired.hit, {
+      const hit = streamOfHit(acquired.hit, {
         characters: request.characters,
         credits,
         ignoredFields: this.ignoredFields(request, acquired.hit.meta.provider),
       });
+      // Charged as it was read; given back if its first byte never reaches the client (the one rule).
+      const billed = this.billing.billedHit(hit.chunks, charge.reference);
+      return { ...hit, chunks: billed.chunks, markDelivered: billed.delivered };
     }
     try {
       return await this.synthesize(prepared, caller, signal, { plan: decision.plan, fill: acquired.fill });

@@ -4,6 +4,9 @@ import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
 import { eventually } from '../support/eventually';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
+import { CreditsService } from '../../src/billing/credits.service';
+import { toSynthesisRequest } from '../../src/faces/openai/openai-speech.mapper';
+import { SpeechService } from '../../src/synthesis/speech.service';
 
 const TEXT = 'Habari za asubuhi, karibu tena.';
 const CHARACTERS = [...TEXT].length; // 31 credits a synthesis, 4 a hit (⌈31 × 0.1⌉)
@@ -373,6 +376,81 @@ describe('audio cache: synchronous faces', () => {
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle']);
     expect(await balance(tenantId)).toBe(1);
+  });
+
+  describe('a streamed hit whose first byte never reaches the client', () => {
+    const input = 'Sentensi ambayo mteja hataisikia.'; // 33 credits, a hit 4
+    async function hitStream(tenantId: string) {
+      const [{ id: apiKeyId }] = await dataSource.query(`SELECT id FROM api_keys WHERE tenant_id = $1`, [tenantId]);
+      const speech = api.app.get(SpeechService);
+      const prepared = await speech.prepare(toSynthesisRequest({ model: 'fake/fake-model', voice: 'nova', response_format: 'wav', input }));
+      const stream = await speech.stream(prepared, { tenantId, apiKeyId, requestId: `test-${Date.now()}`, face: 'openai' });
+      expect(stream.cache).toBe('hit');
+      return { stream, apiKeyId: apiKeyId as string };
+    }
+    const spent = async (apiKeyId: string) =>
+      Number((await dataSource.query(`SELECT period_spent FROM api_keys WHERE id = $1`, [apiKeyId]))[0].period_spent);
+    const hourly = async (tenantId: string) =>
+      (await dataSource.query(
+        `SELECT status, sum(requests)::int AS requests, sum(charged)::int AS charged, sum(refunded)::int AS refunded, sum(cache_hits)::int AS hits
+           FROM usage_hourly WHERE tenant_id = $1 GROUP BY status ORDER BY status`,
+        [tenantId],
+      )) as Array<{ status: string; requests: number; charged: number; refunded: number; hits: number }>;
+
+    it('is given back: balance, key spend, usage event and hourly rollup, with a release entry; the books balance', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      expect((await openai(apiKey, { input })).headers.get('x-cache')).toBe('miss');
+      await eventually(async () => expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle']));
+      const { stream, apiKeyId } = await hitStream(tenantId);
+      expect(await balance(tenantId)).toBe(1000 - 33 - 4); // charged by the statement that read it
+      // The face took the file but the client was gone before the write (sendAudioStream then ends the stream).
+      const chunks = stream.chunks[Symbol.asyncIterator]();
+      expect((await chunks.next()).done).toBe(false);
+      await chunks.return!(undefined);
+      await eventually(async () =>
+        expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle', 'cache_hit', 'release']),
+      );
+      expect((await ledger(tenantId)).slice(2)).toEqual([
+        { kind: 'cache_hit', amount: -4 },
+        { kind: 'release', amount: 4 },
+      ]);
+      expect(await balance(tenantId)).toBe(1000 - 33);
+      const sum = await dataSource.query(`SELECT sum(amount)::int AS sum FROM credit_ledger WHERE tenant_id = $1`, [tenantId]);
+      expect(await balance(tenantId)).toBe(sum[0].sum);
+      expect(await spent(apiKeyId)).toBe(33);
+      const [event] = await dataSource.query(
+        `SELECT status, reserved::int AS reserved, refunded::int AS refunded FROM usage_events WHERE tenant_id = $1 AND cache_hit`,
+        [tenantId],
+      );
+      expect(event).toEqual({ status: 'cancelled', reserved: 4, refunded: 4 });
+      expect(await hourly(tenantId)).toEqual([
+        { status: 'cancelled', requests: 1, charged: 0, refunded: 4, hits: 1 },
+        { status: 'succeeded', requests: 1, charged: 33, refunded: 0, hits: 0 },
+      ]);
+      // A second refund of the same hit does nothing.
+      const [{ reference }] = await dataSource.query(`SELECT reference FROM credit_ledger WHERE tenant_id = $1 AND kind = 'cache_hit'`, [
+        tenantId,
+      ]);
+      expect(await api.app.get(CreditsService).refundCacheHit(reference)).toBe(false);
+      expect(await balance(tenantId)).toBe(1000 - 33);
+    });
+
+    it('stays charged once its first chunk was written, and when it was read to its end', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      expect((await openai(apiKey, { input })).headers.get('x-cache')).toBe('miss');
+      await eventually(async () => expect(await ledger(tenantId)).toHaveLength(2));
+      const delivered = (await hitStream(tenantId)).stream;
+      const chunks = delivered.chunks[Symbol.asyncIterator]();
+      await chunks.next();
+      delivered.markDelivered();
+      await chunks.return!(undefined); // the client left after the first write
+      const whole = (await hitStream(tenantId)).stream;
+      for await (const chunk of whole.chunks) expect(chunk.length).toBeGreaterThan(0); // read to the end, never marked
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a refund would run in the background
+      expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle', 'cache_hit', 'cache_hit']);
+      expect(await balance(tenantId)).toBe(1000 - 33 - 4 - 4);
+      expect(await hourly(tenantId)).toEqual([{ status: 'succeeded', requests: 3, charged: 41, refunded: 0, hits: 2 }]);
+    });
   });
 
   it('the Sauti OpenAPI document names Cache-Control on requests and x-cache on answers', async () => {
