@@ -27,7 +27,7 @@ import type {
   TimedSegment,
   TimedSpeechStream,
 } from './speech.types';
-import { pairWithSpans, sentencesAsPcm } from './timed-audio';
+import { pairWithSpans, sentencesAsPcm, type TimedPiece } from './timed-audio';
 import { concatSamples, describe, linkedController } from './speech-audio';
 import type { FaceName, SynthesisRequest } from './synthesis-request';
 
@@ -113,28 +113,43 @@ export class SpeechService {
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
     if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
-    const credits = this.config.pricing.cacheHitCredits(prepared.price);
-    const charge = this.billing.hitCharge(caller.tenantId, credits, this.attributionOf(prepared, caller));
-    const acquired = await this.cache.acquire(decision.plan, signal, charge);
-    if ('hit' in acquired) {
-      const { meta } = acquired.hit;
-      if (!acquired.charged) await this.billing.chargeHit(charge, { provider: meta.provider, audioSeconds: meta.durationSeconds });
-      const { request } = prepared;
-      const hit = streamOfHit(acquired.hit, {
-        characters: request.characters,
-        credits,
-        ignoredFields: this.ignoredFields(request, acquired.hit.meta.provider),
-      });
-      // Charged as it was read; given back if its first byte never reaches the client (the one rule).
-      const billed = this.billing.billedHit(hit.chunks, charge.reference);
-      return { ...hit, chunks: billed.chunks, markDelivered: billed.delivered };
+    const taken = await this.takeHit(prepared, caller, decision.plan, signal);
+    if ('hit' in taken) {
+      const billed = this.billing.billedHit(taken.hit.chunks, taken.reference);
+      return { ...taken.hit, chunks: billed.chunks, markDelivered: billed.delivered };
     }
     try {
-      return await this.synthesize(prepared, caller, signal, { plan: decision.plan, fill: acquired.fill });
+      return await this.synthesize(prepared, caller, signal, { plan: decision.plan, fill: taken.fill });
     } catch (error) {
-      acquired.fill.abandon();
+      taken.fill.abandon();
       throw error;
     }
+  }
+
+  /**
+   * A stored (or just synthesized) entry for `plan`, charged its hit price, as a stream; or the fill a
+   * miss completes. The charge is given back if the stream ends before its first byte was delivered
+   * (RequestBilling.billedHit, applied by the caller to what it streams).
+   */
+  private async takeHit(
+    prepared: PreparedSpeech,
+    caller: SpeechCaller,
+    plan: CachePlan,
+    signal: AbortSignal | undefined,
+  ): Promise<{ hit: SpeechStream; segments: TimedSegment[] | undefined; reference: string } | { fill: CacheFill }> {
+    const credits = this.config.pricing.cacheHitCredits(prepared.price);
+    const charge = this.billing.hitCharge(caller.tenantId, credits, this.attributionOf(prepared, caller));
+    const acquired = await this.cache.acquire(plan, signal, charge);
+    if (!('hit' in acquired)) return { fill: acquired.fill };
+    const { meta } = acquired.hit;
+    if (!acquired.charged) await this.billing.chargeHit(charge, { provider: meta.provider, audioSeconds: meta.durationSeconds });
+    const { request } = prepared;
+    const hit = streamOfHit(acquired.hit, {
+      characters: request.characters,
+      credits,
+      ignoredFields: this.ignoredFields(request, meta.provider),
+    });
+    return { hit, segments: meta.segments, reference: charge.reference };
   }
 
   private async synthesize(
@@ -340,6 +355,30 @@ export class SpeechService {
    * sentence is spoken is thrown, and nothing is charged.
    */
   async streamTimed(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<TimedSpeechStream> {
+    // Keyed like a job with timestamps: the same sentences, pauses and encoder make the same file.
+    const decision = this.cache.decide(prepared, caller.tenantId, 'request', true);
+    if (!('plan' in decision)) return this.synthesizeTimed(prepared, caller, signal);
+    const taken = await this.takeHit(prepared, caller, decision.plan, signal);
+    if ('hit' in taken) {
+      // The stored file and every sentence's span in one piece (an entry under a by-sentence key has its spans).
+      const { chunks: file, samplesWritten: _samples, base64: _base64, ...hit } = taken.hit;
+      const billed = this.billing.billedHit(withSpans(file, taken.segments ?? []), taken.reference);
+      return { ...hit, pieces: billed.chunks, markDelivered: billed.delivered };
+    }
+    try {
+      return await this.synthesizeTimed(prepared, caller, signal, { plan: decision.plan, fill: taken.fill });
+    } catch (error) {
+      taken.fill.abandon();
+      throw error;
+    }
+  }
+
+  private async synthesizeTimed(
+    prepared: PreparedSpeech,
+    caller: SpeechCaller,
+    signal: AbortSignal | undefined,
+    caching?: { plan: CachePlan; fill: CacheFill },
+  ): Promise<TimedSpeechStream> {
     const { request, route, price, output } = prepared;
     const reference = await this.reserve(prepared, caller);
     const controller = linkedController(signal);
@@ -358,10 +397,25 @@ export class SpeechService {
       throw error;
     }
     const completed: TimedSegment[] = [];
-    const pcm = sentencesAsPcm(withFirst(first, sentences), route.sampleRate, (segment) => completed.push(segment));
+    const spans: TimedSegment[] = []; // every span, for the cache entry
+    const pcm = sentencesAsPcm(withFirst(first, sentences), route.sampleRate, (segment) => {
+      completed.push(segment);
+      spans.push(segment);
+    });
     const source = { descriptor: { format: 'pcm' as const, sampleRate: route.sampleRate, channels: 1 }, chunks: pcm };
     const audio = this.pipeline.convert(source, output, controller.signal);
-    const billed = this.billing.billed(pairWithSpans(audio.chunks, completed), reference, price, stop, () => {
+    const described = describe(audio);
+    const model = first.model ?? first.voice;
+    const encoded = caching
+      ? caching.fill.tee(audio.chunks, (bytes) => {
+          const entry = cacheEntryOf(described, bytes, audio.samplesWritten(), { provider: first.provider, ...(model ? { model } : {}) });
+          return {
+            key: first.voice && this.cache.keyFor(prepared, caching.plan.scope, { ...first, voice: first.voice }, true),
+            audio: { ...entry, meta: { ...entry.meta, segments: spans } },
+          };
+        })
+      : audio.chunks;
+    const billed = this.billing.billed(pairWithSpans(encoded, completed), reference, price, stop, () => {
       const seconds = audioSecondsOf(audio, 0);
       return { provider: first.provider, ...(seconds !== undefined ? { audioSeconds: seconds } : {}) };
     });
@@ -372,9 +426,9 @@ export class SpeechService {
       characters: request.characters,
       credits: price,
       ignoredFields: this.ignoredFields(request, first.provider),
-      // Audio with its sentence spans as it is produced is not cached: the cache keeps whole files.
-      cache: 'bypass',
-      ...describe(audio),
+      // Stored once it has ended whole, with every sentence's span (as a job with timestamps is).
+      cache: caching ? 'miss' : 'bypass',
+      ...described,
       pieces: billed.chunks,
       markDelivered: billed.delivered,
     };
@@ -489,6 +543,13 @@ async function reservedOrThrow(reservation: Promise<{ value: string } | { error:
   const outcome = await reservation;
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
+}
+
+/** A stored file as one timed piece, with every sentence's span. */
+async function* withSpans(file: AsyncIterable<Buffer>, segments: TimedSegment[]): AsyncGenerator<TimedPiece> {
+  const parts: Buffer[] = [];
+  for await (const part of file) parts.push(part);
+  yield { audio: Buffer.concat(parts), segments };
 }
 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {

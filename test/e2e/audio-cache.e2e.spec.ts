@@ -144,7 +144,7 @@ describe('audio cache: synchronous faces', () => {
     expect(upstream.calls).toBe(1);
   });
 
-  it('ElevenLabs: convert and stream hit once the audio is stored; the output format is part of the key; timestamps bypass', async () => {
+  it('ElevenLabs: convert and stream hit once the audio is stored; the output format is part of the key', async () => {
     const { apiKey } = await api.createTenant(10_000);
     const path = (suffix: string, format = 'mp3_44100_128') =>
       `/elevenlabs/v1/text-to-speech/${FAKE_VOICE}${suffix}?output_format=${format}`;
@@ -159,9 +159,41 @@ describe('audio cache: synchronous faces', () => {
     expect(streamed.headers.get('x-cache')).toBe('hit');
     expect(streamed.bytes.equals(first.bytes)).toBe(true);
     expect((await call(path('', 'pcm_16000'), apiKey, { text })).headers.get('x-cache')).toBe('miss');
-    const timed = await call(path('/with-timestamps'), apiKey, { text });
-    expect(timed.status).toBe(200);
-    expect(timed.headers.get('x-cache')).toBe('bypass');
+  });
+
+  it('ElevenLabs with timestamps: stored with its sentence spans; both timestamp endpoints then hit with the same audio and alignment', async () => {
+    const { tenantId, apiKey } = await api.createTenant(10_000);
+    const path = (suffix: string) => `/elevenlabs/v1/text-to-speech/${FAKE_VOICE}${suffix}?output_format=pcm_16000`;
+    const text = 'Sentensi ya kwanza. Na ya pili!'; // two sentences, 31 credits, a hit 4
+    const first = await call(path('/with-timestamps'), apiKey, { text });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('miss');
+    expect(upstream.calls).toBe(2); // spoken sentence by sentence
+    const alignment = first.json!.alignment as { characters: string[]; character_start_times_seconds: number[] };
+    expect(alignment.characters.join('')).toBe(text);
+    // Without timestamps the text is spoken whole: other audio, another entry.
+    expect((await call(path(''), apiKey, { text })).headers.get('x-cache')).toBe('miss');
+    await eventually(async () =>
+      expect((await ledger(tenantId)).map((row) => row.kind)).toEqual(['reserve', 'settle', 'reserve', 'settle']),
+    );
+    const again = await call(path('/with-timestamps'), apiKey, { text });
+    expect(again.headers.get('x-cache')).toBe('hit');
+    expect(again.json).toEqual(first.json);
+    const lines = (await call(path('/stream/with-timestamps'), apiKey, { text })).bytes.toString().trim().split('\n');
+    const streamed = lines.map((line) => JSON.parse(line) as { audio_base64: string; alignment?: typeof alignment });
+    expect(Buffer.concat(streamed.map((line) => Buffer.from(line.audio_base64, 'base64'))).toString('base64')).toBe(
+      first.json!.audio_base64,
+    );
+    expect(streamed.flatMap((line) => line.alignment?.character_start_times_seconds ?? [])).toEqual(
+      alignment.character_start_times_seconds,
+    );
+    expect(upstream.calls).toBe(3);
+    await eventually(async () =>
+      expect((await ledger(tenantId)).slice(4)).toEqual([
+        { kind: 'cache_hit', amount: -4 },
+        { kind: 'cache_hit', amount: -4 },
+      ]),
+    );
   });
 
   describe('the key', () => {
