@@ -17,6 +17,13 @@ export interface ServiceRequest extends Request {
   principal?: Principal;
   /** The key's rate limit, under way while the request is validated (KeyRateLimitGuard, `@Admitted()`). */
   admission?: Promise<void>;
+  /** The handler runs before `admission` has its answer, and hands it on to the speech (`@Admitted({ ahead: true })`). */
+  admittedAhead?: boolean;
+}
+
+/** The rate limit a handler admitted ahead hands on to the speech (SpeechCaller.admission); undefined once the handler waited for it. */
+export function pendingAdmission(request: Pick<ServiceRequest, 'admission' | 'admittedAhead'>): { admission?: Promise<void> } {
+  return request.admittedAhead && request.admission ? { admission: request.admission } : {};
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

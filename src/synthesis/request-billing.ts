@@ -122,8 +122,8 @@ export class RequestBilling {
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
 
-  /** Tries a hit's refund up to four times (1, 2 and 4 s apart); never rejects. */
-  private refundHit(reference: string, attempt = 0): void {
+  /** Gives a hit's charge back in the background: tried up to four times (1, 2 and 4 s apart); never throws. */
+  refundHit(reference: string, attempt = 0): void {
     this.credits.refundCacheHit(reference).catch((error: Error) => {
       if (attempt < HIT_REFUND_RETRIES) {
         setTimeout(() => this.refundHit(reference, attempt + 1), 1000 * 2 ** attempt).unref();

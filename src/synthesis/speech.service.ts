@@ -45,6 +45,12 @@ export interface SpeechCaller {
   requestId: string;
   apiKeyId?: string;
   face?: FaceName | 'elevenlabs' | 'admin';
+  /**
+   * The key's rate limit when it is still being decided (the request was admitted ahead, `@Admitted({ ahead:
+   * true })`): stream() works meanwhile, but delivers and keeps no charge before it lets the request
+   * through; a refusal calls the work off, gives back what was reserved or charged, and is the answer.
+   */
+  admission?: Promise<void>;
 }
 
 /** The voice a usage event names: the route asked for, with the upstream voice when one was named apart (`openai/tts-1:alloy`). */
@@ -113,8 +119,13 @@ export class SpeechService {
   async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
     if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
-    const taken = await this.takeHit(prepared, caller, decision.plan, signal);
+    const taken = await limitFirst(caller, this.takeHit(prepared, caller, decision.plan, signal));
     if ('hit' in taken) {
+      const refusal = await refusalOf(caller.admission);
+      if (refusal) {
+        this.billing.refundHit(taken.reference);
+        throw refusal;
+      }
       const billed = this.billing.billedHit(taken.hit.chunks, taken.reference);
       return { ...taken.hit, chunks: billed.chunks, markDelivered: billed.delivered };
     }
@@ -169,8 +180,11 @@ export class SpeechService {
       // handed out a tick later), so PostgreSQL works on it meanwhile; no later than the next turn of the
       // event loop, so a pool with no idle connection does not hold the call back. Refused already: no call.
       const first = await Promise.race([reservation, statementSent, new Promise<void>((resolve) => setImmediate(resolve))]);
-      if (first && 'error' in first) throw first.error;
-    } else await reservedOrThrow(reservation);
+      if (first && 'error' in first) {
+        await caller.admission; // the rate limit's refusal comes first
+        throw first.error;
+      }
+    } else await limitFirst(caller, reservedOrThrow(reservation));
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     // Refused while the synthesis starts: stop it at once (an upstream may not have answered yet).
@@ -186,12 +200,21 @@ export class SpeechService {
     } catch (error) {
       const status = signal?.aborted ? 'cancelled' : 'failed';
       stop();
-      // A refused reservation is the answer (402), whatever the synthesis it overlapped did.
-      const reference = await reservedOrThrow(reservation);
+      // A refused reservation is the answer (402), whatever the synthesis it overlapped did; a refusal by
+      // the rate limit (429) comes before both.
+      const reference = await limitFirst(caller, reservedOrThrow(reservation));
       await this.billing.releaseBeforeAnswering(reference, price, { status });
+      await caller.admission;
       throw error;
     }
-    const reference = await reservedOrThrow(reservation); // a refusal has stopped the synthesis already
+    const reference = await limitFirst(caller, reservedOrThrow(reservation)); // a refusal has stopped the synthesis already
+    const refusal = await refusalOf(caller.admission);
+    if (refusal) {
+      // Admitted ahead, then refused: nothing was delivered, so the reservation goes back whole.
+      stop();
+      await this.billing.releaseBeforeAnswering(reference, price, { status: 'cancelled' });
+      throw refusal;
+    }
     const audio = routed.audio;
     const served = this.servedBy(routed, request);
     const described = describe(audio);
@@ -355,6 +378,7 @@ export class SpeechService {
    * sentence is spoken is thrown, and nothing is charged.
    */
   async streamTimed(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<TimedSpeechStream> {
+    await caller.admission; // nothing runs ahead of the rate limit here
     // Keyed like a job with timestamps: the same sentences, pauses and encoder make the same file.
     const decision = this.cache.decide(prepared, caller.tenantId, 'request', true);
     if (!('plan' in decision)) return this.synthesizeTimed(prepared, caller, signal);
@@ -537,6 +561,26 @@ function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknow
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
+}
+
+/** `work`, or its error; but when the caller's rate limit refuses the request, that refusal (429) is the answer. */
+async function limitFirst<T>(caller: SpeechCaller, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    await caller.admission;
+    throw error;
+  }
+}
+
+/** What `admission` was refused with, or undefined once it let the request through (or there is none). */
+function refusalOf(admission: Promise<void> | undefined): Promise<unknown> {
+  return admission
+    ? admission.then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('refused'),
+      )
+    : Promise.resolve(undefined);
 }
 
 async function reservedOrThrow(reservation: Promise<{ value: string } | { error: unknown }>): Promise<string> {

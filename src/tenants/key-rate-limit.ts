@@ -27,11 +27,21 @@ export const RateLimit = (action: LimitedAction) => SetMetadata(RATE_LIMIT_ACTIO
  */
 export const RateLimitedByHandler = () => SetMetadata(RATE_LIMIT_ACTION, CHARGED_BY_HANDLER);
 
-const admissionOf = createParamDecorator((_data: unknown, context: ExecutionContext): Promise<void> => {
-  const { admission } = context.switchToHttp().getRequest<ServiceRequest>();
+const admissionOf = createParamDecorator((_data: unknown, context: ExecutionContext): Promise<void> | undefined => {
+  const { admission, admittedAhead } = context.switchToHttp().getRequest<ServiceRequest>();
   if (!admission) throw new Error('@Admitted() needs KeyRateLimitGuard on its handler');
-  return admission;
+  return admittedAhead ? undefined : admission;
 });
+
+/** How an @Admitted() handler takes the rate limit's answer. */
+export interface AdmittedOptions {
+  /**
+   * The handler may start before the answer when the key is known to have room (RateLimitLeases.mayRunAhead):
+   * it then passes `request.admission` on (SpeechCaller.admission), and the speech is not delivered or
+   * charged before the limit lets it through. Only for handlers whose every path does that.
+   */
+  ahead?: boolean;
+}
 
 /**
  * A handler parameter for the key's rate limit (`@Admitted() _admitted: void`). With it, KeyRateLimitGuard
@@ -40,11 +50,11 @@ const admissionOf = createParamDecorator((_data: unknown, context: ExecutionCont
  * the handler runs only once the limit has let the request through. A refusal is the same error, in the
  * face's envelope. A request that the pipe refuses is answered with its validation error even when it is
  * over its limit (it is counted either way). For the speech endpoints, whose first byte waited for
- * Redis before anything else (docs/architecture.md, request flow).
+ * Redis before anything else (docs/architecture.md, request flow). With `ahead`, see AdmittedOptions.
  */
-export function Admitted(): ParameterDecorator {
+export function Admitted(options: AdmittedOptions = {}): ParameterDecorator {
   return (target, key, index) => {
-    Reflect.defineMetadata(AWAITED_BY_PARAMETER, true, (target as Record<string | symbol, object>)[key!]);
+    Reflect.defineMetadata(AWAITED_BY_PARAMETER, options.ahead ? 'ahead' : true, (target as Record<string | symbol, object>)[key!]);
     admissionOf()(target, key, index);
   };
 }
@@ -78,6 +88,11 @@ export class KeyRateLimits {
     response?.setHeader('x-ratelimit-limit', String(rule.limit));
     response?.setHeader('x-ratelimit-remaining', String(remaining));
   }
+
+  /** Whether a request of this key may start its work before `charge` has its answer (RateLimitLeases.mayRunAhead). */
+  mayRunAhead(principal: Pick<Principal, 'apiKeyId' | 'limits'>, action: LimitedAction): boolean {
+    return this.leases.mayRunAhead(principal.apiKeyId, ruleFor(action, principal.limits));
+  }
 }
 
 /** Runs after ApiKeyGuard and charges the handler's counter (see RateLimit). */
@@ -94,9 +109,12 @@ export class KeyRateLimitGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<ServiceRequest>();
     if (!request.principal) throw new Error('KeyRateLimitGuard must run after ApiKeyGuard');
     const admission = this.limits.charge(request.principal, action ?? 'requests', context.switchToHttp().getResponse<Response>());
-    if (this.reflector.get<boolean | undefined>(AWAITED_BY_PARAMETER, context.getHandler())) {
-      admission.catch(() => undefined); // a refusal reaches the client through the handler's @Admitted() parameter
+    const awaited = this.reflector.get<boolean | 'ahead' | undefined>(AWAITED_BY_PARAMETER, context.getHandler());
+    if (awaited) {
+      // A refusal reaches the client through the handler's @Admitted() parameter, or the speech it runs ahead.
+      admission.catch(() => undefined);
       request.admission = admission;
+      request.admittedAhead = awaited === 'ahead' && this.limits.mayRunAhead(request.principal, action ?? 'requests');
       return true;
     }
     await admission;

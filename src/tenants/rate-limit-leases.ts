@@ -11,6 +11,13 @@ const MAX_LEASE = 100;
 /** How often leases left idle are given back and forgotten. */
 const SWEEP_MS = 5000;
 const SHUTDOWN_FLUSH_MS = 1000;
+/**
+ * How long Redis's last word on a key (what it left under the limit) is trusted to let a request start
+ * its work before Redis has answered for it (mayRunAhead). Every request is still counted; a wrong guess
+ * (another process spent the rest meanwhile) costs only that request's work, called off before it
+ * delivers anything.
+ */
+const HEADROOM_MS = 10 * 60_000;
 
 /** How many requests a key may have counted ahead under `limit`; 1 or less: none. */
 function leaseCap(limit: number): number {
@@ -53,6 +60,8 @@ export class RateLimitLeases implements OnModuleDestroy {
   private readonly leases = new Map<string, Lease>();
   private readonly inFlight = new Map<string, Promise<number>>();
   private readonly givingBack = new Set<Promise<void>>();
+  /** Per key and bucket: what Redis last said was left under the limit (less the requests run ahead since), and when. */
+  private readonly headroom = new Map<string, { left: number; at: number }>();
   private closing = false;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -77,8 +86,32 @@ export class RateLimitLeases implements OnModuleDestroy {
 
   /** Lets one request of `subject` through under `rule`, or throws `rate_limited` / `service_unavailable`; resolves what is left under the limit. */
   async take(subject: string, rule: RateLimitRule): Promise<number> {
-    if (leaseCap(rule.limit) <= 1) return (await this.limiter.take(subject, rule, 1)).remaining;
     const id = leaseId(subject, rule);
+    try {
+      const left = await this.count(id, subject, rule);
+      this.headroom.set(id, { left, at: Date.now() });
+      return left;
+    } catch (error) {
+      this.headroom.delete(id); // refused, or Redis cannot say: nothing runs ahead until it lets one through
+      throw error;
+    }
+  }
+
+  /**
+   * Whether a request of `subject` may start its work while `take` asks Redis: Redis let one through
+   * in the last ten minutes and said something was left, and the requests run ahead since have not used
+   * that up. The answer still decides: a refusal calls the work off before anything is delivered
+   * (SpeechService). One request run ahead spends one of what is believed left.
+   */
+  mayRunAhead(subject: string, rule: RateLimitRule): boolean {
+    const known = this.headroom.get(leaseId(subject, rule));
+    if (!known || known.left < 1 || Date.now() - known.at > HEADROOM_MS) return false;
+    known.left--;
+    return true;
+  }
+
+  private async count(id: string, subject: string, rule: RateLimitRule): Promise<number> {
+    if (leaseCap(rule.limit) <= 1) return (await this.limiter.take(subject, rule, 1)).remaining;
     // While a lease is being taken for this key, its other requests wait for it rather than take their
     // own; if it does not cover them all, one of them takes the next (twice as large) for the rest.
     for (;;) {
@@ -148,6 +181,7 @@ export class RateLimitLeases implements OnModuleDestroy {
 
   private sweep(now: number): void {
     for (const lease of this.leases.values()) if (now >= lease.expiresAt + LEASE_MS) void this.end(lease);
+    for (const [id, known] of this.headroom) if (now - known.at > HEADROOM_MS) this.headroom.delete(id);
   }
 
   /** Forgets the lease and gives back what it did not use. */

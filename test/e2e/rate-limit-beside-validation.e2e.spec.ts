@@ -2,7 +2,9 @@ import { DataSource } from 'typeorm';
 import { TtsError } from '../../src/common/tts-error';
 import { RateLimitLeases } from '../../src/tenants/rate-limit-leases';
 import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
-import { startJobFixture } from '../support/job-fixture';
+import { toneWav } from '../fakes/scriptable-upstream';
+import { eventually } from '../support/eventually';
+import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
 
 /**
@@ -19,7 +21,7 @@ describe('the rate limit decided while the request is validated', () => {
   beforeAll(async () => {
     const fixture = await startJobFixture();
     upstream = fixture.upstream;
-    api = await startTestApi(fixture.env);
+    api = await startTestApi({ ...fixture.env, AUDIO_CACHE_ENABLED: 'true' });
   });
   beforeEach(() => {
     const leases = api.app.get(RateLimitLeases);
@@ -85,5 +87,103 @@ describe('the rate limit decided while the request is validated', () => {
     });
     expect(upstream.calls).toBe(0);
     expect(await ledger(tenantId)).toBe(0);
+  });
+
+  describe('admitted ahead: a key known to have room starts its speech while Redis answers', () => {
+    let ahead: jest.SpyInstance;
+    beforeEach(() => {
+      ahead = jest.spyOn(api.app.get(RateLimitLeases), 'mayRunAhead').mockReturnValue(true);
+    });
+    afterEach(() => ahead.mockRestore());
+
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const kinds = async (tenantId: string) =>
+      (
+        (await api.app
+          .get(DataSource)
+          .query(`SELECT kind FROM credit_ledger WHERE tenant_id = $1 AND kind <> 'topup' ORDER BY id`, [tenantId])) as Array<{
+          kind: string;
+        }>
+      ).map((row) => row.kind);
+    const balance = async (tenantId: string) =>
+      Number((await api.app.get(DataSource).query(`SELECT credit_balance FROM tenants WHERE id = $1`, [tenantId]))[0].credit_balance);
+    const answeredWithin = (answer: Promise<Response>, ms: number) => Promise.race([answer.then(() => true), sleep(ms).then(() => false)]);
+    const refusal = () =>
+      new TtsError('rate_limited', 'Too many requests.', { retryAfterSeconds: 7, details: { bucket: 'requests', limit: 1 } });
+
+    it('OpenAI: the upstream is called while the limit is decided; nothing reaches the client before it lets the request through', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      const answer = speech(apiKey, valid);
+      await waitForTake();
+      await eventually(() => expect(upstream.calls).toBe(1));
+      expect(await answeredWithin(answer, 200)).toBe(false);
+      held!.resolve(41);
+      const response = await answer;
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-ratelimit-remaining')).toBe('41');
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(44);
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'settle']));
+    });
+
+    it('ElevenLabs /stream runs ahead the same way', async () => {
+      const { apiKey } = await api.createTenant(1000);
+      const answer = fetch(`${api.baseUrl}/elevenlabs/v1/text-to-speech/${FAKE_VOICE}/stream?output_format=pcm_16000`, {
+        method: 'POST',
+        headers: { 'xi-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Habari ya ElevenLabs.' }),
+      });
+      await waitForTake();
+      await eventually(() => expect(upstream.calls).toBe(1));
+      expect(await answeredWithin(answer, 200)).toBe(false);
+      held!.resolve(12);
+      const response = await answer;
+      expect(response.status).toBe(200);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    });
+
+    it('refused after running ahead: 429 with Retry-After, the upstream call closed, the reservation released whole (cancelled), nothing cached', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      upstream.enqueue({
+        status: 200,
+        headers: { 'content-type': 'audio/wav' },
+        body: toneWav(1, 16000),
+        pieces: { count: 10, intervalMs: 100 },
+      });
+      const answer = speech(apiKey, { ...valid, input: 'Jibu litakalokataliwa.' });
+      await waitForTake();
+      await eventually(() => expect(upstream.calls).toBe(1));
+      held!.reject(refusal());
+      const response = await answer;
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('7');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'release']));
+      expect(await balance(tenantId)).toBe(1000);
+      const [event] = await api.app.get(DataSource).query(`SELECT status FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+      expect(event.status).toBe('cancelled');
+      const stored = await api.app.get(DataSource).query(`SELECT count(*)::int AS n FROM audio_cache WHERE scope = $1`, [tenantId]);
+      expect(stored[0].n).toBe(0);
+    });
+
+    it('a cache hit read ahead and then refused is given back: 429, and the hit charge returned', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      const body = { ...valid, input: 'Sentensi iliyohifadhiwa.' };
+      const first = speech(apiKey, body);
+      await waitForTake();
+      held!.resolve(5);
+      expect((await first).headers.get('x-cache')).toBe('miss');
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'settle']));
+      held = undefined;
+      const second = speech(apiKey, body);
+      await waitForTake();
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'settle', 'cache_hit']));
+      expect(await answeredWithin(second, 100)).toBe(false);
+      held!.reject(refusal());
+      expect((await second).status).toBe(429);
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'settle', 'cache_hit', 'release']));
+      expect(await balance(tenantId)).toBe(1000 - 24);
+      expect(upstream.calls).toBe(1);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
-import type { ServiceRequest } from '../../common/request-context';
+import { pendingAdmission, type ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { CharacterTimeline, CharacterTimings } from '../../synthesis/character-timing';
 import { PreparedSpeech, SpeechCaller, SpeechService } from '../../synthesis/speech.service';
@@ -166,5 +166,11 @@ function alignmentOf(timings: CharacterTimings) {
 
 /** Who a call is for, as the engine bills and reports it. */
 function callerOf(call: ElevenLabsCall, http: Http): SpeechCaller {
-  return { tenantId: call.tenantId, apiKeyId: call.apiKeyId, requestId: http.request.id, face: 'elevenlabs' };
+  return {
+    tenantId: call.tenantId,
+    apiKeyId: call.apiKeyId,
+    requestId: http.request.id,
+    face: 'elevenlabs',
+    ...pendingAdmission(http.request),
+  };
 }

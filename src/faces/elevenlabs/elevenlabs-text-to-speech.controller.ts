@@ -94,7 +94,7 @@ export class ElevenLabsTextToSpeechController {
     @SpeechCall() call: ElevenLabsCall,
     @Req() request: ServiceRequest,
     @Res() response: Response,
-    @Admitted() _admitted: void,
+    @Admitted({ ahead: true }) _admitted: void,
   ): Promise<void> {
     await this.speech.convert(call, { request, response });
   }
@@ -107,7 +107,7 @@ export class ElevenLabsTextToSpeechController {
     @SpeechCall() call: ElevenLabsCall,
     @Req() request: ServiceRequest,
     @Res() response: Response,
-    @Admitted() _admitted: void,
+    @Admitted({ ahead: true }) _admitted: void,
   ): Promise<void> {
     await this.speech.stream(call, { request, response });
   }

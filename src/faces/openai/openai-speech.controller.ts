@@ -20,7 +20,7 @@ export class OpenAiSpeechController {
     @Body() body: OpenAiSpeechRequestDto,
     @Req() request: ServiceRequest,
     @Res() response: Response,
-    @Admitted() _admitted: void,
+    @Admitted({ ahead: true }) _admitted: void,
   ): Promise<void> {
     await this.speech.speak(principal, body, { request, response });
   }

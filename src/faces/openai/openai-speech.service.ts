@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Principal, ServiceRequest } from '../../common/request-context';
+import { pendingAdmission, type Principal, type ServiceRequest } from '../../common/request-context';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { SpeechStream } from '../../synthesis/speech.types';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
@@ -43,7 +43,13 @@ export class OpenAiSpeechService {
       OPENAI_FIELD_NAMES,
     );
     await abortOnDisconnect(response, async (signal) => {
-      const caller = { tenantId: principal.tenantId, apiKeyId: principal.apiKeyId, requestId: http.request.id, face: 'openai' as const };
+      const caller = {
+        tenantId: principal.tenantId,
+        apiKeyId: principal.apiKeyId,
+        requestId: http.request.id,
+        face: 'openai' as const,
+        ...pendingAdmission(http.request),
+      };
       const speech = await this.speech.stream(prepared, caller, signal);
       const headers = servedHeaders(speech);
       if (dto.stream_format === 'sse') return sendSseStream(response, speech, headers, SSE_EVENTS(prepared.request.characters));

@@ -160,4 +160,56 @@ describe('RateLimitLeases (a busy key counted a few requests at a time)', () => 
       cut.client.disconnect();
     }
   });
+
+  describe('mayRunAhead (a request starting its work before Redis answers for it)', () => {
+    it('never for a key Redis has not let through in this process, nor after a refusal or Redis failing', async () => {
+      const key = subject();
+      const rule = { bucket: 'requests', limit: 2 };
+      expect(leases[0].mayRunAhead(key, rule)).toBe(false);
+      expect(await leases[0].take(key, rule)).toBe(1);
+      expect(leases[0].mayRunAhead(key, rule)).toBe(true);
+      expect(await leases[0].take(key, rule)).toBe(0); // nothing left: the next one waits for Redis
+      expect(leases[0].mayRunAhead(key, rule)).toBe(false);
+      expect(await outcome(leases[0].take(key, rule))).toEqual({ allowed: false, code: 'rate_limited' });
+      expect(leases[0].mayRunAhead(key, rule)).toBe(false);
+
+      const other = subject();
+      await leases[0].take(other, rule);
+      jest.spyOn(limiters[0], 'take').mockRejectedValueOnce(Object.assign(new Error('Redis is down'), { code: 'service_unavailable' }));
+      expect(await outcome(leases[0].take(other, rule))).toEqual({ allowed: false, code: 'service_unavailable' });
+      expect(leases[0].mayRunAhead(other, rule)).toBe(false);
+    });
+
+    it('spends what Redis said was left, one request at a time, until Redis answers again', async () => {
+      const key = subject();
+      const rule = { bucket: 'requests', limit: 3 };
+      expect(await leases[0].take(key, rule)).toBe(2);
+      expect([leases[0].mayRunAhead(key, rule), leases[0].mayRunAhead(key, rule), leases[0].mayRunAhead(key, rule)]).toEqual([
+        true,
+        true,
+        false,
+      ]);
+      expect(await leases[0].take(key, rule)).toBe(1);
+      expect(leases[0].mayRunAhead(key, rule)).toBe(true);
+    });
+
+    it("is per process: another process's requests spend the limit unseen, and the answer still refuses", async () => {
+      const key = subject();
+      const rule = { bucket: 'requests', limit: 2 };
+      await leases[0].take(key, rule);
+      await leases[1].take(key, rule); // the other api instance takes the last one
+      expect(leases[0].mayRunAhead(key, rule)).toBe(true); // a wrong guess, which Redis then corrects
+      expect(await outcome(leases[0].take(key, rule))).toEqual({ allowed: false, code: 'rate_limited' });
+      expect(leases[0].mayRunAhead(key, rule)).toBe(false);
+    });
+
+    it('forgets what Redis said after ten minutes', async () => {
+      const key = subject();
+      const rule = { bucket: 'requests', limit: 100 };
+      await leases[0].take(key, rule);
+      const now = Date.now();
+      jest.spyOn(Date, 'now').mockReturnValue(now + 10 * 60_000 + 1);
+      expect(leases[0].mayRunAhead(key, rule)).toBe(false);
+    });
+  });
 });
