@@ -1,30 +1,53 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { FfmpegRunError, spawnFfmpeg, StderrTail } from './ffmpeg';
 
-/** Processes kept started per argument list; a request takes one and a replacement starts behind it. */
+/** Processes kept started per argument list at least; a request takes one and a replacement starts behind it. */
 const READY_PER_ARGUMENTS = 2;
-/** A started process nobody took for this long is stopped. */
-const READY_IDLE_MS = 60_000;
+/** At most: as many as were in use at once lately (a burst of three opus streams keeps three ready). */
+const MAX_READY_PER_ARGUMENTS = 4;
+
+/** When started processes nobody takes are stopped. An idle one holds ~0.4 MB of its own (the rest is the shared binary). */
+export interface FfmpegPoolTimings {
+  /** A process beyond the last one of its argument list, not taken for this long. */
+  idleMs: number;
+  /** The last one of its argument list, so the next request of a format used now and then does not pay the start. */
+  lastIdleMs: number;
+}
+
+const POOL_TIMINGS: FfmpegPoolTimings = { idleMs: 60_000, lastIdleMs: 15 * 60_000 };
 /** After its input ends, ffmpeg must finish within this long or it is killed. */
 const FINISH_TIMEOUT_MS = 30_000;
 
 interface ReadyProcess {
   child: ChildProcessWithoutNullStreams;
   timer: NodeJS.Timeout;
+  /** Kept past idleMs as its argument list's last one. */
+  kept?: boolean;
+}
+
+/** An argument list's processes in use now, and the most in use at once since the pool last filled for it. */
+interface Demand {
+  inUse: number;
+  peak: number;
 }
 
 /**
  * ffmpeg processes started before they are needed. Starting ffmpeg costs ~20 ms (dynamic linking,
  * codec registration) before it reads a byte; a process started ahead waits on its stdin at no cost,
  * so a request that needs opus, aac, flac or a compressed upstream decoded takes one that is ready and
- * pays nothing for the start. Kept per argument list (format and rate), at most two, stopped when idle.
- * Idle processes do not keep the Node process alive.
+ * pays nothing for the start. Kept per argument list (format and rate) once it has been used: two, or
+ * as many as were in use at once lately (up to four); the extras stop after a minute unused, the last
+ * one after a quarter of an hour. Idle processes do not keep the Node process alive.
  */
 export class FfmpegPool {
   private readonly waiting = new Map<string, ReadyProcess[]>();
+  private readonly demand = new Map<string, Demand>();
   private closed = false;
 
-  constructor(private readonly ffmpegPath: string) {}
+  constructor(
+    private readonly ffmpegPath: string,
+    private readonly timings: FfmpegPoolTimings = POOL_TIMINGS,
+  ) {}
 
   /** A started ffmpeg with these arguments, ready for input. */
   take(args: string[]): ChildProcessWithoutNullStreams {
@@ -39,9 +62,14 @@ export class FfmpegPool {
     }
     const child = taken ?? spawnFfmpeg(this.ffmpegPath, args);
     setReferenced(child, true);
+    const demand = this.demand.get(key) ?? { inUse: 0, peak: 0 };
+    this.demand.set(key, demand);
+    demand.inUse++;
+    demand.peak = Math.max(demand.peak, demand.inUse);
     // The replacement starts once this one has finished, so its start-up does not compete with the request for the CPU.
     child.once('close', () => {
-      if (!this.closed) this.refill(key, args);
+      demand.inUse--;
+      if (!this.closed) this.refill(key, args, demand);
     });
     return child;
   }
@@ -59,22 +87,31 @@ export class FfmpegPool {
     for (const list of this.waiting.values()) for (const ready of list.splice(0)) stop(ready);
   }
 
-  private refill(key: string, args: string[]): void {
+  /** Ready processes for `key`: what its busiest moment since the last refill needed, less those still in use. */
+  private refill(key: string, args: string[], demand: Demand): void {
     const list = this.waiting.get(key) ?? [];
     this.waiting.set(key, list);
-    while (!this.closed && list.length < READY_PER_ARGUMENTS) {
+    const wanted = Math.min(MAX_READY_PER_ARGUMENTS, Math.max(READY_PER_ARGUMENTS, demand.peak)) - demand.inUse;
+    if (demand.inUse === 0) demand.peak = 0; // a burst counts until it is over
+    while (!this.closed && list.length < wanted) {
       const child = spawnFfmpeg(this.ffmpegPath, args);
       child.on('error', () => undefined); // a binary that cannot start shows up when the process is taken
       child.stdin.on('error', () => undefined);
       setReferenced(child, false);
-      const ready: ReadyProcess = { child, timer: setTimeout(() => this.retire(key, ready), READY_IDLE_MS).unref() };
+      const ready: ReadyProcess = { child, timer: setTimeout(() => this.retire(key, ready), this.timings.idleMs).unref() };
       list.push(ready);
     }
   }
 
+  /** Stops a process nobody took; the last of its argument list gets the longer wait first. */
   private retire(key: string, ready: ReadyProcess): void {
     const list = this.waiting.get(key);
     const index = list?.indexOf(ready) ?? -1;
+    if (list && index >= 0 && list.length === 1 && !ready.kept) {
+      ready.kept = true;
+      ready.timer = setTimeout(() => this.retire(key, ready), this.timings.lastIdleMs - this.timings.idleMs).unref();
+      return;
+    }
     if (list && index >= 0) list.splice(index, 1);
     stop(ready);
   }
