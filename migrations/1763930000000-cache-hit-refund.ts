@@ -36,6 +36,11 @@ export class CacheHitRefund1763930000000 implements MigrationInterface {
         END IF;
         SELECT * INTO v_event FROM usage_events WHERE reference = p_reference AND status = 'succeeded' FOR UPDATE;
         IF FOUND THEN
+          -- Rows in the order every billing statement takes them: tenant, key, then the rollup.
+          IF v_charged > 0 AND v_event.api_key_id IS NOT NULL THEN
+            UPDATE api_keys SET period_spent = GREATEST(0, period_spent - v_charged)
+             WHERE id = v_event.api_key_id AND period_start = budget_period_start(budget_period, v_event.created_at);
+          END IF;
           -- Out of the rollup as it was counted, then in again as it ends now.
           PERFORM roll_up_usage(v_event, -1, -(v_event.reserved - v_event.refunded), -v_event.refunded,
                                 CASE WHEN v_event.cache_hit THEN -1 ELSE 0 END);
@@ -43,10 +48,6 @@ export class CacheHitRefund1763930000000 implements MigrationInterface {
            WHERE reference = p_reference
           RETURNING * INTO v_event;
           PERFORM roll_up_usage(v_event, 1, 0, v_event.refunded, CASE WHEN v_event.cache_hit THEN 1 ELSE 0 END);
-          IF v_charged > 0 AND v_event.api_key_id IS NOT NULL THEN
-            UPDATE api_keys SET period_spent = GREATEST(0, period_spent - v_charged)
-             WHERE id = v_event.api_key_id AND period_start = budget_period_start(budget_period, v_event.created_at);
-          END IF;
         END IF;
         RETURN true;
       END $$`);

@@ -87,11 +87,12 @@ export class FfmpegPool {
     for (const list of this.waiting.values()) for (const ready of list.splice(0)) stop(ready);
   }
 
-  /** Ready processes for `key`: what its busiest moment since the last refill needed, less those still in use. */
+  /** Ready processes for `key`: two, or what its busiest moment since the burst began needed beyond those still in use. */
   private refill(key: string, args: string[], demand: Demand): void {
     const list = this.waiting.get(key) ?? [];
     this.waiting.set(key, list);
-    const wanted = Math.min(MAX_READY_PER_ARGUMENTS, Math.max(READY_PER_ARGUMENTS, demand.peak)) - demand.inUse;
+    // Two waiting at least, whatever is still running; after a burst, as many as it had at once.
+    const wanted = Math.min(MAX_READY_PER_ARGUMENTS, Math.max(READY_PER_ARGUMENTS, demand.peak - demand.inUse));
     if (demand.inUse === 0) demand.peak = 0; // a burst counts until it is over
     while (!this.closed && list.length < wanted) {
       const child = spawnFfmpeg(this.ffmpegPath, args);

@@ -21,7 +21,7 @@ type LameEncoder = WasmMediaEncoder<'audio/mpeg'>;
  * bytes a freshly configured encoder gives.
  */
 const MAX_READY_ENCODERS = 8;
-/** Snapshots kept, one per rate and bitrate, ~7.5 MB each; a key dropped for a newer one uses configure() from then on. */
+/** Snapshots kept, one per rate and bitrate (their non-zero blocks, ~0.45 MB at 24 kHz); a key dropped for a newer one uses configure() from then on. */
 const MAX_SNAPSHOTS = 4;
 const SNAPSHOT_GRANULE = 64 * 1024;
 
@@ -114,7 +114,12 @@ export class Mp3Encoder {
     if (this.failed || readyCount >= MAX_READY_ENCODERS) return;
     readyCount++;
     setImmediate(() => {
-      reset(this.encoder, this.sampleRate, this.bitrateKbps);
+      try {
+        reset(this.encoder, this.sampleRate, this.bitrateKbps);
+      } catch {
+        readyCount--; // LAME refused its settings: this instance is not kept
+        return;
+      }
       const key = encoderKey(this.sampleRate, this.bitrateKbps);
       ready.set(key, [...(ready.get(key) ?? []), this.encoder]);
     });
@@ -245,6 +250,9 @@ async function checkedSnapshot(sampleRate: number, bitrate: Mp3Bitrate): Promise
   await nextTurn();
   const signal = referenceSignal(sampleRate);
   const fresh = encodeWhole(encoder, signal);
+  // Then a long stream in one piece, which grows LAME's input buffer, as a long request leaves the memory.
+  encoder.encode([new Float32Array(sampleRate * 5).fill(0.25)]);
+  encoder.finalize();
   await nextTurn();
   return restore(encoder, snapshot) && fresh.equals(encodeWhole(encoder, signal)) ? snapshot : undefined;
 }

@@ -26,6 +26,16 @@ export function pendingAdmission(request: Pick<ServiceRequest, 'admission' | 'ad
   return request.admittedAhead && request.admission ? { admission: request.admission } : {};
 }
 
+/** `work`, or its error; but when `admission` (a rate limit still being decided) refuses the request, that refusal is the answer. */
+export async function answeredAfterAdmission<T>(admission: Promise<void> | undefined, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    await admission;
+    throw error;
+  }
+}
+
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** A client-supplied request id is echoed only when it is short and plain; otherwise a new one is made. */

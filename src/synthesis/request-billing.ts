@@ -122,6 +122,18 @@ export class RequestBilling {
     return { chunks: billedChunks, delivered: () => (delivered = true) };
   }
 
+  /** Gives a hit's charge back, waiting for it up to `waitMs` (a client told 429 finds its balance whole), then in the background. */
+  async refundHitBeforeAnswering(reference: string, waitMs = 1000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    const refunded = this.credits.refundCacheHit(reference).then(
+      () => undefined,
+      () => this.refundHit(reference, 1),
+    );
+    await Promise.race([refunded, waited]);
+    clearTimeout(timer);
+  }
+
   /** Gives a hit's charge back in the background: tried up to four times (1, 2 and 4 s apart); never throws. */
   refundHit(reference: string, attempt = 0): void {
     this.credits.refundCacheHit(reference).catch((error: Error) => {

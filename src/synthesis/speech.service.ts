@@ -29,6 +29,7 @@ import type {
 } from './speech.types';
 import { pairWithSpans, sentencesAsPcm, type TimedPiece } from './timed-audio';
 import { concatSamples, describe, linkedController } from './speech-audio';
+import { answeredAfterAdmission } from '../common/request-context';
 import type { FaceName, SynthesisRequest } from './synthesis-request';
 
 /** A request checked and priced once: route resolved, output fixed. Nothing is billed yet. */
@@ -116,14 +117,16 @@ export class SpeechService {
    * audio delivered or the stream ends whole; released when it ends before anything was delivered. A
    * miss is stored in the cache once its stream has ended whole.
    */
-  async stream(prepared: PreparedSpeech, caller: SpeechCaller, signal?: AbortSignal): Promise<SpeechStream> {
+  async stream(prepared: PreparedSpeech, caller: SpeechCaller, clientSignal?: AbortSignal): Promise<SpeechStream> {
+    // Admitted ahead: a refusal stops what is under way at once (a wait for an identical synthesis, the provider call).
+    const signal = stoppedByRefusal(caller, clientSignal);
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
     if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
     const taken = await limitFirst(caller, this.takeHit(prepared, caller, decision.plan, signal));
     if ('hit' in taken) {
       const refusal = await refusalOf(caller.admission);
       if (refusal) {
-        this.billing.refundHit(taken.reference);
+        await this.billing.refundHitBeforeAnswering(taken.reference);
         throw refusal;
       }
       const billed = this.billing.billedHit(taken.hit.chunks, taken.reference);
@@ -170,6 +173,7 @@ export class SpeechService {
     caching?: { plan: CachePlan; fill: CacheFill },
   ): Promise<SpeechStream> {
     const { request, price, output } = prepared;
+    if (signal?.aborted) await caller.admission; // refused already (admitted ahead): nothing is reserved
     // A key known to have the credits starts its synthesis while the reservation is made (RequestBilling).
     const early = this.billing.mayStartBeforeReserved(caller.tenantId, caller.apiKeyId, price);
     let sent!: () => void;
@@ -383,10 +387,15 @@ export class SpeechService {
     const decision = this.cache.decide(prepared, caller.tenantId, 'request', true);
     if (!('plan' in decision)) return this.synthesizeTimed(prepared, caller, signal);
     const taken = await this.takeHit(prepared, caller, decision.plan, signal);
+    if ('hit' in taken && !taken.segments) {
+      // An entry under a by-sentence key always has its spans; one without them cannot time the text.
+      await this.billing.refundHitBeforeAnswering(taken.reference);
+      return this.synthesizeTimed(prepared, caller, signal);
+    }
     if ('hit' in taken) {
-      // The stored file and every sentence's span in one piece (an entry under a by-sentence key has its spans).
+      // The stored file and every sentence's span in one piece.
       const { chunks: file, samplesWritten: _samples, base64: _base64, ...hit } = taken.hit;
-      const billed = this.billing.billedHit(withSpans(file, taken.segments ?? []), taken.reference);
+      const billed = this.billing.billedHit(withSpans(file, taken.segments!), taken.reference);
       return { ...hit, pieces: billed.chunks, markDelivered: billed.delivered };
     }
     try {
@@ -564,13 +573,16 @@ function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknow
 }
 
 /** `work`, or its error; but when the caller's rate limit refuses the request, that refusal (429) is the answer. */
-async function limitFirst<T>(caller: SpeechCaller, work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    await caller.admission;
-    throw error;
-  }
+function limitFirst<T>(caller: SpeechCaller, work: Promise<T>): Promise<T> {
+  return answeredAfterAdmission(caller.admission, work);
+}
+
+/** The client's signal, also aborted when the rate limit the request was admitted ahead of refuses it. */
+function stoppedByRefusal(caller: SpeechCaller, signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (!caller.admission) return signal;
+  const controller = linkedController(signal);
+  caller.admission.catch((error: unknown) => controller.abort(error));
+  return controller.signal;
 }
 
 /** What `admission` was refused with, or undefined once it let the request through (or there is none). */

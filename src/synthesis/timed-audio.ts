@@ -21,11 +21,15 @@ export async function* sentencesAsPcm(
 ): AsyncGenerator<Buffer> {
   const pause = Math.round(SENTENCE_PAUSE_SECONDS * sampleRate);
   let at = 0;
+  let first = true;
   for await (const sentence of sentences) {
-    if (at > 0) {
+    // A pause before every sentence but the first, even after one that came back empty: the samples and
+    // spans are then joinSentences' own, and a timestamped job's file and this stream share a cache key.
+    if (!first) {
       yield Buffer.alloc(pause * 2);
       at += pause;
     }
+    first = false;
     onSpan({ text: sentence.text, startSeconds: at / sampleRate, endSeconds: (at + sentence.samples.length) / sampleRate });
     at += sentence.samples.length;
     if (sentence.samples.length > 0) yield floatToPcm16(sentence.samples);

@@ -166,6 +166,36 @@ describe('the rate limit decided while the request is validated', () => {
       expect(stored[0].n).toBe(0);
     });
 
+    it('a refusal stops a provider call that has not answered yet: 429 at once, the call closed, the reservation released', async () => {
+      const { tenantId, apiKey } = await api.createTenant(1000);
+      upstream.enqueue({ hang: true });
+      const answer = speech(apiKey, { ...valid, input: 'Mtoa huduma hajajibu bado.' });
+      await waitForTake();
+      await eventually(() => expect(upstream.calls).toBe(1));
+      const refused = performance.now();
+      held!.reject(refusal());
+      const response = await answer;
+      expect(response.status).toBe(429);
+      expect(performance.now() - refused).toBeLessThan(1500); // not the provider's timeout
+      await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+      await eventually(async () => expect(await kinds(tenantId)).toEqual(['reserve', 'release']));
+      const [event] = await api.app.get(DataSource).query(`SELECT status FROM usage_events WHERE tenant_id = $1`, [tenantId]);
+      expect(event.status).toBe('cancelled');
+    });
+
+    it("what the request names wrongly waits for the limit's answer: a refusal is 429, not the face's 404", async () => {
+      const { apiKey } = await api.createTenant(1000);
+      const answer = fetch(`${api.baseUrl}/elevenlabs/v1/text-to-speech/no-such-voice/stream`, {
+        method: 'POST',
+        headers: { 'xi-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Sauti isiyojulikana.' }),
+      });
+      await waitForTake();
+      expect(await answeredWithin(answer, 200)).toBe(false);
+      held!.reject(refusal());
+      expect((await answer).status).toBe(429);
+    });
+
     it('a cache hit read ahead and then refused is given back: 429, and the hit charge returned', async () => {
       const { tenantId, apiKey } = await api.createTenant(1000);
       const body = { ...valid, input: 'Sentensi iliyohifadhiwa.' };

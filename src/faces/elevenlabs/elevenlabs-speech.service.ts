@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
-import { pendingAdmission, type ServiceRequest } from '../../common/request-context';
+import { answeredAfterAdmission, pendingAdmission, type ServiceRequest } from '../../common/request-context';
 import { TtsError } from '../../common/tts-error';
 import { CharacterTimeline, CharacterTimings } from '../../synthesis/character-timing';
 import { PreparedSpeech, SpeechCaller, SpeechService } from '../../synthesis/speech.service';
@@ -102,8 +102,15 @@ export class ElevenLabsSpeechService {
     });
   }
 
-  /** Parses, checks the voice, and prepares (route, price, output) before anything is billed. */
-  private async prepare(
+  /**
+   * Parses, checks the voice, and prepares (route, price, output) before anything is billed. Admitted
+   * ahead of the rate limit, its refusal (429) still comes before what the request names wrongly.
+   */
+  private prepare(call: ElevenLabsCall, request: ServiceRequest): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
+    return answeredAfterAdmission(pendingAdmission(request).admission, this.parseAndPrepare(call, request));
+  }
+
+  private async parseAndPrepare(
     call: ElevenLabsCall,
     request: ServiceRequest,
   ): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { pendingAdmission, type Principal, type ServiceRequest } from '../../common/request-context';
+import { answeredAfterAdmission, pendingAdmission, type Principal, type ServiceRequest } from '../../common/request-context';
 import { SpeechService } from '../../synthesis/speech.service';
 import type { SpeechStream } from '../../synthesis/speech.types';
 import { abortOnDisconnect } from '../../common/http/abort-on-disconnect';
@@ -38,9 +38,11 @@ export class OpenAiSpeechService {
     http: { request: ServiceRequest; response: Response },
   ): Promise<void> {
     const { response } = http;
-    const prepared = await this.speech.prepare(
-      withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']),
-      OPENAI_FIELD_NAMES,
+    // Admitted ahead of the rate limit: its refusal (429) still comes before what the request names wrongly.
+    const prepared = await answeredAfterAdmission(
+      pendingAdmission(http.request).admission,
+      (async () =>
+        this.speech.prepare(withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']), OPENAI_FIELD_NAMES))(),
     );
     await abortOnDisconnect(response, async (signal) => {
       const caller = {

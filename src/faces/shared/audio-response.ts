@@ -107,6 +107,8 @@ export async function sendSseStream(
     response.end();
   } catch (error) {
     if (error instanceof ClientGone) return;
+    // Ended here, so the billing sees it end (a failed write before the first event delivered nothing).
+    await chunks.return?.(undefined);
     ended = true;
     await event(events.error(toTtsError(error))).catch(() => undefined);
     response.end();

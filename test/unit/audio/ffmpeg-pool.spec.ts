@@ -63,6 +63,14 @@ describe('FfmpegPool: processes started ahead, as many as were in use at once', 
     expect(ffmpegChildren()).toHaveLength(6);
   });
 
+  it('two wait for the next request while another is still running', async () => {
+    const long = pool.take(ARGS); // its input not ended yet
+    long.stdout.resume();
+    await use(pool.take(ARGS));
+    await until(() => pool.ready() === 2, 'two ready beside the running one');
+    await use(long);
+  });
+
   it('a quiet argument list after a burst goes back to two', async () => {
     await Promise.all([1, 2, 3].map(() => use(pool.take(ARGS))));
     await until(() => pool.ready() === 3, 'three ready');
