@@ -227,12 +227,15 @@ export class CreditsService {
   /**
    * Gives back a streamed cache hit whose first byte never reached the client (refund_cache_hit(),
    * migration CacheHitRefund): its charge returns to the balance and to the key's spend, and its usage
-   * event ends `cancelled`. A durable commit, like every refund. False when there was no such charge or
-   * it was given back already.
+   * event ends `cancelled`. A durable commit, like every refund. PostgreSQL out of reach: retried by
+   * CreditHolds until it succeeds, as a settle or release is. False when there was no such charge or it
+   * was given back already.
    */
-  async refundCacheHit(reference: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT refund_cache_hit($1::varchar) AS refunded`, [reference]);
-    return rows[0].refunded === true;
+  refundCacheHit(reference: string): Promise<boolean> {
+    return this.holds.end(reference, async () => {
+      const rows = await this.dataSource.query(`SELECT refund_cache_hit($1::varchar) AS refunded`, [reference]);
+      return rows[0].refunded === true;
+    });
   }
 
   /**

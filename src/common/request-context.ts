@@ -26,10 +26,10 @@ export function pendingAdmission(request: Pick<ServiceRequest, 'admission' | 'ad
   return request.admittedAhead && request.admission ? { admission: request.admission } : {};
 }
 
-/** `work`, or its error; but when `admission` (a rate limit still being decided) refuses the request, that refusal is the answer. */
-export async function answeredAfterAdmission<T>(admission: Promise<void> | undefined, work: Promise<T>): Promise<T> {
+/** `work`'s result, or its error (thrown or rejected); but when `admission` (a rate limit still being decided) refuses the request, that refusal is the answer. */
+export async function answeredAfterAdmission<T>(admission: Promise<void> | undefined, work: () => T | Promise<T>): Promise<T> {
   try {
-    return await work;
+    return await work();
   } catch (error) {
     await admission;
     throw error;

@@ -116,7 +116,7 @@ export class RequestBilling {
     let delivered = false;
     const billedChunks = watched(chunks, {
       end: (status) => {
-        if (!delivered && status !== 'succeeded') this.refundHit(reference);
+        if (!delivered && status !== 'succeeded') void this.refundHit(reference);
       },
     });
     return { chunks: billedChunks, delivered: () => (delivered = true) };
@@ -124,25 +124,18 @@ export class RequestBilling {
 
   /** Gives a hit's charge back, waiting for it up to `waitMs` (a client told 429 finds its balance whole), then in the background. */
   async refundHitBeforeAnswering(reference: string, waitMs = 1000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-    const refunded = this.credits.refundCacheHit(reference).then(
-      () => undefined,
-      () => this.refundHit(reference, 1),
-    );
-    await Promise.race([refunded, waited]);
-    clearTimeout(timer);
+    await atMost(this.refundHit(reference), waitMs);
   }
 
-  /** Gives a hit's charge back in the background: tried up to four times (1, 2 and 4 s apart); never throws. */
-  refundHit(reference: string, attempt = 0): void {
-    this.credits.refundCacheHit(reference).catch((error: Error) => {
-      if (attempt < HIT_REFUND_RETRIES) {
-        setTimeout(() => this.refundHit(reference, attempt + 1), 1000 * 2 ** attempt).unref();
-        return;
-      }
-      this.logger.pino.warn({ reference, err: error.message }, 'cache hit refund failed; the hit stays charged');
-    });
+  /**
+   * Gives a hit's charge back in the background; never rejects. One that cannot reach PostgreSQL is
+   * retried by CreditHolds until it succeeds, as a settle or release is.
+   */
+  refundHit(reference: string): Promise<void> {
+    return this.credits.refundCacheHit(reference).then(
+      () => undefined,
+      (error: Error) => this.logger.pino.warn({ reference, err: error.message }, 'cache hit refund failed for now; it is retried'),
+    );
   }
 
   /**
@@ -165,14 +158,17 @@ export class RequestBilling {
    * on in the background, as `finish`.
    */
   async releaseBeforeAnswering(reference: string, amount: number, outcome: UsageOutcome = {}, waitMs = 1000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-    await Promise.race([this.finish(reference, amount, false, outcome), waited]);
-    clearTimeout(timer);
+    await atMost(this.finish(reference, amount, false, outcome), waitMs);
   }
 }
 
-const HIT_REFUND_RETRIES = 3;
+/** Waits for `work` (which never rejects) at most `ms`; it goes on in the background after that. */
+async function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work, waited]);
+  clearTimeout(timer);
+}
 
 /**
  * How long a key's headroom is trusted: other processes spend from the same balance meanwhile. Trusting

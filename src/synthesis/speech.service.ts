@@ -122,7 +122,7 @@ export class SpeechService {
     const signal = stoppedByRefusal(caller, clientSignal);
     const decision = this.cache.decide(prepared, caller.tenantId, 'request');
     if (!('plan' in decision)) return this.synthesize(prepared, caller, signal);
-    const taken = await limitFirst(caller, this.takeHit(prepared, caller, decision.plan, signal));
+    const taken = await limitFirst(caller, () => this.takeHit(prepared, caller, decision.plan, signal));
     if ('hit' in taken) {
       const refusal = await refusalOf(caller.admission);
       if (refusal) {
@@ -188,7 +188,7 @@ export class SpeechService {
         await caller.admission; // the rate limit's refusal comes first
         throw first.error;
       }
-    } else await limitFirst(caller, reservedOrThrow(reservation));
+    } else await limitFirst(caller, () => reservedOrThrow(reservation));
     const controller = linkedController(signal);
     const stop = () => controller.abort(new Error('the speech stream was stopped'));
     // Refused while the synthesis starts: stop it at once (an upstream may not have answered yet).
@@ -206,12 +206,12 @@ export class SpeechService {
       stop();
       // A refused reservation is the answer (402), whatever the synthesis it overlapped did; a refusal by
       // the rate limit (429) comes before both.
-      const reference = await limitFirst(caller, reservedOrThrow(reservation));
+      const reference = await limitFirst(caller, () => reservedOrThrow(reservation));
       await this.billing.releaseBeforeAnswering(reference, price, { status });
       await caller.admission;
       throw error;
     }
-    const reference = await limitFirst(caller, reservedOrThrow(reservation)); // a refusal has stopped the synthesis already
+    const reference = await limitFirst(caller, () => reservedOrThrow(reservation)); // a refusal has stopped the synthesis already
     const refusal = await refusalOf(caller.admission);
     if (refusal) {
       // Admitted ahead, then refused: nothing was delivered, so the reservation goes back whole.
@@ -573,7 +573,7 @@ function settled<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknow
 }
 
 /** `work`, or its error; but when the caller's rate limit refuses the request, that refusal (429) is the answer. */
-function limitFirst<T>(caller: SpeechCaller, work: Promise<T>): Promise<T> {
+function limitFirst<T>(caller: SpeechCaller, work: () => Promise<T>): Promise<T> {
   return answeredAfterAdmission(caller.admission, work);
 }
 

@@ -107,7 +107,7 @@ export class ElevenLabsSpeechService {
    * ahead of the rate limit, its refusal (429) still comes before what the request names wrongly.
    */
   private prepare(call: ElevenLabsCall, request: ServiceRequest): Promise<{ parsed: ElevenLabsSpeechRequest; prepared: PreparedSpeech }> {
-    return answeredAfterAdmission(pendingAdmission(request).admission, this.parseAndPrepare(call, request));
+    return answeredAfterAdmission(pendingAdmission(request).admission, () => this.parseAndPrepare(call, request));
   }
 
   private async parseAndPrepare(

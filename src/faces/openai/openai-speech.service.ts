@@ -39,10 +39,8 @@ export class OpenAiSpeechService {
   ): Promise<void> {
     const { response } = http;
     // Admitted ahead of the rate limit: its refusal (429) still comes before what the request names wrongly.
-    const prepared = await answeredAfterAdmission(
-      pendingAdmission(http.request).admission,
-      (async () =>
-        this.speech.prepare(withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']), OPENAI_FIELD_NAMES))(),
+    const prepared = await answeredAfterAdmission(pendingAdmission(http.request).admission, () =>
+      this.speech.prepare(withCacheControl(toSynthesisRequest(dto), http.request.headers['cache-control']), OPENAI_FIELD_NAMES),
     );
     await abortOnDisconnect(response, async (signal) => {
       const caller = {
