@@ -110,6 +110,7 @@ export class RateLimitLeases implements OnModuleDestroy {
     return true;
   }
 
+  /** Counts one request in Redis, or from this process's lease of the key; resolves what is left under the limit. */
   private async count(id: string, subject: string, rule: RateLimitRule): Promise<number> {
     if (leaseCap(rule.limit) <= 1) return (await this.limiter.take(subject, rule, 1)).remaining;
     // While a lease is being taken for this key, its other requests wait for it rather than take their
