@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- codecs`: the choices behind the audio pipeline, measured side by side.
- * - Encoders, for 1 s of 24 kHz speech-like audio at 64 kbit/s: mp3 by LAME in WebAssembly in-process
- *   (what the pipeline uses), by the pure-JavaScript lamejs port, and by one ffmpeg spawned per request
- *   (the previous design); opus by ffmpeg spawned per request and by one started ahead (the pipeline's pool).
+ * - Encoders, for 1 s of 24 kHz speech-like audio at 64 kbit/s: mp3 by the system's LAME through FFI
+ *   (what the pipeline uses when libmp3lame opens), by LAME in WebAssembly in-process (its fallback), by
+ *   the pure-JavaScript lamejs port, and by one ffmpeg spawned per request (the previous design); opus by ffmpeg spawned per request and by one started ahead (the pipeline's pool).
  * - Resamplers: our windowed sinc (src/audio/resample.ts) and libsamplerate in WebAssembly
  *   (`@alexanderolsen/libsamplerate-js`), on what the pipeline does: mono audio resampled while it
  *   streams, in 100 ms pieces. Speed: CPU time per second of audio. Quality: a 1 kHz tone keeps its
@@ -13,6 +13,7 @@ import { ConverterType, create } from '@alexanderolsen/libsamplerate-js';
 import { collectBytes, onePiece } from '../src/audio/audio-stream';
 import { ffmpegEncodeArguments, locateFfmpeg, runFfmpeg } from '../src/audio/ffmpeg';
 import { FfmpegPool, ffmpegTransform } from '../src/audio/ffmpeg-stream';
+import { loadNativeLame } from '../src/audio/lame-native';
 import { Mp3Encoder } from '../src/audio/mp3-encoder';
 import { floatToPcm16 } from '../src/audio/wav';
 import { StreamResampler } from '../src/audio/resample';
@@ -118,15 +119,23 @@ async function encoders(): Promise<Record<string, unknown>[]> {
     'pipe:1',
   ];
   const opus = ffmpegEncodeArguments('opus', 24000);
+  const nativeLame = loadNativeLame();
+  if (!nativeLame) throw new Error('libmp3lame does not open: apt-get install libmp3lame0');
+  // 10 ms between runs for both LAME cases: time for the next encoder to be made ready, as between requests.
+  const lameRun = (lameLibrary?: typeof nativeLame) => async () => {
+    const encoder = await Mp3Encoder.create(24000, 64, lameLibrary);
+    for (let at = 0; at < samples.length; at += 2400) encoder.encode(samples.subarray(at, at + 2400));
+    encoder.finish();
+  };
   try {
     return [
       {
-        encoder: 'mp3: LAME in WebAssembly, in-process (used)',
-        ...(await timed(50, async () => {
-          const encoder = await Mp3Encoder.create(24000, 64);
-          for (let at = 0; at < samples.length; at += 2400) encoder.encode(samples.subarray(at, at + 2400));
-          encoder.finish();
-        })),
+        encoder: `mp3: the system's LAME ${nativeLame.version} through FFI, in-process (used)`,
+        ...(await timed(50, lameRun(nativeLame), 10)),
+      },
+      {
+        encoder: 'mp3: LAME in WebAssembly, in-process (used without libmp3lame)',
+        ...(await timed(50, lameRun(), 10)),
       },
       {
         encoder: 'mp3: lamejs (pure JavaScript)',

@@ -7,19 +7,14 @@ cd "$(dirname "$0")/.."
 
 npm ci
 
-# The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser of its own).
-# Installed once when missing; without it those tests fail, they never skip.
-if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get -o DPkg::Lock::Timeout=600 update
-    apt-get -o DPkg::Lock::Timeout=600 install -y chromium
-  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo apt-get -o DPkg::Lock::Timeout=600 update
-    sudo apt-get -o DPkg::Lock::Timeout=600 install -y chromium
-  else
-    echo "note: chromium is missing and cannot be installed without root: the dashboard browser tests will fail (apt-get install chromium, or set CHROMIUM_PATH)." >&2
-  fi
-fi
+# Debian packages the tests use: Chromium for the dashboard's browser tests (playwright-core downloads
+# no browser of its own) and libmp3lame0, the LAME that encodes mp3. Installed once when missing;
+# without them those tests fail, they never skip.
+source scripts/debian-packages.sh
+missing=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+lame_opens || missing+=(libmp3lame0)
+debian_install "${missing[@]}" || echo "note: the tests that need them will fail (or set CHROMIUM_PATH for another Chromium)." >&2
 
 npm run lint
 npm run typecheck

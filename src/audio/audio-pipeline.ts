@@ -14,6 +14,7 @@ import {
   locateFfmpeg,
 } from './ffmpeg';
 import { FfmpegPool, ffmpegTransform } from './ffmpeg-stream';
+import { loadNativeLame, NativeLame } from './lame-native';
 import { readPcm } from './pcm-reader';
 import { StreamResampler } from './resample';
 import { encodeSamples } from './stream-encoders';
@@ -41,6 +42,11 @@ export class UndecodableAudioError extends Error {
   }
 }
 
+/** How mp3 is encoded: `lameLibrary` names the LAME shared library to open, or 'wasm' for LAME in WebAssembly; unset, the usual names are tried, then WebAssembly. */
+export interface Mp3EncoderChoice {
+  lameLibrary?: string;
+}
+
 /** Samples resampled in one go before the event loop gets a turn (~1 ms of work). */
 const RESAMPLE_SLICE = 8192;
 
@@ -54,10 +60,22 @@ const RESAMPLE_SLICE = 8192;
 export class AudioPipeline {
   private readonly ffmpegPath: string | undefined;
   private readonly pool: FfmpegPool | undefined;
+  private readonly lame: NativeLame | undefined;
 
-  constructor(private readonly location: FfmpegLocation = {}) {
+  constructor(
+    private readonly location: FfmpegLocation = {},
+    mp3: Mp3EncoderChoice = {},
+  ) {
     this.ffmpegPath = locateFfmpeg(location);
     this.pool = this.ffmpegPath ? new FfmpegPool(this.ffmpegPath) : undefined;
+    this.lame = mp3.lameLibrary === 'wasm' ? undefined : loadNativeLame(mp3.lameLibrary);
+    if (!this.lame && mp3.lameLibrary !== undefined && mp3.lameLibrary !== 'wasm')
+      throw new Error(`LAME_LIBRARY=${mp3.lameLibrary}: no LAME library could be opened there`);
+  }
+
+  /** Which LAME writes mp3 here, for the start-up log: the system's library (its name and version), or the WebAssembly build. */
+  mp3Encoder(): string {
+    return this.lame ? `LAME ${this.lame.version} (${this.lame.library})` : 'LAME in WebAssembly (wasm-media-encoders)';
   }
 
   /** Whether compressed files can be decoded here (upstreams that answer only mp3/opus/aac/flac). */
@@ -109,7 +127,7 @@ export class AudioPipeline {
       encodeSamples(
         counted(this.samples(source, rate, signal)),
         { format: target.format, sampleRate: rate, bitrateKbps: target.bitrateKbps, totalSamples },
-        this.pool,
+        { ffmpeg: this.pool, lame: this.lame },
         signal,
       ),
     );

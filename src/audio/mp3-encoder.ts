@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createEncoder, WasmMediaEncoder } from 'wasm-media-encoders';
+import { NativeLame, NativeLameEncoder } from './lame-native';
 
 /** Bitrates LAME takes for constant-bitrate mp3 (kbps). */
 export const MP3_BITRATES = [8, 16, 24, 32, 40, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] as const;
@@ -65,12 +66,18 @@ function encoderKey(sampleRate: number, bitrateKbps: Mp3Bitrate): string {
   return `${sampleRate}:${bitrateKbps}`;
 }
 
+/** Native encoders configured ahead (LAME's init run on the thread pool), per rate and bitrate, and how many are ready or on their way. */
+const nativeReady = new Map<string, NativeLameEncoder[]>();
+let nativeReadyCount = 0;
+
 /**
- * LAME compiled to WebAssembly (the `wasm-media-encoders` package), in this process: no ffmpeg
- * process per request. Chosen after measuring (docs/audio-formats.md): ~5 ms of CPU per second of
- * 24 kHz speech at 64 kbps, against ~26 ms to spawn ffmpeg for each request and ~24 ms for the
- * pure-JavaScript lamejs port. Frames come out as soon as LAME has them; the concatenation is one
- * mp3 file of bare frames (no Xing header or ID3 tag), as ffmpeg wrote before.
+ * LAME, in this process: no ffmpeg process per request. The system's libmp3lame through FFI when the
+ * pipeline was given it (`lame`), else LAME compiled to WebAssembly (the `wasm-media-encoders`
+ * package); both are LAME 3.100 at the same settings and write the same bytes. Chosen after measuring
+ * (docs/audio-formats.md): per second of 24 kHz speech at 64 kbps, ~1.5 ms native and ~2.8 ms in
+ * WebAssembly, against ~26 ms to spawn ffmpeg for each request and ~24 ms for the pure-JavaScript
+ * lamejs port. Frames come out as soon as LAME has them; the concatenation is one mp3 file of bare
+ * frames (no Xing header or ID3 tag), as ffmpeg wrote before.
  */
 export class Mp3Encoder {
   private finished = false;
@@ -78,12 +85,19 @@ export class Mp3Encoder {
   private failed = false;
 
   private constructor(
-    private readonly encoder: LameEncoder,
+    private readonly encoder: LameEncoder | NativeLameEncoder,
     private readonly sampleRate: number,
     private readonly bitrateKbps: Mp3Bitrate,
+    private readonly lame?: NativeLame,
   ) {}
 
-  static async create(sampleRate: number, bitrateKbps: Mp3Bitrate): Promise<Mp3Encoder> {
+  /** An encoder ready for a stream: native when `lame` is given, taken from those configured ahead when one waits. */
+  static async create(sampleRate: number, bitrateKbps: Mp3Bitrate, lame?: NativeLame): Promise<Mp3Encoder> {
+    if (lame) {
+      const waiting = nativeReady.get(encoderKey(sampleRate, bitrateKbps))?.pop();
+      if (waiting) nativeReadyCount--;
+      return new Mp3Encoder(waiting ?? (await lame.openOffThread(sampleRate, bitrateKbps)), sampleRate, bitrateKbps, lame);
+    }
     const waiting = ready.get(encoderKey(sampleRate, bitrateKbps))?.pop();
     if (waiting) {
       readyCount--;
@@ -96,33 +110,52 @@ export class Mp3Encoder {
 
   /** The mp3 bytes these samples complete (often none: LAME works a frame of 1,152 samples at a time). */
   encode(samples: Float32Array): Buffer {
+    const encoder = this.encoder;
+    if (encoder instanceof NativeLameEncoder) return this.call(() => encoder.encode(samples));
     // The result is a view of the encoder's memory, overwritten by the next call: copied out.
-    return this.call(() => Buffer.from(this.encoder.encode([samples])));
+    return this.call(() => Buffer.from(encoder.encode([samples])));
   }
 
   /** The last frames; the encoder goes back to the idle list. */
   finish(): Buffer {
-    const tail = this.call(() => Buffer.from(this.encoder.finalize()));
+    const encoder = this.encoder;
+    const tail = this.call(() => (encoder instanceof NativeLameEncoder ? encoder.flush() : Buffer.from(encoder.finalize())));
     this.release();
     return tail;
   }
 
-  /** Gives the encoder back without finishing (the stream was abandoned): the reset makes it fresh for the next request. */
+  /**
+   * Gives the encoder back without finishing (the stream was abandoned). A WebAssembly instance is reset
+   * for the next request; a native one is closed (LAME has no reset) and a new one configured off this thread.
+   */
   release(): void {
     if (this.finished) return;
     this.finished = true;
+    const encoder = this.encoder;
+    if (encoder instanceof NativeLameEncoder) return this.replaceNative(encoder);
     if (this.failed || readyCount >= MAX_READY_ENCODERS) return;
     readyCount++;
     setImmediate(() => {
       try {
-        reset(this.encoder, this.sampleRate, this.bitrateKbps);
+        reset(encoder, this.sampleRate, this.bitrateKbps);
       } catch {
         readyCount--; // LAME refused its settings: this instance is not kept
         return;
       }
       const key = encoderKey(this.sampleRate, this.bitrateKbps);
-      ready.set(key, [...(ready.get(key) ?? []), this.encoder]);
+      ready.set(key, [...(ready.get(key) ?? []), encoder]);
     });
+  }
+
+  private replaceNative(used: NativeLameEncoder): void {
+    used.close();
+    if (!this.lame || nativeReadyCount >= MAX_READY_ENCODERS) return;
+    nativeReadyCount++;
+    const key = encoderKey(this.sampleRate, this.bitrateKbps);
+    this.lame.openOffThread(this.sampleRate, this.bitrateKbps).then(
+      (fresh) => nativeReady.set(key, [...(nativeReady.get(key) ?? []), fresh]),
+      () => nativeReadyCount--, // LAME refused its settings: none is kept for this key
+    );
   }
 
   private call(encoderCall: () => Buffer): Buffer {

@@ -3,6 +3,7 @@ import { DEFAULT_BITRATES_KBPS, ffmpegEncodeArguments } from './ffmpeg';
 import type { FfmpegPool } from './ffmpeg-stream';
 import { ffmpegTransform } from './ffmpeg-stream';
 import { encodeG711, G711Law } from './g711';
+import type { NativeLame } from './lame-native';
 import { MP3_BITRATES, Mp3Bitrate, Mp3Encoder } from './mp3-encoder';
 import { floatToPcm16, wavHeader } from './wav';
 
@@ -15,16 +16,23 @@ export interface EncodeTarget {
   totalSamples?: number;
 }
 
+/** What the encoders run on: ffmpeg processes started ahead, and the system's LAME (undefined: absent or not used). */
+export interface EncoderTools {
+  ffmpeg?: FfmpegPool;
+  lame?: NativeLame;
+}
+
 /**
  * Mono float samples → `target.format`, chunk by chunk: every chunk of output leaves as soon as the
  * encoder has it, and the concatenation is one valid file. wav, pcm, mp3, ulaw and alaw are written in this
- * process; opus, aac and flac by an ffmpeg taken ready from `pool` (undefined when ffmpeg is absent:
- * callers check availability before they start).
+ * process (mp3 by the system's LAME when `tools.lame` is given, else LAME in WebAssembly); opus, aac and
+ * flac by an ffmpeg taken ready from `tools.ffmpeg` (undefined when ffmpeg is absent: callers check
+ * availability before they start).
  */
 export function encodeSamples(
   samples: AsyncIterable<Float32Array>,
   target: EncodeTarget,
-  pool: FfmpegPool | undefined,
+  tools: EncoderTools,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   switch (target.format) {
@@ -33,14 +41,14 @@ export function encodeSamples(
     case 'wav':
       return encodeWavStream(samples, target);
     case 'mp3':
-      return encodeMp3(samples, target);
+      return encodeMp3(samples, target, tools.lame);
     case 'ulaw':
     case 'alaw':
       return encodeTelephony(samples, target.format);
     case 'opus':
     case 'aac':
     case 'flac':
-      return encodeWithFfmpeg(samples, target, pool, signal);
+      return encodeWithFfmpeg(samples, target, tools.ffmpeg, signal);
   }
 }
 
@@ -75,8 +83,12 @@ function mp3Bitrate(kbps: number | undefined): Mp3Bitrate {
   return MP3_BITRATES.find((rate) => rate >= wanted) ?? 320;
 }
 
-async function* encodeMp3(samples: AsyncIterable<Float32Array>, target: EncodeTarget): AsyncGenerator<Buffer> {
-  const encoder = await Mp3Encoder.create(target.sampleRate, mp3Bitrate(target.bitrateKbps));
+async function* encodeMp3(
+  samples: AsyncIterable<Float32Array>,
+  target: EncodeTarget,
+  lame: NativeLame | undefined,
+): AsyncGenerator<Buffer> {
+  const encoder = await Mp3Encoder.create(target.sampleRate, mp3Bitrate(target.bitrateKbps), lame);
   let finished = false;
   try {
     for await (const chunk of samples) {

@@ -137,6 +137,11 @@ export class AppConfig {
     return this.environment.FFMPEG_PATH ? { ffmpegPath: this.environment.FFMPEG_PATH } : {};
   }
 
+  /** The LAME that writes mp3: LAME_LIBRARY (a library, or `wasm`), or (unset) the system's when it opens. */
+  get mp3Encoder() {
+    return { lameLibrary: this.environment.LAME_LIBRARY };
+  }
+
   /** Where `voices install` downloads from: the catalogue's own URLs unless VOICE_CATALOG_BASE_URL replaces their base. */
   get voiceDownloads() {
     return { baseUrl: this.environment.VOICE_CATALOG_BASE_URL };

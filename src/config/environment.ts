@@ -222,6 +222,16 @@ export class Environment {
   @MinLength(1)
   FFMPEG_PATH?: string;
 
+  /**
+   * The LAME shared library mp3 is encoded with (a file name the loader searches for, or a path), or
+   * `wasm` for LAME compiled to WebAssembly. Unset: libmp3lame.so.0 and the usual names are tried, and
+   * WebAssembly is used when none opens. Set to a library that does not open, the process does not start.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  LAME_LIBRARY?: string;
+
   /** Secret for signed audio URLs (Fish face). Must be set in production. */
   @IsOptional()
   @IsString()
@@ -336,6 +346,7 @@ const OPTIONAL_VARIABLES = [
   'AUDIO_URL_BASE_URL',
   'VOICE_CATALOG_BASE_URL',
   'FFMPEG_PATH',
+  'LAME_LIBRARY',
   'ADMIN_TOKEN',
   'ADMIN_TOKEN_SHA256',
 ];

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createEncoder } from 'wasm-media-encoders';
+import { AudioPipeline } from '../../../src/audio/audio-pipeline';
+import { loadNativeLame, NativeLame } from '../../../src/audio/lame-native';
 import { Mp3Bitrate, Mp3Encoder, mp3ResetCounts, mp3SnapshotStatus } from '../../../src/audio/mp3-encoder';
 
 type Rate = 12000 | 16000 | 22050 | 24000 | 32000 | 44100 | 48000;
@@ -143,5 +145,71 @@ describe('Mp3Encoder reuse', () => {
       expect(isolated.mp3ResetCounts()).toEqual({ restored: before.restored, configured: before.configured + 1 });
       expect(isolated.mp3SnapshotStatus(12000, 32)).toBe('dropped');
     });
+  });
+});
+
+/**
+ * The system's LAME (libmp3lame0, which `npm run check` installs): the tests fail, never skip, where it
+ * is missing. Its bytes must be the WebAssembly build's: both are LAME 3.100 at the same settings.
+ */
+describe('Mp3Encoder on the system LAME', () => {
+  let lame: NativeLame;
+
+  beforeAll(() => {
+    const opened = loadNativeLame();
+    if (!opened) throw new Error('libmp3lame could not be opened: install it (apt-get install libmp3lame0)');
+    lame = opened;
+  });
+
+  it('opens libmp3lame and names it', () => {
+    expect(lame.library).toBe('libmp3lame.so.0');
+    expect(lame.version).toMatch(/^3\.\d+/);
+    expect(new AudioPipeline().mp3Encoder()).toBe(`LAME ${lame.version} (libmp3lame.so.0)`);
+    expect(new AudioPipeline({}, { lameLibrary: 'wasm' }).mp3Encoder()).toBe('LAME in WebAssembly (wasm-media-encoders)');
+  });
+
+  it('a LAME_LIBRARY that does not open stops the pipeline from being made', () => {
+    expect(() => new AudioPipeline({}, { lameLibrary: '/nonexistent/libmp3lame.so.0' })).toThrow(/LAME_LIBRARY=\/nonexistent/);
+    // A library that opens but is not LAME.
+    expect(() => new AudioPipeline({}, { lameLibrary: 'libc.so.6' })).toThrow(/no LAME library/);
+  });
+
+  it.each([
+    [24000, 64],
+    [16000, 32],
+    [22050, 48],
+    [44100, 128],
+    [48000, 32],
+  ] as const)('at %i Hz and %i kbps, writes the bytes of the WebAssembly build, stream after stream', async (sampleRate, bitrate) => {
+    for (let stream = 0; stream < 4; stream++) {
+      const chunks = chunked(testSignal(stream + sampleRate / 1000, sampleRate, 0.3 + 0.2 * stream), CHUNKINGS[stream]);
+      const sut = await Mp3Encoder.create(sampleRate, bitrate, lame);
+      expect(sut).not.toBe(undefined);
+      expect(encodeStream(sut, chunks).equals(await freshBytes(sampleRate, bitrate, chunks))).toBe(true);
+      // The next stream takes the encoder configured off this thread when it is ready, or opens its own.
+      await new Promise((resolve) => setTimeout(resolve, stream % 2 === 0 ? 20 : 0));
+    }
+  });
+
+  it('an encoder released mid-stream is closed and the next one gives the bytes of a new one', async () => {
+    const abandoned = await Mp3Encoder.create(24000, 64, lame);
+    const cutShort = testSignal(11, 24000, 0.5);
+    abandoned.encode(cutShort.subarray(0, 5000));
+    abandoned.release();
+    abandoned.release(); // twice changes nothing
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const next = await Mp3Encoder.create(24000, 64, lame);
+    expect(instanceOf(next)).not.toBe(instanceOf(abandoned));
+    const chunks = chunked(testSignal(12, 24000, 0.6), [2400]);
+    expect(encodeStream(next, chunks).equals(await freshBytes(24000, 64, chunks))).toBe(true);
+  });
+
+  it('the pipeline transcodes to mp3 with the system LAME, to the bytes it writes with WebAssembly', async () => {
+    const samples = testSignal(5, 24000, 1);
+    const native = await new AudioPipeline().encode(samples, 24000, { format: 'mp3', sampleRate: 24000 });
+    const wasm = await new AudioPipeline({}, { lameLibrary: 'wasm' }).encode(samples, 24000, { format: 'mp3', sampleRate: 24000 });
+    expect(native.bytes.length).toBeGreaterThan(7000);
+    expect(native.bytes.equals(wasm.bytes)).toBe(true);
+    expect(native.durationSeconds).toBeCloseTo(wasm.durationSeconds, 6);
   });
 });

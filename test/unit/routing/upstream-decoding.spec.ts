@@ -312,3 +312,28 @@ describe('upstreams that answer compressed audio', () => {
     });
   });
 });
+
+describe('LAME_LIBRARY: which LAME the pipeline of a process encodes mp3 with', () => {
+  let fake: ScriptableUpstream;
+  beforeAll(async () => (fake = await ScriptableUpstream.start()));
+  afterAll(() => fake.close());
+
+  it.each([
+    [{}, /^LAME 3\.\d+ \(libmp3lame\.so\.0\)$/],
+    [{ LAME_LIBRARY: 'libmp3lame.so.0' }, /^LAME 3\.\d+ \(libmp3lame\.so\.0\)$/],
+    [{ LAME_LIBRARY: 'wasm' }, /^LAME in WebAssembly/],
+  ])('%j → %s', async (environment, encoder) => {
+    const sut = await startRoutingContext(configFor(writeConfigDir(files(fake)), environment));
+    try {
+      expect(sut.app.get(AudioPipeline).mp3Encoder()).toMatch(encoder);
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('a library that does not open stops the start, naming the variable', async () => {
+    await expect(
+      startRoutingContext(configFor(writeConfigDir(files(fake)), { LAME_LIBRARY: '/nonexistent/libmp3lame.so.0' })),
+    ).rejects.toThrow('LAME_LIBRARY=/nonexistent/libmp3lame.so.0: no LAME library could be opened there');
+  });
+});
