@@ -8,6 +8,9 @@
  *   2. added latency, sequential, for pcm, wav and mp3 answered at once (pass-through), and for mp3
  *      transcoded from a PCM-only upstream;
  *   3. added latency under an open-loop load of 200 requests/s.
+ * The transcoded cases also run on a second api process that encodes mp3 with LAME in WebAssembly
+ * (LAME_LIBRARY=wasm: the fallback without libmp3lame, and the design before it), beside the first,
+ * which uses the system's LAME.
  * Portkey is installed by the bench into a temporary folder at a pinned version. Its 1.15.2 build fails every
  * audio request on Node 20 with `TypeError: immutable` (it sets headers on the upstream's Response,
  * whose Headers undici made immutable; Portkey-AI/gateway issues 1389 and 1550); a preload that wraps
@@ -186,9 +189,15 @@ async function startBareProxy(fakeUrl: string): Promise<{ url: string; stop(): v
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-/** This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the run. */
-export async function startService(fakeUrl: string): Promise<{ url: string; apiKey: string; stop(): void }> {
-  const database = await prepareBenchEnvironment();
+/**
+ * This service's api as its own process, with a fake-backed provider and a tenant whose key pays for the
+ * run; `options.env` adds variables, `options.database` gives it a database of its own.
+ */
+export async function startService(
+  fakeUrl: string,
+  options: { database?: string; env?: Record<string, string> } = {},
+): Promise<{ url: string; apiKey: string; stop(): void }> {
+  const database = await prepareBenchEnvironment(options.database);
   const upstream = { base_url: fakeUrl, timeout_ms: 10_000, models: ['tts-1', 'tts-slow'], default_voice: 'alloy' };
   const configDir = writeConfigDir({
     'providers.yaml': {
@@ -204,7 +213,15 @@ export async function startService(fakeUrl: string): Promise<{ url: string; apiK
     'rate-limits.yaml': UNLIMITED_RATE_LIMITS,
   });
   const port = await freePort();
-  const env = { ...process.env, ...database, CONFIG_DIR: configDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    ...database,
+    CONFIG_DIR: configDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
   const created = execFileSync(
     process.execPath,
     [join(ROOT, 'dist', 'src', 'cli.js'), 'tenants', 'create', '--name', 'proxy-bench', '--credits', '1000000000', '--json'],
@@ -302,7 +319,9 @@ export const proxySuite: Suite = {
     const portkey = await startPortkey();
     const service = await startService(fake.url);
     let bare: Awaited<ReturnType<typeof startBareProxy>> | undefined;
+    let wasmService: Awaited<ReturnType<typeof startService>> | undefined;
     try {
+      wasmService = await startService(fake.url, { database: 'sauti_bench_wasm', env: { LAME_LIBRARY: 'wasm' } });
       bare = await startBareProxy(fake.url);
       const direct: Side = {
         name: 'direct',
@@ -317,12 +336,13 @@ export const proxySuite: Suite = {
         body: (format, model) => openAiBody(model, format),
       };
       const viaBare: Side = { name: 'bare Node proxy', url: `${bare.url}/v1/audio/speech`, headers: {}, body: direct.body };
-      const ours = (provider: string): Side => ({
+      const ours = (provider: string, api = service): Side => ({
         name: provider === 'fake' ? 'this service' : 'this service (transcoding)',
-        url: `${service.url}/v1/audio/speech`,
-        headers: { authorization: `Bearer ${service.apiKey}` },
+        url: `${api.url}/v1/audio/speech`,
+        headers: { authorization: `Bearer ${api.apiKey}` },
         body: (format, model) => openAiBody(`${provider}/${model}`, format),
       });
+      const oursWasm = ours('fakepcm', wasmService);
 
       // 1. Time to first byte, the upstream streaming 1 s of audio over 1.8 s. Every process is warmed
       // first with 100 quick requests of each case (as a server in service is), so the first streamed
@@ -335,6 +355,7 @@ export const proxySuite: Suite = {
         [ours('fake'), 'mp3'],
         [ours('fakepcm'), 'mp3'],
         [viaBare, 'pcm'],
+        [oursWasm, 'mp3'],
       ];
       await interleaved(
         ttfbCases.map(([side, format]) => ({ side, body: side.body(format, 'tts-1') })),
@@ -357,6 +378,7 @@ export const proxySuite: Suite = {
         'this service, mp3 passed through',
         'this service, mp3 transcoded from pcm',
         'bare Node proxy, pcm (the floor of a proxy in its own process)',
+        'this service, mp3 transcoded from pcm, LAME in WebAssembly (for reference)',
       ].map((name, index) => ({
         case: name,
         firstByteP50Ms: round3(median(ttfb[index].first)),
@@ -398,24 +420,30 @@ export const proxySuite: Suite = {
           ),
         );
       }
-      const [td, tt] = await interleaved(
+      const [td, tt, tw] = await interleaved(
         [
           { side: direct, body: direct.body('pcm', 'tts-1') },
           { side: ours('fakepcm'), body: ours('fakepcm').body('mp3', 'tts-1') },
+          { side: oursWasm, body: oursWasm.body('mp3', 'tts-1') },
         ],
         ROUNDS,
         PER_ROUND,
         100,
       );
       const transcodedAdded = median(tt.roundMedians) - median(td.roundMedians);
-      latencyRows.push({
-        format: 'mp3 transcoded from a pcm upstream',
-        directP50Ms: round3(median(td.roundMedians)),
-        portkeyAddedP50Ms: 'n/a (Portkey does not transcode)',
-        oursAddedP50Ms: round3(transcodedAdded),
-        oursAddedP99Ms: round3(percentile(tt.total, 99) - percentile(td.total, 99)),
-        errors: td.errors + tt.errors,
-      });
+      for (const [format, times] of [
+        ['mp3 transcoded from a pcm upstream', tt],
+        ['mp3 transcoded, LAME in WebAssembly (for reference)', tw],
+      ] as const) {
+        latencyRows.push({
+          format,
+          directP50Ms: round3(median(td.roundMedians)),
+          portkeyAddedP50Ms: 'n/a (Portkey does not transcode)',
+          oursAddedP50Ms: round3(median(times.roundMedians) - median(td.roundMedians)),
+          oursAddedP99Ms: round3(percentile(times.total, 99) - percentile(td.total, 99)),
+          errors: td.errors + times.errors,
+        });
+      }
       goals.push(goal(transcodedAdded <= 5, `transcoded (pcm → mp3, 1 s) added p50 ${round3(transcodedAdded)} ms ≤ 5 ms`));
       for (const row of ttfbRows.slice(2, 6)) {
         goals.push(
@@ -433,6 +461,7 @@ export const proxySuite: Suite = {
         ['Portkey, pcm', viaPortkey, 'pcm', 'tts-1'],
         ['this service, pcm (pass-through)', ours('fake'), 'pcm', 'tts-1'],
         ['this service, mp3 (transcoded)', ours('fakepcm'), 'mp3', 'tts-1'],
+        ['this service, mp3 (transcoded, LAME in WebAssembly, for reference)', oursWasm, 'mp3', 'tts-1'],
       ];
       const slices: Array<Array<Parameters<typeof pooledLoad>[0][number]>> = loads.map(() => []);
       // Each case first takes the rate for LOAD_WARMUP_SECONDS, unmeasured, as the sequential rounds are
@@ -473,6 +502,7 @@ export const proxySuite: Suite = {
       };
     } finally {
       service.stop();
+      wasmService?.stop();
       bare?.stop();
       portkey.stop();
       await fake.close();

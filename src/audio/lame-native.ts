@@ -153,7 +153,9 @@ function open(names: string[]): NativeLame | undefined {
     let lame: LameFunctions;
     try {
       lame = bind(koffi.load(name));
-      // The first init also fills LAME's global tables: done here, on this thread, before any init runs off it.
+      // The first init also fills LAME's global tables: done here, on this thread, before any init runs
+      // off it. (Every later init writes those tables again, pow43, ipow20 and the like, with the values
+      // they already hold, so an encode on this thread reading them meanwhile reads the same values.)
       new NativeLameEncoder(lame, checkedInit(lame, configured(lame, 24000, 64))).close();
     } catch {
       continue; // not there, or not LAME
