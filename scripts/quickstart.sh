@@ -9,7 +9,7 @@ npm run build
 
 # mp3 is encoded by the system's LAME when it opens (Debian: libmp3lame0), else by LAME in WebAssembly.
 source scripts/debian-packages.sh
-lame_opens || debian_install libmp3lame0 || echo "note: mp3 will be encoded by LAME in WebAssembly (the same bytes, about twice the CPU)." >&2
+lame_opens || debian_install libmp3lame0 || echo "note: mp3 will be encoded by LAME in WebAssembly (the same bytes, at about 1.5× the CPU)." >&2
 
 cli() { node dist/src/cli.js "$@"; }
 
