@@ -20,7 +20,8 @@ class AudioPipelineShutdown implements OnApplicationShutdown {
       provide: AudioPipeline,
       useFactory: (config: AppConfig, logger?: RootLogger) => {
         const pipeline = new AudioPipeline(config.ffmpeg, config.mp3Encoder);
-        logger?.pino.info({ mp3Encoder: pipeline.mp3Encoder() }, `mp3 is encoded by ${pipeline.mp3Encoder()}`);
+        const mp3Encoder = pipeline.mp3Encoder();
+        logger?.pino.info({ mp3Encoder }, `mp3 is encoded by ${mp3Encoder}`);
         return pipeline;
       },
       // Optional: a context of the routing module alone (tests, benches) has no logger.

@@ -18,7 +18,7 @@ export interface NativeLame {
 }
 
 /** File names tried, in order, when LAME_LIBRARY is unset (Linux's soname first, then macOS and Windows names). */
-export const LAME_LIBRARY_NAMES = ['libmp3lame.so.0', 'libmp3lame.so', 'libmp3lame.0.dylib', 'libmp3lame.dylib', 'libmp3lame.dll'];
+const LAME_LIBRARY_NAMES = ['libmp3lame.so.0', 'libmp3lame.so', 'libmp3lame.0.dylib', 'libmp3lame.dylib', 'libmp3lame.dll'];
 
 type Pointer = unknown;
 
@@ -156,7 +156,8 @@ function open(names: string[]): NativeLame | undefined {
       // The first init also fills LAME's global tables: done here, on this thread, before any init runs
       // off it. (Every later init writes those tables again, pow43, ipow20 and the like, with the values
       // they already hold, so an encode on this thread reading them meanwhile reads the same values.)
-      new NativeLameEncoder(lame, checkedInit(lame, configured(lame, 24000, 64))).close();
+      const probe = configured(lame, 24000, 64);
+      initialised(lame, probe, lame.initParams(probe), 24000, 64).close();
     } catch {
       continue; // not there, or not LAME
     }
@@ -186,9 +187,4 @@ function open(names: string[]): NativeLame | undefined {
     };
   }
   return undefined;
-}
-
-function checkedInit(lame: LameFunctions, gfp: Pointer): Pointer {
-  if (lame.initParams(gfp) < 0) throw new Error('LAME refused 24 kHz at 64 kbit/s');
-  return gfp;
 }

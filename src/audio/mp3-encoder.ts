@@ -66,7 +66,12 @@ function encoderKey(sampleRate: number, bitrateKbps: Mp3Bitrate): string {
   return `${sampleRate}:${bitrateKbps}`;
 }
 
-/** Native encoders configured ahead (LAME's init run on the thread pool), per rate and bitrate, and how many are ready or on their way. */
+/** A pipeline encodes with the library it was given: each library keeps its own encoders ready. */
+function nativeKey(lame: NativeLame, sampleRate: number, bitrateKbps: Mp3Bitrate): string {
+  return `${lame.library}:${encoderKey(sampleRate, bitrateKbps)}`;
+}
+
+/** Native encoders configured ahead (LAME's init run on the thread pool), per library, rate and bitrate, and how many are ready or on their way. */
 const nativeReady = new Map<string, NativeLameEncoder[]>();
 let nativeReadyCount = 0;
 
@@ -94,7 +99,7 @@ export class Mp3Encoder {
   /** An encoder ready for a stream: native when `lame` is given, taken from those configured ahead when one waits. */
   static async create(sampleRate: number, bitrateKbps: Mp3Bitrate, lame?: NativeLame): Promise<Mp3Encoder> {
     if (lame) {
-      const waiting = nativeReady.get(encoderKey(sampleRate, bitrateKbps))?.pop();
+      const waiting = nativeReady.get(nativeKey(lame, sampleRate, bitrateKbps))?.pop();
       if (waiting) nativeReadyCount--;
       return new Mp3Encoder(waiting ?? (await lame.openOffThread(sampleRate, bitrateKbps)), sampleRate, bitrateKbps, lame);
     }
@@ -151,7 +156,7 @@ export class Mp3Encoder {
     used.close();
     if (!this.lame || nativeReadyCount >= MAX_READY_ENCODERS) return;
     nativeReadyCount++;
-    const key = encoderKey(this.sampleRate, this.bitrateKbps);
+    const key = nativeKey(this.lame, this.sampleRate, this.bitrateKbps);
     this.lame.openOffThread(this.sampleRate, this.bitrateKbps).then(
       (fresh) => nativeReady.set(key, [...(nativeReady.get(key) ?? []), fresh]),
       () => nativeReadyCount--, // LAME refused its settings: none is kept for this key

@@ -603,9 +603,7 @@ async function reservedOrThrow(reservation: Promise<{ value: string } | { error:
 
 /** A stored file as one timed piece, with every sentence's span. */
 async function* withSpans(file: AsyncIterable<Buffer>, segments: TimedSegment[]): AsyncGenerator<TimedPiece> {
-  const parts: Buffer[] = [];
-  for await (const part of file) parts.push(part);
-  yield { audio: Buffer.concat(parts), segments };
+  yield { audio: await collectBytes(file), segments };
 }
 
 async function* withFirst<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
