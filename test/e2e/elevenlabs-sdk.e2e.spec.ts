@@ -10,6 +10,7 @@ import { CreditsService } from '../../src/billing/credits.service';
 import { ScriptableUpstream, toneSamples, toneWav } from '../fakes/scriptable-upstream';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { mp3Frames } from '../support/mp3-frames';
+import { eventually } from '../support/eventually';
 import { startTestApi, TestApi } from '../support/test-api';
 import { probeAudio } from '../unit/audio/audio-probe';
 
@@ -203,6 +204,56 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     expect(asked.path).toBe('/v1/text-to-speech/upstream-voice?output_format=mp3_44100_128');
     expect(asked.headers['xi-api-key']).toBe('fake-key');
     expect(JSON.parse(asked.body.toString())).toMatchObject({ text: 'Habari.', language_code: 'sw', voice_settings: { speed: 0.9 } });
+  });
+
+  it('stream: a client that hangs up after its first audio closes the upstream call and pays the whole price (audio was delivered)', async () => {
+    const payer = await api.createTenant(10_000);
+    const payerClient = new ElevenLabsClient({ apiKey: payer.apiKey, baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
+    const pcm = floatToPcm16(toneSamples(1, 16000));
+    elevenLabsUpstream.enqueue({
+      status: 200,
+      headers: { 'content-type': 'audio/pcm' },
+      body: pcm,
+      pieces: { count: 10, intervalMs: 200 },
+    });
+    const aborter = new AbortController();
+    const data = await payerClient.textToSpeech.stream(
+      UPSTREAM_VOICE,
+      { text: 'Habari ya leo.', outputFormat: 'pcm_16000' },
+      { abortSignal: aborter.signal },
+    );
+    const reader = data.getReader();
+    expect((await reader.read()).done).toBe(false);
+    aborter.abort();
+    await eventually(() => expect(elevenLabsUpstream.requests[0].abandoned).toBe(true));
+    expect(elevenLabsUpstream.requests[0].piecesSentAt.length).toBeLessThan(10);
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
+        balance: 10_000 - 14,
+        reserved: 0,
+        ledgerSum: 10_000 - 14,
+      }),
+    );
+  });
+
+  it('stream: a client that hangs up before any audio closes the upstream call and is charged nothing', async () => {
+    const payer = await api.createTenant(10_000);
+    const payerClient = new ElevenLabsClient({ apiKey: payer.apiKey, baseUrl: `${api.baseUrl}/elevenlabs`, maxRetries: 0 });
+    elevenLabsUpstream.enqueue({ hang: true });
+    const aborter = new AbortController();
+    const call = payerClient.textToSpeech
+      // The SDK leaves its own timeout's timer running after an abort: a short one does not outlive the file.
+      .stream(UPSTREAM_VOICE, { text: 'Habari ya leo.', outputFormat: 'pcm_16000' }, { abortSignal: aborter.signal, timeoutInSeconds: 5 })
+      .catch((error: Error) => error);
+    await eventually(() => expect(elevenLabsUpstream.calls).toBe(1));
+    expect((await api.app.get(CreditsService).summary(payer.tenantId)).reserved).toBe(14);
+    aborter.abort();
+    expect(await call).toBeInstanceOf(Error);
+    await eventually(() => expect(elevenLabsUpstream.requests[0].abandoned).toBe(true));
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 }),
+    );
+    expect(elevenLabsUpstream.calls).toBe(1);
   });
 
   it('ulaw_8000 from an ElevenLabs upstream is asked as pcm_8000 and companded here', async () => {

@@ -122,4 +122,46 @@ describe('async synthesis jobs (api in-process, worker as a child process)', () 
       upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
     }
   });
+
+  // A job's audio reaches nobody before the file is whole: a stream cut after its first bytes fails that
+  // attempt (nothing stored, nothing settled), and the job is tried again like any transient failure.
+  const cutShort = {
+    status: 200,
+    headers: { 'content-type': 'audio/wav' },
+    body: toneWav(0.5, 16000),
+    pieces: { count: 5, intervalMs: 50, failAfter: 2 },
+  };
+
+  it('a provider that fails after its first audio bytes: the attempt fails, the next one stores the whole file, charged once', async () => {
+    const { tenantId } = await api.createTenant(1000);
+    upstream.enqueue(cutShort);
+    await startWorker();
+    const { job } = await jobs.create(tenantId, request('Habari za jioni.'), { face: 'sauti' });
+    await until(async () => ((await status(tenantId, job.id)) === 'succeeded' ? true : undefined), 45_000);
+    expect(upstream.calls).toBe(2);
+    const { job: done, result } = await jobs.getAudio(tenantId, job.id);
+    expect(done.attempts).toBe(2);
+    expect(result.durationSeconds).toBeCloseTo(0.5, 1);
+    expect(decodeWav(result.audio).samples.length).toBe(8000);
+    expect(await ledger(job.id)).toEqual(['reserve', 'settle']);
+  });
+
+  it('a provider that fails after its first audio bytes on every attempt: the job ends failed with the stream error, nothing charged', async () => {
+    const { tenantId } = await api.createTenant(500);
+    upstream.defaultResponse = cutShort;
+    try {
+      await startWorker();
+      const { job } = await jobs.create(tenantId, request('Hii itakatika.'), { face: 'sauti' });
+      await until(async () => ((await status(tenantId, job.id)) === 'failed' ? true : undefined), 45_000);
+      const failed = await jobs.get(tenantId, job.id);
+      expect(failed.errorCode).toBe('provider_unavailable');
+      expect(failed.attempts).toBe(2);
+      expect(upstream.calls).toBe(2);
+      expect(await ledger(job.id)).toEqual(['reserve', 'release']);
+      expect(await api.app.get(CreditsService).summary(tenantId)).toMatchObject({ balance: 500, ledgerSum: 500, reserved: 0 });
+      await expect(jobs.getAudio(tenantId, job.id)).rejects.toMatchObject({ code: 'job_not_ready' });
+    } finally {
+      upstream.defaultResponse = { status: 200, headers: { 'content-type': 'audio/wav' }, body: toneWav(0.5, 16000) };
+    }
+  });
 });

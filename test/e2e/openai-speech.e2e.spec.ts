@@ -111,7 +111,7 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(before - after).toBe([...'Habari ya leo, rafiki.'].length);
   });
 
-  it.each(FORMATS)('%s through the API decodes with ffprobe at the right duration', async (format) => {
+  it.each(FORMATS)('%s through the API decodes with ffprobe at the right rate and duration', async (format) => {
     const response = await client.audio.speech
       .create({ model: 'fake/fake-model', voice: 'nova', input: 'Sekunde nusu.', response_format: format })
       .asResponse();
@@ -120,6 +120,8 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     const rate = format === 'pcm' ? Number(/rate=(\d+)/.exec(contentType)![1]) : undefined;
     const probed = await probeAudio(bytes, EXTENSIONS[format], rate ? ['-f', 's16le', '-ar', String(rate), '-ac', '1'] : []);
     expect(probed.channels).toBe(1);
+    // OpenAI's own 24 kHz (the upstream's 16 kHz resampled), which every codec here takes but Opus (48 kHz in Ogg).
+    expect(probed.sampleRate).toBe(format === 'opus' ? 48000 : 24000);
     // The fake upstream answers 0.5 s of tone; lossy codecs add at most a few tens of ms of priming.
     expect(probed.durationSeconds).toBeGreaterThan(0.49);
     expect(probed.durationSeconds).toBeLessThan(0.6);
@@ -238,12 +240,14 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     });
   });
 
-  it('a provider whose answer breaks before its first audio byte: the next target serves, streaming, and the client never knows', async () => {
+  it('a provider whose answer breaks before its first audio byte: the next target serves, streaming, and the client never knows (charged once)', async () => {
+    const payer = await api.createTenant(10_000);
+    const payerClient = new OpenAI({ baseURL: `${api.baseUrl}/v1`, apiKey: payer.apiKey, maxRetries: 0 });
     upstream.enqueue(
       { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: { ...SLOW, failAfter: 0 } },
       { status: 200, headers: { 'content-type': 'audio/pcm' }, body: second(), pieces: SLOW },
     );
-    const response = await client.audio.speech
+    const response = await payerClient.audio.speech
       .create({ model: 'fake-with-fallback', voice: 'nova', input: THREE_SENTENCES, response_format: 'pcm', stream_format: 'audio' })
       .asResponse();
     const { bytes, firstAt } = await readBody(response);
@@ -253,6 +257,14 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(firstAt).toBeLessThan(upstream.requests[1].piecesSentAt[2]);
     // 1 s at 24 kHz from the upstream, resampled to the voice's 16 kHz.
     expect(bytes.length).toBe(16000 * 2);
+    const price = [...THREE_SENTENCES].length;
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(payer.tenantId)).toMatchObject({
+        balance: 10_000 - price,
+        reserved: 0,
+        ledgerSum: 10_000 - price,
+      }),
+    );
   });
 
   it('a provider that fails after the first audio: no switch; the stream ends with an error event (SSE) or cut short (audio), and the request is charged', async () => {

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreditsService } from '../../src/billing/credits.service';
 import { VoiceCatalog } from '../../src/synthesis/routing/voice-catalog';
-import type { ScriptableUpstream } from '../fakes/scriptable-upstream';
+import { ScriptableUpstream, toneWav } from '../fakes/scriptable-upstream';
+import { eventually } from '../support/eventually';
 import { FAKE_VOICE, startJobFixture } from '../support/job-fixture';
 import { startTestApi, TestApi } from '../support/test-api';
 import { expectProblem, expectSautiWav, ISO_SECONDS_UTC, textOf } from './sauti-e2e.helpers';
@@ -309,6 +310,32 @@ describe('Sauti face: POST /v1/text-to-speech/{voice_id}', () => {
     while ((await credits.summary(caller.tenantId)).reserved !== 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await credits.summary(caller.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 });
+  });
+
+  it('a client that hangs up while an upstream is still streaming its audio: the upstream call is closed, and nothing is charged (the JSON was never sent)', async () => {
+    const caller = await api.createTenant(10_000);
+    upstream.enqueue({
+      status: 200,
+      headers: { 'content-type': 'audio/wav' },
+      body: toneWav(1, 16000),
+      pieces: { count: 10, intervalMs: 200 },
+    });
+    const controller = new AbortController();
+    const call = fetch(`${api.baseUrl}/v1/text-to-speech/${FAKE_VOICE}`, {
+      method: 'POST',
+      headers: { 'xi-api-key': caller.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Habari ya jioni.' }),
+      signal: controller.signal,
+    }).catch((error: { name: string }) => error);
+    await eventually(() => expect(upstream.requests[0]?.piecesSentAt.length).toBeGreaterThanOrEqual(2));
+    controller.abort();
+    expect(await call).toMatchObject({ name: 'AbortError' });
+    await eventually(() => expect(upstream.requests[0].abandoned).toBe(true));
+    expect(upstream.requests[0].piecesSentAt.length).toBeLessThan(10);
+    await eventually(async () =>
+      expect(await api.app.get(CreditsService).summary(caller.tenantId)).toMatchObject({ balance: 10_000, reserved: 0, ledgerSum: 10_000 }),
+    );
+    expect(upstream.calls).toBe(1);
   });
 
   it('a 202 from text-to-speech is a job exactly as POST /v1/tts/jobs creates it (same Idempotency-Key, same job)', async () => {

@@ -1,4 +1,5 @@
 import { AppConfig } from '../../../src/config/app-config';
+import { ProvidersConfig } from '../../../src/config/providers.config';
 import { configFor, writeConfigDir } from '../../fakes/routing-fixture';
 
 const LOCAL = [
@@ -56,5 +57,18 @@ describe('routing configuration checked at start-up', () => {
     expect(load([{ ...upstream, kind: 'elevenlabs-compatible', response_format: 'opus' }])()).toBeInstanceOf(AppConfig);
     expect(load([{ ...upstream, kind: 'openai-compatible', response_format: 'ogg' }])).toThrow('response_format');
     expect(load([{ ...upstream, kind: 'openai-compatible', response_format: 'flac' }])()).toBeInstanceOf(AppConfig);
+  });
+
+  it('refuses a native (pass-through) format its kind cannot produce, naming the provider and the format; accepts what it offers', () => {
+    const upstream = { id: 'up', base_url: 'http://127.0.0.1:9' };
+    expect(load([{ ...upstream, kind: 'elevenlabs-compatible', native_formats: ['mp3', 'wav'] }])).toThrow(
+      "up.native_formats 'wav' is not offered by elevenlabs-compatible upstreams (pcm, mp3, opus)",
+    );
+    expect(load([{ ...upstream, kind: 'openai-compatible', native_formats: ['ogg'] }])).toThrow('native_formats');
+    const config = load([{ ...upstream, kind: 'openai-compatible', native_formats: ['pcm', 'mp3'] }])();
+    expect(ProvidersConfig.nativeFormats(config.providers.find('up')!)).toEqual(['pcm', 'mp3']);
+    // Unset, every format the kind offers passes through.
+    const open = load([{ ...upstream, kind: 'elevenlabs-compatible' }])();
+    expect(ProvidersConfig.nativeFormats(open.providers.find('up')!)).toEqual(['pcm', 'mp3', 'opus']);
   });
 });
