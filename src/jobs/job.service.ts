@@ -22,6 +22,8 @@ export interface CreateJobOptions {
   idempotencyKey?: string;
   /** Seconds the result is kept after completion; the configured default when absent. */
   resultTtlSeconds?: number;
+  /** The price, when the caller has priced the request already (SpeechService.prepare); priced here otherwise. */
+  credits?: number;
   /**
    * Runs only when a new job is about to be created, never for an idempotent replay: where a face
    * charges the key's job-creation rate limit (a replay creates nothing, so it costs nothing).
@@ -115,7 +117,7 @@ export class JobService {
       errorCode: null,
       errorMessage: null,
       characters: request.characters,
-      credits: this.config.pricing.creditsFor(request.route, request.characters),
+      credits: options.credits ?? this.config.pricing.creditsFor(request.route, request.characters),
       resultTtlSeconds: ttl,
       startedAt: null,
       completedAt: null,

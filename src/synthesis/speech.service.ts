@@ -257,8 +257,12 @@ export class SpeechService {
   }
 
   /** A job for the request (reserved now, synthesized by a worker). */
-  submit(prepared: PreparedSpeech, caller: Pick<SpeechCaller, 'tenantId' | 'apiKeyId'>, options: CreateJobOptions): Promise<CreatedJob> {
-    return this.jobs.create(caller.tenantId, prepared.request, { ...options, apiKeyId: caller.apiKeyId });
+  submit(
+    prepared: PreparedSpeech,
+    caller: Pick<SpeechCaller, 'tenantId' | 'apiKeyId'>,
+    options: Omit<CreateJobOptions, 'credits'>,
+  ): Promise<CreatedJob> {
+    return this.jobs.create(caller.tenantId, prepared.request, { ...options, apiKeyId: caller.apiKeyId, credits: prepared.price });
   }
 
   /**

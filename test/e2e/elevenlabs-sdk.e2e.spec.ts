@@ -244,7 +244,7 @@ describe('ElevenLabs face: the official @elevenlabs/elevenlabs-js SDK against /e
     const call = payerClient.textToSpeech
       // The SDK leaves its own timeout's timer running after an abort: a short one does not outlive the file.
       .stream(UPSTREAM_VOICE, { text: 'Habari ya leo.', outputFormat: 'pcm_16000' }, { abortSignal: aborter.signal, timeoutInSeconds: 5 })
-      .catch((error: Error) => error);
+      .catch((error: unknown) => error);
     await eventually(() => expect(elevenLabsUpstream.calls).toBe(1));
     expect((await api.app.get(CreditsService).summary(payer.tenantId)).reserved).toBe(14);
     aborter.abort();

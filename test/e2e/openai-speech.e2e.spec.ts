@@ -218,6 +218,23 @@ describe('OpenAI-compatible POST /v1/audio/speech', () => {
     expect(asStream.equals(streamed)).toBe(true);
   });
 
+  it('a WAV transcoded from PCM of unknown length (chunked, no Content-Length): a file client gets exact sizes and every sample', async () => {
+    const pcm = second();
+    upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: pcm, pieces: { count: 4, intervalMs: 20 } });
+    const response = await client.audio.speech
+      .create({ model: 'fake-pcm/fake-model', voice: 'nova', input: THREE_SENTENCES, response_format: 'wav' })
+      .asResponse();
+    const file = Buffer.from(await response.arrayBuffer());
+    expect(response.headers.get('content-length')).toBe(String(file.length));
+    expect(file.readUInt32LE(4)).toBe(file.length - 8);
+    expect(file.toString('ascii', 36, 40)).toBe('data');
+    expect(file.readUInt32LE(40)).toBe(file.length - 44);
+    // The upstream's 1 s at 24 kHz, OpenAI's own rate: no resampling, every sample kept.
+    const wav = decodeWav(file);
+    expect(wav.sampleRate).toBe(24000);
+    expect(wav.samples.length).toBe(24000);
+  });
+
   it('stream_format "sse": deltas as the upstream produces them, the bytes its own, then done with usage', async () => {
     const pcm = second();
     upstream.enqueue({ status: 200, headers: { 'content-type': 'audio/pcm' }, body: pcm, pieces: SLOW });
