@@ -11,9 +11,7 @@ export interface NativeLame {
   readonly library: string;
   /** LAME's own version string, e.g. "3.100". */
   readonly version: string;
-  /** A configured encoder (LAME's init included, ~0.8 ms here). */
-  open(sampleRate: number, bitrateKbps: number): NativeLameEncoder;
-  /** The same, with LAME's init run on libuv's thread pool instead of this thread. */
+  /** A configured encoder, LAME's init (~0.8 ms here) run on libuv's thread pool instead of this thread. */
   openOffThread(sampleRate: number, bitrateKbps: number): Promise<NativeLameEncoder>;
 }
 
@@ -164,10 +162,6 @@ function open(names: string[]): NativeLame | undefined {
     return {
       library: name,
       version: lame.version(),
-      open: (sampleRate, bitrateKbps) => {
-        const gfp = configured(lame, sampleRate, bitrateKbps);
-        return initialised(lame, gfp, lame.initParams(gfp), sampleRate, bitrateKbps);
-      },
       openOffThread: (sampleRate, bitrateKbps) => {
         const gfp = configured(lame, sampleRate, bitrateKbps);
         return new Promise((resolve, reject) =>

@@ -27,7 +27,8 @@ const MAX_SNAPSHOTS = 4;
 const SNAPSHOT_GRANULE = 64 * 1024;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
-const ready = new Map<string, LameEncoder[]>();
+/** Encoders ready for a stream, per LAME (a library's name, or WebAssembly), rate and bitrate; the count includes those on their way. */
+const ready = new Map<string, Array<LameEncoder | NativeLameEncoder>>();
 let readyCount = 0;
 
 interface MemorySnapshot {
@@ -66,14 +67,10 @@ function encoderKey(sampleRate: number, bitrateKbps: Mp3Bitrate): string {
   return `${sampleRate}:${bitrateKbps}`;
 }
 
-/** A pipeline encodes with the library it was given: each library keeps its own encoders ready. */
-function nativeKey(lame: NativeLame, sampleRate: number, bitrateKbps: Mp3Bitrate): string {
-  return `${lame.library}:${encoderKey(sampleRate, bitrateKbps)}`;
+/** A pipeline encodes with the LAME it was given: each keeps its own encoders ready. */
+function readyKey(lame: NativeLame | undefined, sampleRate: number, bitrateKbps: Mp3Bitrate): string {
+  return `${lame?.library ?? 'wasm'}:${encoderKey(sampleRate, bitrateKbps)}`;
 }
-
-/** Native encoders configured ahead (LAME's init run on the thread pool), per library, rate and bitrate, and how many are ready or on their way. */
-const nativeReady = new Map<string, NativeLameEncoder[]>();
-let nativeReadyCount = 0;
 
 /**
  * LAME, in this process: no ffmpeg process per request. The system's libmp3lame through FFI when the
@@ -98,19 +95,9 @@ export class Mp3Encoder {
 
   /** An encoder ready for a stream: native when `lame` is given, taken from those configured ahead when one waits. */
   static async create(sampleRate: number, bitrateKbps: Mp3Bitrate, lame?: NativeLame): Promise<Mp3Encoder> {
-    if (lame) {
-      const waiting = nativeReady.get(nativeKey(lame, sampleRate, bitrateKbps))?.pop();
-      if (waiting) nativeReadyCount--;
-      return new Mp3Encoder(waiting ?? (await lame.openOffThread(sampleRate, bitrateKbps)), sampleRate, bitrateKbps, lame);
-    }
-    const waiting = ready.get(encoderKey(sampleRate, bitrateKbps))?.pop();
-    if (waiting) {
-      readyCount--;
-      return new Mp3Encoder(waiting, sampleRate, bitrateKbps);
-    }
-    const encoder = await createEncoder('audio/mpeg', await mp3Module());
-    configure(encoder, sampleRate, bitrateKbps);
-    return new Mp3Encoder(encoder, sampleRate, bitrateKbps);
+    const waiting = ready.get(readyKey(lame, sampleRate, bitrateKbps))?.pop();
+    if (waiting) readyCount--;
+    return new Mp3Encoder(waiting ?? (await newEncoder(sampleRate, bitrateKbps, lame)), sampleRate, bitrateKbps, lame);
   }
 
   /** The mp3 bytes these samples complete (often none: LAME works a frame of 1,152 samples at a time). */
@@ -136,30 +123,25 @@ export class Mp3Encoder {
   release(): void {
     if (this.finished) return;
     this.finished = true;
-    const encoder = this.encoder;
-    if (encoder instanceof NativeLameEncoder) return this.replaceNative(encoder);
-    if (this.failed || readyCount >= MAX_READY_ENCODERS) return;
+    const used = this.encoder;
+    const native = used instanceof NativeLameEncoder;
+    if (native) used.close();
+    // A failed WebAssembly instance is not reset for reuse; a native one is replaced by a new one anyway.
+    if ((this.failed && !native) || readyCount >= MAX_READY_ENCODERS) return;
     readyCount++;
-    setImmediate(() => {
-      try {
-        reset(encoder, this.sampleRate, this.bitrateKbps);
-      } catch {
-        readyCount--; // LAME refused its settings: this instance is not kept
-        return;
-      }
-      const key = encoderKey(this.sampleRate, this.bitrateKbps);
-      ready.set(key, [...(ready.get(key) ?? []), encoder]);
-    });
-  }
-
-  private replaceNative(used: NativeLameEncoder): void {
-    used.close();
-    if (!this.lame || nativeReadyCount >= MAX_READY_ENCODERS) return;
-    nativeReadyCount++;
-    const key = nativeKey(this.lame, this.sampleRate, this.bitrateKbps);
-    this.lame.openOffThread(this.sampleRate, this.bitrateKbps).then(
-      (fresh) => nativeReady.set(key, [...(nativeReady.get(key) ?? []), fresh]),
-      () => nativeReadyCount--, // LAME refused its settings: none is kept for this key
+    const { sampleRate, bitrateKbps, lame } = this;
+    const next = native
+      ? newEncoder(sampleRate, bitrateKbps, lame)
+      : nextTurn().then(() => {
+          reset(used, sampleRate, bitrateKbps);
+          return used;
+        });
+    next.then(
+      (encoder) => {
+        const key = readyKey(lame, sampleRate, bitrateKbps);
+        ready.set(key, [...(ready.get(key) ?? []), encoder]);
+      },
+      () => readyCount--, // LAME refused its settings: none is kept for this key
     );
   }
 
@@ -171,6 +153,14 @@ export class Mp3Encoder {
       throw error;
     }
   }
+}
+
+/** A configured encoder: the system's LAME (its init on the thread pool) when given, else a WebAssembly instance. */
+async function newEncoder(sampleRate: number, bitrateKbps: Mp3Bitrate, lame?: NativeLame): Promise<LameEncoder | NativeLameEncoder> {
+  if (lame) return lame.openOffThread(sampleRate, bitrateKbps);
+  const encoder = await createEncoder('audio/mpeg', await mp3Module());
+  configure(encoder, sampleRate, bitrateKbps);
+  return encoder;
 }
 
 /**
